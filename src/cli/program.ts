@@ -1,0 +1,34 @@
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { EXIT } from '../errors/index.js';
+import { registerSdlCommands } from './commands/sdl.js';
+import type { CliIo } from './io.js';
+
+/** Builds the `akash-ip` command tree; each command records its exit code in `exit.code`. */
+export function buildProgram(io: CliIo, exit: { code: number }): Command {
+  const program = new Command('akash-ip')
+    .description('Dedicated IP leases for Akash deployments: SDL engine, provider IP operator and tenant CLI')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+  registerSdlCommands(program, io, exit);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and resolves to the process exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const exit = { code: EXIT.ok as number };
+  const program = buildProgram(io, exit);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw error;
+  }
+  return exit.code;
+}

@@ -1,0 +1,127 @@
+/**
+ * Errors are values: every failure the system expects carries a stable `code`.
+ * This module is the one table that maps each code to an HTTP status and a CLI exit code;
+ * adding a code anywhere means adding its row here, and the compiler enforces it.
+ */
+
+/** CLI exit codes, grouped by what the caller should do next. */
+export const EXIT = {
+  ok: 0,
+  invalidInput: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  denied: 5,
+  unavailable: 6,
+  internal: 70,
+} as const;
+
+interface Row {
+  readonly http: number;
+  readonly exit: number;
+}
+
+const invalid: Row = { http: 400, exit: EXIT.invalidInput };
+const notFound: Row = { http: 404, exit: EXIT.notFound };
+const conflict: Row = { http: 409, exit: EXIT.conflict };
+const unprocessable: Row = { http: 422, exit: EXIT.invalidInput };
+
+/** The single code → (HTTP status, exit code) table. */
+export const ERROR_TABLE = {
+  // generic
+  INVALID_INPUT: invalid,
+  USAGE: { http: 400, exit: EXIT.usage },
+  NOT_FOUND: notFound,
+  UNAUTHENTICATED: { http: 401, exit: EXIT.denied },
+  FORBIDDEN: { http: 403, exit: EXIT.denied },
+  NOT_READY: { http: 503, exit: EXIT.unavailable },
+  UNAVAILABLE: { http: 503, exit: EXIT.unavailable },
+  PAYLOAD_TOO_LARGE: { http: 413, exit: EXIT.invalidInput },
+  INTERNAL: { http: 500, exit: EXIT.internal },
+
+  // SDL engine (src/sdl)
+  SDL_IO: invalid,
+  SDL_TOO_LARGE: invalid,
+  SDL_BINARY: invalid,
+  SDL_YAML: invalid,
+  SDL_DUPLICATE_KEY: invalid,
+  SDL_ALIAS_LIMIT: invalid,
+  SDL_SCHEMA: invalid,
+  SDL_VERSION: invalid,
+  SDL_UNKNOWN_FIELD: invalid,
+  SDL_INVALID: invalid,
+  SDL_ENDPOINT_NAME: invalid,
+  SDL_ENDPOINT_KIND: invalid,
+  SDL_ENDPOINT_UNDECLARED: invalid,
+  SDL_ENDPOINT_UNUSED: invalid,
+  SDL_IP_NOT_GLOBAL: invalid,
+  SDL_ENDPOINT_PORT_IN_USE: invalid,
+  SDL_PORT_RANGE: invalid,
+  SDL_PROTOCOL: invalid,
+  SDL_MANIFEST: invalid,
+
+  // IPAM (src/ipam)
+  POOL_EXHAUSTED: conflict,
+  IP_IN_USE: conflict,
+  PORT_IN_USE: conflict,
+  NOT_IN_POOL: unprocessable,
+  FAMILY_MISMATCH: unprocessable,
+  INVALID_ADDRESS: invalid,
+  POOL_OVERLAP: conflict,
+  QUARANTINED: conflict,
+  POOL_NOT_FOUND: notFound,
+
+  // lease engine (src/lease)
+  LEASE_NOT_FOUND: notFound,
+  LEASE_CLOSED: { http: 410, exit: EXIT.conflict },
+  INSUFFICIENT_IPS: conflict,
+  NO_IP_SUPPORT: conflict,
+  ENDPOINT_NOT_FOUND: notFound,
+  MIGRATION_INVALID: unprocessable,
+  MANIFEST_MISMATCH: unprocessable,
+  STORE_CORRUPT: { http: 500, exit: EXIT.internal },
+} as const satisfies Record<string, Row>;
+
+/** Every stable error code the system can return. */
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** An expected failure: a stable code, a human message that says what to do, and optional details. */
+export interface AppError<C extends ErrorCode = ErrorCode> {
+  readonly code: C;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** A success or an expected failure; exceptions are kept for bugs. */
+export type Result<T, E = AppError> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: E };
+
+/** Wraps a success value. */
+export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
+  return { ok: true, value };
+}
+
+/** Wraps an expected failure. */
+export function fail<E>(error: E): { readonly ok: false; readonly error: E } {
+  return { ok: false, error };
+}
+
+/** Builds a frozen {@link AppError}. */
+export function appError<C extends ErrorCode>(
+  code: C,
+  message: string,
+  details?: Readonly<Record<string, unknown>>,
+): AppError<C> {
+  return Object.freeze(details === undefined ? { code, message } : { code, message, details });
+}
+
+/** The HTTP status for a code. */
+export function httpStatus(code: ErrorCode): number {
+  return ERROR_TABLE[code].http;
+}
+
+/** The CLI exit code for a code. */
+export function exitCode(code: ErrorCode): number {
+  return ERROR_TABLE[code].exit;
+}
