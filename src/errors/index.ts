@@ -80,6 +80,22 @@ export const ERROR_TABLE = {
   MIGRATION_INVALID: unprocessable,
   MANIFEST_MISMATCH: unprocessable,
   STORE_CORRUPT: { http: 500, exit: EXIT.internal },
+
+  // devnet marketplace (src/market)
+  ACCOUNT_NOT_FOUND: notFound,
+  INSUFFICIENT_FUNDS: { http: 402, exit: EXIT.conflict },
+  DEPLOYMENT_NOT_FOUND: notFound,
+  DEPLOYMENT_EXISTS: conflict,
+  DEPLOYMENT_CLOSED: conflict,
+  ORDER_NOT_FOUND: notFound,
+  ORDER_NOT_OPEN: conflict,
+  PROVIDER_NOT_FOUND: notFound,
+  BID_NOT_FOUND: notFound,
+  BID_EXISTS: conflict,
+  BID_NOT_OPEN: conflict,
+  BID_OVER_ORDER: unprocessable,
+  ATTRIBUTE_MISMATCH: unprocessable,
+  PRICING_INVALID: unprocessable,
 } as const satisfies Record<string, Row>;
 
 /** Every stable error code the system can return. */
