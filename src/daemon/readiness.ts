@@ -1,0 +1,45 @@
+/**
+ * The start-up barrier: requests that need state answer 503 until the state is rebuilt,
+ * and shutdown waits for requests in flight. Unlike Go's barrier it never gates liveness,
+ * so a slow rebuild cannot make a supervisor kill a healthy process.
+ */
+export class Readiness {
+  #ready = false;
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  open(): void {
+    this.#ready = true;
+  }
+
+  close(): void {
+    this.#ready = false;
+  }
+
+  /** Runs `work` as one request in flight. */
+  async track<T>(work: () => Promise<T>): Promise<T> {
+    this.#inFlight++;
+    try {
+      return await work();
+    } finally {
+      this.#inFlight--;
+      if (this.#inFlight === 0) this.#drained?.();
+    }
+  }
+
+  /** Resolves once no request is in flight, or after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
