@@ -13,7 +13,7 @@ import type { Attribute, GroupSpec } from './types.js';
 export function globMatch(pattern: string, name: string): boolean {
   let p = [...pattern];
   let s = [...name];
-  pattern: while (p.length > 0) {
+  chunks: while (p.length > 0) {
     const { star, chunk, rest } = scanChunk(p);
     p = rest;
     if (star && chunk.length === 0) return !s.includes('/');
@@ -30,7 +30,7 @@ export function globMatch(pattern: string, name: string): boolean {
         if (next !== FAILED) {
           if (p.length === 0 && next.length > 0) continue;
           s = next;
-          continue pattern;
+          continue chunks;
         }
       }
     }
