@@ -96,6 +96,10 @@ export const ERROR_TABLE = {
   BID_OVER_ORDER: unprocessable,
   ATTRIBUTE_MISMATCH: unprocessable,
   PRICING_INVALID: unprocessable,
+
+  // identity: keys and keyring (src/identity)
+  KEY_EXISTS: conflict,
+  KEYRING_INVALID: { http: 500, exit: EXIT.invalidInput },
 } as const satisfies Record<string, Row>;
 
 /** Every stable error code the system can return. */
