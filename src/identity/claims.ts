@@ -132,11 +132,8 @@ type ParsedDeployment = z.infer<typeof deploymentSchema>;
  * The result is frozen and its keys follow Go's field order, so `JSON.stringify` of it is what Go would emit.
  */
 export function parseClaims(input: unknown): Result<JwtClaims, ClaimsError> {
-  if (
-    typeof input === 'object' &&
-    input !== null &&
-    (input as { version?: unknown }).version !== JWT_VERSION
-  ) {
+  const isRecord = typeof input === 'object' && input !== null && !Array.isArray(input);
+  if (isRecord && (input as { version?: unknown }).version !== JWT_VERSION) {
     return fail(
       appError('INVALID_INPUT', `claims version must be "${JWT_VERSION}"`, { reason: 'unsupported-version' }),
     );

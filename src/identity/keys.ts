@@ -58,7 +58,7 @@ export function parsePublicKey(input: Uint8Array | string): Result<Uint8Array, A
     bytes = input;
   } else if (/^[0-9a-fA-F]{66}$/.test(input)) {
     bytes = hex.decode(input.toLowerCase());
-  } else if (/^[A-Za-z0-9+/]{43}=$/.test(input)) {
+  } else if (/^[A-Za-z0-9+/]{44}$/.test(input)) {
     bytes = base64.decode(input);
   } else {
     return fail(appError('INVALID_INPUT', 'a public key must be 33 bytes as 66 hex digits or base64'));
