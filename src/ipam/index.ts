@@ -12,6 +12,7 @@ export {
   parseCidr,
   parseRange,
 } from './address.js';
+export { createAllocator } from './allocator.js';
 export {
   contains,
   EMPTY,
@@ -27,4 +28,5 @@ export {
   subtract,
   union,
 } from './interval-set.js';
+export { type PoolPlan, parsePoolSpec, parsePools } from './pools.js';
 export type * from './types.js';

@@ -69,6 +69,15 @@ export function subtract(a: IntervalSet, b: IntervalSet): IntervalSet {
   return out;
 }
 
+// Math.min/max reject bigints.
+function maxOf(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+function minOf(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
 /** a ∩ b. */
 export function intersect(a: IntervalSet, b: IntervalSet): IntervalSet {
   const out: Interval[] = [];
@@ -77,8 +86,8 @@ export function intersect(a: IntervalSet, b: IntervalSet): IntervalSet {
   while (i < a.length && j < b.length) {
     const x = a[i]!;
     const y = b[j]!;
-    const start = x.start > y.start ? x.start : y.start;
-    const end = x.end < y.end ? x.end : y.end;
+    const start = maxOf(x.start, y.start);
+    const end = minOf(x.end, y.end);
     if (start <= end) out.push({ start, end });
     if (x.end < y.end) i++;
     else j++;

@@ -62,6 +62,12 @@ export interface AllocateRequest {
   readonly family?: FamilyRequest;
   /** Pin exact addresses (one per requested family). */
   readonly addresses?: readonly string[];
+  /**
+   * The reservation this allocation fulfils: it may use the capacity that reservation holds, and the
+   * reservation shrinks by one per address of its family. Without it, capacity held by reservations is
+   * off limits (POOL_EXHAUSTED).
+   */
+  readonly reservation?: string;
 }
 
 /** Per pool and family counters; all exact, all O(1) to read. */
