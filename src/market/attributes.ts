@@ -7,7 +7,35 @@
  * `[...]` classes, `\` escapes), matches the provider's key, and the VALUES are equal.
  * A malformed glob matches nothing, as Go ignores the error and gets `false`.
  */
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { Attribute, GroupSpec } from './types.js';
+
+const ATTRIBUTE_KEY = /^[a-zA-Z][\w/.-]{1,126}$/;
+const ATTRIBUTE_KEY_WILDCARD = /^[a-zA-Z][\w/.-]{1,126}[\w*]?$/;
+/** More attributes than any provider or placement needs; bounds matching work. */
+export const MAX_ATTRIBUTES = 256;
+
+/**
+ * The chain's attribute-list check (Go `Attributes.Validate`): keys start with a letter, use only word
+ * characters, `/`, `.`, `-` (a trailing `*` too when `wildcard`), are 2–128 long, and never repeat.
+ */
+export function validateAttributes(
+  attributes: readonly Attribute[],
+  wildcard: boolean,
+): Result<void, AppError> {
+  if (attributes.length > MAX_ATTRIBUTES) {
+    return fail(appError('INVALID_INPUT', `at most ${MAX_ATTRIBUTES} attributes are allowed`));
+  }
+  const pattern = wildcard ? ATTRIBUTE_KEY_WILDCARD : ATTRIBUTE_KEY;
+  const seen = new Set<string>();
+  for (const { key } of attributes) {
+    if (!pattern.test(key))
+      return fail(appError('INVALID_INPUT', `attribute key "${key.slice(0, 140)}" is malformed`));
+    if (seen.has(key)) return fail(appError('INVALID_INPUT', `attribute key "${key}" is repeated`));
+    seen.add(key);
+  }
+  return ok(undefined);
+}
 
 /** Go `filepath.Match(pattern, name)` on a Unix host; an invalid pattern yields false. */
 export function globMatch(pattern: string, name: string): boolean {

@@ -1,5 +1,26 @@
-/** Builders for the marketplace's tests: GroupSpecs shaped like the SDL engine's output. */
+/** Builders for the marketplace's tests: accounts, and GroupSpecs shaped like the SDL engine's output. */
+import { addressOf, parsePrivateKeyHex, publicKeyOf } from '../identity/index.js';
 import type { Attribute, GroupSpec } from './types.js';
+
+/** A deterministic secp256k1 account for tests. */
+export interface TestAccount {
+  readonly address: string;
+  readonly privateKey: Uint8Array;
+  /** Compressed public key, hex. */
+  readonly pubkey: string;
+}
+
+/** The account whose private key is `seed` (1-based) as a 256-bit number. */
+export function testAccount(seed: number): TestAccount {
+  const key = parsePrivateKeyHex(seed.toString(16).padStart(64, '0'));
+  if (!key.ok) throw new Error(`bad test key seed ${seed}`);
+  const publicKey = publicKeyOf(key.value);
+  return {
+    address: addressOf(publicKey),
+    privateKey: key.value,
+    pubkey: Buffer.from(publicKey).toString('hex'),
+  };
+}
 
 /** One resource unit for {@link groupSpec}; sizes in bytes, cpu in millicpu. */
 export interface UnitOptions {
