@@ -46,3 +46,8 @@ export function parseUint(text: string): Result<bigint, AppError<'INVALID_INPUT'
 export function ceilDiv(numerator: bigint, denominator: bigint): bigint {
   return (numerator + denominator - 1n) / denominator;
 }
+
+/** The smaller of two bigints (Math.min does not take them). */
+export function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}

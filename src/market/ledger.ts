@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
 import { matchRequirements, matchResourcesRequirements, validateAttributes } from './attributes.js';
-import { DEC_ONE, formatDec, parseDec, parseUint } from './dec.js';
+import { DEC_ONE, formatDec, minBig, parseDec, parseUint } from './dec.js';
 import { groupMaxPrice, validateGroupSpec } from './group.js';
 import { migrate } from './ledger-schema.js';
 import {
@@ -811,13 +811,13 @@ export class Ledger implements MarketLedger {
     const rate = leases.reduce((sum, lease) => sum + stored(lease.price), 0n);
     const blocks = BigInt(target - deployment.settled_height);
     const affordable = rate === 0n ? blocks : balance / rate;
-    const paidBlocks = affordable < blocks ? affordable : blocks;
+    const paidBlocks = minBig(affordable, blocks);
     let remainder = balance - rate * paidBlocks;
     for (const lease of leases) {
       let amount = stored(lease.price) * paidBlocks;
       if (paidBlocks < blocks) {
         // the block that cannot be paid in full takes what is left, in lease order
-        const part = remainder < stored(lease.price) ? remainder : stored(lease.price);
+        const part = minBig(remainder, stored(lease.price));
         remainder -= part;
         amount += part;
       }
