@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { base64urlnopad, hex } from '@scure/base';
+import { base64, base64urlnopad, hex } from '@scure/base';
 import fc from 'fast-check';
 import type { AppError, Result } from '../errors/index.js';
 import { type JwtClaims, type Leases, newClaims, PERMISSION_SCOPES, parseClaims } from './claims.js';
@@ -259,6 +259,17 @@ describe('verifyJwt refusals', () => {
       'UNAUTHENTICATED',
       'key-mismatch',
     );
+    expectReason(
+      verifyJwt(good, { ...options, resolvePubkey: () => 'garbage' }),
+      'UNAUTHENTICATED',
+      'key-mismatch',
+    );
+  });
+
+  it('takes ledger keys as hex or base64 text too', () => {
+    for (const text of [hex.encode(owner.publicKey), base64.encode(owner.publicKey)]) {
+      assert.ok(verifyJwt(good, { now: NOW, resolvePubkey: () => text }).ok);
+    }
   });
 
   it('refuses malformed tokens', () => {
@@ -290,6 +301,13 @@ describe('verifyJwt refusals', () => {
       `${goodHeader}.${goodPayload}.${base64urlnopad.encode(sigBytes.subarray(1))}`,
       'bad-signature',
     );
+  });
+
+  it('treats a clock that is not Unix seconds as a caller bug', () => {
+    for (const now of [Number.NaN, Number.POSITIVE_INFINITY, -1, Date.UTC(2024, 0, 1)]) {
+      assert.throws(() => verifyJwt(good, { now }), RangeError);
+    }
+    assert.throws(() => verifyJwt(good, { now: NOW, leewaySeconds: -1 }), RangeError);
   });
 
   it('refuses oversized tokens before decoding them', () => {

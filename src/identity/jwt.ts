@@ -47,11 +47,13 @@ export interface VerifiedClaims {
 }
 
 /**
- * Returns the compressed public key of an account, or undefined when the account is unknown or has none
- * (on Akash: an account that never signed a transaction). The devnet ledger or a chain query implements it.
+ * Returns the compressed public key of an account (bytes, hex or base64), or undefined when the account is unknown
+ * or has none (on Akash: an account that never signed a transaction). The devnet ledger or a chain query
+ * implements it; an asynchronous lookup can run first, on `iss` from {@link decodeJwt}.
  */
-export type PubkeyResolver = (address: string) => Uint8Array | undefined;
+export type PubkeyResolver = (address: string) => Uint8Array | string | undefined;
 
+/** How {@link verifyJwt} checks a token. */
 export interface VerifyJwtOptions {
   /** Current time in Unix seconds. */
   readonly now: number;
@@ -60,12 +62,16 @@ export interface VerifyJwtOptions {
    * from the signature; both ways the key must hash to `iss`.
    */
   readonly resolvePubkey?: PubkeyResolver;
+  /** Clock skew tolerated on `exp`, `nbf` and `iat`; default {@link DEFAULT_LEEWAY_SECONDS}, 0 is Go's rule. */
   readonly leewaySeconds?: number;
+  /** Longest token accepted; default {@link DEFAULT_MAX_TOKEN_BYTES}. */
   readonly maxTokenBytes?: number;
 }
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// Year 5138: anything larger is a timestamp in milliseconds.
+const MAX_UNIX_SECONDS = 1e11;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
@@ -141,6 +147,14 @@ export function decodeJwt(
  * Cheap checks run first so that forged tokens cost no curve arithmetic.
  */
 export function verifyJwt(token: string, options: VerifyJwtOptions): Result<VerifiedClaims, JwtError> {
+  const { now } = options;
+  const leeway = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+  // NaN would pass every window comparison below, and milliseconds would expire every token: both are caller bugs.
+  if (!Number.isFinite(now) || now < 0 || now > MAX_UNIX_SECONDS || !(leeway >= 0)) {
+    throw new RangeError(
+      `verifyJwt needs now in Unix seconds and a non-negative leeway (got ${now}, ${leeway})`,
+    );
+  }
   const decoded = decodeJwt(
     token,
     options.maxTokenBytes === undefined ? {} : { maxTokenBytes: options.maxTokenBytes },
@@ -148,8 +162,6 @@ export function verifyJwt(token: string, options: VerifyJwtOptions): Result<Veri
   if (!decoded.ok) return decoded;
   const { alg, claims, signingInput, signature } = decoded.value;
 
-  const { now } = options;
-  const leeway = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
   if (now >= claims.exp + leeway) return reject('expired', 'the token has expired', { exp: claims.exp, now });
   if (now < claims.nbf - leeway) {
     return reject('not-yet-valid', 'the token is not valid yet', { nbf: claims.nbf, now });
