@@ -45,7 +45,8 @@ export function signingDigest(alg: JwtAlg, message: Uint8Array, signer: string):
 
 /** Signs `message` under `alg` (deterministic RFC 6979, low S) and returns the 64-byte compact signature. */
 export function signMessage(alg: JwtAlg, message: Uint8Array, privateKey: Uint8Array): Uint8Array {
-  const signer = addressOf(secp256k1.getPublicKey(privateKey, true));
+  // Deriving the public key costs as much as signing, and only ADR-036 needs the signer's address.
+  const signer = alg === 'ES256K' ? '' : addressOf(secp256k1.getPublicKey(privateKey, true));
   return secp256k1.sign(signingDigest(alg, message, signer), privateKey, { prehash: false });
 }
 
