@@ -119,19 +119,17 @@ export async function listKeys(dir: string): Promise<Result<KeyInfo[], KeyringEr
   return ok(keys);
 }
 
-/** Deletes a key. */
-export async function deleteKey(dir: string, name: string): Promise<Result<KeyInfo, KeyringError>> {
+/** Deletes a key, even one whose file is unreadable or corrupt. */
+export async function deleteKey(dir: string, name: string): Promise<Result<void, KeyringError>> {
   const checked = checkName(name);
   if (!checked.ok) return checked;
   const path = keyPath(dir, name);
-  const key = await readKeyFile(path, name);
-  if (!key.ok) return key;
   try {
     await unlink(path);
   } catch (error) {
     return ioFailure(error, `key "${name}"`, path);
   }
-  return ok({ name, address: key.value.address, publicKey: key.value.publicKey });
+  return ok(undefined);
 }
 
 async function writeKey(
