@@ -54,7 +54,7 @@ const ipGroup = (
 
 function order(spec: GroupSpec, oseq = 1): Order {
   return {
-    id: { owner: owner.address, dseq: 1, gseq: oseq, oseq: 1 },
+    id: { owner: owner.address, dseq: '1', gseq: oseq, oseq: 1 },
     state: 'open',
     spec,
     createdHeight: 1,

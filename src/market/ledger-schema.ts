@@ -5,9 +5,9 @@
 import type Database from 'better-sqlite3';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 
-const ID_COLUMNS = `owner TEXT NOT NULL, dseq INTEGER NOT NULL, gseq INTEGER NOT NULL, oseq INTEGER NOT NULL`;
+const ID_COLUMNS = `owner TEXT NOT NULL, dseq TEXT NOT NULL, gseq INTEGER NOT NULL, oseq INTEGER NOT NULL`;
 
-/** Amounts are TEXT: integers for uakt balances, 18-place decimals for escrow and prices. */
+/** Amounts are TEXT: integers for uakt balances, 18-place decimals for escrow and prices. dseq is a uint64 as TEXT. */
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE chain (
@@ -31,7 +31,7 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE deployments (
     owner TEXT NOT NULL REFERENCES accounts (address),
-    dseq INTEGER NOT NULL CHECK (dseq >= 1),
+    dseq TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('active', 'closed')),
     hash TEXT NOT NULL,
     escrow_balance TEXT NOT NULL,
@@ -46,7 +46,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deployments_state ON deployments (state);
 
   CREATE TABLE groups (
-    owner TEXT NOT NULL, dseq INTEGER NOT NULL, gseq INTEGER NOT NULL CHECK (gseq >= 1),
+    owner TEXT NOT NULL, dseq TEXT NOT NULL, gseq INTEGER NOT NULL CHECK (gseq >= 1),
     state TEXT NOT NULL CHECK (state IN ('open', 'active', 'closed')),
     spec TEXT NOT NULL,
     PRIMARY KEY (owner, dseq, gseq),

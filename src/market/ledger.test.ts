@@ -52,6 +52,8 @@ function deploy(ledger: Ledger, groups = [groupSpec()], deposit = 5_000_000) {
   );
 }
 
+const base = () => ({ owner: owner.address, groups: [groupSpec()], hash: hashOf(1), deposit: uakt(500_000) });
+
 const bidOf = (order: OrderId, by = provider.address): BidId => ({ ...order, provider: by });
 
 describe('ledger: storage', () => {
@@ -110,7 +112,7 @@ describe('ledger: deployments and orders', () => {
     const ledger = market();
     const first = deploy(ledger).deployment.id.dseq;
     const second = deploy(ledger).deployment.id.dseq;
-    assert.equal(second, first + 1);
+    assert.equal(BigInt(second), BigInt(first) + 1n);
     const taken = ledger.createDeployment({
       owner: owner.address,
       groups: [groupSpec()],
@@ -119,6 +121,20 @@ describe('ledger: deployments and orders', () => {
       dseq: first,
     });
     assert.equal(code(taken), 'DEPLOYMENT_EXISTS');
+    for (const dseq of ['0', '01', '18446744073709551616', '1.5']) {
+      assert.equal(code(ledger.createDeployment({ ...base(), dseq })), 'INVALID_INPUT', dseq);
+    }
+  });
+
+  it('orders dseqs numerically, up to uint64', () => {
+    const ledger = market();
+    for (const dseq of ['10', '9', '18446744073709551615'])
+      value(ledger.createDeployment({ ...base(), dseq }));
+    assert.deepEqual(
+      value(ledger.listDeployments()).map((d) => d.id.dseq),
+      ['9', '10', '18446744073709551615'],
+    );
+    assert.equal(code(ledger.createDeployment(base())), 'INVALID_INPUT', 'no dseq after uint64 max');
   });
 
   it('validates owner funds, deposit, hash and groups, changing nothing on failure', () => {
@@ -150,7 +166,7 @@ describe('ledger: deployments and orders', () => {
     value(ledger.closeDeployment(id));
     assert.equal(code(ledger.updateDeployment({ id, hash: hashOf(3) })), 'DEPLOYMENT_CLOSED');
     assert.equal(
-      code(ledger.updateDeployment({ id: { ...id, dseq: 999 }, hash: hashOf(3) })),
+      code(ledger.updateDeployment({ id: { ...id, dseq: '999' }, hash: hashOf(3) })),
       'DEPLOYMENT_NOT_FOUND',
     );
   });

@@ -73,7 +73,7 @@ const HOST_URI = /^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/;
 
 interface DeploymentRow {
   owner: string;
-  dseq: number;
+  dseq: string;
   state: Deployment['state'];
   hash: string;
   escrow_balance: string;
@@ -91,7 +91,7 @@ interface GroupRow {
 }
 interface OrderRow {
   owner: string;
-  dseq: number;
+  dseq: string;
   gseq: number;
   oseq: number;
   state: OrderState;
@@ -100,7 +100,7 @@ interface OrderRow {
 }
 interface BidRow {
   owner: string;
-  dseq: number;
+  dseq: string;
   gseq: number;
   oseq: number;
   provider: string;
@@ -111,7 +111,7 @@ interface BidRow {
 }
 interface LeaseRow {
   owner: string;
-  dseq: number;
+  dseq: string;
   gseq: number;
   oseq: number;
   provider: string;
@@ -142,10 +142,10 @@ const ORDER_SELECT =
   'SELECT o.owner, o.dseq, o.gseq, o.oseq, o.state, o.created_height, g.spec FROM orders o ' +
   'JOIN groups g ON g.owner = o.owner AND g.dseq = o.dseq AND g.gseq = o.gseq';
 
-function orderKey(id: OrderId): [string, number, number, number] {
+function orderKey(id: OrderId): [string, string, number, number] {
   return [id.owner, id.dseq, id.gseq, id.oseq];
 }
-function bidKey(id: BidId): [string, number, number, number, string] {
+function bidKey(id: BidId): [string, string, number, number, string] {
   return [id.owner, id.dseq, id.gseq, id.oseq, id.provider];
 }
 
@@ -303,8 +303,8 @@ export class Ledger implements MarketLedger {
         }),
       );
     }
-    if (input.dseq !== undefined && (!Number.isSafeInteger(input.dseq) || input.dseq < 1)) {
-      return fail(appError('INVALID_INPUT', 'dseq must be a positive integer'));
+    if (input.dseq !== undefined && !isUint64(input.dseq)) {
+      return fail(appError('INVALID_INPUT', 'dseq must be a uint64 above 0, in decimal'));
     }
     return this.#tx(() => {
       const owner = this.#account(input.owner);
@@ -313,11 +313,14 @@ export class Ledger implements MarketLedger {
       const height = this.#height();
       let dseq = input.dseq;
       if (dseq === undefined) {
-        const last = this.#get<{ dseq: number | null }>(
-          'SELECT max(dseq) AS dseq FROM deployments WHERE owner = ?',
+        const last = this.#get<{ dseq: string }>(
+          'SELECT dseq FROM deployments WHERE owner = ? ORDER BY length(dseq) DESC, dseq DESC LIMIT 1',
           input.owner,
         );
-        dseq = Math.max(height, (last?.dseq ?? 0) + 1);
+        const next = BigInt(last?.dseq ?? '0') + 1n;
+        dseq = (next > BigInt(height) ? next : BigInt(height)).toString();
+        if (!isUint64(dseq))
+          return fail(appError('INVALID_INPUT', 'no dseq is left after the last one; pass a dseq'));
       } else if (this.#deploymentRow({ owner: input.owner, dseq }) !== undefined) {
         return fail(appError('DEPLOYMENT_EXISTS', `deployment ${input.owner}/${dseq} already exists`));
       }
@@ -429,7 +432,7 @@ export class Ledger implements MarketLedger {
   listDeployments(filter: DeploymentFilter = {}): Result<readonly Deployment[], AppError> {
     const [where, params] = whereOf({ owner: filter.owner, state: filter.state });
     const rows = this.#all<DeploymentRow>(
-      `SELECT * FROM deployments ${where} ORDER BY owner, dseq`,
+      `SELECT * FROM deployments ${where} ORDER BY owner, length(dseq), dseq`,
       ...params,
     );
     return ok(rows.map((row) => this.#deployment(row)));
@@ -497,7 +500,7 @@ export class Ledger implements MarketLedger {
       'o.state': filter.state,
     });
     const rows = this.#all<OrderRow>(
-      `${ORDER_SELECT} ${where} ORDER BY o.owner, o.dseq, o.gseq, o.oseq`,
+      `${ORDER_SELECT} ${where} ORDER BY o.owner, length(o.dseq), o.dseq, o.gseq, o.oseq`,
       ...params,
     );
     return ok(rows.map(toOrder));
@@ -592,7 +595,7 @@ export class Ledger implements MarketLedger {
     const { owner, dseq, gseq, oseq, provider, state } = filter;
     const [where, params] = whereOf({ owner, dseq, gseq, oseq, provider, state });
     const rows = this.#all<BidRow>(
-      `SELECT * FROM bids ${where} ORDER BY owner, dseq, gseq, oseq, provider`,
+      `SELECT * FROM bids ${where} ORDER BY owner, length(dseq), dseq, gseq, oseq, provider`,
       ...params,
     );
     return ok(rows.map(toBid));
@@ -668,7 +671,7 @@ export class Ledger implements MarketLedger {
     const { owner, dseq, provider, state } = filter;
     const [where, params] = whereOf({ owner, dseq, provider, state });
     const rows = this.#all<LeaseRow>(
-      `SELECT * FROM leases ${where} ORDER BY owner, dseq, gseq, oseq, provider`,
+      `SELECT * FROM leases ${where} ORDER BY owner, length(dseq), dseq, gseq, oseq, provider`,
       ...params,
     );
     return ok(rows.map(toLease));
@@ -918,6 +921,13 @@ export class Ledger implements MarketLedger {
   }
 }
 
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** A uint64 above zero in canonical decimal, as Akash JSON prints dseq. */
+export function isUint64(text: string): boolean {
+  return /^[1-9][0-9]{0,19}$/.test(text) && BigInt(text) <= UINT64_MAX;
+}
+
 function uakt(coin: Coin): Result<bigint, AppError> {
   if (coin.denom !== DENOM)
     return fail(appError('INVALID_INPUT', `amounts are in ${DENOM}, not ${coin.denom}`));
@@ -931,7 +941,7 @@ function whereOf(fields: Readonly<Record<string, string | number | undefined>>):
   return [`WHERE ${entries.map(([name]) => `${name} = ?`).join(' AND ')}`, entries.map(([, value]) => value)];
 }
 
-function deploymentId(row: { owner: string; dseq: number }): DeploymentId {
+function deploymentId(row: { owner: string; dseq: string }): DeploymentId {
   return { owner: row.owner, dseq: row.dseq };
 }
 function pickOrderId(row: OrderId): OrderId {

@@ -18,7 +18,8 @@ export interface Coin {
 
 export interface DeploymentId {
   readonly owner: string;
-  readonly dseq: number;
+  /** uint64 as a decimal string, as Akash JSON prints it. */
+  readonly dseq: string;
 }
 export interface GroupId extends DeploymentId {
   readonly gseq: number;
@@ -160,7 +161,7 @@ export interface CreateDeploymentInput {
   readonly hash: string;
   readonly deposit: Coin;
   /** Defaults to the current height, or the owner's last dseq + 1 if that is taken. */
-  readonly dseq?: number;
+  readonly dseq?: string;
 }
 export interface UpdateDeploymentInput {
   readonly id: DeploymentId;
@@ -192,12 +193,12 @@ export interface DeploymentFilter {
 }
 export interface OrderFilter {
   readonly owner?: string;
-  readonly dseq?: number;
+  readonly dseq?: string;
   readonly state?: OrderState;
 }
 export interface BidFilter {
   readonly owner?: string;
-  readonly dseq?: number;
+  readonly dseq?: string;
   readonly gseq?: number;
   readonly oseq?: number;
   readonly provider?: string;
@@ -205,7 +206,7 @@ export interface BidFilter {
 }
 export interface LeaseFilter {
   readonly owner?: string;
-  readonly dseq?: number;
+  readonly dseq?: string;
   readonly provider?: string;
   readonly state?: LeaseState;
 }
