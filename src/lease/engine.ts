@@ -1,0 +1,493 @@
+/**
+ * The provider's IP-lease engine. Each mutation is computed against a draft with the IPAM allocator,
+ * written to the store as one atomic change, and only then made visible; a refused or failed write
+ * rebuilds the allocator from the committed state, so memory never runs ahead of the store.
+ */
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import {
+  type Allocator,
+  type AllocatorOptions,
+  type Capacity,
+  createAllocator,
+  type Family,
+  type PoolSpec,
+  type PortBinding,
+} from '../ipam/index.js';
+import type { GroupSpec, ManifestGroup } from '../sdl/manifest-types.js';
+import { checkAgainstSpec, declarationsOf, leasedIpSequences } from './declarations.js';
+import { isAccountAddress, isEndpointName, leaseKey, orderKey, parseLeaseId, parseOrderId } from './ids.js';
+import { type MigrationInput, Mutation } from './mutation.js';
+import type { LeaseStore } from './ports.js';
+import { buildState, committedSource, Draft, ipamSnapshot, type State } from './state.js';
+import type {
+  AuditEntry,
+  AuditEvent,
+  AuditQuery,
+  LeasedIpInventory,
+  LeaseId,
+  LeaseIpStatus,
+  LeaseRecord,
+  LeaseView,
+  OrderId,
+} from './types.js';
+import { leaseIpStatus, leaseView, type ViewSource, workloadEnv } from './views.js';
+
+/** The IPAM default cool-down, used when none is configured. */
+export const DEFAULT_QUARANTINE_MS = 3_600_000;
+const DEFAULT_ACTOR = 'provider';
+
+export interface LeaseEngineOptions {
+  readonly store: LeaseStore;
+  /** This provider's account address; leases of any other provider are refused. */
+  readonly provider: string;
+  /** The address pools. None means the provider offers no IP leases (NO_IP_SUPPORT). */
+  readonly pools: readonly PoolSpec[];
+  /** Draw every address from this pool. */
+  readonly pool?: string;
+  /** Address family of every endpoint; default `v4`. */
+  readonly family?: Family;
+  /** Cool-down of a released address; default 1 hour. */
+  readonly quarantineMs?: number;
+  /** Milliseconds since the epoch; injected so tests control time. */
+  readonly now?: () => number;
+}
+
+export interface MutationOptions {
+  /** Who asked, for the audit trail; default `provider`. */
+  readonly actor?: string;
+}
+
+export interface DeployOptions extends MutationOptions {
+  /** The order's group spec: when given, the manifest must use exactly its LEASED_IP endpoints. */
+  readonly groupSpec?: GroupSpec;
+}
+
+/** The lease after the mutation and the audit entries it wrote: the exact diff a backend applies. */
+export interface DeployResult {
+  /** Undefined when an unknown lease declares no IP endpoint: nothing is recorded for it. */
+  readonly lease: LeaseView | undefined;
+  readonly events: readonly AuditEntry[];
+}
+
+export interface CloseResult {
+  readonly lease: LeaseView | undefined;
+  readonly released: readonly string[];
+  readonly alreadyClosed: boolean;
+  readonly events: readonly AuditEntry[];
+}
+
+/** `POST /endpoint/migrate`, with an optional source deployment and a dry run. */
+export interface MigrateRequest extends MigrationInput {
+  readonly dryRun?: boolean;
+}
+
+export interface MigrationMove {
+  readonly endpoint: string;
+  readonly from: LeaseId;
+  readonly to: LeaseId;
+  readonly addresses: readonly string[];
+  readonly unbind: readonly PortBinding[];
+  readonly bind: readonly PortBinding[];
+}
+
+export interface MigrationResult {
+  readonly dryRun: boolean;
+  readonly moves: readonly MigrationMove[];
+  /** Requested endpoints the destination already held. */
+  readonly unchanged: readonly string[];
+  readonly events: readonly AuditEntry[];
+}
+
+export interface ReserveResult {
+  /** The order key. */
+  readonly id: string;
+  /** Distinct addresses the group needs (0: no IP, nothing reserved). */
+  readonly count: number;
+}
+
+export interface MaintainResult {
+  readonly pruned: number;
+  readonly retried: number;
+  readonly events: readonly AuditEntry[];
+}
+
+/** The engine; all mutations are serialised and atomic, all reads are synchronous and see committed state. */
+export interface LeaseEngine {
+  /** Deploys a lease's manifest group, or updates it when the lease is known. */
+  deploy(lease: LeaseId, group: ManifestGroup, options?: DeployOptions): Promise<Result<DeployResult>>;
+  /** Releases everything the lease holds into quarantine; idempotent, also for unknown leases. */
+  close(lease: LeaseId, options?: MutationOptions): Promise<Result<CloseResult>>;
+  /** Moves the named endpoints, with their addresses, to another deployment of the owner; all or nothing. */
+  migrate(request: MigrateRequest, options?: MutationOptions): Promise<Result<MigrationResult>>;
+  /** The bid gate: holds one address per distinct LEASED_IP sequence of the group. */
+  reserve(order: OrderId, group: GroupSpec, options?: MutationOptions): Promise<Result<ReserveResult>>;
+  /** Drops an order's reservation (bid lost, order closed); idempotent. */
+  unreserve(order: OrderId, options?: MutationOptions): Promise<Result<void>>;
+  /** Retries pending endpoints and prunes expired quarantine rows; call periodically. */
+  maintain(options?: MutationOptions): Promise<Result<MaintainResult>>;
+  lease(lease: LeaseId): LeaseView | undefined;
+  leases(filter?: { readonly owner?: string; readonly state?: 'active' | 'closed' }): readonly LeaseView[];
+  /** lease-status's IP part. */
+  status(lease: LeaseId): Result<LeaseIpStatus>;
+  /** Per service, the `AKASH_LEASED_IP_<ENDPOINT>` variables of its active endpoints. */
+  env(lease: LeaseId): Result<Readonly<Record<string, Readonly<Record<string, string>>>>>;
+  inventory(): LeasedIpInventory;
+  audit(query: AuditQuery): Promise<Result<readonly AuditEvent[]>>;
+  /** Resolves when every mutation queued so far has finished. */
+  idle(): Promise<void>;
+  /** Compares the engine's ledger with the allocator's own state (O(n)); lists every disagreement. */
+  check(): readonly string[];
+}
+
+interface Config {
+  readonly store: LeaseStore;
+  readonly provider: string;
+  readonly pool: string | undefined;
+  readonly family: Family;
+  readonly hasPools: boolean;
+  readonly quarantineMs: number;
+  readonly now: () => number;
+  readonly allocatorOptions: AllocatorOptions;
+}
+
+function thrown(error: unknown): { readonly ok: false; readonly error: AppError } {
+  const message = error instanceof Error ? error.message : String(error);
+  return fail(appError('UNAVAILABLE', `lease store failed: ${message}`));
+}
+
+class Engine implements LeaseEngine {
+  private tail: Promise<unknown> = Promise.resolve();
+  private broken: AppError | undefined;
+  private capacities: readonly Capacity[];
+  private readonly source: ViewSource;
+
+  constructor(
+    private readonly config: Config,
+    private readonly state: State,
+    private allocator: Allocator,
+    /** The allocator's clock reads this during a mutation, so it and the draft agree on "now". */
+    private readonly clock: { frozen: number | undefined },
+  ) {
+    this.capacities = allocator.capacity();
+    this.source = committedSource(state);
+  }
+
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private rebuildAllocator(): void {
+    const restored = createAllocator(this.config.allocatorOptions, ipamSnapshot(this.state));
+    if (restored.ok) this.allocator = restored.value;
+    else {
+      this.broken = appError('STORE_CORRUPT', `cannot rebuild the address ledger: ${restored.error.message}`);
+    }
+  }
+
+  /** Runs one mutation: compute on a draft, commit it, then apply it; on any failure undo the allocator. */
+  private mutate<T>(
+    actor: string | undefined,
+    compute: (mutation: Mutation) => Result<T>,
+  ): Promise<Result<T>> {
+    return this.serially(async (): Promise<Result<T>> => {
+      if (this.broken !== undefined) return fail(this.broken);
+      const now = Math.floor(this.config.now());
+      const draft = new Draft(this.state, now, actor ?? DEFAULT_ACTOR);
+      const mutation = new Mutation(draft, this.allocator, this.config);
+      this.clock.frozen = now;
+      let result: Result<T>;
+      try {
+        result = compute(mutation);
+      } catch (error) {
+        this.clock.frozen = undefined;
+        if (mutation.touched) this.rebuildAllocator();
+        throw error;
+      }
+      this.clock.frozen = undefined;
+      if (!result.ok || draft.isEmpty()) {
+        if (mutation.touched) this.rebuildAllocator();
+        return result;
+      }
+      const committed = await this.config.store.commit(draft.change()).catch(thrown);
+      if (!committed.ok) {
+        if (mutation.touched) this.rebuildAllocator();
+        return committed;
+      }
+      draft.apply();
+      this.capacities = this.allocator.capacity();
+      return result;
+    });
+  }
+
+  async deploy(
+    lease: LeaseId,
+    group: ManifestGroup,
+    options: DeployOptions = {},
+  ): Promise<Result<DeployResult>> {
+    const id = parseLeaseId(lease, this.config.provider);
+    if (!id.ok) return id;
+    const declarations = declarationsOf(group);
+    if (!declarations.ok) return declarations;
+    if (options.groupSpec !== undefined) {
+      const checked = checkAgainstSpec(group, options.groupSpec);
+      if (!checked.ok) return checked;
+    }
+    return this.mutate(options.actor, (mutation) => {
+      const deployed = mutation.deploy(id.value, group.name, declarations.value);
+      if (!deployed.ok) return deployed;
+      const record = deployed.value;
+      return ok({
+        lease: record === undefined ? undefined : leaseView(mutation.draft, record),
+        events: mutation.draft.audit,
+      });
+    });
+  }
+
+  async close(lease: LeaseId, options: MutationOptions = {}): Promise<Result<CloseResult>> {
+    const id = parseLeaseId(lease, this.config.provider);
+    if (!id.ok) return id;
+    return this.mutate(options.actor, (mutation) => {
+      const closed = mutation.close(id.value);
+      if (!closed.ok) return closed;
+      const { lease: record, released, already } = closed.value;
+      return ok({
+        lease: record === undefined ? undefined : leaseView(mutation.draft, record),
+        released,
+        alreadyClosed: already,
+        events: mutation.draft.audit,
+      });
+    });
+  }
+
+  async migrate(request: MigrateRequest, options: MutationOptions = {}): Promise<Result<MigrationResult>> {
+    if (!isAccountAddress(request.owner)) {
+      return fail(appError('INVALID_INPUT', `owner "${request.owner}" is not a bech32 address`));
+    }
+    const badName = request.endpoints.find((name) => !isEndpointName(name));
+    if (badName !== undefined)
+      return fail(appError('INVALID_INPUT', `endpoint name "${badName}" is not valid`));
+    return this.mutate(options.actor, (mutation) => {
+      const planned = mutation.plan(request);
+      if (!planned.ok) return planned;
+      const plan = planned.value;
+      if (request.dryRun !== true) {
+        const migrated = mutation.migrate(plan);
+        if (!migrated.ok) return migrated;
+      }
+      return ok({
+        dryRun: request.dryRun === true,
+        moves: plan.moves.map((move) =>
+          Object.freeze({
+            endpoint: move.endpoint,
+            from: move.from.id,
+            to: move.to.id,
+            addresses: move.addresses,
+            unbind: move.unbind,
+            bind: move.bind,
+          }),
+        ),
+        unchanged: plan.unchanged,
+        events: mutation.draft.audit,
+      });
+    });
+  }
+
+  async reserve(
+    order: OrderId,
+    group: GroupSpec,
+    options: MutationOptions = {},
+  ): Promise<Result<ReserveResult>> {
+    const id = parseOrderId(order);
+    if (!id.ok) return id;
+    const count = leasedIpSequences(group).size;
+    return this.mutate(options.actor, (mutation) => {
+      const reserved = mutation.reserve(id.value, count);
+      if (!reserved.ok) return reserved;
+      return ok({ id: orderKey(id.value), count });
+    });
+  }
+
+  async unreserve(order: OrderId, options: MutationOptions = {}): Promise<Result<void>> {
+    const id = parseOrderId(order);
+    if (!id.ok) return id;
+    return this.mutate(options.actor, (mutation) => {
+      mutation.unreserve(id.value);
+      return ok(undefined);
+    });
+  }
+
+  maintain(options: MutationOptions = {}): Promise<Result<MaintainResult>> {
+    return this.mutate(options.actor, (mutation) => {
+      const maintained = mutation.maintain();
+      if (!maintained.ok) return maintained;
+      return ok({ ...maintained.value, events: mutation.draft.audit });
+    });
+  }
+
+  private record(lease: LeaseId): Result<LeaseRecord> {
+    const key = leaseKey(lease);
+    const record = this.state.leases.get(key);
+    if (record === undefined) return fail(appError('LEASE_NOT_FOUND', `lease ${key} has no IP lease here`));
+    if (record.state === 'closed') return fail(appError('LEASE_CLOSED', `lease ${key} is closed`));
+    return ok(record);
+  }
+
+  lease(lease: LeaseId): LeaseView | undefined {
+    const record = this.state.leases.get(leaseKey(lease));
+    return record === undefined ? undefined : leaseView(this.source, record);
+  }
+
+  leases(
+    filter: { readonly owner?: string; readonly state?: 'active' | 'closed' } = {},
+  ): readonly LeaseView[] {
+    const out: LeaseView[] = [];
+    for (const record of this.state.leases.values()) {
+      if (filter.owner !== undefined && record.id.owner !== filter.owner) continue;
+      if (filter.state !== undefined && record.state !== filter.state) continue;
+      out.push(leaseView(this.source, record));
+    }
+    return out;
+  }
+
+  status(lease: LeaseId): Result<LeaseIpStatus> {
+    const record = this.record(lease);
+    return record.ok ? ok(leaseIpStatus(this.source, record.value)) : record;
+  }
+
+  env(lease: LeaseId): Result<Readonly<Record<string, Readonly<Record<string, string>>>>> {
+    const record = this.record(lease);
+    return record.ok ? ok(workloadEnv(this.source, record.value)) : record;
+  }
+
+  inventory(): LeasedIpInventory {
+    const pools = this.capacities.filter(
+      (entry) =>
+        entry.family === this.config.family &&
+        (this.config.pool === undefined || entry.pool === this.config.pool),
+    );
+    let capacity = 0n;
+    let inUse = 0n;
+    let reserved = 0n;
+    let quarantined = 0n;
+    let available = 0n;
+    for (const entry of pools) {
+      capacity += entry.capacity;
+      inUse += entry.allocated;
+      reserved += entry.reserved;
+      quarantined += entry.quarantined;
+      available += entry.available;
+    }
+    return Object.freeze({
+      family: this.config.family,
+      capacity,
+      allocatable: capacity,
+      allocated: inUse + reserved + quarantined,
+      inUse,
+      reserved,
+      quarantined,
+      available,
+      pools,
+    });
+  }
+
+  audit(query: AuditQuery): Promise<Result<readonly AuditEvent[]>> {
+    return this.config.store.queryAudit(query).catch(thrown);
+  }
+
+  async idle(): Promise<void> {
+    await this.tail;
+  }
+
+  check(): readonly string[] {
+    const ipam = this.allocator.snapshot();
+    const now = this.config.now();
+    const ports = (list: readonly PortBinding[]): string =>
+      list
+        .map((port) => `${port.port}/${port.protocol}`)
+        .sort()
+        .join(',');
+    const lines = {
+      ledger: new Set<string>(),
+      allocator: new Set<string>(),
+    };
+    for (const a of this.state.allocations.values()) {
+      lines.ledger.add(
+        `allocation ${a.key} ${a.owner} ${a.pool} ${[...a.addresses].sort()} [${ports(a.ports)}]`,
+      );
+    }
+    for (const a of ipam.allocations) {
+      lines.allocator.add(
+        `allocation ${a.key} ${a.owner} ${a.pool} ${[...a.addresses].sort()} [${ports(a.ports)}]`,
+      );
+    }
+    for (const q of this.state.quarantine.values()) {
+      if (q.until > now) lines.ledger.add(`quarantine ${q.address} ${q.owner} ${q.key} ${q.pool} ${q.until}`);
+    }
+    for (const q of ipam.quarantine) {
+      lines.allocator.add(`quarantine ${q.address} ${q.owner} ${q.key} ${q.pool} ${q.until}`);
+    }
+    for (const r of this.state.reservations.values())
+      lines.ledger.add(`reservation ${r.id} ${r.count} ${r.family}`);
+    for (const r of ipam.reservations) lines.allocator.add(`reservation ${r.id} ${r.count} ${r.family}`);
+    const problems: string[] = [];
+    for (const line of lines.ledger)
+      if (!lines.allocator.has(line)) problems.push(`only in the ledger: ${line}`);
+    for (const line of lines.allocator)
+      if (!lines.ledger.has(line)) problems.push(`only in the allocator: ${line}`);
+    const holders = new Map<string, string>();
+    for (const a of this.state.allocations.values()) {
+      for (const address of a.addresses) {
+        const other = holders.get(address);
+        if (other !== undefined) problems.push(`${address} is held by ${other} and ${a.key}`);
+        holders.set(address, a.key);
+      }
+    }
+    return problems;
+  }
+}
+
+/**
+ * Builds an engine from the store's content: loads it once, checks its invariants and restores the
+ * allocator from it. Writes nothing.
+ */
+export async function createLeaseEngine(options: LeaseEngineOptions): Promise<Result<LeaseEngine>> {
+  if (!isAccountAddress(options.provider)) {
+    return fail(appError('INVALID_INPUT', `provider "${options.provider}" is not a bech32 address`));
+  }
+  const quarantineMs = options.quarantineMs ?? DEFAULT_QUARANTINE_MS;
+  if (!Number.isSafeInteger(quarantineMs) || quarantineMs < 0) {
+    return fail(appError('INVALID_INPUT', `quarantineMs ${quarantineMs} is not a non-negative integer`));
+  }
+  const now = options.now ?? Date.now;
+  const clock: { frozen: number | undefined } = { frozen: undefined };
+  const allocatorOptions: AllocatorOptions = {
+    pools: options.pools,
+    quarantineMs,
+    now: () => clock.frozen ?? Math.floor(now()),
+  };
+  const loaded = await options.store.load().catch(thrown);
+  if (!loaded.ok) return loaded;
+  const state = buildState(loaded.value);
+  if (!state.ok) return state;
+  const allocator = createAllocator(allocatorOptions, ipamSnapshot(state.value));
+  if (!allocator.ok) {
+    return fail(
+      appError(allocator.error.code, `restoring the address ledger: ${allocator.error.message}`, {
+        ...allocator.error.details,
+      }),
+    );
+  }
+  const config: Config = {
+    store: options.store,
+    provider: options.provider,
+    pool: options.pool,
+    family: options.family ?? 'v4',
+    hasPools: options.pools.length > 0,
+    quarantineMs,
+    now,
+    allocatorOptions,
+  };
+  return ok(new Engine(config, state.value, allocator.value, clock));
+}

@@ -1,0 +1,24 @@
+/**
+ * The provider IP-lease engine: deploy, update, close and migrate IP endpoints of leases, gate bids
+ * on free addresses, and report lease-status `ips`, workload variables and an audit trail. Pure core:
+ * storage comes in through the {@link LeaseStore} port (adapters in src/store).
+ */
+export { checkAgainstSpec, declarationsOf, leasedIpSequences } from './declarations.js';
+export type {
+  CloseResult,
+  DeployOptions,
+  DeployResult,
+  LeaseEngine,
+  LeaseEngineOptions,
+  MaintainResult,
+  MigrateRequest,
+  MigrationMove,
+  MigrationResult,
+  MutationOptions,
+  ReserveResult,
+} from './engine.js';
+export { createLeaseEngine, DEFAULT_QUARANTINE_MS } from './engine.js';
+export { endpointKey, leaseKey, orderKey } from './ids.js';
+export type { LeaseStore, StoreChange, StoreSnapshot } from './ports.js';
+export type * from './types.js';
+export { envName } from './views.js';

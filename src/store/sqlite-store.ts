@@ -1,0 +1,505 @@
+/**
+ * The SQLite lease store (better-sqlite3): WAL journal, synchronous=FULL, foreign keys on, a busy
+ * timeout, and forward-only schema migrations. The schema itself refuses double allocation: an address
+ * has one holder (PRIMARY KEY), an address's port and protocol one binding (PRIMARY KEY), an owner's
+ * endpoint name one allocation (UNIQUE), and an address is never both allocated and quarantined (triggers).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import type { Family, Protocol, QuarantineEntry } from '../ipam/index.js';
+import {
+  type AllocationRecord,
+  type AuditAction,
+  type AuditEvent,
+  type AuditQuery,
+  type Declaration,
+  type EndpointRecord,
+  type LeaseRecord,
+  type LeaseStore,
+  leaseKey,
+  type ReservationRecord,
+  type StoreChange,
+  type StoreSnapshot,
+} from '../lease/index.js';
+import { auditPage } from './audit.js';
+
+/** The part of a better-sqlite3 statement this store uses. */
+interface Statement {
+  run(...params: unknown[]): unknown;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  /** Rows as arrays instead of objects: cheaper when loading everything. */
+  raw(toggle?: boolean): Statement;
+}
+
+/** The part of a better-sqlite3 database this store uses. */
+interface SqliteDatabase {
+  prepare(sql: string): Statement;
+  exec(sql: string): unknown;
+  pragma(sql: string, options?: { simple?: boolean }): unknown;
+  transaction(fn: () => void): () => void;
+  close(): unknown;
+}
+
+/** Schema migrations, applied in order, each once; never edit a shipped one, append a new one. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE leases (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    dseq TEXT NOT NULL,
+    gseq INTEGER NOT NULL,
+    oseq INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('active', 'closed')),
+    group_name TEXT NOT NULL,
+    declarations TEXT NOT NULL,
+    endpoints TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    closed_at INTEGER
+  ) STRICT;
+  CREATE INDEX leases_by_owner ON leases (owner, dseq);
+
+  CREATE TABLE allocations (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    lease TEXT NOT NULL REFERENCES leases (key),
+    endpoint TEXT NOT NULL,
+    UNIQUE (owner, endpoint),
+    UNIQUE (lease, endpoint)
+  ) STRICT;
+
+  CREATE TABLE addresses (
+    address TEXT PRIMARY KEY,
+    key TEXT NOT NULL REFERENCES allocations (key) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    UNIQUE (key, ord)
+  ) STRICT;
+
+  CREATE TABLE bindings (
+    address TEXT NOT NULL REFERENCES addresses (address) ON DELETE CASCADE,
+    port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+    protocol TEXT NOT NULL CHECK (protocol IN ('TCP', 'UDP')),
+    PRIMARY KEY (address, port, protocol)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE quarantine (
+    address TEXT PRIMARY KEY,
+    pool TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    key TEXT NOT NULL,
+    until INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TRIGGER allocated_not_quarantined BEFORE INSERT ON addresses
+  WHEN EXISTS (SELECT 1 FROM quarantine WHERE address = NEW.address)
+  BEGIN SELECT RAISE(ABORT, 'address is quarantined'); END;
+
+  CREATE TRIGGER quarantined_not_allocated BEFORE INSERT ON quarantine
+  WHEN EXISTS (SELECT 1 FROM addresses WHERE address = NEW.address)
+  BEGIN SELECT RAISE(ABORT, 'address is allocated'); END;
+
+  CREATE TABLE reservations (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    count INTEGER NOT NULL CHECK (count > 0),
+    family TEXT NOT NULL CHECK (family IN ('v4', 'v6')),
+    at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    lease TEXT NOT NULL,
+    endpoint TEXT,
+    address TEXT,
+    port INTEGER,
+    protocol TEXT,
+    detail TEXT
+  ) STRICT;
+  CREATE INDEX audit_by_owner ON audit (owner, id);
+  CREATE INDEX audit_by_address ON audit (address, id) WHERE address IS NOT NULL;
+  CREATE INDEX audit_by_lease ON audit (lease, id);
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface SqliteStoreOptions {
+  /** The database file; its directory is created if missing. */
+  readonly path: string;
+  /** How long a write waits for another connection's lock; default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+function errorOf(error: unknown, what: string): AppError {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) {
+    if (
+      message.includes('addresses.address') ||
+      message.includes('allocations.owner, allocations.endpoint')
+    ) {
+      return appError('IP_IN_USE', `${what} refused: ${message}`);
+    }
+    if (message.includes('bindings.')) return appError('PORT_IN_USE', `${what} refused: ${message}`);
+    return appError('STORE_CORRUPT', `${what} refused: ${message}`);
+  }
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return appError('STORE_CORRUPT', `${what} failed: ${message}`);
+  }
+  return appError('UNAVAILABLE', `${what} failed: ${message}`);
+}
+
+function migrate(db: SqliteDatabase): Result<void> {
+  const exists = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    .get();
+  const row =
+    exists === undefined
+      ? undefined
+      : (db.prepare('SELECT version FROM schema_version').get() as { version: number });
+  const current = row?.version ?? 0;
+  if (current > SCHEMA_VERSION) {
+    return fail(
+      appError(
+        'STORE_CORRUPT',
+        `the database has schema version ${current}; this build knows up to ${SCHEMA_VERSION}`,
+      ),
+    );
+  }
+  if (current === SCHEMA_VERSION) return ok(undefined);
+  db.transaction(() => {
+    if (exists === undefined) {
+      db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT');
+      db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+    }
+    for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
+    db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
+  })();
+  return ok(undefined);
+}
+
+type LeaseRow = [
+  string,
+  string,
+  number,
+  number,
+  string,
+  'active' | 'closed',
+  string,
+  string,
+  string,
+  number,
+  number,
+  number | null,
+];
+
+/** A {@link LeaseStore} on one SQLite file. */
+export class SqliteLeaseStore implements LeaseStore {
+  private readonly sql: Record<
+    | 'leases'
+    | 'allocations'
+    | 'bindings'
+    | 'quarantine'
+    | 'reservations'
+    | 'upsertLease'
+    | 'deleteAllocation'
+    | 'deleteAddresses'
+    | 'upsertAllocation'
+    | 'insertAddress'
+    | 'insertBinding'
+    | 'deleteQuarantine'
+    | 'upsertQuarantine'
+    | 'deleteReservation'
+    | 'upsertReservation'
+    | 'insertAudit'
+    | 'totalChanges',
+    Statement
+  >;
+  private readonly auditQueries = new Map<string, Statement>();
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    /** The database file. */
+    readonly path: string,
+  ) {
+    const raw = (sql: string): Statement => db.prepare(sql).raw(true);
+    this.sql = {
+      leases: raw(
+        'SELECT owner, dseq, gseq, oseq, provider, state, group_name, declarations, endpoints, created_at, updated_at, closed_at FROM leases',
+      ),
+      allocations: raw(
+        'SELECT a.key, a.owner, a.pool, a.lease, a.endpoint, d.address FROM allocations a JOIN addresses d ON d.key = a.key ORDER BY a.key, d.ord',
+      ),
+      bindings: raw(
+        'SELECT d.key, b.port, b.protocol FROM bindings b JOIN addresses d ON d.address = b.address WHERE d.ord = 0',
+      ),
+      quarantine: raw('SELECT address, pool, owner, key, until FROM quarantine'),
+      reservations: raw('SELECT id, owner, count, family, at FROM reservations'),
+      upsertLease: db.prepare(
+        `INSERT INTO leases (key, owner, dseq, gseq, oseq, provider, state, group_name, declarations, endpoints, created_at, updated_at, closed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET state = excluded.state, group_name = excluded.group_name,
+           declarations = excluded.declarations, endpoints = excluded.endpoints,
+           updated_at = excluded.updated_at, closed_at = excluded.closed_at`,
+      ),
+      deleteAllocation: db.prepare('DELETE FROM allocations WHERE key = ?'),
+      deleteAddresses: db.prepare('DELETE FROM addresses WHERE key = ?'),
+      upsertAllocation: db.prepare(
+        `INSERT INTO allocations (key, owner, pool, lease, endpoint) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, pool = excluded.pool,
+           lease = excluded.lease, endpoint = excluded.endpoint`,
+      ),
+      insertAddress: db.prepare('INSERT INTO addresses (address, key, ord) VALUES (?, ?, ?)'),
+      insertBinding: db.prepare('INSERT INTO bindings (address, port, protocol) VALUES (?, ?, ?)'),
+      deleteQuarantine: db.prepare('DELETE FROM quarantine WHERE address = ?'),
+      upsertQuarantine: db.prepare(
+        `INSERT INTO quarantine (address, pool, owner, key, until) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (address) DO UPDATE SET pool = excluded.pool, owner = excluded.owner,
+           key = excluded.key, until = excluded.until`,
+      ),
+      deleteReservation: db.prepare('DELETE FROM reservations WHERE id = ?'),
+      upsertReservation: db.prepare(
+        `INSERT INTO reservations (id, owner, count, family, at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, count = excluded.count,
+           family = excluded.family, at = excluded.at`,
+      ),
+      insertAudit: db.prepare(
+        `INSERT INTO audit (at, actor, action, owner, lease, endpoint, address, port, protocol, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      totalChanges: db.prepare('SELECT total_changes() AS n'),
+    };
+  }
+
+  async load(): Promise<Result<StoreSnapshot>> {
+    try {
+      return ok(this.read());
+    } catch (error) {
+      return fail(errorOf(error, 'loading the lease store'));
+    }
+  }
+
+  private read(): StoreSnapshot {
+    const leases: LeaseRecord[] = [];
+    for (const row of this.sql.leases.all() as LeaseRow[]) {
+      const [
+        owner,
+        dseq,
+        gseq,
+        oseq,
+        provider,
+        state,
+        group,
+        declarations,
+        endpoints,
+        createdAt,
+        updatedAt,
+        closedAt,
+      ] = row;
+      const record: LeaseRecord = {
+        id: { owner, dseq, gseq, oseq, provider },
+        state,
+        group,
+        declarations: JSON.parse(declarations) as Declaration[],
+        endpoints: JSON.parse(endpoints) as EndpointRecord[],
+        createdAt,
+        updatedAt,
+      };
+      leases.push(closedAt === null ? record : { ...record, closedAt });
+    }
+    const ports = new Map<string, { port: number; protocol: Protocol }[]>();
+    for (const [key, port, protocol] of this.sql.bindings.all() as [string, number, Protocol][]) {
+      const list = ports.get(key);
+      if (list === undefined) ports.set(key, [{ port, protocol }]);
+      else list.push({ port, protocol });
+    }
+    const allocations: AllocationRecord[] = [];
+    let last: { key: string; addresses: string[] } | undefined;
+    const rows = this.sql.allocations.all() as [string, string, string, string, string, string][];
+    for (const [key, owner, pool, lease, endpoint, address] of rows) {
+      if (last?.key === key) {
+        last.addresses.push(address);
+        continue;
+      }
+      last = { key, addresses: [address] };
+      allocations.push({
+        key,
+        owner,
+        pool,
+        lease,
+        endpoint,
+        addresses: last.addresses,
+        ports: ports.get(key) ?? [],
+      });
+    }
+    const quarantine: QuarantineEntry[] = (
+      this.sql.quarantine.all() as [string, string, string, string, number][]
+    ).map(([address, pool, owner, key, until]) => ({ address, pool, owner, key, until }));
+    const reservations: ReservationRecord[] = (
+      this.sql.reservations.all() as [string, string, number, Family, number][]
+    ).map(([id, owner, count, family, at]) => ({ id, owner, count, family, at }));
+    return { leases, allocations, quarantine, reservations };
+  }
+
+  async commit(change: StoreChange): Promise<Result<void>> {
+    try {
+      this.db.transaction(() => this.write(change))();
+      return ok(undefined);
+    } catch (error) {
+      return fail(errorOf(error, 'committing a lease change'));
+    }
+  }
+
+  private write(change: StoreChange): void {
+    const sql = this.sql;
+    for (const key of change.removedAllocations) sql.deleteAllocation.run(key);
+    for (const address of change.removedQuarantine) sql.deleteQuarantine.run(address);
+    for (const id of change.removedReservations) sql.deleteReservation.run(id);
+    for (const lease of change.leases) {
+      const { id } = lease;
+      sql.upsertLease.run(
+        leaseKey(id),
+        id.owner,
+        id.dseq,
+        id.gseq,
+        id.oseq,
+        id.provider,
+        lease.state,
+        lease.group,
+        JSON.stringify(lease.declarations),
+        JSON.stringify(lease.endpoints),
+        lease.createdAt,
+        lease.updatedAt,
+        lease.closedAt ?? null,
+      );
+    }
+    for (const allocation of change.allocations) {
+      sql.deleteAddresses.run(allocation.key);
+      sql.upsertAllocation.run(
+        allocation.key,
+        allocation.owner,
+        allocation.pool,
+        allocation.lease,
+        allocation.endpoint,
+      );
+      allocation.addresses.forEach((address, ord) => {
+        sql.insertAddress.run(address, allocation.key, ord);
+        for (const { port, protocol } of allocation.ports) sql.insertBinding.run(address, port, protocol);
+      });
+    }
+    for (const entry of change.quarantine) {
+      sql.upsertQuarantine.run(entry.address, entry.pool, entry.owner, entry.key, entry.until);
+    }
+    for (const reservation of change.reservations) {
+      sql.upsertReservation.run(
+        reservation.id,
+        reservation.owner,
+        reservation.count,
+        reservation.family,
+        reservation.at,
+      );
+    }
+    for (const entry of change.audit) {
+      sql.insertAudit.run(
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.owner,
+        entry.lease,
+        entry.endpoint ?? null,
+        entry.address ?? null,
+        entry.port ?? null,
+        entry.protocol ?? null,
+        entry.detail ?? null,
+      );
+    }
+  }
+
+  async queryAudit(query: AuditQuery): Promise<Result<readonly AuditEvent[]>> {
+    const page = auditPage(query);
+    if (!page.ok) return page;
+    const filters: string[] = ['id > ?'];
+    const params: unknown[] = [page.value.afterId];
+    for (const column of ['owner', 'address', 'lease'] as const) {
+      const value = query[column];
+      if (value === undefined) continue;
+      filters.push(`${column} = ?`);
+      params.push(value);
+    }
+    const sql = `SELECT id, at, actor, action, owner, lease, endpoint, address, port, protocol, detail FROM audit WHERE ${filters.join(' AND ')} ORDER BY id LIMIT ?`;
+    let statement = this.auditQueries.get(sql);
+    try {
+      if (statement === undefined) {
+        statement = this.db.prepare(sql);
+        this.auditQueries.set(sql, statement);
+      }
+      const rows = statement.all(...params, page.value.limit) as {
+        id: number;
+        at: number;
+        actor: string;
+        action: AuditAction;
+        owner: string;
+        lease: string;
+        endpoint: string | null;
+        address: string | null;
+        port: number | null;
+        protocol: Protocol | null;
+        detail: string | null;
+      }[];
+      return ok(
+        rows.map((row) => {
+          const event: Record<string, unknown> = {};
+          for (const [name, value] of Object.entries(row)) if (value !== null) event[name] = value;
+          return event as unknown as AuditEvent;
+        }),
+      );
+    } catch (error) {
+      return fail(errorOf(error, 'querying the audit trail'));
+    }
+  }
+
+  /** Row changes made through this connection since it opened: a restart that only reads leaves it at 0. */
+  totalChanges(): number {
+    return (this.sql.totalChanges.get() as { n: number }).n;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** Opens (creating or migrating as needed) the store at `options.path`. */
+export function openSqliteStore(options: SqliteStoreOptions): Result<SqliteLeaseStore> {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    return fail(appError('INVALID_INPUT', `busyTimeoutMs ${busyTimeoutMs} is not a non-negative integer`));
+  }
+  let db: SqliteDatabase | undefined;
+  try {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    db = new Database(options.path) as unknown as SqliteDatabase;
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    const migrated = migrate(db);
+    if (!migrated.ok) {
+      db.close();
+      return migrated;
+    }
+    return ok(new SqliteLeaseStore(db, options.path));
+  } catch (error) {
+    db?.close();
+    return fail(errorOf(error, `opening ${options.path}`));
+  }
+}
