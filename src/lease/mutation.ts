@@ -323,9 +323,7 @@ export class Mutation {
   }
 
   /** Closes a lease and releases everything it holds; idempotent. */
-  close(
-    id: LeaseId,
-  ): Result<{
+  close(id: LeaseId): Result<{
     readonly lease: LeaseRecord | undefined;
     readonly released: readonly string[];
     readonly already: boolean;
