@@ -64,42 +64,42 @@ function order(spec: GroupSpec, oseq = 1): Order {
 describe('decideBid', () => {
   const profile = { address: ipProvider.address, attributes: [IP_LEASE], pricing: DEFAULT_PRICING };
 
-  it('bids on an order without IPs at the configured price, and reserves nothing for IPs', () => {
+  it('bids on an order without IPs at the configured price, and reserves nothing for IPs', async () => {
     const gate = new PoolGate(0);
-    const decision = decideBid(order(groupSpec()), profile, gate);
+    const decision = await decideBid(order(groupSpec()), profile, gate);
     assert.ok(decision.bid);
     assert.equal(decision.ips, 0);
     assert.equal(decision.price.denom, 'uakt');
     assert.match(decision.price.amount, /^\d+\.\d{18}$/);
   });
 
-  it('an exhausted pool refuses the IP order (INSUFFICIENT_IPS) and still bids on the next order', () => {
+  it('an exhausted pool refuses the IP order (INSUFFICIENT_IPS) and still bids on the next order', async () => {
     const gate = new PoolGate(1);
-    assert.ok(decideBid(order(ipGroup('a'), 1), profile, gate).bid);
-    const second = decideBid(order(ipGroup('b'), 2), profile, gate);
+    assert.ok((await decideBid(order(ipGroup('a'), 1), profile, gate)).bid);
+    const second = await decideBid(order(ipGroup('b'), 2), profile, gate);
     assert.equal(second.bid ? 'bid' : second.reason.code, 'INSUFFICIENT_IPS');
-    assert.ok(decideBid(order(groupSpec(), 3), profile, gate).bid);
+    assert.ok((await decideBid(order(groupSpec(), 3), profile, gate)).bid);
   });
 
-  it('a provider without IP support never bids on an IP order', () => {
+  it('a provider without IP support never bids on an IP order', async () => {
     const gate = new PoolGate(undefined);
     const plain = { ...profile, attributes: [] };
-    const required = decideBid(order(ipGroup('a', [1], [IP_LEASE])), plain, gate);
+    const required = await decideBid(order(ipGroup('a', [1], [IP_LEASE])), plain, gate);
     assert.equal(required.bid ? 'bid' : required.reason.code, 'ATTRIBUTE_MISMATCH');
-    const unrequired = decideBid(order(ipGroup('b')), plain, gate);
+    const unrequired = await decideBid(order(ipGroup('b')), plain, gate);
     assert.equal(unrequired.bid ? 'bid' : unrequired.reason.code, 'NO_IP_SUPPORT');
-    assert.ok(decideBid(order(groupSpec()), plain, gate).bid);
+    assert.ok((await decideBid(order(groupSpec()), plain, gate)).bid);
   });
 
-  it('needs all of a group’s distinct IPs free at once', () => {
+  it('needs all of a group’s distinct IPs free at once', async () => {
     const gate = new PoolGate(2);
-    const three = decideBid(
+    const three = await decideBid(
       order(groupSpec({ units: [{ ips: [1, 2] }, { count: 3, ips: [2, 3] }] })),
       profile,
       gate,
     );
     assert.equal(three.bid ? 'bid' : three.reason.code, 'INSUFFICIENT_IPS');
-    const two = decideBid(
+    const two = await decideBid(
       order(
         groupSpec({
           units: [
@@ -115,13 +115,13 @@ describe('decideBid', () => {
     assert.equal(two.ips, 2);
   });
 
-  it('refuses above the order maximum, its own orders, and orders missing the provider’s order attributes', () => {
+  it('refuses above the order maximum, its own orders, and orders missing the provider’s order attributes', async () => {
     const gate = new PoolGate(5);
-    const cheap = decideBid(order(groupSpec({ units: [{ price: '1' }] })), profile, gate);
+    const cheap = await decideBid(order(groupSpec({ units: [{ price: '1' }] })), profile, gate);
     assert.equal(cheap.bid ? 'bid' : cheap.reason.code, 'BID_OVER_ORDER');
-    const own = decideBid(order(groupSpec()), { ...profile, address: owner.address }, gate);
+    const own = await decideBid(order(groupSpec()), { ...profile, address: owner.address }, gate);
     assert.equal(own.bid ? 'bid' : own.reason.code, 'INVALID_INPUT');
-    const picky = decideBid(
+    const picky = await decideBid(
       order(groupSpec()),
       { ...profile, orderAttributes: [{ key: 'tier', value: 'gold' }] },
       gate,
@@ -243,7 +243,8 @@ describe('BidEngine', () => {
     deploy(groupSpec({ name: 'a' }), groupSpec({ name: 'boom' }), groupSpec({ name: 'c' }));
     const pool = new PoolGate(0);
     const gate: BidGate = {
-      reserve: (key, spec) => {
+      // an asynchronous gate, like the lease engine's, whose promise rejects for one order
+      reserve: async (key, spec) => {
         if (spec.name === 'boom') throw new Error('gate bug');
         return pool.reserve(key, spec);
       },

@@ -14,6 +14,7 @@ import { groupMaxPrice, validateGroupSpec } from './group.js';
 import { DEFAULT_PRICING, type PricingConfig, quoteGroup } from './pricing.js';
 import type {
   Attribute,
+  Awaitable,
   BidId,
   DecCoin,
   GroupSpec,
@@ -29,8 +30,8 @@ import type {
  * INSUFFICIENT_IPS / NO_IP_SUPPORT (or another code); reserving the same key again replaces the hold.
  */
 export interface BidGate {
-  reserve(orderKey: string, spec: GroupSpec): Result<{ readonly ips: number }, AppError>;
-  unreserve(orderKey: string): void;
+  reserve(orderKey: string, spec: GroupSpec): Awaitable<Result<{ readonly ips: number }, AppError>>;
+  unreserve(orderKey: string): Awaitable<void>;
 }
 
 /** What a provider bids with. */
@@ -54,17 +55,14 @@ export function orderKeyOf(id: OrderId): string {
 }
 
 /**
- * Decides whether `provider` bids on `order`, as Go's `shouldBid` + reservation + pricing do:
- * the order is open and not the provider's own; the provider's attributes satisfy the placement
- * (signed_by ignored: the devnet has no auditors) and its storage/GPU capabilities; the order
- * carries the provider's own order attributes; the price (see pricing.ts) is within the order's
- * maximum; and, last, the gate reserves the group. Only a `bid: true` decision holds a reservation.
+ * Whether `provider` would bid on `order`, and at what price, without touching inventory — Go's
+ * `shouldBid` plus pricing: the order is open and not the provider's own; the provider's attributes
+ * satisfy the placement (signed_by ignored: the devnet has no auditors) and its storage/GPU
+ * capabilities; the order carries the provider's own order attributes; the group is valid; and the
+ * price (see pricing.ts) is within the order's maximum.
  */
-export function decideBid(order: Order, provider: BidderProfile, gate: BidGate): BidDecision {
-  const refuse = (code: ErrorCode, message: string): BidDecision => ({
-    bid: false,
-    reason: appError(code, message),
-  });
+export function evaluateOrder(order: Order, provider: BidderProfile): Result<DecCoin, AppError> {
+  const refuse = (code: ErrorCode, message: string) => fail(appError(code, message));
   const spec = order.spec;
   if (order.state !== 'open') return refuse('ORDER_NOT_OPEN', `order is ${order.state}`);
   if (order.id.owner === provider.address) return refuse('INVALID_INPUT', 'the order is the provider’s own');
@@ -78,18 +76,29 @@ export function decideBid(order: Order, provider: BidderProfile, gate: BidGate):
     return refuse('ATTRIBUTE_MISMATCH', 'the provider lacks storage or GPU capabilities the order requires');
   }
   const valid = validateGroupSpec(spec);
-  if (!valid.ok) return { bid: false, reason: valid.error };
+  if (!valid.ok) return valid;
   const quote = quoteGroup(spec, provider.pricing);
-  if (!quote.ok) return { bid: false, reason: quote.error };
+  if (!quote.ok) return quote;
   const max = groupMaxPrice(spec);
+  if (!max.ok) return max;
   const price = parseDec(quote.value.price.amount);
-  if (!max.ok) return { bid: false, reason: max.error };
   if (!price.ok || price.value > max.value) {
     return refuse('BID_OVER_ORDER', `price ${quote.value.price.amount} is above the order's maximum`);
   }
-  const held = gate.reserve(orderKeyOf(order.id), spec);
+  return ok(quote.value.price);
+}
+
+/**
+ * Decides one order: {@link evaluateOrder}, then — last, so no refusal leaves a hold behind — the
+ * gate reserves the group (its distinct leased IPs included). Only a `bid: true` decision holds a
+ * reservation; the caller releases it if the bid cannot be posted.
+ */
+export async function decideBid(order: Order, provider: BidderProfile, gate: BidGate): Promise<BidDecision> {
+  const price = evaluateOrder(order, provider);
+  if (!price.ok) return { bid: false, reason: price.error };
+  const held = await gate.reserve(orderKeyOf(order.id), order.spec);
   if (!held.ok) return { bid: false, reason: held.error };
-  return { bid: true, price: quote.value.price, ips: held.value.ips };
+  return { bid: true, price: price.value, ips: held.value.ips };
 }
 
 /** The ledger calls the bid engine makes; {@link Ledger} and {@link LedgerClient} both provide them. */
@@ -249,7 +258,7 @@ export class BidEngine {
       if (this.#pending.has(key)) continue;
       const order = await ledger.getOrder(bid.id);
       if (!order.ok) return order;
-      const held = this.#isolate(() => this.#options.gate.reserve(key, order.value.spec));
+      const held = await this.#isolate(() => this.#options.gate.reserve(key, order.value.spec));
       if (held.ok) {
         this.#pending.set(key, pickOrderId(bid.id));
       } else {
@@ -280,13 +289,13 @@ export class BidEngine {
         await this.#decideOrder(event.order);
         return ok(undefined);
       case 'LeaseCreated':
-        this.#end(event.lease, event.lease.provider === me);
+        await this.#end(event.lease, event.lease.provider === me);
         return ok(undefined);
       case 'OrderClosed':
-        this.#end(event.order, false);
+        await this.#end(event.order, false);
         return ok(undefined);
       case 'BidClosed':
-        if (event.bid.provider === me) this.#end(event.bid, false);
+        if (event.bid.provider === me) await this.#end(event.bid, false);
         return ok(undefined);
       case 'ProviderRegistered':
       case 'ProviderUpdated': {
@@ -302,15 +311,12 @@ export class BidEngine {
   }
 
   /** The order is over for us: keep the reservation if we won it (the lease engine takes it over), else release it. */
-  #end(id: OrderId, won: boolean): void {
+  async #end(id: OrderId, won: boolean): Promise<void> {
     const key = orderKeyOf(id);
     this.#declined.delete(key);
     this.#retry.delete(key);
     if (!this.#pending.delete(key) || won) return;
-    this.#isolate(() => {
-      this.#options.gate.unreserve(key);
-      return ok(undefined);
-    });
+    await this.#release(key);
   }
 
   async #decideOrder(id: OrderId): Promise<void> {
@@ -337,7 +343,7 @@ export class BidEngine {
     };
     let decision: BidDecision;
     try {
-      decision = decideBid(order, profile, this.#options.gate);
+      decision = await decideBid(order, profile, this.#options.gate);
     } catch (error) {
       this.#fail(order.id, appError('INTERNAL', `deciding crashed: ${String(error)}`));
       return;
@@ -371,10 +377,7 @@ export class BidEngine {
       if (existing.ok && existing.value.some((bid) => bid.state === 'open')) posted = ok(undefined);
     }
     if (!posted.ok) {
-      this.#isolate(() => {
-        this.#options.gate.unreserve(key);
-        return ok(undefined);
-      });
+      await this.#release(key);
       this.#fail(order.id, posted.error);
       return;
     }
@@ -407,12 +410,20 @@ export class BidEngine {
   }
 
   /** Runs a gate call so that a thrown bug becomes an INTERNAL failure of that one order. */
-  #isolate<T>(fn: () => Result<T, AppError>): Result<T, AppError> {
+  async #isolate<T>(fn: () => Awaitable<Result<T, AppError>>): Promise<Result<T, AppError>> {
     try {
-      return fn();
+      return await fn();
     } catch (error) {
       return fail(appError('INTERNAL', `the bid gate crashed: ${String(error)}`));
     }
+  }
+
+  async #release(key: string): Promise<void> {
+    const released = await this.#isolate(async () => {
+      await this.#options.gate.unreserve(key);
+      return ok(undefined);
+    });
+    if (!released.ok) this.#options.onError?.(released.error);
   }
 }
 
