@@ -468,6 +468,21 @@ export class SqliteLeaseStore implements LeaseStore {
     }
   }
 
+  /** The connection's effective durability settings, for diagnostics. */
+  pragmas(): {
+    readonly journalMode: string;
+    readonly synchronous: number;
+    readonly foreignKeys: boolean;
+    readonly busyTimeoutMs: number;
+  } {
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      foreignKeys: Number(this.db.pragma('foreign_keys', { simple: true })) === 1,
+      busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
+    };
+  }
+
   /** Row changes made through this connection since it opened: a restart that only reads leaves it at 0. */
   totalChanges(): number {
     return (this.sql.totalChanges.get() as { n: number }).n;
