@@ -89,19 +89,30 @@ function unwrap<T>(result: Result<T>): T {
   return result.value;
 }
 
+/** A copy with every object's keys sorted, so equal data compares equal whatever order it was built in. */
+export function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+  );
+}
+
 /** Order-independent form of a snapshot, for comparisons. */
 export function normalizeSnapshot(snapshot: StoreSnapshot): unknown {
   const sortBy = <T>(list: readonly T[], key: (item: T) => string): T[] =>
     [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  return {
-    leases: sortBy(snapshot.leases, (item) => leaseKey(item.id)).map((item) => ({ ...item })),
+  return canonical({
+    leases: sortBy(snapshot.leases, (item) => leaseKey(item.id)),
     allocations: sortBy(snapshot.allocations, (item) => item.key).map((item) => ({
       ...item,
       ports: sortBy(item.ports, (port) => `${port.protocol}/${String(port.port).padStart(5, '0')}`),
     })),
-    quarantine: sortBy(snapshot.quarantine, (item) => item.address).map((item) => ({ ...item })),
-    reservations: sortBy(snapshot.reservations, (item) => item.id).map((item) => ({ ...item })),
-  };
+    quarantine: sortBy(snapshot.quarantine, (item) => item.address),
+    reservations: sortBy(snapshot.reservations, (item) => item.id),
+  });
 }
 
 /** Runs the store contract against stores made by `make`; `persistent` adds the reopen checks. */
