@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
 import { matchRequirements, matchResourcesRequirements, validateAttributes } from './attributes.js';
-import { DEC_ONE, formatDec, minBig, parseDec, parseUint } from './dec.js';
+import { DEC_ONE, formatDec, isUint64, minBig, parseDec, parseUint } from './dec.js';
 import { groupMaxPrice, validateGroupSpec } from './group.js';
 import { migrate } from './ledger-schema.js';
 import {
@@ -919,13 +919,6 @@ export class Ledger implements MarketLedger {
     );
     this.#emit({ type: 'DeploymentClosed', deployment: deploymentId(row), reason });
   }
-}
-
-const UINT64_MAX = 2n ** 64n - 1n;
-
-/** A uint64 above zero in canonical decimal, as Akash JSON prints dseq. */
-export function isUint64(text: string): boolean {
-  return /^[1-9][0-9]{0,19}$/.test(text) && BigInt(text) <= UINT64_MAX;
 }
 
 function uakt(coin: Coin): Result<bigint, AppError> {
