@@ -1,8 +1,7 @@
 /** Facts about a GroupSpec that the chain and the bid engine both need. */
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
-import { ENDPOINT_KIND } from '../sdl/manifest-types.js';
 import { parseDec } from './dec.js';
-import { DENOM, type GroupSpec } from './types.js';
+import { DENOM, ENDPOINT_KIND, type GroupSpec } from './types.js';
 
 /**
  * Leased IPs a group needs: the number of DISTINCT `LEASED_IP` sequence numbers over all its units.

@@ -20,10 +20,9 @@
  * A volume's class is its `class` attribute when `persistent` is true, otherwise `ephemeral`.
  */
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
-import { ENDPOINT_KIND } from '../sdl/manifest-types.js';
 import { ceilDiv, DEC_ONE, formatDec } from './dec.js';
 import { leasedIpCount } from './group.js';
-import { type Attribute, DENOM, type DecCoin, type GroupSpec } from './types.js';
+import { type Attribute, DENOM, type DecCoin, ENDPOINT_KIND, type GroupSpec } from './types.js';
 
 /** Default AKT price in USD: a round placeholder; set the real rate from a price feed. */
 export const DEFAULT_AKT_USD = 1;

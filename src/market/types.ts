@@ -3,9 +3,10 @@
  * (ids, states, events), and the one interface every ledger — in-process or over HTTP — offers.
  */
 import type { AppError, Result } from '../errors/index.js';
-import type { Attribute, DecCoin, GroupSpec } from '../sdl/manifest-types.js';
+// The one place this module reaches into src/sdl (its index.ts door does not exist yet).
+import { type Attribute, type DecCoin, ENDPOINT_KIND, type GroupSpec } from '../sdl/manifest-types.js';
 
-export type { Attribute, DecCoin, GroupSpec };
+export { type Attribute, type DecCoin, ENDPOINT_KIND, type GroupSpec };
 
 /** The only denomination the devnet knows. */
 export const DENOM = 'uakt';
