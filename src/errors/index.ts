@@ -59,6 +59,16 @@ export const ERROR_TABLE = {
   SDL_PORT_RANGE: invalid,
   SDL_PROTOCOL: invalid,
   SDL_MANIFEST: invalid,
+  SDL_PROFILE: invalid,
+  SDL_RESOURCES: invalid,
+  SDL_STORAGE: invalid,
+  SDL_GPU: invalid,
+  SDL_PRICE: invalid,
+  SDL_HTTP_OPTIONS: invalid,
+  SDL_HOSTNAME: invalid,
+  SDL_CREDENTIALS: invalid,
+  SDL_TEE: invalid,
+  SDL_RECLAMATION: invalid,
 
   // IPAM (src/ipam)
   POOL_EXHAUSTED: conflict,

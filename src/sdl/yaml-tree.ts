@@ -1,0 +1,482 @@
+/**
+ * SDL text → a guarded YAML parse → a tree of Go-resolved scalars, with every node's offset kept
+ * so any problem found later can be pinned to FILE:LINE:COL.
+ *
+ * Scalars are resolved the way yaml.v3 resolves them (the Go reference decodes SDL with yaml.v3),
+ * not with the JS library's own schema: `image: 1.0` must stay the text "1.0", `global: yes`
+ * must read as true, `port: 0x50` as 80.
+ */
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+  type Scalar,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
+import type { ErrorCode } from '../errors/index.js';
+import { goQuote, type Resolved, resolvePlain } from './go-values.js';
+
+/** Inputs above this size are refused before parsing (1 MiB). */
+export const MAX_SDL_BYTES = 1024 * 1024;
+/** How many alias uses one document may contain. */
+export const MAX_ALIAS_USES = 100;
+/** How many nodes the document may expand to once aliases are followed. */
+export const MAX_EXPANDED_NODES = 200_000;
+
+/** A YAML scalar with its yaml.v3 resolution and raw text. */
+export class YScalar {
+  constructor(
+    /** The scalar's text as written (Go `Node.Value`). */
+    readonly text: string,
+    readonly resolved: Resolved,
+    /** The short tag Go reports in type errors (`!!str`, `!!int`, …). */
+    readonly shortTag: string,
+    readonly offset: number,
+  ) {}
+
+  get isNull(): boolean {
+    return this.resolved.tag === 'null';
+  }
+}
+
+/** A YAML mapping (keys are the Go string form of the key) or sequence. */
+export type YMap = Map<string, YValue>;
+export type YValue = YScalar | YMap | readonly YValue[];
+
+/** A positioned problem found before or while building the tree. */
+export interface RawProblem {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly offset: number;
+}
+
+interface ContainerInfo {
+  readonly offset: number;
+  readonly keyOffsets?: Map<string, number>;
+}
+
+/** A parsed document: the tree plus what is needed to turn paths into positions. */
+export interface SourceTree {
+  readonly root: YValue | undefined;
+  readonly locate: (path: readonly PropertyKey[], atKey?: boolean) => number;
+  readonly lineCol: (offset: number) => { readonly line: number; readonly col: number };
+}
+
+export type TreeResult =
+  | { readonly ok: true; readonly tree: SourceTree; readonly warnings: readonly RawProblem[] }
+  | {
+      readonly ok: false;
+      readonly problems: readonly RawProblem[];
+      readonly lineCol: SourceTree['lineCol'];
+    };
+
+/** UTF-8 length of a JS string without allocating. */
+function utf8Length(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) length += 1;
+    else if (code < 0x800) length += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      length += 4;
+      i++;
+    } else length += 3;
+  }
+  return length;
+}
+
+/** Byte input is checked for NUL bytes and strict UTF-8 before it becomes text. */
+function decodeBytes(bytes: Uint8Array): { text: string } | { problem: string; byteOffset: number } {
+  const nul = bytes.indexOf(0);
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    if (nul !== -1) return { problem: 'input contains a NUL byte: this is not a text file', byteOffset: nul };
+    return { text };
+  } catch {
+    let at = 0;
+    for (let end = 1; end <= bytes.length; end++) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end), { stream: true });
+        at = end;
+      } catch {
+        break;
+      }
+    }
+    const where = nul !== -1 && nul < at ? nul : at;
+    return { problem: 'input is not valid UTF-8: this is not a text file', byteOffset: where };
+  }
+}
+
+function lineColOf(text: string): SourceTree['lineCol'] {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) counter.addNewLine(i + 1);
+  return (offset) => {
+    const pos = counter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line: pos.line, col: pos.col };
+  };
+}
+
+const SHORT_TAGS: ReadonlyMap<string, string> = new Map(
+  ['null', 'bool', 'str', 'int', 'float', 'timestamp', 'seq', 'map', 'binary', 'merge'].map((t) => [
+    `tag:yaml.org,2002:${t}`,
+    `!!${t}`,
+  ]),
+);
+
+function shortTagOf(tag: string | undefined): string {
+  if (tag === undefined) return '';
+  return SHORT_TAGS.get(tag) ?? (tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice(18)}` : tag);
+}
+
+/** yaml.v3's view of one scalar node, or a Go decode error for a tag that contradicts the text. */
+function resolveScalar(node: Scalar): { value: YScalar } | { error: string } {
+  const text = String(node.value ?? '');
+  const offset = node.range?.[0] ?? 0;
+  const tag = shortTagOf(node.tag);
+  const quoted = node.type !== undefined && node.type !== 'PLAIN';
+  if (tag === '!!str' || ((tag === '' || tag === '!') && quoted)) {
+    return { value: new YScalar(text, { tag: 'str' }, '!!str', offset) };
+  }
+  if (tag === '' || tag === '!') {
+    const resolved = resolvePlain(text);
+    return { value: new YScalar(text, resolved, `!!${resolved.tag}`, offset) };
+  }
+  if (!['!!bool', '!!int', '!!float', '!!null', '!!timestamp'].includes(tag)) {
+    return { value: new YScalar(text, { tag: 'str' }, tag, offset) };
+  }
+  let resolved = resolvePlain(text);
+  if (tag === '!!float' && resolved.tag === 'int') resolved = { tag: 'float', value: Number(resolved.value) };
+  if (tag === '!!timestamp' || `!!${resolved.tag}` !== tag) {
+    return { error: `cannot decode !!${resolved.tag} \`${text}\` as a ${tag}` };
+  }
+  return { value: new YScalar(text, resolved, tag, offset) };
+}
+
+interface Walk {
+  readonly doc: Document.Parsed;
+  readonly info: WeakMap<object, ContainerInfo>;
+  readonly memo: Map<Node, YValue>;
+  readonly problems: RawProblem[];
+  readonly active: Set<Node>;
+}
+
+function nodeOffset(node: Node | null | undefined, fallback: number): number {
+  return node?.range?.[0] ?? fallback;
+}
+
+function target(walk: Walk, alias: Alias): Node | undefined {
+  const resolved = alias.resolve(walk.doc);
+  return resolved ?? undefined;
+}
+
+/** Expanded node count, following aliases; `undefined` when an anchor contains itself. */
+function expandedSize(
+  walk: Walk,
+  node: Node | null | undefined,
+  sizes: Map<Node, number>,
+): number | undefined {
+  if (node === null || node === undefined) return 1;
+  const known = sizes.get(node);
+  if (known !== undefined) return known;
+  if (walk.active.has(node)) return undefined;
+  walk.active.add(node);
+  let size = 1;
+  if (isAlias(node)) {
+    const inner = expandedSize(walk, target(walk, node), sizes);
+    if (inner === undefined) return undefined;
+    size = inner;
+  } else if (isMap(node)) {
+    for (const pair of node.items) {
+      const k = expandedSize(walk, pair.key as Node | null, sizes);
+      const v = expandedSize(walk, pair.value as Node | null, sizes);
+      if (k === undefined || v === undefined) return undefined;
+      size += k + v;
+      if (size > MAX_EXPANDED_NODES) break;
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) {
+      const v = expandedSize(walk, item as Node | null, sizes);
+      if (v === undefined) return undefined;
+      size += v;
+      if (size > MAX_EXPANDED_NODES) break;
+    }
+  }
+  walk.active.delete(node);
+  sizes.set(node, size);
+  return size;
+}
+
+function convert(walk: Walk, node: Node | null | undefined, fallback: number, mergeKeys: boolean): YValue {
+  if (node === null || node === undefined) return new YScalar('', { tag: 'null' }, '!!null', fallback);
+  if (isAlias(node)) {
+    const resolved = target(walk, node);
+    if (!resolved) {
+      walk.problems.push({
+        code: 'SDL_YAML',
+        message: `unknown anchor ${goQuote(node.source)} referenced`,
+        offset: nodeOffset(node, fallback),
+      });
+      return new YScalar('', { tag: 'null' }, '!!null', nodeOffset(node, fallback));
+    }
+    return convert(walk, resolved, nodeOffset(node, fallback), mergeKeys);
+  }
+  const memo = walk.memo.get(node);
+  if (memo !== undefined) return memo;
+  let value: YValue;
+  if (isScalar(node)) {
+    const resolved = resolveScalar(node);
+    if ('error' in resolved) {
+      walk.problems.push({ code: 'SDL_SCHEMA', message: resolved.error, offset: nodeOffset(node, fallback) });
+      value = new YScalar(String(node.value ?? ''), { tag: 'str' }, '!!str', nodeOffset(node, fallback));
+    } else {
+      value = resolved.value;
+    }
+  } else if (isMap(node)) {
+    value = convertMap(walk, node, fallback, mergeKeys);
+  } else if (isSeq(node)) {
+    value = convertSeq(walk, node, fallback);
+  } else {
+    value = new YScalar('', { tag: 'null' }, '!!null', fallback);
+  }
+  walk.memo.set(node, value);
+  return value;
+}
+
+function isMergeKey(node: unknown): boolean {
+  return (
+    isScalar(node) &&
+    node.value === '<<' &&
+    (node.type === 'PLAIN' || node.type === undefined) &&
+    (node.tag === undefined || node.tag === 'tag:yaml.org,2002:merge')
+  );
+}
+
+function convertMap(walk: Walk, node: YAMLMap, fallback: number, mergeKeys: boolean): YMap {
+  const out: YMap = new Map();
+  const keyOffsets = new Map<string, number>();
+  const offset = nodeOffset(node, fallback);
+  walk.info.set(out, { offset, keyOffsets });
+  const merges: YMap[] = [];
+  for (const pair of node.items) {
+    const keyNode = pair.key as Node | null;
+    const keyOffset = nodeOffset(keyNode, offset);
+    if (mergeKeys && isMergeKey(keyNode)) {
+      const source = convert(walk, pair.value as Node | null, keyOffset, true);
+      const sources = Array.isArray(source) ? source : [source];
+      for (const item of sources) {
+        if (item instanceof Map) merges.push(item);
+        else {
+          walk.problems.push({
+            code: 'SDL_SCHEMA',
+            message: 'map merge requires map or sequence of maps as the value',
+            offset: keyOffset,
+          });
+        }
+      }
+      continue;
+    }
+    const key = convert(walk, keyNode, offset, true);
+    if (!(key instanceof YScalar)) {
+      const tag = key instanceof Map ? '!!map' : '!!seq';
+      walk.problems.push({
+        code: 'SDL_SCHEMA',
+        message: `cannot unmarshal ${tag} into string`,
+        offset: keyOffset,
+      });
+      continue;
+    }
+    const name = key.isNull ? '' : key.text;
+    out.set(name, convert(walk, pair.value as Node | null, keyOffset, true));
+    keyOffsets.set(name, keyOffset);
+  }
+  for (const source of merges) {
+    const sourceOffsets = walk.info.get(source)?.keyOffsets;
+    for (const [key, value] of source) {
+      if (out.has(key)) continue;
+      out.set(key, value);
+      keyOffsets.set(key, sourceOffsets?.get(key) ?? offset);
+    }
+  }
+  return out;
+}
+
+function convertSeq(walk: Walk, node: YAMLSeq, fallback: number): readonly YValue[] {
+  const offset = nodeOffset(node, fallback);
+  const out: YValue[] = [];
+  walk.info.set(out, { offset });
+  for (const item of node.items) out.push(convert(walk, item as Node | null, offset, true));
+  return out;
+}
+
+function offsetOf(info: WeakMap<object, ContainerInfo>, value: YValue): number | undefined {
+  return value instanceof YScalar ? value.offset : info.get(value)?.offset;
+}
+
+function locator(root: YValue | undefined, info: WeakMap<object, ContainerInfo>): SourceTree['locate'] {
+  return (path, atKey = false) => {
+    let current: YValue | undefined = root;
+    let best = root === undefined ? 0 : (offsetOf(info, root) ?? 0);
+    for (let i = 0; i < path.length; i++) {
+      const segment = path[i];
+      const last = i === path.length - 1;
+      if (current instanceof Map && typeof segment === 'string') {
+        const keyOffset = info.get(current)?.keyOffsets?.get(segment);
+        const next: YValue | undefined = current.get(segment);
+        if (next === undefined || keyOffset === undefined) return best;
+        const emptyNull = next instanceof YScalar && next.isNull && next.text === '';
+        if ((last && atKey) || emptyNull) return keyOffset;
+        current = next;
+        best = offsetOf(info, next) ?? keyOffset;
+      } else if (Array.isArray(current) && typeof segment === 'number') {
+        const next: YValue | undefined = (current as readonly YValue[])[segment];
+        if (next === undefined) return best;
+        current = next;
+        best = offsetOf(info, next) ?? best;
+      } else {
+        return best;
+      }
+    }
+    return best;
+  };
+}
+
+/** Parses SDL text or bytes into a positioned tree; refuses oversized, binary, broken or alias-bomb input. */
+export function parseTree(input: string | Uint8Array): TreeResult {
+  let text: string;
+  if (typeof input === 'string') {
+    text = input;
+    if (utf8Length(text) > MAX_SDL_BYTES) {
+      return { ok: false, problems: [tooLarge()], lineCol: () => ({ line: 1, col: 1 }) };
+    }
+  } else {
+    if (input.length > MAX_SDL_BYTES) {
+      return { ok: false, problems: [tooLarge()], lineCol: () => ({ line: 1, col: 1 }) };
+    }
+    const decoded = decodeBytes(input);
+    if ('problem' in decoded) {
+      const before = new TextDecoder('utf-8').decode(input.subarray(0, decoded.byteOffset));
+      return {
+        ok: false,
+        problems: [{ code: 'SDL_BINARY', message: decoded.problem, offset: before.length }],
+        lineCol: lineColOf(before),
+      };
+    }
+    text = decoded.text;
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const lineCol = lineColOf(text);
+  const nul = text.indexOf('\u0000');
+  if (nul !== -1) {
+    return {
+      ok: false,
+      problems: [
+        {
+          code: 'SDL_BINARY',
+          message: 'input contains a NUL character: this is not a text file',
+          offset: nul,
+        },
+      ],
+      lineCol,
+    };
+  }
+  const docs = parseAllDocuments(text, {
+    schema: 'failsafe',
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+    keepSourceTokens: false,
+  });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const doc = list[0];
+  if (doc === undefined)
+    return { ok: true, tree: { root: undefined, locate: () => 0, lineCol }, warnings: [] };
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => ({
+        code: error.code === 'DUPLICATE_KEY' ? 'SDL_DUPLICATE_KEY' : 'SDL_YAML',
+        message:
+          error.code === 'DUPLICATE_KEY'
+            ? `${error.message}: ${duplicateName(text, error.pos[0])}`
+            : error.message,
+        offset: error.pos[0],
+      })),
+      lineCol,
+    };
+  }
+  const walk: Walk = { doc, info: new WeakMap(), memo: new Map(), problems: [], active: new Set() };
+  const aliasUses = countAliases(doc.contents as Node | null);
+  const size = expandedSize(walk, doc.contents as Node | null, new Map());
+  if (size === undefined || aliasUses > MAX_ALIAS_USES || size > MAX_EXPANDED_NODES) {
+    const message =
+      size === undefined
+        ? 'an anchor contains an alias to itself'
+        : `document uses too many aliases (${aliasUses} alias uses, ${size > MAX_EXPANDED_NODES ? `more than ${MAX_EXPANDED_NODES}` : size} nodes once expanded; at most ${MAX_ALIAS_USES} uses and ${MAX_EXPANDED_NODES} nodes are allowed)`;
+    return {
+      ok: false,
+      problems: [{ code: 'SDL_ALIAS_LIMIT', message, offset: firstAliasOffset(doc.contents as Node | null) }],
+      lineCol,
+    };
+  }
+  const contents = doc.contents as Node | null;
+  const root = contents === null ? undefined : convert(walk, contents, 0, false);
+  if (walk.problems.length > 0) return { ok: false, problems: walk.problems, lineCol };
+  const warnings: RawProblem[] = [];
+  if (list.length > 1) {
+    warnings.push({
+      code: 'SDL_YAML',
+      message: 'only the first YAML document is read; the documents after the first "---" are ignored',
+      offset: list[1]?.range?.[0] ?? 0,
+    });
+  }
+  return { ok: true, tree: { root, locate: locator(root, walk.info), lineCol }, warnings };
+}
+
+function tooLarge(): RawProblem {
+  return { code: 'SDL_TOO_LARGE', message: `input is larger than ${MAX_SDL_BYTES} bytes (1 MiB)`, offset: 0 };
+}
+
+function duplicateName(text: string, offset: number): string {
+  const match = /^[^:\n]*/.exec(text.slice(offset));
+  return goQuote((match?.[0] ?? '').trim());
+}
+
+function countAliases(node: Node | null | undefined): number {
+  if (node === null || node === undefined) return 0;
+  if (isAlias(node)) return 1;
+  if (isMap(node)) {
+    let n = 0;
+    for (const pair of node.items)
+      n += countAliases(pair.key as Node | null) + countAliases(pair.value as Node | null);
+    return n;
+  }
+  if (isSeq(node)) {
+    let n = 0;
+    for (const item of node.items) n += countAliases(item as Node | null);
+    return n;
+  }
+  return 0;
+}
+
+function firstAliasOffset(node: Node | null | undefined): number {
+  if (node === null || node === undefined) return 0;
+  if (isAlias(node)) return node.range?.[0] ?? 0;
+  const children: (Node | null)[] = isMap(node)
+    ? node.items.flatMap((pair) => [pair.key as Node | null, pair.value as Node | null])
+    : isSeq(node)
+      ? (node.items as (Node | null)[])
+      : [];
+  for (const child of children) {
+    const found = firstAliasOffset(child);
+    if (found !== 0) return found;
+  }
+  return 0;
+}
