@@ -182,22 +182,16 @@ function corrupt(message: string): { readonly ok: false; readonly error: AppErro
 
 /** Builds the committed state from a store snapshot, refusing one that breaks the engine's invariants. */
 export function buildState(snapshot: StoreSnapshot): Result<State> {
-  const state: State = {
-    leases: new Map(),
-    allocations: new Map(),
-    quarantine: new Map(),
-    reservations: new Map(),
-    claims: new Map(),
-    waiting: new Map(),
-    pending: new Map(),
-    byDseq: new Map(),
-  };
+  const leases = new Map<string, LeaseRecord>();
+  const claims = new Map<string, string>();
   const waiting = new Map<string, Set<string>>();
+  const pending = new Map<string, true>();
   const byDseq = new Map<string, string[]>();
+  const active: string[] = [];
   for (const lease of snapshot.leases) {
     const key = leaseKey(lease.id);
-    if (state.leases.has(key)) return corrupt(`lease ${key} is stored twice`);
-    state.leases.set(key, lease);
+    if (leases.has(key)) return corrupt(`lease ${key} is stored twice`);
+    leases.set(key, lease);
     const keys = byDseq.get(lease.id.dseq);
     if (keys === undefined) byDseq.set(lease.id.dseq, [key]);
     else keys.push(key);
@@ -206,43 +200,45 @@ export function buildState(snapshot: StoreSnapshot): Result<State> {
     for (const endpoint of lease.endpoints) {
       const name = nameKey(lease.id.owner, endpoint.name);
       if (endpoint.state === 'withheld') {
-        const set = waiting.get(name) ?? new Set<string>();
-        set.add(key);
-        waiting.set(name, set);
+        const set = waiting.get(name);
+        if (set === undefined) waiting.set(name, new Set([key]));
+        else set.add(key);
         continue;
       }
-      const holder = state.claims.get(name);
+      const holder = claims.get(name);
       if (holder !== undefined) return corrupt(`endpoint name ${name} is claimed by ${holder} and ${key}`);
-      state.claims.set(name, key);
-      if (endpoint.state === 'pending') state.pending.set(key, true);
+      claims.set(name, key);
+      if (endpoint.state === 'pending') pending.set(key, true);
+      else active.push(endpointKey(key, endpoint.name));
     }
   }
-  for (const [name, set] of waiting) state.waiting.set(name, set);
-  for (const [dseq, keys] of byDseq) state.byDseq.set(dseq, keys);
+  const allocations = new Map<string, AllocationRecord>();
   for (const allocation of snapshot.allocations) {
-    const lease = state.leases.get(allocation.lease);
-    const endpoint = lease?.endpoints.find((candidate) => candidate.name === allocation.endpoint);
+    const endpoint = leases
+      .get(allocation.lease)
+      ?.endpoints.find((candidate) => candidate.name === allocation.endpoint);
     if (
       endpoint?.state !== 'active' ||
       allocation.key !== endpointKey(allocation.lease, allocation.endpoint)
     ) {
       return corrupt(`allocation ${allocation.key} belongs to no active endpoint`);
     }
-    state.allocations.set(allocation.key, allocation);
+    allocations.set(allocation.key, allocation);
   }
-  for (const lease of state.leases.values()) {
-    for (const endpoint of lease.endpoints) {
-      if (
-        endpoint.state === 'active' &&
-        !state.allocations.has(endpointKey(leaseKey(lease.id), endpoint.name))
-      ) {
-        return corrupt(`active endpoint ${endpoint.name} of ${leaseKey(lease.id)} has no allocation`);
-      }
-    }
+  if (allocations.size !== active.length) {
+    const missing = active.find((key) => !allocations.has(key));
+    return corrupt(`active endpoint ${missing} has no allocation`);
   }
-  for (const entry of snapshot.quarantine) state.quarantine.set(entry.address, entry);
-  for (const reservation of snapshot.reservations) state.reservations.set(reservation.id, reservation);
-  return ok(state);
+  return ok({
+    leases,
+    allocations,
+    quarantine: new Map(snapshot.quarantine.map((entry) => [entry.address, entry])),
+    reservations: new Map(snapshot.reservations.map((reservation) => [reservation.id, reservation])),
+    claims,
+    waiting,
+    pending,
+    byDseq,
+  });
 }
 
 /** The allocator's view of the committed state. */
