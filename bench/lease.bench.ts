@@ -6,7 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Result } from '../src/errors/index.js';
-import { createLeaseEngine, type LeaseStore, type StoreChange } from '../src/lease/index.js';
+import {
+  type AuditEntry,
+  type AuditEvent,
+  createLeaseEngine,
+  type LeaseStore,
+  type StoreChange,
+} from '../src/lease/index.js';
 import { leaseOf, manifestGroup, PROVIDER } from '../src/lease/testing.js';
 import { createMemoryStore, openSqliteStore } from '../src/store/index.js';
 import { median, quantile, type Suite } from './harness.js';
@@ -42,9 +48,11 @@ async function buildStore(path: string, count: number, pool: string): Promise<vo
   );
   for (let i = 0; i < count; i++) unwrap(await engine.deploy(leaseOf(`akash1t${i}`, i + 1), group));
   const snapshot = unwrap(await memory.load());
-  const audit = [];
+  const audit: AuditEntry[] = [];
   for (;;) {
-    const page = unwrap(await memory.queryAudit({ afterId: audit.length, limit: 10_000 }));
+    const page: readonly AuditEvent[] = unwrap(
+      await memory.queryAudit({ afterId: audit.length, limit: 10_000 }),
+    );
     audit.push(...page.map(({ id: _, ...entry }) => entry));
     if (page.length < 10_000) break;
   }
