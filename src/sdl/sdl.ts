@@ -105,12 +105,15 @@ function decodeSections(
     const parsed = SECTIONS[key].safeParse(value);
     if (parsed.success) out[key] = parsed.data;
     else {
-      for (const issue of parsed.error.issues) {
+      const found = parsed.error.issues.map((issue) => {
         const code = ((issue as { params?: { sdlCode?: ErrorCode } }).params?.sdlCode ??
           'SDL_SCHEMA') as ErrorCode;
         const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-        problems.push(problem(code, issue.message, [key, ...path]));
-      }
+        return problem(code, issue.message, [key, ...path]);
+      });
+      // yaml.v3 gathers type errors but returns a custom unmarshaler's error instead when one occurs.
+      const typeErrors = found.filter((p) => p.code === 'SDL_SCHEMA');
+      problems.push(...found.filter((p) => p.code !== 'SDL_SCHEMA'), ...typeErrors);
     }
   }
   if (problems.length > 0) return { problems };

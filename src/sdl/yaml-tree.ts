@@ -162,6 +162,7 @@ function resolveScalar(node: Scalar): { value: YScalar } | { error: string } {
 
 interface Walk {
   readonly doc: Document.Parsed;
+  readonly lineCol: SourceTree['lineCol'];
   readonly info: WeakMap<object, ContainerInfo>;
   readonly memo: Map<Node, YValue>;
   readonly problems: RawProblem[];
@@ -294,6 +295,15 @@ function convertMap(walk: Walk, node: YAMLMap, fallback: number, mergeKeys: bool
       continue;
     }
     const name = key.isNull ? '' : key.text;
+    const earlier = keyOffsets.get(name);
+    if (earlier !== undefined) {
+      walk.problems.push({
+        code: 'SDL_DUPLICATE_KEY',
+        message: `mapping key ${goQuote(name)} already defined at line ${walk.lineCol(earlier).line}`,
+        offset: keyOffset,
+      });
+      continue;
+    }
     out.set(name, convert(walk, pair.value as Node | null, keyOffset, true));
     keyOffsets.set(name, keyOffset);
   }
@@ -389,7 +399,7 @@ export function parseTree(input: string | Uint8Array): TreeResult {
   }
   const docs = parseAllDocuments(text, {
     schema: 'failsafe',
-    uniqueKeys: true,
+    uniqueKeys: false,
     prettyErrors: false,
     strict: true,
     keepSourceTokens: false,
@@ -402,17 +412,14 @@ export function parseTree(input: string | Uint8Array): TreeResult {
     return {
       ok: false,
       problems: doc.errors.map((error) => ({
-        code: error.code === 'DUPLICATE_KEY' ? 'SDL_DUPLICATE_KEY' : 'SDL_YAML',
-        message:
-          error.code === 'DUPLICATE_KEY'
-            ? `${error.message}: ${duplicateName(text, error.pos[0])}`
-            : error.message,
+        code: 'SDL_YAML',
+        message: error.message,
         offset: error.pos[0],
       })),
       lineCol,
     };
   }
-  const walk: Walk = { doc, info: new WeakMap(), memo: new Map(), problems: [], active: new Set() };
+  const walk: Walk = { doc, lineCol, info: new WeakMap(), memo: new Map(), problems: [], active: new Set() };
   const aliasUses = countAliases(doc.contents as Node | null);
   const size = expandedSize(walk, doc.contents as Node | null, new Map());
   if (size === undefined || aliasUses > MAX_ALIAS_USES || size > MAX_EXPANDED_NODES) {
@@ -442,11 +449,6 @@ export function parseTree(input: string | Uint8Array): TreeResult {
 
 function tooLarge(): RawProblem {
   return { code: 'SDL_TOO_LARGE', message: `input is larger than ${MAX_SDL_BYTES} bytes (1 MiB)`, offset: 0 };
-}
-
-function duplicateName(text: string, offset: number): string {
-  const match = /^[^:\n]*/.exec(text.slice(offset));
-  return goQuote((match?.[0] ?? '').trim());
 }
 
 function countAliases(node: Node | null | undefined): number {
