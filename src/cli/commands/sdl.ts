@@ -1,7 +1,145 @@
+import { open } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
+import { EXIT, exitCode } from '../../errors/index.js';
+import {
+  formatDiagnostic,
+  goJson,
+  MAX_SDL_BYTES,
+  parseSdl,
+  type Sdl,
+  type SdlDiagnostic,
+} from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
 
+type Source =
+  | { readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly error: SdlDiagnostic };
+
+function ioProblem(file: string, code: 'SDL_IO' | 'SDL_TOO_LARGE', message: string): Source {
+  return { ok: false, error: { code, message, path: '', line: 1, col: 1, file, severity: 'error' } };
+}
+
+const TOO_LARGE = `input is larger than ${MAX_SDL_BYTES} bytes (1 MiB)`;
+
+/** Reads stdin, giving up as soon as it passes the size limit instead of buffering all of it. */
+async function readStdin(io: CliIo, file: string): Promise<Source> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of io.stdin) {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+    size += bytes.length;
+    if (size > MAX_SDL_BYTES) return ioProblem(file, 'SDL_TOO_LARGE', TOO_LARGE);
+    chunks.push(bytes);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return { ok: true, bytes: out };
+}
+
+const FS_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory, not a file',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a parent of this path is not a directory',
+};
+
+/** Reads a file (or stdin for `-`), refusing anything over the size limit before reading it. */
+async function readSource(path: string, io: CliIo): Promise<Source> {
+  if (path === '-') return readStdin(io, '<stdin>');
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const stat = await handle.stat();
+      if (stat.isDirectory()) return ioProblem(path, 'SDL_IO', `cannot read ${path}: ${FS_ERRORS.EISDIR}`);
+      if (stat.size > MAX_SDL_BYTES) return ioProblem(path, 'SDL_TOO_LARGE', TOO_LARGE);
+      const buffer = new Uint8Array(MAX_SDL_BYTES + 1);
+      let size = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, size, buffer.length - size, null);
+        if (bytesRead === 0) break;
+        size += bytesRead;
+        if (size > MAX_SDL_BYTES) return ioProblem(path, 'SDL_TOO_LARGE', TOO_LARGE);
+      }
+      return { ok: true, bytes: buffer.subarray(0, size) };
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const reason = FS_ERRORS[code] ?? (error as Error).message;
+    return ioProblem(path, 'SDL_IO', `cannot read ${path}: ${reason}`);
+  }
+}
+
+function report(io: CliIo, diagnostics: readonly SdlDiagnostic[]): void {
+  for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+}
+
+/** Reads and parses one file, printing its diagnostics; the SDL, or the exit code to use. */
+async function load(path: string, io: CliIo, strict: boolean): Promise<{ sdl: Sdl } | { exit: number }> {
+  const source = await readSource(path, io);
+  if (!source.ok) {
+    report(io, [source.error]);
+    return { exit: exitCode(source.error.code) };
+  }
+  const result = parseSdl(source.bytes, { file: path === '-' ? '<stdin>' : path, strict });
+  if (!result.ok) {
+    report(io, [...result.error, ...result.warnings]);
+    return { exit: exitCode(result.error[0]?.code ?? 'SDL_INVALID') };
+  }
+  report(io, result.warnings);
+  return { sdl: result.value };
+}
+
 /** Registers `akash-ip sdl …`. */
-export function registerSdlCommands(program: Command, _io: CliIo, _exit: { code: number }): void {
-  program.command('sdl').description('Validate and compile Akash SDL files');
+export function registerSdlCommands(program: Command, io: CliIo, exit: { code: number }): void {
+  const sdl = program.command('sdl').description('Validate and compile Akash SDL files (v2.0 and v2.1)');
+  const strictHelp = 'also reject JSON-schema violations, and key IP ports by effective port and protocol';
+
+  sdl
+    .command('validate')
+    .description('check SDL files; prints FILE:LINE:COL: CODE: message for each problem')
+    .argument('<files...>', 'SDL files, or - for stdin')
+    .option('--strict', strictHelp)
+    .action(async (files, options) => {
+      let code: number = EXIT.ok;
+      for (const file of files) {
+        const loaded = await load(file, io, options.strict === true);
+        if ('exit' in loaded) {
+          if (code === EXIT.ok) code = loaded.exit;
+          continue;
+        }
+        const s = loaded.sdl;
+        io.stdout.write(
+          `${file}: ok (SDL ${s.dialect}, ${s.groups.length} group(s), version ${s.manifestVersion})\n`,
+        );
+      }
+      exit.code = code;
+    });
+
+  const outputs: readonly [name: string, description: string, render: (s: Sdl) => string][] = [
+    ['manifest', 'print the manifest JSON the provider receives', (s) => goJson(s.manifest, '  ')],
+    ['groups', 'print the deployment group specs JSON sent on chain', (s) => goJson(s.groups, '  ')],
+    ['version', 'print the manifest version (deployment hash) in hex', (s) => s.manifestVersion],
+  ];
+  for (const [name, description, render] of outputs) {
+    sdl
+      .command(name)
+      .description(description)
+      .argument('<file>', 'SDL file, or - for stdin')
+      .option('--strict', strictHelp)
+      .action(async (file, options) => {
+        const loaded = await load(file, io, options.strict === true);
+        if ('exit' in loaded) {
+          exit.code = loaded.exit;
+          return;
+        }
+        io.stdout.write(`${render(loaded.sdl)}\n`);
+        exit.code = EXIT.ok;
+      });
+  }
 }
