@@ -93,7 +93,7 @@ describe('deploy', () => {
       deployed.events.map((event) => `${event.action} ${event.address ?? ''} ${event.port ?? ''}`),
       ['allocate 203.0.113.0 ', 'bind 203.0.113.0 80', 'bind 203.0.113.0 443'],
     );
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
     assert.equal(engine.inventory().inUse, 1n);
   });
 
@@ -115,6 +115,40 @@ describe('deploy', () => {
       }),
     );
     assert.equal(engine.inventory().inUse, 2n);
+  });
+
+  it('binds TCP and UDP on the same port of one address', async () => {
+    const { engine } = await setup();
+    const lease = leaseOf(ALICE, 10);
+    unwrap(
+      await engine.deploy(
+        lease,
+        web([
+          { port: 53, proto: 'TCP' },
+          { port: 53, proto: 'UDP' },
+        ]),
+      ),
+    );
+    assert.deepEqual(ipsOf(engine, lease)?.web, [
+      { Port: 53, ExternalPort: 53, Protocol: 'TCP', IP: '203.0.113.0' },
+      { Port: 53, ExternalPort: 53, Protocol: 'UDP', IP: '203.0.113.0' },
+    ]);
+    const updated = unwrap(await engine.deploy(lease, web([{ port: 53, proto: 'TCP' }])));
+    assert.deepEqual(
+      updated.events.map((event) => `${event.action} ${event.port}/${event.protocol}`),
+      ['unbind 53/UDP'],
+    );
+    assert.deepEqual(await engine.check(), []);
+  });
+
+  it('leases IPv6 addresses when the provider is configured for them', async () => {
+    const { engine } = await setup({ pools: [{ name: 'v6', addresses: ['2001:db8::/120'] }], family: 'v6' });
+    const lease = leaseOf(ALICE, 10);
+    unwrap(await engine.deploy(lease, web()));
+    assert.equal(ipsOf(engine, lease)?.web?.[0]?.IP, '2001:db8::');
+    assert.deepEqual(unwrap(engine.env(lease)), { web: { AKASH_LEASED_IP_WEB: '2001:db8::' } });
+    const inventory = engine.inventory();
+    assert.deepEqual([inventory.family, inventory.capacity, inventory.inUse], ['v6', 256n, 1n]);
   });
 
   it('writes nothing when the same manifest is deployed again', async () => {
@@ -186,7 +220,7 @@ describe('deploy', () => {
     assert.deepEqual(ipsOf(engine, second), {
       web: [{ Port: 3000, ExternalPort: 80, Protocol: 'TCP', IP: '203.0.113.7' }],
     });
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 });
 
@@ -228,7 +262,7 @@ describe('update', () => {
       updated.events.map((event) => `${event.action} ${event.port}`),
       ['unbind 443'],
     );
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 
   for (const [what, before, after, expected] of [
@@ -258,7 +292,7 @@ describe('update', () => {
       const entry = ipsOf(engine, lease)?.web?.[0];
       assert.equal(entry?.Port, after.port);
       assert.equal(entry?.IP, '203.0.113.0');
-      assert.deepEqual(engine.check(), []);
+      assert.deepEqual(await engine.check(), []);
     });
   }
 
@@ -292,7 +326,7 @@ describe('update', () => {
       ['203.0.113.0'],
       'the same endpoint reclaims its quarantined address',
     );
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 
   it("never touches another tenant's declarations (Go F1)", async () => {
@@ -328,7 +362,7 @@ describe('close', () => {
     assert.equal(unwrap(await engine.close(leaseOf(ALICE, 99))).lease, undefined);
     assert.equal(failure(engine.status(lease)).code, 'LEASE_CLOSED');
     assert.equal(failure(await engine.deploy(lease, web())).code, 'LEASE_CLOSED');
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 
   it('keeps the address away from other owners during the quarantine', async () => {
@@ -382,7 +416,7 @@ describe('endpoint-name collision (Akash support#108)', () => {
       web: [{ Port: 8080, ExternalPort: 8080, Protocol: 'TCP', IP: '203.0.113.0' }],
     });
     assert.equal(engine.inventory().quarantined, 0n);
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 });
 
@@ -416,7 +450,7 @@ describe('migration', () => {
     assert.equal(left.ip_endpoints.web?.state, 'withheld');
     assert.deepEqual(left.ip_endpoints.web?.held_by, { dseq: '20', gseq: 1, oseq: 1 });
     assert.equal(left.ip_endpoints.db?.state, 'active');
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 
   it('leaves the address with the destination when the source closes', async () => {
@@ -442,7 +476,7 @@ describe('migration', () => {
       result.events.map((event) => `${event.action} ${event.port ?? ''}`),
       ['migrate ', 'unbind 80', 'bind 8080'],
     );
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 
   it('returns the plan on a dry run and changes nothing', async () => {
@@ -461,7 +495,7 @@ describe('migration', () => {
     assert.equal(plan.moves.length, 1);
     assert.equal(store.commits, commits);
     assert.equal(JSON.stringify(engine.status(source)), before);
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 
   it('is all or nothing: a failed write leaves every endpoint where it was', async () => {
@@ -476,7 +510,7 @@ describe('migration', () => {
       [JSON.stringify(engine.status(source)), JSON.stringify(engine.status(destination))],
       before,
     );
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
     unwrap(
       await engine.migrate({ owner: ALICE, destination: { dseq: '20', gseq: 1 }, endpoints: ['web', 'db'] }),
     );
@@ -571,7 +605,7 @@ describe('bid gate', () => {
     assert.equal(deployed.events[0]?.action, 'unreserve');
     const inventory = engine.inventory();
     assert.deepEqual([inventory.inUse, inventory.reserved, inventory.allocated], [1n, 0n, 1n]);
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 
   it('ends with the order: unreserve is idempotent and close drops a leftover reservation', async () => {
@@ -657,7 +691,7 @@ describe('durability', () => {
       assert.deepEqual(again.lease(lease), engine.lease(lease));
     }
     assert.deepEqual(again.inventory(), engine.inventory());
-    assert.deepEqual(again.check(), []);
+    assert.deepEqual(await again.check(), []);
   });
 
   it('keeps memory in step with the store when a write fails', async () => {
@@ -668,12 +702,12 @@ describe('durability', () => {
     store.failNext = true;
     assert.equal(failure(await engine.close(lease)).code, 'UNAVAILABLE');
     assert.deepEqual([JSON.stringify(engine.status(lease)), engine.inventory()], before);
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
     store.failNext = true;
     assert.equal(failure(await engine.deploy(leaseOf(ALICE, 11), web([{ port: 1 }]))).code, 'UNAVAILABLE');
     assert.equal(engine.lease(leaseOf(ALICE, 11)), undefined);
     unwrap(await engine.close(lease));
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 
   it('serialises concurrent mutations', async () => {
@@ -684,6 +718,6 @@ describe('durability', () => {
     assert.equal(results.filter((result) => result.ok).length, 8);
     const active = engine.leases({ owner: ALICE }).filter((lease) => lease.endpoints[0]?.state === 'active');
     assert.equal(active.length, 1, 'one holder of the name, the rest withheld');
-    assert.deepEqual(engine.check(), []);
+    assert.deepEqual(await engine.check(), []);
   });
 });

@@ -135,8 +135,8 @@ export interface LeaseEngine {
   audit(query: AuditQuery): Promise<Result<readonly AuditEvent[]>>;
   /** Resolves when every mutation queued so far has finished. */
   idle(): Promise<void>;
-  /** Compares the engine's ledger with the allocator's own state (O(n)); lists every disagreement. */
-  check(): readonly string[];
+  /** Compares the engine's ledger with the allocator's own state (O(n), queued after pending mutations); lists every disagreement. */
+  check(): Promise<readonly string[]>;
 }
 
 interface Config {
@@ -400,7 +400,11 @@ class Engine implements LeaseEngine {
     await this.tail;
   }
 
-  check(): readonly string[] {
+  check(): Promise<readonly string[]> {
+    return this.serially(async () => this.compareLedger());
+  }
+
+  private compareLedger(): readonly string[] {
     const ipam = this.allocator.snapshot();
     const now = this.config.now();
     const ports = (list: readonly PortBinding[]): string =>

@@ -119,7 +119,7 @@ it(`survives ${KILLS} SIGKILLs at random points with every committed step and no
     }
     const restarted = unwrap(await createLeaseEngine({ ...options, store, now: () => clockAt(position) }));
     assert.equal(store.totalChanges(), 0, `the restart wrote (${context})`);
-    assert.deepEqual(restarted.check(), [], context);
+    assert.deepEqual(await restarted.check(), [], context);
     await store.close();
   }
   assert.ok(position > KILLS, 'the worker made progress');

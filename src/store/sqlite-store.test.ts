@@ -124,7 +124,7 @@ describe('SQLite store', () => {
     assert.equal(reopened.totalChanges(), 0);
     assert.equal(again.leases({ state: 'active' }).length, 19);
     assert.deepEqual(again.inventory(), engine.inventory());
-    assert.deepEqual(again.check(), []);
+    assert.deepEqual(await again.check(), []);
     await reopened.close();
   });
 });

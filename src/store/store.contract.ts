@@ -331,7 +331,7 @@ export function runLeaseStoreContract(
       for (const id of [leaseOf(ALICE, 1), leaseOf(ALICE, 2)])
         assert.deepEqual(again.status(id), engine.status(id));
       assert.deepEqual(again.inventory(), engine.inventory());
-      assert.deepEqual(again.check(), []);
+      assert.deepEqual(await again.check(), []);
       await store.close();
     });
 
