@@ -163,28 +163,23 @@ export function parseAddress(text: string): Result<ParsedAddress, IpamError> {
   return ok({ family: 'v4', value: BigInt(v4) });
 }
 
+/** The value of strict dotted-decimal IPv4 text, or -1 (a fast path for bulk loads; errors need {@link parseAddress}). */
+export function parseIpv4Number(text: string): number {
+  const value = readIpv4(text, 0, text.length);
+  return typeof value === 'number' ? value : -1;
+}
+
 /** Dotted-decimal text of a 32-bit value given as a number. */
 export function formatIpv4Number(value: number): string {
   return `${Math.floor(value / 16777216)}.${Math.floor(value / 65536) % 256}.${Math.floor(value / 256) % 256}.${value % 256}`;
 }
 
-/** Canonical text: dotted decimal for IPv4; RFC 5952 for IPv6 (mixed notation for IPv4-mapped `::ffff:0:0/96`). */
-export function formatAddress(family: Family, value: bigint): string {
-  if (family === 'v4') return formatIpv4Number(Number(value));
-  const hi = value >> 64n;
-  const lo = BigInt.asUintN(64, value);
-  const words = [
-    Number(hi >> 32n),
-    Number(BigInt.asUintN(32, hi)),
-    Number(lo >> 32n),
-    Number(BigInt.asUintN(32, lo)),
-  ];
-  const g: number[] = [];
-  for (const w of words) g.push(Math.floor(w / 65536), w % 65536);
-  if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) {
-    return `::ffff:${formatIpv4Number(words[3]!)}`;
+/** RFC 5952 text of eight 16-bit groups (mixed notation for IPv4-mapped `::ffff:0:0/96`, per its §5). */
+export function formatIpv6Groups(g: readonly number[]): string {
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${formatIpv4Number(g[6]! * 65536 + g[7]!)}`;
   }
-  // RFC 5952 §4.2: compress the longest run of two or more zero groups, the first one on a tie.
+  // §4.2: compress the longest run of two or more zero groups, the first one on a tie.
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -200,13 +195,32 @@ export function formatAddress(family: Family, value: bigint): string {
     }
     i = j;
   }
-  const hex = (from: number, to: number): string =>
-    g
-      .slice(from, to)
-      .map((x) => x.toString(16))
-      .join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLen) out += ':';
+    out += g[i]!.toString(16);
+  }
+  return out;
+}
+
+/** The eight 16-bit groups of a 128-bit value. */
+export function ipv6Groups(value: bigint): number[] {
+  const g: number[] = [];
+  for (let shift = 96n; shift >= 0n; shift -= 32n) {
+    const word = Number(BigInt.asUintN(32, value >> shift));
+    g.push(Math.floor(word / 65536), word % 65536);
+  }
+  return g;
+}
+
+/** Canonical text: dotted decimal for IPv4, RFC 5952 for IPv6. */
+export function formatAddress(family: Family, value: bigint): string {
+  return family === 'v4' ? formatIpv4Number(Number(value)) : formatIpv6Groups(ipv6Groups(value));
 }
 
 function parsePrefixLength(text: string): number | undefined {

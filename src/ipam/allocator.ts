@@ -17,10 +17,19 @@
  * (`AllocateRequest.reservation`), which then shrinks by one per address of its family.
  */
 import { appError, fail, ok, type Result } from '../errors/index.js';
-import { formatAddress, formatIpv4Number, parseAddress } from './address.js';
-import { type Index, IndexTree, toIndex } from './index-tree.js';
+import {
+  formatAddress,
+  formatIpv4Number,
+  formatIpv6Groups,
+  ipv6Groups,
+  parseAddress,
+  parseIpv4Number,
+} from './address.js';
+import { type Index, IndexTree, TreeBuilder, toIndex } from './index-tree.js';
 import { IndexedIntervals, type IntervalSet } from './interval-set.js';
+import { KeyTable } from './key-table.js';
 import { type PoolPlan, parsePools } from './pools.js';
+import { DeadlineQueue, FREE, LIVE, QUARANTINED, REFS, Slots } from './slots.js';
 import type {
   AllocateRequest,
   Allocation,
@@ -36,17 +45,14 @@ import type {
 } from './types.js';
 
 const FAMILIES = ['v4', 'v6'] as const;
+const ONLY_V4: readonly Family[] = ['v4'];
+const ONLY_V6: readonly Family[] = ['v6'];
+const NO_PORTS: readonly PortBinding[] = Object.freeze([]);
 const DEFAULT_QUARANTINE_MS = 3_600_000;
 const MAX_SAFE = 9007199254740991n;
 
-// Slot states.
-const FREE = 0;
-const LIVE = 1;
-const QUARANTINED = 2;
-
-// Index column sentinels: no address of that family; index too large for a double (kept in `big`).
-const NONE = -1;
-const BIG = -2;
+/** No IPv4 address, in the number-typed IPv4 column of {@link Homes}. */
+const NO_V4 = -1;
 
 type Failure = { readonly ok: false; readonly error: IpamError };
 
@@ -68,8 +74,11 @@ class Space {
   taken = new IndexTree();
   allocated = 0;
   quarantined = 0;
-  /** Start of the only interval as a number, when that makes formatting a plain addition. */
+  /** Start of the only IPv4 interval as a number, so formatting is a plain addition. */
   private readonly start4: number;
+  /** Groups of the only IPv6 interval's start, so formatting needs no bigint arithmetic. */
+  private readonly start6: readonly number[] | undefined;
+  private readonly scratch: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
 
   constructor(
     readonly family: Family,
@@ -79,6 +88,7 @@ class Space {
     this.capacity = this.members.size;
     this.capacityNum = toNumberOrInfinity(this.capacity);
     this.start4 = family === 'v4' && set.length === 1 ? Number(set[0]!.start) : -1;
+    this.start6 = family === 'v6' && set.length === 1 ? ipv6Groups(set[0]!.start) : undefined;
   }
 
   address(index: Index): bigint {
@@ -87,11 +97,26 @@ class Space {
 
   format(index: Index): string {
     if (this.start4 >= 0) return formatIpv4Number(this.start4 + (index as number));
+    if (this.start6 !== undefined && typeof index === 'number') {
+      const { start6, scratch } = this;
+      let carry = index;
+      for (let i = 7; i >= 0; i--) {
+        const sum = start6[i]! + (carry % 65536);
+        carry = Math.floor(carry / 65536) + (sum >= 65536 ? 1 : 0);
+        scratch[i] = sum % 65536;
+      }
+      return formatIpv6Groups(scratch);
+    }
     return formatAddress(this.family, this.address(index));
   }
 
-  indexOf(address: bigint): Index | undefined {
-    const rank = this.members.rank(address);
+  /** The index of an address (an IPv4 one may come as a number), or undefined outside the space. */
+  indexOf(address: bigint | number): Index | undefined {
+    if (this.start4 >= 0 && typeof address === 'number') {
+      const offset = address - this.start4;
+      return offset >= 0 && offset < this.capacityNum ? offset : undefined;
+    }
+    const rank = this.members.rank(BigInt(address));
     return rank < 0n ? undefined : toIndex(rank);
   }
 
@@ -110,7 +135,11 @@ class Pool {
   ) {
     this.v4 = plan.v4.length > 0 ? new Space('v4', plan.v4) : undefined;
     this.v6 = plan.v6.length > 0 ? new Space('v6', plan.v6) : undefined;
+    this.spaces = [this.v4, this.v6].filter((s) => s !== undefined);
   }
+
+  /** The pool's families that have addresses, IPv4 first. */
+  readonly spaces: readonly Space[];
 
   get name(): string {
     return this.plan.name;
@@ -122,6 +151,11 @@ class Pool {
 
   space(family: Family): Space | undefined {
     return family === 'v4' ? this.v4 : this.v6;
+  }
+
+  offers(families: readonly Family[]): boolean {
+    for (const family of families) if (this.space(family) === undefined) return false;
+    return true;
   }
 }
 
@@ -137,6 +171,14 @@ interface Pick {
   readonly index: Index;
   /** A quarantined slot of the same owner that gives the address up, or -1. */
   readonly donor: number;
+}
+
+/** Slots to place into pools, with their addresses (IPv4 as numbers) and last known pool names. */
+interface Homes {
+  readonly slots: number[];
+  readonly v4: number[];
+  readonly v6: (bigint | undefined)[];
+  readonly pools: string[];
 }
 
 interface Located {
@@ -158,11 +200,15 @@ function decodePort(code: number): PortBinding {
   return { port: Math.floor(code / 2), protocol: PROTOCOLS[code % 2]! };
 }
 
-function familiesOf(request: AllocateRequest, pins: ReadonlyMap<Family, bigint> | undefined): Family[] {
-  if (request.family === 'dual') return ['v4', 'v6'];
-  if (request.family !== undefined) return [request.family];
+function familiesOf(
+  request: AllocateRequest,
+  pins: ReadonlyMap<Family, bigint> | undefined,
+): readonly Family[] {
+  if (request.family === 'dual') return FAMILIES;
+  if (request.family === 'v6') return ONLY_V6;
+  if (request.family === 'v4') return ONLY_V4;
   // Without a family, pins say which families are wanted.
-  return pins === undefined ? ['v4'] : FAMILIES.filter((f) => pins.has(f));
+  return pins === undefined ? ONLY_V4 : FAMILIES.filter((f) => pins.has(f));
 }
 
 function describe(families: readonly Family[]): string {
@@ -175,34 +221,16 @@ class SharedIpAllocator implements Allocator {
   private readonly quarantineMs: number;
   private readonly now: () => number;
 
-  /** Live key → slot; a quarantined slot stays reachable by its key until that key is used again. */
-  private readonly keys = new Map<string, number>();
-
-  // Slot columns.
-  private slotCount = 0;
-  private readonly freeSlots: number[] = [];
-  private keyOf: string[] = [];
-  private ownerOf: string[] = [];
-  private portsOf: (number[] | undefined)[] = [];
-  private poolOf = new Int32Array(1024);
-  private v4At = new Float64Array(1024);
-  private v6At = new Float64Array(1024);
-  private state = new Uint8Array(1024);
-  private until = new Float64Array(1024);
-  private gen = new Uint32Array(1024);
-  /** Indexes beyond 2^53, keyed by slot * 2 + (v6 ? 1 : 0). */
-  private readonly big = new Map<number, bigint>();
+  private readonly slots = new Slots();
+  /** Key → slot; a quarantined slot stays reachable by its key until that key is used again. */
+  private readonly keys = new KeyTable(this.slots.refs, REFS);
+  private readonly deadlines = new DeadlineQueue();
   private readonly orphans = new Map<number, Orphan>();
   private readonly orphanAt = new Map<string, number>();
 
-  // Quarantine deadlines: a binary min-heap over (until, slot, generation); stale entries are skipped.
-  private heapUntil: number[] = [];
-  private heapSlot: number[] = [];
-  private heapGen: number[] = [];
-
   private readonly reservations = new Map<string, { count: number; family: Family }>();
   private readonly reserved = { v4: 0, v6: 0 };
-  /** Capacity of auto-assign pools and how much of it is allocated or quarantined. */
+  /** Capacity of auto-assign pools, and how much of it is allocated or quarantined. */
   private autoCapacity = { v4: 0n, v6: 0n };
   private autoCapacityNum = { v4: 0, v6: 0 };
   private readonly autoTaken = { v4: 0, v6: 0 };
@@ -227,13 +255,10 @@ class SharedIpAllocator implements Allocator {
       for (const text of request.addresses) {
         const parsed = parseAddress(text);
         if (!parsed.ok) return parsed;
-        if (pins.has(parsed.value.family)) {
-          return err(
-            'FAMILY_MISMATCH',
-            `two ${describe([parsed.value.family])} addresses pinned for one key`,
-          );
-        }
-        pins.set(parsed.value.family, parsed.value.value);
+        const { family, value } = parsed.value;
+        if (pins.has(family))
+          return err('FAMILY_MISMATCH', `two ${describe([family])} addresses pinned for one key`);
+        pins.set(family, value);
       }
     }
     const families = familiesOf(request, pins);
@@ -241,14 +266,14 @@ class SharedIpAllocator implements Allocator {
       return err('FAMILY_MISMATCH', `pinned addresses do not match the requested family ${request.family}`);
     }
     const existing = this.keys.get(request.key);
-    if (existing !== undefined && this.state[existing] === LIVE) {
+    if (existing >= 0 && this.slots.state(existing) === LIVE) {
       return this.confirm(existing, request, families, pins);
     }
     if (request.pool !== undefined && !this.poolByName.has(request.pool)) {
       return err('POOL_NOT_FOUND', `no pool named "${request.pool}"`, { pool: request.pool });
     }
     if (pins !== undefined) return this.allocatePinned(request, families, pins);
-    if (existing !== undefined && this.reclaimable(existing, request, families)) {
+    if (existing >= 0 && this.reclaimable(existing, request, families)) {
       return ok(this.reclaim(existing, request));
     }
     return this.allocateFresh(request, families);
@@ -257,8 +282,8 @@ class SharedIpAllocator implements Allocator {
   bind(key: string, binding: PortBinding): Result<Allocation, IpamError> {
     const code = portCode(binding);
     const slot = this.liveSlot(key);
-    if (slot === undefined) return this.unknownKey(key);
-    const ports = this.portsOf[slot] ?? [];
+    if (slot < 0) return this.unknownKey(key);
+    const ports = this.slots.ports(slot) ?? [];
     let at = 0;
     while (at < ports.length && ports[at]! < code) at++;
     if (ports[at] === code) {
@@ -269,7 +294,7 @@ class SharedIpAllocator implements Allocator {
       });
     }
     ports.splice(at, 0, code);
-    this.portsOf[slot] = ports;
+    this.slots.setPorts(slot, ports);
     return ok(this.view(slot));
   }
 
@@ -280,13 +305,14 @@ class SharedIpAllocator implements Allocator {
   ): Result<Allocation | undefined, IpamError> {
     const code = portCode(binding);
     const slot = this.liveSlot(key);
-    if (slot === undefined) return this.unknownKey(key);
-    const ports = this.portsOf[slot];
+    if (slot < 0) return this.unknownKey(key);
+    const ports = this.slots.ports(slot);
     const at = ports === undefined ? -1 : ports.indexOf(code);
     // Unbinding a port that is not bound changes nothing, so a repeated unbind is harmless.
     if (ports === undefined || at < 0) return ok(this.view(slot));
     ports.splice(at, 1);
     if (ports.length > 0 || options?.keepAddress === true) return ok(this.view(slot));
+    this.sweep();
     this.releaseSlot(slot);
     return ok(undefined);
   }
@@ -294,21 +320,22 @@ class SharedIpAllocator implements Allocator {
   release(key: string): Result<void, IpamError> {
     this.sweep();
     const slot = this.liveSlot(key);
-    if (slot !== undefined) this.releaseSlot(slot);
+    if (slot >= 0) this.releaseSlot(slot);
     return ok(undefined);
   }
 
   transfer(fromKey: string, toKey: string, toOwner: string): Result<Allocation, IpamError> {
     this.sweep();
     const slot = this.liveSlot(fromKey);
-    if (slot === undefined) return this.unknownKey(fromKey);
-    if (toKey !== fromKey && this.liveSlot(toKey) !== undefined) {
+    if (slot < 0) return this.unknownKey(fromKey);
+    if (toKey !== fromKey && this.liveSlot(toKey) >= 0) {
       return err('IP_IN_USE', `key "${toKey}" already holds an allocation`, { key: toKey });
     }
-    this.keys.delete(fromKey);
+    // The key table compares against the slot's key, so the slot leaves under its old key before it is renamed.
+    this.keys.delete(slot);
+    this.slots.setKey(slot, toKey);
+    this.slots.setOwner(slot, toOwner);
     this.keys.set(toKey, slot);
-    this.keyOf[slot] = toKey;
-    this.ownerOf[slot] = toOwner;
     return ok(this.view(slot));
   }
 
@@ -325,7 +352,11 @@ class SharedIpAllocator implements Allocator {
       return err(
         'POOL_EXHAUSTED',
         `cannot reserve ${count} ${describe([family])} addresses: ${available} available`,
-        { requested: count, available: available.toString(), family },
+        {
+          requested: count,
+          available: available.toString(),
+          family,
+        },
       );
     }
     if (previous !== undefined) this.reserved[previous.family] -= previous.count;
@@ -343,7 +374,7 @@ class SharedIpAllocator implements Allocator {
 
   lookup(key: string): Allocation | undefined {
     const slot = this.liveSlot(key);
-    return slot === undefined ? undefined : this.view(slot);
+    return slot < 0 ? undefined : this.view(slot);
   }
 
   holderOf(address: string): Allocation | undefined {
@@ -353,9 +384,9 @@ class SharedIpAllocator implements Allocator {
     const located = this.locate(family, value);
     const slot =
       located === undefined
-        ? this.orphanAt.get(`${family}:${value}`)
+        ? (this.orphanAt.get(`${family}:${value}`) ?? -1)
         : located.pool.space(family)!.taken.get(located.index);
-    return slot !== undefined && slot >= 0 && this.state[slot] === LIVE ? this.view(slot) : undefined;
+    return slot >= 0 && this.slots.state(slot) === LIVE ? this.view(slot) : undefined;
   }
 
   capacity(): readonly Capacity[] {
@@ -363,9 +394,8 @@ class SharedIpAllocator implements Allocator {
     const unattributed = { v4: BigInt(this.reserved.v4), v6: BigInt(this.reserved.v6) };
     const rows: Capacity[] = [];
     for (const pool of this.pools) {
-      for (const family of FAMILIES) {
-        const space = pool.space(family);
-        if (space === undefined) continue;
+      for (const space of pool.spaces) {
+        const { family } = space;
         const free = space.free();
         // Reservations are per family, not per pool: they are shown against auto-assign pools in order.
         let reserved = 0n;
@@ -397,19 +427,17 @@ class SharedIpAllocator implements Allocator {
     const plans = parsePools(pools);
     if (!plans.ok) return plans;
     this.sweep();
-    const used: number[] = [];
-    const at4: (bigint | undefined)[] = [];
-    const at6: (bigint | undefined)[] = [];
-    const poolNames: string[] = [];
-    for (let slot = 0; slot < this.slotCount; slot++) {
-      if (this.state[slot] === FREE) continue;
-      used.push(slot);
-      at4.push(this.addressOf(slot, 'v4'));
-      at6.push(this.addressOf(slot, 'v6'));
-      poolNames.push(this.poolNameOf(slot));
+    const homes: Homes = { slots: [], v4: [], v6: [], pools: [] };
+    for (let slot = 0; slot < this.slots.end; slot++) {
+      if (this.slots.state(slot) === FREE) continue;
+      const v4 = this.addressOf(slot, 'v4');
+      homes.slots.push(slot);
+      homes.v4.push(v4 === undefined ? NO_V4 : Number(v4));
+      homes.v6.push(this.addressOf(slot, 'v6'));
+      homes.pools.push(this.poolNameOf(slot));
     }
     this.installPools(plans.value);
-    this.home(used, at4, at6, poolNames);
+    this.home(homes);
     const orphaned: Allocation[] = [];
     for (const slot of this.orphans.keys()) orphaned.push(this.view(slot));
     return ok({ orphaned });
@@ -419,20 +447,21 @@ class SharedIpAllocator implements Allocator {
     this.sweep();
     const allocations: Allocation[] = [];
     const quarantine: QuarantineEntry[] = [];
-    for (let slot = 0; slot < this.slotCount; slot++) {
-      const state = this.state[slot];
+    const { slots } = this;
+    for (let slot = 0; slot < slots.end; slot++) {
+      const state = slots.state(slot);
       if (state === LIVE) allocations.push(this.view(slot));
       if (state !== QUARANTINED) continue;
-      const pool = this.pools[this.poolOf[slot]!]!;
-      for (const family of FAMILIES) {
-        const index = this.indexOf(slot, family);
+      const pool = this.pools[slots.pool(slot)]!;
+      for (const space of pool.spaces) {
+        const index = slots.index(slot, space.family);
         if (index === undefined) continue;
         quarantine.push({
-          address: pool.space(family)!.format(index),
+          address: space.format(index),
           pool: pool.name,
-          owner: this.ownerOf[slot]!,
-          key: this.keyOf[slot]!,
-          until: this.until[slot]!,
+          owner: slots.owner(slot),
+          key: slots.key(slot),
+          until: slots.until(slot),
         });
       }
     }
@@ -444,32 +473,35 @@ class SharedIpAllocator implements Allocator {
 
   /** Loads a snapshot into an empty allocator: allocations first, then quarantine, then reservations. */
   restore(snapshot: IpamSnapshot): Result<void, IpamError> {
-    const used: number[] = [];
-    const at4: (bigint | undefined)[] = [];
-    const at6: (bigint | undefined)[] = [];
-    const poolNames: string[] = [];
-    const addresses = (texts: readonly string[], what: string): Result<Map<Family, bigint>, IpamError> => {
-      const byFamily = new Map<Family, bigint>();
-      for (const text of texts) {
-        const parsed = parseAddress(text);
-        if (!parsed.ok) return parsed;
-        if (byFamily.has(parsed.value.family)) {
-          return err('FAMILY_MISMATCH', `${what} holds two addresses of one family`);
-        }
-        byFamily.set(parsed.value.family, parsed.value.value);
-      }
-      if (byFamily.size === 0) return err('FAMILY_MISMATCH', `${what} holds no address`);
-      return ok(byFamily);
-    };
+    const { slots } = this;
+    const homes: Homes = { slots: [], v4: [], v6: [], pools: [] };
+    this.keys.reserve(snapshot.allocations.length + snapshot.quarantine.length);
+    slots.reserve(snapshot.allocations.length + snapshot.quarantine.length);
     for (const allocation of snapshot.allocations) {
       const { key } = allocation;
-      if (this.keys.has(key)) return err('IP_IN_USE', `key "${key}" appears twice in the snapshot`, { key });
-      const parsed = addresses(allocation.addresses, `allocation "${key}"`);
-      if (!parsed.ok) return parsed;
-      const codes: number[] = [];
-      for (const binding of allocation.ports) codes.push(portCode(binding));
-      codes.sort((a, b) => a - b);
-      for (let i = 1; i < codes.length; i++) {
+      if (this.keys.get(key) >= 0)
+        return err('IP_IN_USE', `key "${key}" appears twice in the snapshot`, { key });
+      let v4 = NO_V4;
+      let v6: bigint | undefined;
+      for (const text of allocation.addresses) {
+        // Most snapshots are mostly IPv4: read those without a bigint or a result object.
+        const fast = parseIpv4Number(text);
+        const parsed = fast >= 0 ? undefined : parseAddress(text);
+        if (parsed !== undefined && !parsed.ok) return parsed;
+        const family = parsed === undefined ? 'v4' : parsed.value.family;
+        if (family === 'v4' ? v4 !== NO_V4 : v6 !== undefined) {
+          return err('FAMILY_MISMATCH', `allocation "${key}" holds two addresses of one family`, { key });
+        }
+        if (parsed === undefined) v4 = fast;
+        else if (family === 'v4') v4 = Number(parsed.value.value);
+        else v6 = parsed.value.value;
+      }
+      if (v4 === NO_V4 && v6 === undefined) {
+        return err('FAMILY_MISMATCH', `allocation "${key}" holds no address`, { key });
+      }
+      const codes =
+        allocation.ports.length === 0 ? undefined : allocation.ports.map(portCode).sort((a, b) => a - b);
+      for (let i = 1; codes !== undefined && i < codes.length; i++) {
         if (codes[i] === codes[i - 1]) {
           const port = decodePort(codes[i]!);
           return err('PORT_IN_USE', `${port.protocol} port ${port.port} is bound twice on key "${key}"`, {
@@ -477,13 +509,13 @@ class SharedIpAllocator implements Allocator {
           });
         }
       }
-      const slot = this.takeSlot(key, allocation.owner, LIVE);
-      if (codes.length > 0) this.portsOf[slot] = codes;
+      const slot = slots.take(key, allocation.owner, LIVE);
+      slots.setPorts(slot, codes);
       this.keys.set(key, slot);
-      used.push(slot);
-      at4.push(parsed.value.get('v4'));
-      at6.push(parsed.value.get('v6'));
-      poolNames.push(allocation.pool);
+      homes.slots.push(slot);
+      homes.v4.push(v4);
+      homes.v6.push(v6);
+      homes.pools.push(allocation.pool);
     }
     const groups = new Map<string, number>();
     for (const entry of snapshot.quarantine) {
@@ -492,31 +524,33 @@ class SharedIpAllocator implements Allocator {
       const { family, value } = parsed.value;
       const group = `${entry.key}\u0000${entry.owner}\u0000${entry.pool}\u0000${entry.until}`;
       let position = groups.get(group);
-      // One released key may show up as one entry per family; they are one slot again.
-      if (position === undefined || (family === 'v4' ? at4 : at6)[position] !== undefined) {
-        const slot = this.takeSlot(entry.key, entry.owner, QUARANTINED);
-        this.until[slot] = entry.until;
-        position = used.length;
+      // One released key shows up as one entry per family; they become one slot again.
+      if (
+        position === undefined ||
+        (family === 'v4' ? homes.v4[position] !== NO_V4 : homes.v6[position] !== undefined)
+      ) {
+        const slot = slots.take(entry.key, entry.owner, QUARANTINED);
+        slots.setUntil(slot, entry.until);
+        position = homes.slots.length;
         groups.set(group, position);
-        used.push(slot);
-        at4.push(undefined);
-        at6.push(undefined);
-        poolNames.push(entry.pool);
+        homes.slots.push(slot);
+        homes.v4.push(NO_V4);
+        homes.v6.push(undefined);
+        homes.pools.push(entry.pool);
         const holder = this.keys.get(entry.key);
-        if (
-          holder === undefined ||
-          (this.state[holder] === QUARANTINED && this.until[holder]! <= entry.until)
-        ) {
+        if (holder < 0 || (slots.state(holder) === QUARANTINED && slots.until(holder) <= entry.until)) {
           this.keys.set(entry.key, slot);
         }
       }
-      (family === 'v4' ? at4 : at6)[position] = value;
+      if (family === 'v4') homes.v4[position] = Number(value);
+      else homes.v6[position] = value;
     }
-    const homed = this.home(used, at4, at6, poolNames);
+    const homed = this.home(homes);
     if (!homed.ok) return homed;
-    for (let slot = 0; slot < this.slotCount; slot++) {
-      if (this.state[slot] === QUARANTINED) this.heapPush(this.until[slot]!, slot, this.gen[slot]!);
-    }
+    const cooling: number[] = [];
+    for (let slot = 0; slot < slots.end; slot++) if (slots.state(slot) === QUARANTINED) cooling.push(slot);
+    cooling.sort((a, b) => slots.until(a) - slots.until(b));
+    for (const slot of cooling) this.deadlines.push(slots.until(slot), slot);
     for (const { id, count, family } of snapshot.reservations) {
       if (!Number.isSafeInteger(count) || count < 0) {
         throw new RangeError(`reservation count must be a non-negative integer, got ${count}`);
@@ -538,36 +572,29 @@ class SharedIpAllocator implements Allocator {
     pins: ReadonlyMap<Family, bigint> | undefined,
   ): Result<Allocation, IpamError> {
     const { key } = request;
-    if (this.ownerOf[slot] !== request.owner) {
+    if (this.slots.owner(slot) !== request.owner) {
       return err('IP_IN_USE', `key "${key}" is held by another owner`, { key });
     }
-    const held = FAMILIES.filter((f) => this.indexOf(slot, f) !== undefined);
+    const held = this.familiesHeld(slot);
     if (held.length !== families.length || held.some((f) => !families.includes(f))) {
       return err(
         'FAMILY_MISMATCH',
         `key "${key}" already holds ${describe(held)}, not ${describe(families)}`,
-        {
-          key,
-        },
+        { key },
       );
     }
-    if (request.pool !== undefined && request.pool !== this.poolNameOf(slot)) {
-      return err(
-        'NOT_IN_POOL',
-        `key "${key}" already holds an address from pool "${this.poolNameOf(slot)}"`,
-        {
-          key,
-          pool: request.pool,
-        },
-      );
+    const pool = this.poolNameOf(slot);
+    if (request.pool !== undefined && request.pool !== pool) {
+      return err('NOT_IN_POOL', `key "${key}" already holds an address from pool "${pool}"`, {
+        key,
+        pool: request.pool,
+      });
     }
-    if (pins !== undefined) {
-      for (const [family, value] of pins) {
-        if (this.addressOf(slot, family) !== value) {
-          return err('IP_IN_USE', `key "${key}" already holds another address; release it before pinning`, {
-            key,
-          });
-        }
+    for (const [family, value] of pins ?? []) {
+      if (this.addressOf(slot, family) !== value) {
+        return err('IP_IN_USE', `key "${key}" already holds another address; release it before pinning`, {
+          key,
+        });
       }
     }
     return ok(this.view(slot));
@@ -600,14 +627,14 @@ class SharedIpAllocator implements Allocator {
       const holder = pool.space(family)!.taken.get(located.index);
       if (holder < 0) {
         picks.push({ family, index: located.index, donor: -1 });
-      } else if (this.state[holder] === LIVE) {
+      } else if (this.slots.state(holder) === LIVE) {
         return err('IP_IN_USE', `${text} is already allocated`, { address: text });
-      } else if (this.ownerOf[holder] === request.owner) {
+      } else if (this.slots.owner(holder) === request.owner) {
         picks.push({ family, index: located.index, donor: holder });
       } else {
         return err('QUARANTINED', `${text} was released recently and is cooling down`, {
           address: text,
-          until: this.until[holder],
+          until: this.slots.until(holder),
         });
       }
     }
@@ -620,45 +647,42 @@ class SharedIpAllocator implements Allocator {
     request: AllocateRequest,
     families: readonly Family[],
   ): Result<Allocation, IpamError> {
-    let candidates: Pool[];
-    if (request.pool !== undefined) {
-      const pool = this.poolByName.get(request.pool)!;
-      const missing = families.filter((f) => pool.space(f) === undefined);
+    const named = request.pool === undefined ? undefined : this.poolByName.get(request.pool)!;
+    if (named !== undefined) {
+      const missing = families.filter((f) => named.space(f) === undefined);
       if (missing.length > 0) {
-        return err('FAMILY_MISMATCH', `pool "${pool.name}" has no ${describe(missing)} addresses`, {
-          pool: pool.name,
+        return err('FAMILY_MISMATCH', `pool "${named.name}" has no ${describe(missing)} addresses`, {
+          pool: named.name,
         });
       }
-      candidates = [pool];
-    } else {
-      candidates = this.pools.filter((p) => p.autoAssign && families.every((f) => p.space(f) !== undefined));
-      if (candidates.length === 0) {
-        return err('FAMILY_MISMATCH', `no auto-assign pool offers ${describe(families)} addresses`);
-      }
     }
-    let heldBack: Failure | undefined;
-    for (const pool of candidates) {
+    let offered = false;
+    let cooling = 0;
+    for (const pool of named === undefined ? this.pools : [named]) {
+      if (named === undefined && !(pool.autoAssign && pool.offers(families))) continue;
+      offered = true;
       const picks: Pick[] = [];
       for (const family of families) {
         const space = pool.space(family)!;
         const gap = space.taken.lowestGap();
-        if (gap >= space.capacityNum) break;
+        if (gap >= space.capacityNum) {
+          cooling += space.quarantined;
+          break;
+        }
         picks.push({ family, index: gap, donor: -1 });
       }
       if (picks.length < families.length) continue;
-      heldBack = pool.autoAssign ? this.heldBack(families, request) : undefined;
-      if (heldBack === undefined) return ok(this.commit(request, pool, picks));
+      // Reservations are per family across auto-assign pools, so if they block one pool they block all.
+      const heldBack = pool.autoAssign ? this.heldBack(families, request) : undefined;
+      return heldBack ?? ok(this.commit(request, pool, picks));
     }
-    return (
-      heldBack ??
-      err(
-        'POOL_EXHAUSTED',
-        `no free ${describe(families)} address${request.pool ? ` in pool "${request.pool}"` : ''}`,
-        {
-          family: request.family ?? 'v4',
-        },
-      )
-    );
+    if (!offered) return err('FAMILY_MISMATCH', `no auto-assign pool offers ${describe(families)} addresses`);
+    const where = named === undefined ? '' : ` in pool "${named.name}"`;
+    const why = cooling > 0 ? ` (${cooling} released addresses are still in quarantine)` : '';
+    return err('POOL_EXHAUSTED', `no free ${describe(families)} address${where}${why}`, {
+      family: request.family ?? 'v4',
+      quarantined: cooling,
+    });
   }
 
   /** POOL_EXHAUSTED when taking one new auto-assign address per family would break a reservation. */
@@ -679,40 +703,38 @@ class SharedIpAllocator implements Allocator {
   }
 
   private reclaimable(slot: number, request: AllocateRequest, families: readonly Family[]): boolean {
-    if (this.state[slot] !== QUARANTINED || this.ownerOf[slot] !== request.owner) return false;
+    if (this.slots.state(slot) !== QUARANTINED || this.slots.owner(slot) !== request.owner) return false;
     if (request.pool !== undefined && request.pool !== this.poolNameOf(slot)) return false;
-    const held = FAMILIES.filter((f) => this.indexOf(slot, f) !== undefined);
+    const held = this.familiesHeld(slot);
     return held.length === families.length && held.every((f) => families.includes(f));
   }
 
   /** Gives a quarantined slot back to its key; nothing moves in the trees. */
   private reclaim(slot: number, request: AllocateRequest): Allocation {
-    const pool = this.pools[this.poolOf[slot]!]!;
-    for (const family of FAMILIES) {
-      if (this.indexOf(slot, family) === undefined) continue;
+    const pool = this.pools[this.slots.pool(slot)]!;
+    for (const family of this.familiesHeld(slot)) {
       const space = pool.space(family)!;
       space.quarantined--;
       space.allocated++;
       this.consumeReservation(request, family);
     }
-    this.state[slot] = LIVE;
+    this.slots.setState(slot, LIVE);
     return this.view(slot);
   }
 
   private commit(request: AllocateRequest, pool: Pool, picks: readonly Pick[]): Allocation {
-    const slot = this.takeSlot(request.key, request.owner, LIVE);
-    this.poolOf[slot] = pool.id;
+    const { slots } = this;
+    const slot = slots.take(request.key, request.owner, LIVE);
+    slots.setPool(slot, pool.id);
     for (const { family, index, donor } of picks) {
       const space = pool.space(family)!;
-      this.setIndex(slot, family, index);
+      slots.setIndex(slot, family, index);
       space.taken.set(index, slot);
       space.allocated++;
       if (donor >= 0) {
         space.quarantined--;
-        this.setIndex(donor, family, undefined);
-        if (this.indexOf(donor, 'v4') === undefined && this.indexOf(donor, 'v6') === undefined) {
-          this.freeSlot(donor);
-        }
+        slots.setIndex(donor, family, undefined);
+        if (slots.empty(donor)) this.freeSlot(donor);
       } else if (pool.autoAssign) {
         this.autoTaken[family]++;
       }
@@ -731,57 +753,76 @@ class SharedIpAllocator implements Allocator {
   }
 
   private releaseSlot(slot: number): void {
-    this.portsOf[slot] = undefined;
-    if (this.poolOf[slot]! < 0) {
+    const { slots } = this;
+    slots.setPorts(slot, undefined);
+    const poolId = slots.pool(slot);
+    if (poolId < 0) {
       this.freeSlot(slot);
       return;
     }
+    const pool = this.pools[poolId]!;
     if (this.quarantineMs === 0) {
-      this.dropAddresses(slot);
+      for (const space of pool.spaces) {
+        const index = slots.index(slot, space.family);
+        if (index === undefined) continue;
+        space.taken.delete(index);
+        space.allocated--;
+        if (pool.autoAssign) this.autoTaken[space.family]--;
+      }
       this.freeSlot(slot);
       return;
     }
-    const pool = this.pools[this.poolOf[slot]!]!;
-    for (const family of FAMILIES) {
-      if (this.indexOf(slot, family) === undefined) continue;
-      const space = pool.space(family)!;
+    for (const space of pool.spaces) {
+      if (slots.index(slot, space.family) === undefined) continue;
       space.allocated--;
       space.quarantined++;
     }
-    this.state[slot] = QUARANTINED;
-    this.until[slot] = this.now() + this.quarantineMs;
-    this.gen[slot] = (this.gen[slot]! + 1) >>> 0;
-    this.heapPush(this.until[slot]!, slot, this.gen[slot]!);
+    const until = this.now() + this.quarantineMs;
+    slots.setState(slot, QUARANTINED);
+    slots.setUntil(slot, until);
+    this.deadlines.push(until, slot);
   }
 
-  /** Removes a pooled slot's addresses from the trees and counters. */
-  private dropAddresses(slot: number): void {
-    const pool = this.pools[this.poolOf[slot]!]!;
-    const live = this.state[slot] === LIVE;
-    for (const family of FAMILIES) {
-      const index = this.indexOf(slot, family);
-      if (index === undefined) continue;
-      const space = pool.space(family)!;
-      space.taken.delete(index);
-      if (live) space.allocated--;
-      else space.quarantined--;
-      if (pool.autoAssign) this.autoTaken[family]--;
-    }
-  }
-
-  /** Expires every quarantine whose deadline has passed. */
+  /**
+   * Expires every quarantine whose deadline has passed. A mass expiry (a big release an hour ago) rebuilds
+   * the affected trees in one pass instead of deleting entry by entry.
+   */
   private sweep(): void {
-    if (this.heapUntil.length === 0) return;
+    const { deadlines, slots } = this;
+    if (deadlines.size === 0) return;
     const now = this.now();
-    while (this.heapUntil.length > 0 && this.heapUntil[0]! <= now) {
-      const slot = this.heapSlot[0]!;
-      const generation = this.heapGen[0]!;
-      this.heapPop();
-      if (this.state[slot] === QUARANTINED && this.gen[slot] === generation) {
-        this.dropAddresses(slot);
-        this.freeSlot(slot);
-      }
+    if (deadlines.peek() > now) return;
+    const expired: number[] = [];
+    while (deadlines.peek() <= now) {
+      const until = deadlines.peek();
+      const slot = deadlines.shift();
+      // Entries go stale when their slot was reclaimed, or freed and reused.
+      if (slots.state(slot) === QUARANTINED && slots.until(slot) === until) expired.push(slot);
     }
+    // Slot order turns a mass expiry's memory accesses from random into sequential.
+    const order = expired.length > 1024 ? Int32Array.from(expired).sort() : expired;
+    // Removed indexes per space, at pool id * 2 + (IPv6 ? 1 : 0).
+    const removals: Index[][] = [];
+    for (const slot of order) {
+      const pool = this.pools[slots.pool(slot)]!;
+      for (const space of pool.spaces) {
+        const index = slots.index(slot, space.family);
+        if (index === undefined) continue;
+        space.quarantined--;
+        if (pool.autoAssign) this.autoTaken[space.family]--;
+        const at = pool.id * 2 + (space.family === 'v4' ? 0 : 1);
+        (removals[at] ??= []).push(index);
+      }
+      this.freeSlot(slot);
+    }
+    removals.forEach((indexes, at) => {
+      const space = this.pools[at >> 1]!.space(at % 2 === 0 ? 'v4' : 'v6')!;
+      if (indexes.length * 8 > space.taken.size) {
+        space.taken.retain((slot) => slots.state(slot) !== FREE);
+      } else {
+        for (const index of indexes) space.taken.delete(index);
+      }
+    });
   }
 
   // ── pools and homes ──────────────────────────────────────────────────────────────────────────
@@ -792,14 +833,14 @@ class SharedIpAllocator implements Allocator {
     const capacity = { v4: 0n, v6: 0n };
     for (const pool of this.pools) {
       if (!pool.autoAssign) continue;
-      for (const family of FAMILIES) capacity[family] += pool.space(family)?.capacity ?? 0n;
+      for (const space of pool.spaces) capacity[space.family] += space.capacity;
     }
     this.autoCapacity = capacity;
     this.autoCapacityNum = { v4: toNumberOrInfinity(capacity.v4), v6: toNumberOrInfinity(capacity.v6) };
   }
 
   /** The pool and index of an assignable address. */
-  private locate(family: Family, value: bigint): Located | undefined {
+  private locate(family: Family, value: bigint | number): Located | undefined {
     for (const pool of this.pools) {
       const index = pool.space(family)?.indexOf(value);
       if (index !== undefined) return { pool, index };
@@ -812,89 +853,71 @@ class SharedIpAllocator implements Allocator {
    * A live slot whose addresses are not all in one pool becomes an orphan (kept, reported); a quarantined
    * one is dropped, since nobody can be handed an address outside the pools anyway.
    */
-  private home(
-    used: readonly number[],
-    at4: readonly (bigint | undefined)[],
-    at6: readonly (bigint | undefined)[],
-    poolNames: readonly string[],
-  ): Result<void, IpamError> {
-    this.big.clear();
+  private home(homes: Homes): Result<void, IpamError> {
+    // Runs on spaces fresh from installPools or the constructor: their trees and counters are empty.
+    const { slots } = this;
     this.orphans.clear();
     this.orphanAt.clear();
     this.autoTaken.v4 = 0;
     this.autoTaken.v6 = 0;
-    const pending = new Map<Space, { indexes: Index[]; slots: number[] }>();
-    for (let i = 0; i < used.length; i++) {
-      const slot = used[i]!;
-      const v4 = at4[i];
-      const v6 = at6[i];
-      const four = v4 === undefined ? undefined : this.locate('v4', v4);
+    const builders = new Map<Space, TreeBuilder>();
+    const enqueue = (space: Space, index: Index, slot: number): void => {
+      let builder = builders.get(space);
+      if (builder === undefined) {
+        builder = new TreeBuilder(slots.end, homes.slots.length);
+        builders.set(space, builder);
+      }
+      builder.add(index, slot);
+      if (slots.state(slot) === QUARANTINED) space.quarantined++;
+      else space.allocated++;
+    };
+    for (let i = 0; i < homes.slots.length; i++) {
+      const slot = homes.slots[i]!;
+      const v4 = homes.v4[i]!;
+      const v6 = homes.v6[i];
+      const four = v4 === NO_V4 ? undefined : this.locate('v4', v4);
       const six = v6 === undefined ? undefined : this.locate('v6', v6);
       const pool = four?.pool ?? six?.pool;
-      const homed =
+      if (
         pool !== undefined &&
-        (v4 === undefined || four?.pool === pool) &&
-        (v6 === undefined || six?.pool === pool);
-      if (!homed) {
-        if (this.state[slot] === QUARANTINED) {
-          this.freeSlot(slot);
-          continue;
-        }
-        const orphan: Orphan = { pool: poolNames[i]!, v4, v6 };
-        for (const [family, value] of [
-          ['v4', v4],
-          ['v6', v6],
-        ] as const) {
-          if (value === undefined) continue;
-          const at = `${family}:${value}`;
-          if (this.orphanAt.has(at)) {
-            return err('IP_IN_USE', `${formatAddress(family, value)} is held twice`, {
-              key: this.keyOf[slot],
-            });
-          }
-          this.orphanAt.set(at, slot);
-        }
-        this.poolOf[slot] = -1;
-        this.v4At[slot] = NONE;
-        this.v6At[slot] = NONE;
-        this.orphans.set(slot, orphan);
+        (v4 === NO_V4 || four?.pool === pool) &&
+        (v6 === undefined || six?.pool === pool)
+      ) {
+        slots.setPool(slot, pool.id);
+        slots.setIndex(slot, 'v4', four?.index);
+        slots.setIndex(slot, 'v6', six?.index);
+        if (four !== undefined) enqueue(pool.v4!, four.index, slot);
+        if (six !== undefined) enqueue(pool.v6!, six.index, slot);
         continue;
       }
-      this.poolOf[slot] = pool.id;
-      for (const [family, located] of [
-        ['v4', four],
-        ['v6', six],
-      ] as const) {
-        this.setIndex(slot, family, located?.index);
-        if (located === undefined) continue;
-        const space = pool.space(family)!;
-        let list = pending.get(space);
-        if (list === undefined) {
-          list = { indexes: [], slots: [] };
-          pending.set(space, list);
-        }
-        list.indexes.push(located.index);
-        list.slots.push(slot);
+      if (slots.state(slot) === QUARANTINED) {
+        slots.setPool(slot, -1);
+        this.freeSlot(slot);
+        continue;
       }
+      const orphan: Orphan = { pool: homes.pools[i]!, v4: v4 === NO_V4 ? undefined : BigInt(v4), v6 };
+      for (const at of [v4 === NO_V4 ? '' : `v4:${v4}`, v6 === undefined ? '' : `v6:${v6}`]) {
+        if (at === '') continue;
+        if (this.orphanAt.has(at)) {
+          const key = slots.key(slot);
+          return err('IP_IN_USE', `an address of key "${key}" is held twice`, { key });
+        }
+        this.orphanAt.set(at, slot);
+      }
+      slots.setPool(slot, -1);
+      slots.setIndex(slot, 'v4', undefined);
+      slots.setIndex(slot, 'v6', undefined);
+      this.orphans.set(slot, orphan);
     }
     for (const pool of this.pools) {
-      for (const family of FAMILIES) {
-        const space = pool.space(family);
-        if (space === undefined) continue;
-        const list = pending.get(space) ?? { indexes: [], slots: [] };
-        const sorted = sortByIndex(list.indexes, list.slots, this.slotCount);
-        for (let i = 1; i < sorted.keys.length; i++) {
-          if (sorted.keys[i] === sorted.keys[i - 1]) {
-            const text = space.format(sorted.keys[i]!);
-            return err('IP_IN_USE', `${text} is held twice`, { address: text });
-          }
+      for (const space of pool.spaces) {
+        const built = (builders.get(space) ?? new TreeBuilder(slots.end)).build();
+        if (built.duplicate !== undefined) {
+          const text = space.format(built.duplicate);
+          return err('IP_IN_USE', `${text} is held twice`, { address: text });
         }
-        space.taken = IndexTree.fromSorted(sorted.keys, sorted.vals);
-        let quarantined = 0;
-        for (const slot of sorted.vals) if (this.state[slot] === QUARANTINED) quarantined++;
-        space.quarantined = quarantined;
-        space.allocated = sorted.vals.length - quarantined;
-        if (pool.autoAssign) this.autoTaken[family] += sorted.vals.length;
+        space.taken = built.tree;
+        if (pool.autoAssign) this.autoTaken[space.family] += space.taken.size;
       }
     }
     return ok(undefined);
@@ -902,211 +925,69 @@ class SharedIpAllocator implements Allocator {
 
   // ── slots ────────────────────────────────────────────────────────────────────────────────────
 
-  private takeSlot(key: string, owner: string, state: number): number {
-    let slot = this.freeSlots.pop();
-    if (slot === undefined) {
-      slot = this.slotCount++;
-      if (slot === this.state.length) this.grow();
-      this.keyOf.push(key);
-      this.ownerOf.push(owner);
-      this.portsOf.push(undefined);
-    } else {
-      this.keyOf[slot] = key;
-      this.ownerOf[slot] = owner;
-    }
-    this.state[slot] = state;
-    this.poolOf[slot] = -1;
-    this.v4At[slot] = NONE;
-    this.v6At[slot] = NONE;
-    return slot;
-  }
-
-  private grow(): void {
-    const size = this.state.length * 2;
-    const widen = <T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(
-      old: T,
-      make: (n: number) => T,
-    ): T => {
-      const next = make(size);
-      next.set(old);
-      return next;
-    };
-    this.poolOf = widen(this.poolOf, (n) => new Int32Array(n));
-    this.v4At = widen(this.v4At, (n) => new Float64Array(n));
-    this.v6At = widen(this.v6At, (n) => new Float64Array(n));
-    this.state = widen(this.state, (n) => new Uint8Array(n));
-    this.until = widen(this.until, (n) => new Float64Array(n));
-    this.gen = widen(this.gen, (n) => new Uint32Array(n));
-  }
-
   private freeSlot(slot: number): void {
-    const key = this.keyOf[slot]!;
-    if (this.keys.get(key) === slot) this.keys.delete(key);
-    const orphan = this.orphans.get(slot);
-    if (orphan !== undefined) {
-      if (orphan.v4 !== undefined) this.orphanAt.delete(`v4:${orphan.v4}`);
-      if (orphan.v6 !== undefined) this.orphanAt.delete(`v6:${orphan.v6}`);
+    const { slots } = this;
+    this.keys.delete(slot);
+    if (slots.pool(slot) < 0) {
+      const orphan = this.orphans.get(slot);
+      if (orphan?.v4 !== undefined) this.orphanAt.delete(`v4:${orphan.v4}`);
+      if (orphan?.v6 !== undefined) this.orphanAt.delete(`v6:${orphan.v6}`);
       this.orphans.delete(slot);
     }
-    this.big.delete(slot * 2);
-    this.big.delete(slot * 2 + 1);
-    this.state[slot] = FREE;
-    this.keyOf[slot] = '';
-    this.ownerOf[slot] = '';
-    this.portsOf[slot] = undefined;
-    this.freeSlots.push(slot);
+    slots.free(slot);
   }
 
-  private liveSlot(key: string): number | undefined {
+  /** The slot of a key holding live addresses, or -1. */
+  private liveSlot(key: string): number {
     const slot = this.keys.get(key);
-    return slot !== undefined && this.state[slot] === LIVE ? slot : undefined;
+    return slot >= 0 && this.slots.state(slot) === LIVE ? slot : -1;
   }
 
-  private indexOf(slot: number, family: Family): Index | undefined {
-    const raw = (family === 'v4' ? this.v4At : this.v6At)[slot]!;
-    if (raw === NONE) return undefined;
-    return raw === BIG ? this.big.get(slot * 2 + (family === 'v4' ? 0 : 1)) : raw;
-  }
-
-  private setIndex(slot: number, family: Family, index: Index | undefined): void {
-    const column = family === 'v4' ? this.v4At : this.v6At;
-    const bigKey = slot * 2 + (family === 'v4' ? 0 : 1);
-    this.big.delete(bigKey);
-    if (index === undefined) {
-      column[slot] = NONE;
-    } else if (typeof index === 'number') {
-      column[slot] = index;
-    } else {
-      column[slot] = BIG;
-      this.big.set(bigKey, index);
-    }
+  private familiesHeld(slot: number): readonly Family[] {
+    const v4 = this.slots.index(slot, 'v4') !== undefined;
+    const v6 = this.slots.index(slot, 'v6') !== undefined;
+    return v4 ? (v6 ? FAMILIES : ONLY_V4) : v6 ? ONLY_V6 : [];
   }
 
   private addressOf(slot: number, family: Family): bigint | undefined {
     const orphan = this.orphans.get(slot);
     if (orphan !== undefined) return orphan[family];
-    const index = this.indexOf(slot, family);
-    return index === undefined ? undefined : this.pools[this.poolOf[slot]!]!.space(family)!.address(index);
+    const index = this.slots.index(slot, family);
+    return index === undefined ? undefined : this.pools[this.slots.pool(slot)]!.space(family)!.address(index);
   }
 
   private poolNameOf(slot: number): string {
-    return this.orphans.get(slot)?.pool ?? this.pools[this.poolOf[slot]!]!.name;
+    const poolId = this.slots.pool(slot);
+    return poolId < 0 ? this.orphans.get(slot)!.pool : this.pools[poolId]!.name;
   }
 
   private view(slot: number): Allocation {
+    const { slots } = this;
     const addresses: string[] = [];
-    const poolId = this.poolOf[slot]!;
+    const poolId = slots.pool(slot);
     if (poolId < 0) {
       const orphan = this.orphans.get(slot)!;
       if (orphan.v4 !== undefined) addresses.push(formatAddress('v4', orphan.v4));
       if (orphan.v6 !== undefined) addresses.push(formatAddress('v6', orphan.v6));
     } else {
-      const pool = this.pools[poolId]!;
-      const v4 = this.indexOf(slot, 'v4');
-      if (v4 !== undefined) addresses.push(pool.v4!.format(v4));
-      const v6 = this.indexOf(slot, 'v6');
-      if (v6 !== undefined) addresses.push(pool.v6!.format(v6));
+      for (const space of this.pools[poolId]!.spaces) {
+        const index = slots.index(slot, space.family);
+        if (index !== undefined) addresses.push(space.format(index));
+      }
     }
-    const codes = this.portsOf[slot];
+    const codes = slots.ports(slot);
     return {
-      key: this.keyOf[slot]!,
-      owner: this.ownerOf[slot]!,
+      key: slots.key(slot),
+      owner: slots.owner(slot),
       pool: this.poolNameOf(slot),
       addresses,
-      ports: codes === undefined ? [] : codes.map(decodePort),
+      ports: codes === undefined || codes.length === 0 ? NO_PORTS : codes.map(decodePort),
     };
   }
 
   private unknownKey(key: string): Failure {
     return err('NOT_FOUND', `key "${key}" holds no allocation`, { key });
   }
-
-  // ── quarantine heap ──────────────────────────────────────────────────────────────────────────
-
-  private heapPush(until: number, slot: number, generation: number): void {
-    const { heapUntil, heapSlot, heapGen } = this;
-    let i = heapUntil.length;
-    heapUntil.push(until);
-    heapSlot.push(slot);
-    heapGen.push(generation);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heapUntil[parent]! <= until) break;
-      heapUntil[i] = heapUntil[parent]!;
-      heapSlot[i] = heapSlot[parent]!;
-      heapGen[i] = heapGen[parent]!;
-      i = parent;
-    }
-    heapUntil[i] = until;
-    heapSlot[i] = slot;
-    heapGen[i] = generation;
-  }
-
-  private heapPop(): void {
-    const { heapUntil, heapSlot, heapGen } = this;
-    const until = heapUntil.pop()!;
-    const slot = heapSlot.pop()!;
-    const generation = heapGen.pop()!;
-    const n = heapUntil.length;
-    if (n === 0) return;
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && heapUntil[child + 1]! < heapUntil[child]!) child++;
-      if (heapUntil[child]! >= until) break;
-      heapUntil[i] = heapUntil[child]!;
-      heapSlot[i] = heapSlot[child]!;
-      heapGen[i] = heapGen[child]!;
-      i = child;
-    }
-    heapUntil[i] = until;
-    heapSlot[i] = slot;
-    heapGen[i] = generation;
-  }
-}
-
-/**
- * Sorts (index, slot) pairs by index. When every index is a number and index × slot-range fits a double,
- * the pairs are packed into one Float64Array and sorted natively, which is several times faster than a
- * comparator sort for a million entries.
- */
-function sortByIndex(
-  indexes: readonly Index[],
-  slots: readonly number[],
-  slotLimit: number,
-): { keys: Index[]; vals: number[] } {
-  const n = indexes.length;
-  let largest = 0;
-  let numeric = true;
-  for (const index of indexes) {
-    if (typeof index !== 'number') {
-      numeric = false;
-      break;
-    }
-    if (index > largest) largest = index;
-  }
-  const spread = 2 ** Math.ceil(Math.log2(slotLimit + 1));
-  if (numeric && (largest + 1) * spread <= Number.MAX_SAFE_INTEGER) {
-    const packed = new Float64Array(n);
-    for (let i = 0; i < n; i++) packed[i] = (indexes[i] as number) * spread + slots[i]!;
-    packed.sort();
-    const keys: Index[] = new Array(n);
-    const vals: number[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = packed[i]!;
-      const slot = v % spread;
-      keys[i] = (v - slot) / spread;
-      vals[i] = slot;
-    }
-    return { keys, vals };
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
-    const x = indexes[a]!;
-    const y = indexes[b]!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
-  return { keys: order.map((i) => indexes[i]!), vals: order.map((i) => slots[i]!) };
 }
 
 /**

@@ -137,6 +137,8 @@ export class IndexTree {
   /** The smallest non-negative integer that is not a key (keys must be non-negative integers). */
   lowestGap(): number {
     let node = this.root;
+    // Lowest-first allocation keeps the keys exactly 0..n-1 most of the time.
+    if (maxOf(node) === this.count - 1) return this.count;
     let base = 0;
     while (node instanceof Inner) {
       const { kids, counts, maxs } = node;
@@ -159,7 +161,22 @@ export class IndexTree {
     return base + lo;
   }
 
-  /** All entries in key order (for tests and rebuilds). */
+  /** Keeps only the entries whose value passes `keep`, in one O(n) pass (for mass expiry). */
+  retain(keep: (value: number) => boolean): void {
+    const keys: Index[] = [];
+    const vals: number[] = [];
+    for (const [k, v] of this.entries()) {
+      if (keep(v)) {
+        keys.push(k);
+        vals.push(v);
+      }
+    }
+    const rebuilt = IndexTree.fromSorted(keys, vals);
+    this.root = rebuilt.root;
+    this.count = rebuilt.count;
+  }
+
+  /** All entries in key order. */
   *entries(): Generator<[Index, number]> {
     const stack: Node[] = [this.root];
     while (stack.length > 0) {
@@ -260,5 +277,62 @@ export class IndexTree {
       parent.maxs.splice(right, 1);
       return;
     }
+  }
+}
+
+/**
+ * Collects (index, value) pairs in any order and bulk-loads a tree in O(n log n). Pairs whose index and
+ * value pack into one exact double (index × 2^k + value) are sorted natively in a Float64Array, far
+ * faster than a comparator sort; any others (huge IPv6 indexes) are merged in afterwards.
+ */
+export class TreeBuilder {
+  private packed: Float64Array;
+  private count = 0;
+  private readonly spread: number;
+  private readonly limit: number;
+  private readonly others: [Index, number][] = [];
+
+  /** `valueLimit` bounds the values (slot numbers) that will be added. */
+  constructor(valueLimit: number, expected = 1024) {
+    this.spread = 2 ** Math.ceil(Math.log2(valueLimit + 1));
+    this.limit = Math.floor(Number.MAX_SAFE_INTEGER / this.spread);
+    this.packed = new Float64Array(Math.max(16, expected));
+  }
+
+  add(index: Index, value: number): void {
+    if (typeof index !== 'number' || index >= this.limit) {
+      this.others.push([index, value]);
+      return;
+    }
+    if (this.count === this.packed.length) {
+      const grown = new Float64Array(this.count * 2);
+      grown.set(this.packed);
+      this.packed = grown;
+    }
+    this.packed[this.count++] = index * this.spread + value;
+  }
+
+  /** The tree, or the first index that was added twice. */
+  build(): { readonly tree: IndexTree; readonly duplicate?: Index } {
+    const { spread, count } = this;
+    const packed = this.packed.subarray(0, count).sort();
+    const keys: Index[] = [];
+    const vals: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const v = packed[i]!;
+      const value = v % spread;
+      keys.push((v - value) / spread);
+      vals.push(value);
+    }
+    // Every packed index is below every other one, so the others simply follow.
+    this.others.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [key, value] of this.others) {
+      keys.push(key);
+      vals.push(value);
+    }
+    for (let i = 1; i < keys.length; i++) {
+      if (keys[i] === keys[i - 1]) return { tree: new IndexTree(), duplicate: keys[i]! };
+    }
+    return { tree: IndexTree.fromSorted(keys, vals) };
   }
 }

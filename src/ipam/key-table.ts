@@ -1,0 +1,155 @@
+/**
+ * Sharing key → slot: an open-addressing hash table over two Int32Arrays (slot, hash).
+ *
+ * A `Map<string, number>` costs about twice the time and heap at a million keys: every probe and every
+ * rehash dereferences the key string to read its hash, a cache miss each time. Here hashes sit next to the
+ * slots, so a string is compared only when the full 32-bit hash matches. The key strings themselves are not
+ * stored; the caller's slot → key array is consulted instead.
+ */
+
+const EMPTY = -1;
+
+/**
+ * MurmurHash3 (x86, 32-bit) over UTF-16 code units taken two at a time, seeded per table so collisions
+ * cannot be precomputed.
+ */
+function hashOf(key: string, seed: number): number {
+  let h = seed;
+  const n = key.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    let k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  if (i < n) {
+    const k = Math.imul(key.charCodeAt(i), 0xcc9e2d51);
+    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  }
+  h ^= n;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** The key → slot map; `refs[slot * stride]` must hold the key of every slot stored. */
+export class KeyTable {
+  /** Pairs (slot, hash) side by side, so a probe touches one cache line. */
+  private cells = new Int32Array(128).fill(EMPTY);
+  /** Slot → its cell, or -1, so removing a slot needs no hashing. */
+  private cellOf = new Int32Array(1024).fill(EMPTY);
+  private count = 0;
+  private readonly seed = (Math.random() * 0x100000000) | 0;
+  // A set usually follows a get of the same key; remembering its hash halves the hashing.
+  private lastKey: string | undefined;
+  private lastHash = 0;
+
+  constructor(
+    private readonly refs: readonly unknown[],
+    private readonly stride: number,
+  ) {}
+
+  /** Number of keys. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Grows the table once for `count` keys in all, instead of doubling step by step. */
+  reserve(count: number): void {
+    let length = this.cells.length;
+    while (count * 4 > length) length *= 2;
+    if (length > this.cells.length) this.resize(length);
+  }
+
+  /** The slot stored for `key`, or -1. */
+  get(key: string): number {
+    const at = this.find(key, this.hash(key));
+    return at < 0 ? EMPTY : this.cells[at]!;
+  }
+
+  /** Stores `slot` for `key`, replacing (and forgetting) any previous slot. */
+  set(key: string, slot: number): void {
+    const hash = this.hash(key);
+    if (slot >= this.cellOf.length) {
+      let length = this.cellOf.length;
+      while (slot >= length) length *= 2;
+      const grown = new Int32Array(length).fill(EMPTY);
+      grown.set(this.cellOf);
+      this.cellOf = grown;
+    }
+    const at = this.find(key, hash);
+    if (at >= 0) {
+      this.cellOf[this.cells[at]!] = EMPTY;
+      this.cells[at] = slot;
+      this.cellOf[slot] = at;
+      return;
+    }
+    if ((this.count + 1) * 4 > this.cells.length) this.resize(this.cells.length * 2);
+    this.place(slot, hash);
+    this.count++;
+  }
+
+  /** Removes `slot` if a key maps to it. */
+  delete(slot: number): void {
+    const { cells, cellOf } = this;
+    let at = slot < cellOf.length ? cellOf[slot]! : EMPTY;
+    if (at < 0) return;
+    cellOf[slot] = EMPTY;
+    const mask = cells.length - 2;
+    // Backward-shift deletion: pull later members of the probe run into the hole, so no tombstones pile up.
+    let next = (at + 2) & mask;
+    while (cells[next] !== EMPTY) {
+      const home = (cells[next + 1]! << 1) & mask;
+      if (((next - home) & mask) >= ((next - at) & mask)) {
+        cells[at] = cells[next]!;
+        cells[at + 1] = cells[next + 1]!;
+        cellOf[cells[at]!] = at;
+        at = next;
+      }
+      next = (next + 2) & mask;
+    }
+    cells[at] = EMPTY;
+    this.count--;
+    if (cells.length > 128 && this.count * 16 < cells.length) this.resize(cells.length / 2);
+  }
+
+  private hash(key: string): number {
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastHash = hashOf(key, this.seed);
+    }
+    return this.lastHash;
+  }
+
+  /** Cell position of `key`, or -1. */
+  private find(key: string, hash: number): number {
+    const { cells, refs, stride } = this;
+    const mask = cells.length - 2;
+    for (let at = (hash << 1) & mask; ; at = (at + 2) & mask) {
+      const slot = cells[at]!;
+      if (slot === EMPTY) return -1;
+      if (cells[at + 1] === hash && refs[slot * stride] === key) return at;
+    }
+  }
+
+  private place(slot: number, hash: number): void {
+    const { cells } = this;
+    const mask = cells.length - 2;
+    let at = (hash << 1) & mask;
+    while (cells[at] !== EMPTY) at = (at + 2) & mask;
+    cells[at] = slot;
+    cells[at + 1] = hash;
+    this.cellOf[slot] = at;
+  }
+
+  private resize(length: number): void {
+    const old = this.cells;
+    this.cells = new Int32Array(length).fill(EMPTY);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] !== EMPTY) this.place(old[i]!, old[i + 1]!);
+    }
+  }
+}
