@@ -3,7 +3,7 @@
  */
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { Protocol } from '../ipam/index.js';
-import type { GroupSpec, ManifestGroup } from '../sdl/manifest-types.js';
+import type { GroupSpec, ManifestGroup } from '../sdl/index.js';
 import { isEndpointName } from './ids.js';
 import type { Declaration } from './types.js';
 

@@ -13,7 +13,7 @@ import {
   type PoolSpec,
   type PortBinding,
 } from '../ipam/index.js';
-import type { GroupSpec, ManifestGroup } from '../sdl/manifest-types.js';
+import type { GroupSpec, ManifestGroup } from '../sdl/index.js';
 import { checkAgainstSpec, declarationsOf, leasedIpSequences } from './declarations.js';
 import { isAccountAddress, isEndpointName, leaseKey, orderKey, parseLeaseId, parseOrderId } from './ids.js';
 import { type MigrationInput, Mutation } from './mutation.js';

@@ -3,13 +3,7 @@
  * SDL engine numbers IP endpoints (distinct names sorted, 1..n), without depending on it.
  */
 import type { Protocol } from '../ipam/index.js';
-import type {
-  GroupSpec,
-  ManifestGroup,
-  ResourceEndpoint,
-  Resources,
-  ServiceExpose,
-} from '../sdl/manifest-types.js';
+import type { GroupSpec, ManifestGroup, ResourceEndpoint, Resources, ServiceExpose } from '../sdl/index.js';
 import type { LeaseId } from './types.js';
 
 /** The provider every fixture lease belongs to. */
