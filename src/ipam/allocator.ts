@@ -811,7 +811,9 @@ class SharedIpAllocator implements Allocator {
         space.quarantined--;
         if (pool.autoAssign) this.autoTaken[space.family]--;
         const at = pool.id * 2 + (space.family === 'v4' ? 0 : 1);
-        (removals[at] ??= []).push(index);
+        const list = removals[at];
+        if (list === undefined) removals[at] = [index];
+        else list.push(index);
       }
       this.freeSlot(slot);
     }
