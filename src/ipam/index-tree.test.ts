@@ -94,7 +94,9 @@ describe('IndexTree', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { maxLength: 1500 }), (keys) => {
         const builder = new TreeBuilder(keys.length);
-        keys.forEach((k, slot) => builder.add(k, slot));
+        keys.forEach((k, slot) => {
+          builder.add(k, slot);
+        });
         builder.add(2n ** 70n, 0);
         const { tree, duplicate } = builder.build();
         assert.equal(duplicate, undefined);

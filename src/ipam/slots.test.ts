@@ -43,7 +43,9 @@ describe('DeadlineQueue', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 200 }), (untils) => {
         const queue = new DeadlineQueue();
-        untils.forEach((until, slot) => queue.push(until, slot));
+        untils.forEach((until, slot) => {
+          queue.push(until, slot);
+        });
         const expected = untils.map((until, slot) => ({ until, slot })).sort((x, y) => x.until - y.until);
         for (const { until, slot } of expected) {
           assert.equal(queue.peek(), until);
