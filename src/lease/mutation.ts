@@ -176,8 +176,21 @@ export class Mutation {
     const key = endpointKey(lease, name);
     const current = this.draft.allocations.get(key);
     if (current === undefined) throw new Error(`rebind of ${key}, which holds no address`);
-    const address = current.addresses.join(',');
     const bound = new Set(current.ports.map((port) => `${port.port}/${port.protocol}`));
+    const record = (action: 'bind' | 'unbind', declaration: Declaration): void => {
+      for (const address of current.addresses) {
+        this.draft.record({
+          action,
+          owner: id.owner,
+          lease,
+          endpoint: name,
+          address,
+          port: declaration.externalPort,
+          protocol: declaration.protocol,
+          detail: `service ${declaration.service} port ${declaration.port}`,
+        });
+      }
+    };
     this.touched = true;
     for (const declaration of unbind) {
       const slot = `${declaration.externalPort}/${declaration.protocol}`;
@@ -185,30 +198,12 @@ export class Mutation {
       const result = this.allocator.unbind(key, binding(declaration), { keepAddress: true });
       if (!result.ok) return result;
       bound.delete(slot);
-      this.draft.record({
-        action: 'unbind',
-        owner: id.owner,
-        lease,
-        endpoint: name,
-        address,
-        port: declaration.externalPort,
-        protocol: declaration.protocol,
-        detail: `service ${declaration.service} port ${declaration.port}`,
-      });
+      record('unbind', declaration);
     }
     for (const declaration of bind) {
       const result = this.allocator.bind(key, binding(declaration));
       if (!result.ok) return result;
-      this.draft.record({
-        action: 'bind',
-        owner: id.owner,
-        lease,
-        endpoint: name,
-        address,
-        port: declaration.externalPort,
-        protocol: declaration.protocol,
-        detail: `service ${declaration.service} port ${declaration.port}`,
-      });
+      record('bind', declaration);
     }
     const allocation = this.allocator.lookup(key);
     if (allocation === undefined) throw new Error(`allocator lost ${key} while rebinding`);
