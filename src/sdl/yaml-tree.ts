@@ -29,6 +29,8 @@ export const MAX_SDL_BYTES = 1024 * 1024;
 export const MAX_ALIAS_USES = 100;
 /** How many nodes the document may expand to once aliases are followed. */
 export const MAX_EXPANDED_NODES = 200_000;
+/** How deep collections may nest; an SDL needs about ten levels, the YAML parser recurses per level. */
+export const MAX_NESTING = 100;
 
 /** A YAML scalar with its yaml.v3 resolution and raw text. */
 export class YScalar {
@@ -92,25 +94,22 @@ function utf8Length(text: string): number {
   return length;
 }
 
-/** Byte input is checked for NUL bytes and strict UTF-8 before it becomes text. */
-function decodeBytes(bytes: Uint8Array): { text: string } | { problem: string; byteOffset: number } {
-  const nul = bytes.indexOf(0);
+/** Byte input must be strict UTF-8; the offset of the first bad byte otherwise. */
+function decodeBytes(bytes: Uint8Array): { text: string } | { byteOffset: number } {
   try {
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-    if (nul !== -1) return { problem: 'input contains a NUL byte: this is not a text file', byteOffset: nul };
-    return { text };
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
-    let at = 0;
+    let good = 0;
+    const decoder = new TextDecoder('utf-8', { fatal: true });
     for (let end = 1; end <= bytes.length; end++) {
       try {
-        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end), { stream: true });
-        at = end;
+        decoder.decode(bytes.subarray(good, end), { stream: true });
+        good = end;
       } catch {
         break;
       }
     }
-    const where = nul !== -1 && nul < at ? nul : at;
-    return { problem: 'input is not valid UTF-8: this is not a text file', byteOffset: where };
+    return { byteOffset: good };
   }
 }
 
@@ -371,11 +370,12 @@ export function parseTree(input: string | Uint8Array): TreeResult {
       return { ok: false, problems: [tooLarge()], lineCol: () => ({ line: 1, col: 1 }) };
     }
     const decoded = decodeBytes(input);
-    if ('problem' in decoded) {
+    if ('byteOffset' in decoded) {
       const before = new TextDecoder('utf-8').decode(input.subarray(0, decoded.byteOffset));
+      const message = 'input is not valid UTF-8: this is not a text file';
       return {
         ok: false,
-        problems: [{ code: 'SDL_BINARY', message: decoded.problem, offset: before.length }],
+        problems: [{ code: 'SDL_BINARY', message, offset: before.length }],
         lineCol: lineColOf(before),
       };
     }
@@ -393,6 +393,16 @@ export function parseTree(input: string | Uint8Array): TreeResult {
           message: 'input contains a NUL character: this is not a text file',
           offset: nul,
         },
+      ],
+      lineCol,
+    };
+  }
+  const tooDeep = nestingBeyond(text, MAX_NESTING);
+  if (tooDeep !== undefined) {
+    return {
+      ok: false,
+      problems: [
+        { code: 'SDL_YAML', message: `collections nest deeper than ${MAX_NESTING} levels`, offset: tooDeep },
       ],
       lineCol,
     };
@@ -422,6 +432,10 @@ export function parseTree(input: string | Uint8Array): TreeResult {
   const walk: Walk = { doc, lineCol, info: new WeakMap(), memo: new Map(), problems: [], active: new Set() };
   const aliasUses = countAliases(doc.contents as Node | null);
   const size = expandedSize(walk, doc.contents as Node | null, new Map());
+  if (size !== undefined && aliasUses === 0 && size > MAX_EXPANDED_NODES) {
+    const message = `document has more than ${MAX_EXPANDED_NODES} nodes`;
+    return { ok: false, problems: [{ code: 'SDL_TOO_LARGE', message, offset: 0 }], lineCol };
+  }
   if (size === undefined || aliasUses > MAX_ALIAS_USES || size > MAX_EXPANDED_NODES) {
     const message =
       size === undefined
@@ -445,6 +459,46 @@ export function parseTree(input: string | Uint8Array): TreeResult {
     });
   }
   return { ok: true, tree: { root, locate: locator(root, walk.info), lineCol }, warnings };
+}
+
+/**
+ * A conservative estimate of collection nesting (indentation levels, `- ` prefixes and open flow
+ * brackets outside quotes and comments); the offset where it first exceeds `limit`, if it does.
+ * Checked before parsing because the YAML parser recurses once per level.
+ */
+function nestingBeyond(text: string, limit: number): number | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let quote: '"' | "'" | undefined;
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    let i = 0;
+    if (quote === undefined && flow === 0) {
+      while (line[i] === ' ') i++;
+      const blank = i === line.length || line[i] === '#' || line[i] === '\r';
+      if (!blank) {
+        while (indents.length > 0 && indents[indents.length - 1]! >= i) indents.pop();
+        indents.push(i);
+      }
+    }
+    let depth = indents.length + flow;
+    for (; i < line.length; i++) {
+      const c = line[i];
+      if (quote !== undefined) {
+        if (c === '\\' && quote === '"') i++;
+        else if (c === quote) quote = undefined;
+        continue;
+      }
+      if (c === '"' || c === "'") quote = c;
+      else if (c === '#' && (i === 0 || line[i - 1] === ' ' || line[i - 1] === '\t')) break;
+      else if (c === '[' || c === '{') depth = indents.length + ++flow;
+      else if (c === ']' || c === '}') flow = Math.max(0, flow - 1);
+      else if (c === '-' && (line[i + 1] === ' ' || i + 1 === line.length)) depth++;
+      if (depth > limit) return offset + i;
+    }
+    offset += line.length + 1;
+  }
+  return undefined;
 }
 
 function tooLarge(): RawProblem {
