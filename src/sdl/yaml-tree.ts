@@ -94,23 +94,30 @@ function utf8Length(text: string): number {
   return length;
 }
 
-/** Byte input must be strict UTF-8; the offset of the first bad byte otherwise. */
-function decodeBytes(bytes: Uint8Array): { text: string } | { byteOffset: number } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
-  } catch {
-    let good = 0;
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    for (let end = 1; end <= bytes.length; end++) {
-      try {
-        decoder.decode(bytes.subarray(good, end), { stream: true });
-        good = end;
-      } catch {
-        break;
-      }
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    let length: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) [length, min] = [2, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [length, min] = [3, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [length, min] = [4, 0x10000];
+    else return i;
+    let code = b & (0xff >> (length + 1));
+    for (let k = 1; k < length; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      code = (code << 6) | (c & 0x3f);
     }
-    return { byteOffset: good };
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return i;
+    i += length;
   }
+  return -1;
 }
 
 function lineColOf(text: string): SourceTree['lineCol'] {
@@ -369,9 +376,9 @@ export function parseTree(input: string | Uint8Array): TreeResult {
     if (input.length > MAX_SDL_BYTES) {
       return { ok: false, problems: [tooLarge()], lineCol: () => ({ line: 1, col: 1 }) };
     }
-    const decoded = decodeBytes(input);
-    if ('byteOffset' in decoded) {
-      const before = new TextDecoder('utf-8').decode(input.subarray(0, decoded.byteOffset));
+    const bad = firstInvalidUtf8(input);
+    if (bad !== -1) {
+      const before = new TextDecoder('utf-8').decode(input.subarray(0, bad));
       const message = 'input is not valid UTF-8: this is not a text file';
       return {
         ok: false,
@@ -379,7 +386,7 @@ export function parseTree(input: string | Uint8Array): TreeResult {
         lineCol: lineColOf(before),
       };
     }
-    text = decoded.text;
+    text = new TextDecoder('utf-8').decode(input);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lineCol = lineColOf(text);

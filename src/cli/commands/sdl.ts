@@ -80,7 +80,11 @@ function report(io: CliIo, diagnostics: readonly SdlDiagnostic[]): void {
 }
 
 /** Reads and parses one file, printing its diagnostics; the SDL, or the exit code to use. */
-async function load(path: string, io: CliIo, strict: boolean): Promise<{ sdl: Sdl } | { exit: number }> {
+export async function load(
+  path: string,
+  io: CliIo,
+  strict: boolean,
+): Promise<{ sdl: Sdl } | { exit: number }> {
   const source = await readSource(path, io);
   if (!source.ok) {
     report(io, [source.error]);
