@@ -1,0 +1,58 @@
+import type { Command } from '@commander-js/extra-typings';
+import { jsonLogger, loadConfig, runProvider } from '../../daemon/index.js';
+import { EXIT, exitCode } from '../../errors/index.js';
+import { defaultKeyringDir } from '../../identity/index.js';
+import type { CliIo } from '../io.js';
+
+/**
+ * Registers `akash-ip provider run --config FILE`: runs the provider daemon in the foreground until
+ * SIGINT or SIGTERM. Log lines are JSON on stdout, the first one `{"msg":"listening","url":…}`.
+ */
+export function registerProviderRunCommand(program: Command, io: CliIo, exit: { code: number }): void {
+  const provider =
+    (program.commands.find((command) => command.name() === 'provider') as Command | undefined) ??
+    program.command('provider').description('Run and inspect an IP-lease provider');
+  provider
+    .command('run')
+    .description('run the provider daemon until SIGINT/SIGTERM (JSON log lines on stdout)')
+    .requiredOption('--config <file>', 'provider configuration (YAML or JSON); see examples/provider.yaml')
+    .action(async (options) => {
+      const config = await loadConfig(options.config, { defaultKeyring: defaultKeyringDir() });
+      if (!config.ok) {
+        io.stderr.write(`${config.error.message}\n`);
+        exit.code = exitCode(config.error.code);
+        return;
+      }
+      const logger = jsonLogger(io.stdout);
+      const started = await runProvider(config.value, { logger });
+      if (!started.ok) {
+        logger.log('error', 'the provider did not start', {
+          code: started.error.code,
+          error: started.error.message,
+        });
+        io.stderr.write(`${started.error.message}\n`);
+        exit.code = exitCode(started.error.code);
+        return;
+      }
+      const running = started.value;
+      // `on`, not `once`: tsx's loader exits on a signal whose only listener is a `once` wrapper
+      let onSignal: (signal: NodeJS.Signals) => void = () => {};
+      const signalled = new Promise<NodeJS.Signals>((resolve) => {
+        onSignal = resolve;
+      });
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      // a state that cannot be rebuilt (corrupt store) ends the process; otherwise run until signalled
+      const failed = running.ready.then((ready) => (ready.ok ? new Promise<never>(() => {}) : ready.error));
+      const outcome = await Promise.race([failed, signalled]);
+      await running.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (typeof outcome === 'string') {
+        exit.code = EXIT.ok;
+        return;
+      }
+      io.stderr.write(`${outcome.message}\n`);
+      exit.code = exitCode(outcome.code);
+    });
+}

@@ -1,0 +1,268 @@
+/**
+ * The provider daemon's HTTP API (hono). Akash-compatible where IP leases touch it:
+ *
+ * | route | who | answers |
+ * |---|---|---|
+ * | `PUT /deployment/{dseq}/manifest` | owner JWT, scope `send-manifest` | 200 report · 400 · 401 · 403 · 404 · 422 `MANIFEST_MISMATCH` |
+ * | `GET /lease/{dseq}/{gseq}/{oseq}/status` | owner JWT, scope `status` | 200 lease-status · 401 · 403 · 404 |
+ * | `DELETE /lease/{dseq}/{gseq}/{oseq}` | owner JWT, full access | 200 `{released}` · 401 · 403 · 404 |
+ * | `POST /endpoint/migrate` | owner JWT, scope `ip-migrate` | 200 `{transferred}` · 422 bad body · 400 empty / inactive destination / unknown endpoint · 401 · 403 |
+ * | `GET /leases` | owner JWT, scope `status` | 200 the caller's leases |
+ * | `POST /leases` | internal, standalone mode only | 200 registers a lease |
+ * | `GET /status` | public | 200 provider status with `cluster.inventory.leased_ip` |
+ * | `GET /health` · `GET /usage` | public | the IP operator's liveness and `{"Available","InUse"}` |
+ * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 bound ports · 204 none · 404 bad ids |
+ * | `GET /healthz` · `/readyz` · `/metrics` | public | liveness · readiness (503 until rebuilt) · Prometheus |
+ *
+ * "Internal" routes answer callers on loopback, or anyone presenting `Authorization: Bearer <adminToken>`.
+ * Every error is JSON `{error, code}` with the status of the one error table; every route except
+ * liveness, readiness and metrics answers 503 until the daemon's state is rebuilt.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
+import { z } from 'zod';
+import { type AppError, appError, type Result } from '../errors/index.js';
+import { isAddress, type JwtClaims } from '../identity/index.js';
+import type { LeaseId } from '../lease/index.js';
+import { groupSpecSchema } from '../market/index.js';
+import type { TokenVerifier } from './auth.js';
+import type { StaticChain } from './chain.js';
+import { errorResponse } from './http-error.js';
+import type { DaemonMetrics } from './metrics.js';
+import type { Readiness } from './readiness.js';
+import { type ProviderService, parseLeasePath } from './service.js';
+
+/** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
+export interface ProviderAppDeps {
+  readonly service: () => ProviderService | undefined;
+  readonly readiness: Readiness;
+  readonly verifier: TokenVerifier;
+  readonly metrics: DaemonMetrics;
+  /** Largest request body accepted. */
+  readonly maxBodyBytes: number;
+  /** Opens internal routes to non-loopback callers. */
+  readonly adminToken?: string;
+  /** Standalone mode: the registry `POST /leases` fills. */
+  readonly registry?: StaticChain;
+}
+
+/** `POST /leases` (standalone): a lease and what its deployment ordered. */
+const registrationSchema = z.strictObject({
+  owner: z.string().refine((text) => isAddress(text), 'must be an akash1 address'),
+  dseq: z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a uint64 above 0 in decimal'),
+  gseq: z.int().min(1).max(0xffff_ffff),
+  oseq: z.int().min(1).max(0xffff_ffff),
+  hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the manifest version: 64 lowercase hex digits'),
+  group: groupSpecSchema,
+});
+
+const JSON_TYPE = { 'content-type': 'application/json' } as const;
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+function peerAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: IncomingMessage } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
+async function jsonBody(c: Context): Promise<Result<unknown>> {
+  const text = await c.req.text();
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, error: appError('INVALID_INPUT', 'the request body is not JSON') };
+  }
+}
+
+/** Builds the daemon's app; serve it with `@hono/node-server`, or call `app.request()` in tests. */
+export function createProviderApp(deps: ProviderAppDeps): Hono {
+  const { metrics, readiness, verifier } = deps;
+  const app = new Hono();
+
+  const reply = (c: Context, error: AppError): Response => {
+    metrics.errors.inc({ code: error.code });
+    return errorResponse(c, error);
+  };
+  const json = (c: Context, body: unknown, status: 200 = 200): Response => c.json(body as object, status);
+
+  /** The ready service, or the 503 to send. */
+  const ready = (c: Context): ProviderService | Response => {
+    const service = readiness.ready ? deps.service() : undefined;
+    return service ?? reply(c, appError('NOT_READY', 'the provider is rebuilding its state; retry shortly'));
+  };
+
+  const tenant = async (c: Context): Promise<JwtClaims | Response> => {
+    const claims = await verifier.verify(c.req.header('authorization'));
+    return claims.ok ? claims.value : reply(c, claims.error);
+  };
+
+  const internal = (c: Context): Response | undefined => {
+    const token = deps.adminToken;
+    if (token !== undefined) {
+      const given = Buffer.from(c.req.header('authorization') ?? '');
+      const wanted = Buffer.from(`Bearer ${token}`);
+      if (given.length === wanted.length && timingSafeEqual(given, wanted)) return undefined;
+    }
+    const peer = peerAddress(c);
+    if (peer !== undefined && LOOPBACK.test(peer)) return undefined;
+    return reply(
+      c,
+      appError(
+        'FORBIDDEN',
+        'this route is provider-internal: call it from the provider host or with the admin token',
+      ),
+    );
+  };
+
+  const leaseAt = (c: Context) =>
+    parseLeasePath(c.req.param('dseq') ?? '', c.req.param('gseq') ?? '', c.req.param('oseq') ?? '');
+
+  app.use('*', async (c, next) => {
+    const start = process.hrtime.bigint();
+    await readiness.track(next);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    metrics.requests.observe(
+      { method: c.req.method, route: routePath(c, -1), status: c.res.status },
+      seconds,
+    );
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) =>
+        reply(c, appError('PAYLOAD_TOO_LARGE', `the request body is larger than ${deps.maxBodyBytes} bytes`)),
+    }),
+  );
+  app.onError((error, c) => reply(c, appError('INTERNAL', `provider error: ${error.message}`)));
+  app.notFound((c) => reply(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+
+  app.get('/healthz', (c) => c.text('OK'));
+  app.get('/readyz', (c) =>
+    readiness.ready && deps.service() !== undefined
+      ? c.text('OK')
+      : reply(c, appError('NOT_READY', 'the provider is rebuilding its state')),
+  );
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
+
+  app.get('/lease/:dseq/:gseq/:oseq/status', async (c) => {
+    const service = ready(c);
+    if (service instanceof Response) return service;
+    const claims = await tenant(c);
+    if (claims instanceof Response) return claims;
+    const at = leaseAt(c);
+    if (!at.ok) return reply(c, at.error);
+    const status = service.leaseStatus(claims, at.value);
+    return status.ok ? c.body(status.value, 200, JSON_TYPE) : reply(c, status.error);
+  });
+
+  app.put('/deployment/:dseq/manifest', async (c) => {
+    const service = ready(c);
+    if (service instanceof Response) return service;
+    const claims = await tenant(c);
+    if (claims instanceof Response) return claims;
+    const body = await jsonBody(c);
+    if (!body.ok) return reply(c, body.error);
+    const report = await service.sendManifest(claims, c.req.param('dseq'), body.value);
+    return report.ok ? json(c, report.value) : reply(c, report.error);
+  });
+
+  app.delete('/lease/:dseq/:gseq/:oseq', async (c) => {
+    const service = ready(c);
+    if (service instanceof Response) return service;
+    const claims = await tenant(c);
+    if (claims instanceof Response) return claims;
+    const at = leaseAt(c);
+    if (!at.ok) return reply(c, at.error);
+    const closed = await service.closeLease(claims, at.value);
+    return closed.ok ? json(c, closed.value) : reply(c, closed.error);
+  });
+
+  app.post('/endpoint/migrate', async (c) => {
+    const service = ready(c);
+    if (service instanceof Response) return service;
+    const claims = await tenant(c);
+    if (claims instanceof Response) return claims;
+    const body = await jsonBody(c);
+    if (!body.ok) return reply(c, appError('MIGRATION_INVALID', body.error.message));
+    const migrated = await service.migrate(claims, body.value);
+    return migrated.ok ? json(c, migrated.value) : reply(c, migrated.error);
+  });
+
+  app.get('/leases', async (c) => {
+    const service = ready(c);
+    if (service instanceof Response) return service;
+    const claims = await tenant(c);
+    if (claims instanceof Response) return claims;
+    const leases = service.ownerLeases(claims);
+    return leases.ok ? json(c, leases.value) : reply(c, leases.error);
+  });
+
+  app.get('/status', (c) => {
+    const service = ready(c);
+    return service instanceof Response ? service : json(c, service.providerStatus());
+  });
+
+  app.get('/health', (c) => {
+    const service = ready(c);
+    return service instanceof Response ? service : c.text('OK');
+  });
+
+  app.get('/usage', (c) => {
+    const service = ready(c);
+    return service instanceof Response ? service : c.body(service.usageJson(), 200, JSON_TYPE);
+  });
+
+  app.get('/ip-lease-status/:owner/:dseq/:gseq/:oseq', (c) => {
+    const denied = internal(c);
+    if (denied !== undefined) return denied;
+    const service = ready(c);
+    if (service instanceof Response) return service;
+    const owner = c.req.param('owner');
+    const at = leaseAt(c);
+    if (!isAddress(owner) || !at.ok) {
+      return reply(
+        c,
+        appError(
+          'NOT_FOUND',
+          `no lease ${owner}/${c.req.param('dseq')}/${c.req.param('gseq')}/${c.req.param('oseq')}`,
+        ),
+      );
+    }
+    const entries = service.ipLeaseStatus(owner, at.value);
+    return entries.length === 0 ? c.body(null, 204) : json(c, entries);
+  });
+
+  const registry = deps.registry;
+  if (registry !== undefined) {
+    app.post('/leases', async (c) => {
+      const denied = internal(c);
+      if (denied !== undefined) return denied;
+      const service = ready(c);
+      if (service instanceof Response) return service;
+      const body = await jsonBody(c);
+      if (!body.ok) return reply(c, body.error);
+      const parsed = registrationSchema.safeParse(body.value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return reply(
+          c,
+          appError(
+            'INVALID_INPUT',
+            `invalid lease registration at ${issue?.path.join('.') || 'body'}: ${issue?.message}`,
+          ),
+        );
+      }
+      const { owner, dseq, gseq, oseq, hash, group } = parsed.data;
+      const id: LeaseId = { owner, dseq, gseq, oseq, provider: service.provider };
+      registry.register({ id, hash, spec: group });
+      return json(c, { id });
+    });
+  }
+
+  return app;
+}

@@ -1,0 +1,309 @@
+/**
+ * The provider daemon's configuration file (YAML or JSON): parsed once at the boundary into a frozen
+ * {@link ProviderConfig}. Every refusal names the file, line and column of the offending value.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { isAddress, parsePublicKey } from '../identity/index.js';
+import { type Family, type PoolSpec, parsePoolSpec, parsePools } from '../ipam/index.js';
+import { DEFAULT_QUARANTINE_MS } from '../lease/index.js';
+import { DEFAULT_PRICING, type PricingConfig, validateAttributes } from '../market/index.js';
+import type { Attribute } from '../sdl/index.js';
+import { deepFreeze } from './frozen.js';
+
+/** Largest configuration file read. */
+const MAX_CONFIG_BYTES = 1 << 20;
+
+/** The daemon's settings, with defaults applied and relative paths resolved against the file's folder. */
+export interface ProviderConfig {
+  /** The provider's account key in a file keyring. */
+  readonly identity: { readonly keyring: string; readonly key: string };
+  readonly listen: { readonly host: string; readonly port: number };
+  /** The URL registered on the ledger; default: the listening URL. */
+  readonly hostUri?: string;
+  readonly store: { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string };
+  readonly pools: readonly PoolSpec[];
+  readonly family: Family;
+  readonly quarantineMs: number;
+  readonly attributes: readonly Attribute[];
+  readonly pricing: PricingConfig;
+  /** Devnet mode: register on this ledger, bid on its orders and follow its events. */
+  readonly ledger?: {
+    readonly url: string;
+    readonly timeoutMs: number;
+    readonly pollIntervalMs: number;
+    /** Lets the daemon record its own public key through the faucet when the ledger has none yet. */
+    readonly adminToken?: string;
+  };
+  /** Standalone mode: the tenants whose JWTs are accepted, with their public keys. */
+  readonly tenants: readonly { readonly address: string; readonly pubkey: string }[];
+  /** Opens the provider-internal routes to callers that are not on loopback. */
+  readonly adminToken?: string;
+  readonly limits: {
+    readonly maxBodyBytes: number;
+    readonly tokenCacheSize: number;
+    readonly drainMs: number;
+    readonly maintainIntervalMs: number;
+  };
+}
+
+const positive = z.number().positive();
+const nonNegative = z.number().nonnegative();
+
+const pricingSchema = z.strictObject({
+  aktUsd: positive.exactOptional(),
+  blockSeconds: positive.exactOptional(),
+  monthDays: positive.exactOptional(),
+  usdPerMonth: z
+    .strictObject({
+      cpu: nonNegative.exactOptional(),
+      memory: nonNegative.exactOptional(),
+      storage: z.record(z.string(), nonNegative).exactOptional(),
+      endpoint: nonNegative.exactOptional(),
+      ip: nonNegative.exactOptional(),
+    })
+    .exactOptional(),
+});
+
+const poolSchema = z.strictObject({
+  name: z.string().min(1),
+  addresses: z.array(z.string()).min(1),
+  autoAssign: z.boolean().exactOptional(),
+  avoidBuggyIPs: z.boolean().exactOptional(),
+  exclude: z.array(z.string()).exactOptional(),
+});
+
+const httpUrl = z
+  .string()
+  .refine((text) => /^https?:\/\/[^\s/]+(\/.*)?$/.test(text), 'must be an http(s) URL');
+
+const configSchema = z.strictObject({
+  provider: z.strictObject({
+    keyring: z.string().min(1).exactOptional(),
+    key: z.string().min(1),
+  }),
+  listen: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.int().min(0).max(65535).default(0),
+    })
+    .default({ host: '127.0.0.1', port: 0 }),
+  hostUri: httpUrl.exactOptional(),
+  store: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('memory') }),
+      z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1) }),
+    ])
+    .default({ kind: 'memory' }),
+  pools: z.array(poolSchema).default([]),
+  family: z.enum(['v4', 'v6']).default('v4'),
+  quarantineMs: z.int().min(0).default(DEFAULT_QUARANTINE_MS),
+  attributes: z.array(z.strictObject({ key: z.string(), value: z.string() })).exactOptional(),
+  pricing: pricingSchema.exactOptional(),
+  ledger: z
+    .strictObject({
+      url: httpUrl,
+      timeoutMs: z.int().min(100).max(120_000).default(5000),
+      pollIntervalMs: z.int().min(10).max(60_000).default(1000),
+      adminToken: z.string().min(1).exactOptional(),
+    })
+    .exactOptional(),
+  tenants: z
+    .array(
+      z.strictObject({
+        address: z.string().refine((text) => isAddress(text), 'must be an akash1 account address'),
+        pubkey: z
+          .string()
+          .refine((text) => parsePublicKey(text).ok, 'must be a compressed secp256k1 key (hex)'),
+      }),
+    )
+    .default([]),
+  adminToken: z.string().min(16, 'must be at least 16 characters').exactOptional(),
+  limits: z
+    .strictObject({
+      maxBodyBytes: z
+        .int()
+        .min(1024)
+        .max(64 << 20)
+        .default(1 << 20),
+      tokenCacheSize: z.int().min(1).max(1_000_000).default(10_000),
+      drainMs: z.int().min(0).max(600_000).default(10_000),
+      maintainIntervalMs: z.int().min(100).max(3_600_000).default(30_000),
+    })
+    .default({ maxBodyBytes: 1 << 20, tokenCacheSize: 10_000, drainMs: 10_000, maintainIntervalMs: 30_000 }),
+});
+
+type RawConfig = z.infer<typeof configSchema>;
+
+/** Where a problem is: a path in the document, and the line and column it resolves to. */
+interface Position {
+  readonly line: number;
+  readonly col: number;
+}
+
+function located(
+  file: string,
+  position: Position,
+  path: readonly PropertyKey[],
+  message: string,
+): { readonly ok: false; readonly error: AppError } {
+  const where = path.length === 0 ? '' : `${formatPath(path)}: `;
+  return fail(
+    appError('INVALID_INPUT', `${file}:${position.line}:${position.col}: ${where}${message}`, {
+      file,
+      line: position.line,
+      col: position.col,
+      path: formatPath(path),
+    }),
+  );
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+/**
+ * The deepest node of `path` that exists, so a missing key points at its parent; `atKey` points at the
+ * last key rather than its value.
+ */
+function positionOf(
+  root: Node | null,
+  path: readonly PropertyKey[],
+  lines: LineCounter,
+  atKey = false,
+): Position {
+  let node: unknown = root;
+  let offset = root?.range?.[0] ?? 0;
+  for (const [index, part] of path.entries()) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (item) => (item.key as { value?: unknown } | null)?.value === part || item.key === part,
+      );
+      next = atKey && index === path.length - 1 ? pair?.key : (pair?.value ?? pair?.key);
+    } else if (isSeq(node) && typeof part === 'number') {
+      next = node.items[part];
+    }
+    const range = (next as { range?: [number, number, number] } | undefined)?.range;
+    if (range === undefined) break;
+    node = next;
+    offset = range[0];
+  }
+  return lines.linePos(offset);
+}
+
+function mergePricing(raw: RawConfig['pricing']): PricingConfig {
+  if (raw === undefined) return DEFAULT_PRICING;
+  const base = DEFAULT_PRICING.usdPerMonth;
+  const usd = raw.usdPerMonth ?? {};
+  return Object.freeze({
+    aktUsd: raw.aktUsd ?? DEFAULT_PRICING.aktUsd,
+    blockSeconds: raw.blockSeconds ?? DEFAULT_PRICING.blockSeconds,
+    monthDays: raw.monthDays ?? DEFAULT_PRICING.monthDays,
+    usdPerMonth: Object.freeze({
+      cpu: usd.cpu ?? base.cpu,
+      memory: usd.memory ?? base.memory,
+      storage: Object.freeze({ ...base.storage, ...usd.storage }),
+      endpoint: usd.endpoint ?? base.endpoint,
+      ip: usd.ip ?? base.ip,
+    }),
+  });
+}
+
+/**
+ * Parses configuration text. `file` names it in messages and anchors relative paths; `defaultKeyring` is
+ * used when the file names no keyring folder.
+ */
+export function parseConfig(
+  text: string,
+  file: string,
+  options: { readonly defaultKeyring: string },
+): Result<ProviderConfig> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    return located(file, lines.linePos(syntax.pos[0]), [], syntax.message.split('\n')[0] ?? 'invalid YAML');
+  }
+  const parsed = configSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // an unknown key is reported on its parent object; point at the key itself
+    const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const path = unknownKey === undefined ? (issue?.path ?? []) : [...(issue?.path ?? []), unknownKey];
+    const position = positionOf(doc.contents, path, lines, unknownKey !== undefined);
+    return located(file, position, path, issue?.message ?? 'invalid');
+  }
+  const raw = parsed.data;
+  const at = (path: readonly PropertyKey[]) => positionOf(doc.contents, path, lines);
+
+  for (const [index, pool] of raw.pools.entries()) {
+    const plan = parsePoolSpec(pool);
+    if (!plan.ok) return located(file, at(['pools', index]), ['pools', index], plan.error.message);
+  }
+  const pools = parsePools(raw.pools);
+  if (!pools.ok) return located(file, at(['pools']), ['pools'], pools.error.message);
+
+  const ipCapable = raw.pools.length > 0;
+  const attributes = raw.attributes ?? (ipCapable ? [{ key: 'ip-lease', value: 'true' }] : []);
+  const checked = validateAttributes(attributes, false);
+  if (!checked.ok) return located(file, at(['attributes']), ['attributes'], checked.error.message);
+  const advertised = attributes.find((attribute) => attribute.key === 'ip-lease')?.value === 'true';
+  if (advertised && !ipCapable) {
+    return located(
+      file,
+      at(['attributes']),
+      ['attributes'],
+      'the provider advertises ip-lease "true" but configures no address pool',
+    );
+  }
+
+  const base = dirname(resolve(file));
+  const config: ProviderConfig = {
+    identity: {
+      keyring: resolve(base, raw.provider.keyring ?? options.defaultKeyring),
+      key: raw.provider.key,
+    },
+    listen: raw.listen,
+    ...(raw.hostUri === undefined ? {} : { hostUri: raw.hostUri.replace(/\/+$/, '') }),
+    store: raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: resolve(base, raw.store.path) } : raw.store,
+    pools: raw.pools,
+    family: raw.family,
+    quarantineMs: raw.quarantineMs,
+    attributes,
+    pricing: mergePricing(raw.pricing),
+    ...(raw.ledger === undefined ? {} : { ledger: raw.ledger }),
+    tenants: raw.tenants,
+    ...(raw.adminToken === undefined ? {} : { adminToken: raw.adminToken }),
+    limits: raw.limits,
+  };
+  return ok(deepFreeze(config));
+}
+
+/** Reads and parses a configuration file. */
+export async function loadConfig(
+  path: string,
+  options: { readonly defaultKeyring: string },
+): Promise<Result<ProviderConfig>> {
+  let text: string;
+  try {
+    const bytes = await readFile(path);
+    if (bytes.length > MAX_CONFIG_BYTES) {
+      return fail(appError('INVALID_INPUT', `${path}: a configuration file is at most 1 MiB`));
+    }
+    text = bytes.toString('utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    return fail(appError('INVALID_INPUT', `cannot read configuration ${path}: ${reason}`, { file: path }));
+  }
+  return parseConfig(text, path, options);
+}

@@ -1,0 +1,252 @@
+/**
+ * Running the provider daemon: serve first (so `/readyz` can say 503 while the state is rebuilt), open
+ * the stores, rebuild the lease engine, open the gate, then follow the ledger in the background.
+ * Stopping closes the gate, stops accepting, drains requests in flight and closes the stores.
+ */
+import type { Server } from 'node:http';
+import { basename, dirname, extname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { serve } from '@hono/node-server';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { getKey } from '../identity/index.js';
+import { createLeaseEngine, type LeaseStore } from '../lease/index.js';
+import { LedgerClient } from '../market/index.js';
+import { createMemoryStore, openSqliteStore } from '../store/index.js';
+import { createProviderApp } from './app.js';
+import { TokenVerifier } from './auth.js';
+import { type Chain, ledgerChain, StaticChain } from './chain.js';
+import type { ProviderConfig } from './config.js';
+import { LedgerSync } from './ledger-sync.js';
+import type { Logger } from './logger.js';
+import { type ManifestStore, memoryManifestStore, openSqliteManifestStore } from './manifest-store.js';
+import { createMetrics } from './metrics.js';
+import { Readiness } from './readiness.js';
+import { ProviderService } from './service.js';
+
+/** A running daemon. */
+export interface RunningProvider {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string;
+  readonly address: string;
+  /** Resolves once the state is rebuilt and requests are served. */
+  readonly ready: Promise<Result<void, AppError>>;
+  /** Stops accepting, drains requests in flight (bounded by `limits.drainMs`) and closes the stores. */
+  stop(): Promise<void>;
+}
+
+export interface RunProviderOptions {
+  readonly logger: Logger;
+  /** Milliseconds since the epoch. */
+  readonly now?: () => number;
+}
+
+/** The manifest database beside the lease store's: `provider.db` → `provider.manifests.db`. */
+export function manifestPathOf(storePath: string): string {
+  const ext = extname(storePath);
+  return join(dirname(storePath), `${basename(storePath, ext)}.manifests${ext === '' ? '.db' : ext}`);
+}
+
+function listen(
+  app: ReturnType<typeof createProviderApp>,
+  host: string,
+  port: number,
+): Promise<Result<{ server: Server; port: number }, AppError>> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
+      resolve(ok({ server: server as Server, port: info.port })),
+    ) as Server;
+    server.once('error', (error) =>
+      resolve(fail(appError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${error.message}`))),
+    );
+  });
+}
+
+/**
+ * Starts the daemon. Resolves once it listens (the first log line is `{"msg":"listening","url":…}`);
+ * the state is rebuilt after that, and `ready` says when it is done.
+ */
+export async function runProvider(
+  config: ProviderConfig,
+  options: RunProviderOptions,
+): Promise<Result<RunningProvider, AppError>> {
+  const { logger } = options;
+  const now = options.now ?? Date.now;
+  const key = await getKey(config.identity.keyring, config.identity.key);
+  if (!key.ok) return key;
+  const address = key.value.address;
+
+  const readiness = new Readiness();
+  let service: ProviderService | undefined;
+  const metrics = createMetrics(() => service?.engine.inventory().pools ?? []);
+  const ledger =
+    config.ledger === undefined
+      ? undefined
+      : new LedgerClient({
+          url: config.ledger.url,
+          keys: [key.value.privateKey],
+          timeoutMs: config.ledger.timeoutMs,
+          ...(config.ledger.adminToken === undefined ? {} : { adminToken: config.ledger.adminToken }),
+        });
+  const registry = ledger === undefined ? new StaticChain(config.tenants) : undefined;
+  const chain: Chain = ledger === undefined ? (registry as StaticChain) : ledgerChain(ledger, address, now);
+  const verifier = new TokenVerifier({ lookup: chain.pubkey, now, cacheSize: config.limits.tokenCacheSize });
+  const app = createProviderApp({
+    service: () => service,
+    readiness,
+    verifier,
+    metrics,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    ...(registry === undefined ? {} : { registry }),
+  });
+
+  const listening = await listen(app, config.listen.host, config.listen.port);
+  if (!listening.ok) return listening;
+  const { server } = listening.value;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `http://${host}:${listening.value.port}`;
+  logger.log('info', 'listening', { url, provider: address });
+
+  const background = new AbortController();
+  const tasks: Promise<unknown>[] = [];
+  let stores: { lease: LeaseStore; manifests: ManifestStore } | undefined;
+  let sync: LedgerSync | undefined;
+
+  const rebuild = async (): Promise<Result<void, AppError>> => {
+    const started = now();
+    let lease: LeaseStore;
+    let manifests: ManifestStore;
+    if (config.store.kind === 'sqlite') {
+      const opened = openSqliteStore({ path: config.store.path });
+      if (!opened.ok) return opened;
+      const openedManifests = openSqliteManifestStore(manifestPathOf(config.store.path));
+      if (!openedManifests.ok) {
+        await opened.value.close();
+        return openedManifests;
+      }
+      lease = opened.value;
+      manifests = openedManifests.value;
+    } else {
+      lease = createMemoryStore();
+      manifests = memoryManifestStore();
+    }
+    stores = { lease, manifests };
+    const engine = await createLeaseEngine({
+      store: lease,
+      provider: address,
+      pools: config.pools,
+      family: config.family,
+      quarantineMs: config.quarantineMs,
+      now,
+    });
+    if (!engine.ok) return engine;
+    const deployed = await manifests.load();
+    if (!deployed.ok) return deployed;
+    service = new ProviderService({
+      provider: address,
+      engine: engine.value,
+      manifests,
+      deployed: deployed.value,
+      chain,
+      logger,
+      metrics,
+      now,
+      openBids: () => sync?.openBids() ?? 0,
+      ...(ledger === undefined
+        ? {
+            closeOnChain: (id) => {
+              registry?.remove(id);
+              return Promise.resolve(ok(undefined));
+            },
+          }
+        : {
+            closeOnChain: async (id) => {
+              const closed = await ledger.closeLease({ id, actor: address });
+              return closed.ok ? ok(undefined) : closed;
+            },
+          }),
+    });
+    readiness.open();
+    const inventory = engine.value.inventory();
+    logger.log('info', 'ready', {
+      leases: service.size,
+      capacity: inventory.capacity,
+      inUse: inventory.inUse,
+      rebuildMs: now() - started,
+    });
+    const ready = service;
+    tasks.push(maintainLoop(ready, config.limits.maintainIntervalMs, logger, background.signal));
+    if (ledger !== undefined && config.ledger !== undefined) {
+      sync = new LedgerSync({
+        ledger,
+        provider: address,
+        pubkey: Buffer.from(key.value.publicKey).toString('hex'),
+        hostUri: config.hostUri ?? url,
+        attributes: config.attributes,
+        pricing: config.pricing,
+        pollIntervalMs: config.ledger.pollIntervalMs,
+        service: ready,
+        logger,
+      });
+      tasks.push(sync.run(background.signal));
+    }
+    return ok(undefined);
+  };
+
+  const closeStores = async (): Promise<void> => {
+    await service?.engine.idle();
+    await stores?.lease.close();
+    await stores?.manifests.close();
+    stores = undefined;
+  };
+
+  const ready = rebuild().then(async (result) => {
+    if (!result.ok) {
+      logger.log('error', 'cannot rebuild the provider state', {
+        code: result.error.code,
+        error: result.error.message,
+      });
+      await closeStores();
+    }
+    return result;
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.log('info', 'stopping', {});
+      readiness.close();
+      background.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await readiness.drain(config.limits.drainMs);
+      server.closeAllConnections();
+      await closed;
+      await ready;
+      await Promise.allSettled(tasks);
+      await closeStores();
+      logger.log('info', 'stopped', {});
+    })();
+    return stopping;
+  };
+
+  return ok({ url, address, ready, stop });
+}
+
+async function maintainLoop(
+  service: ProviderService,
+  intervalMs: number,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await sleep(intervalMs, undefined, { signal });
+    } catch {
+      return;
+    }
+    const done = await service.maintain();
+    if (!done.ok)
+      logger.log('warn', 'maintenance failed', { code: done.error.code, error: done.error.message });
+  }
+}
