@@ -1,7 +1,13 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { EXIT } from '../errors/index.js';
+import { addGlobalOptions } from './commands/common.js';
+import { registerDevnetCommands } from './commands/devnet.js';
+import { registerKeysCommands } from './commands/keys.js';
+import { registerProviderPoolCommand } from './commands/provider-pool.js';
 import { registerProviderRunCommand } from './commands/provider-run.js';
 import { registerSdlCommands } from './commands/sdl.js';
+import { registerStartCommand } from './commands/start.js';
+import { registerTenantCommands } from './commands/tenant.js';
 import type { CliIo } from './io.js';
 
 /** Builds the `akash-ip` command tree; each command records its exit code in `exit.code`. */
@@ -15,7 +21,13 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     });
+  addGlobalOptions(program);
   registerSdlCommands(program, io, exit);
+  registerKeysCommands(program, io, exit);
+  registerDevnetCommands(program, io, exit);
+  registerStartCommand(program, io, exit);
+  registerTenantCommands(program, io, exit);
+  registerProviderPoolCommand(program, io, exit);
   registerProviderRunCommand(program, io, exit);
   return program;
 }

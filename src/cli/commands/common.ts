@@ -1,0 +1,101 @@
+/**
+ * What tenant and devnet commands share: the global options (`--home`, `--data`, `--ledger`, `--from`), typed
+ * argument parsers that turn bad values into usage errors, and one way to finish a command.
+ */
+import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { type AppError, EXIT, type Result } from '../../errors/index.js';
+import type { CliIo } from '../io.js';
+import { emit, type OutputFormat, printError, type Report } from '../output.js';
+import { type ConnectionOptions, openSession, type Session } from '../session.js';
+
+/** Adds the options every tenant command understands, anywhere on the command line. */
+export function addGlobalOptions(program: Command): void {
+  program
+    .option(
+      '--home <dir>',
+      'home folder: keyring in <dir>/keys, devnet in <dir>/devnet (default $AKASH_IP_HOME or ~/.akash-ip)',
+    )
+    .option(
+      '--data <dir>',
+      'devnet data folder (default <home>/devnet, or ./.akash-ip/devnet without a home)',
+    )
+    .option('--ledger <url>', 'ledger URL, instead of the one in the devnet data folder')
+    .option('--from <key>', 'tenant key name (default "tenant", the key the devnet funds)');
+}
+
+/** The global options of the command being run. */
+export function globalsOf(command: { optsWithGlobals(): object }): ConnectionOptions {
+  const all = command.optsWithGlobals() as Record<string, unknown>;
+  const text = (name: string) => (typeof all[name] === 'string' ? (all[name] as string) : undefined);
+  return { home: text('home'), data: text('data'), ledger: text('ledger'), from: text('from') };
+}
+
+/** Opens the tenant session of `command`, or prints why not and returns the exit code. */
+export async function sessionOf(
+  command: { optsWithGlobals(): object },
+  io: CliIo,
+): Promise<{ session: Session } | { exit: number }> {
+  const session = await openSession(globalsOf(command));
+  if (!session.ok) return { exit: printError(io, session.error) };
+  return { session: session.value };
+}
+
+/** Prints a command's report (or its error) and records the exit code. */
+export function finish(
+  io: CliIo,
+  exit: { code: number },
+  format: OutputFormat,
+  result: Result<Report, AppError>,
+): void {
+  if (!result.ok) {
+    exit.code = printError(io, result.error);
+    return;
+  }
+  emit(io, format, result.value);
+  exit.code = EXIT.ok;
+}
+
+/** A deployment sequence: a uint64 in decimal, as Akash prints it. */
+export function parseDseq(text: string): string {
+  if (!/^[1-9][0-9]{0,19}$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
+    throw new InvalidArgumentError('must be a deployment sequence number (a positive integer)');
+  }
+  return text;
+}
+
+/** A group or order sequence: 1 … 2^32-1. */
+export function parseSeq(text: string): number {
+  const value = Number(text);
+  if (!/^[1-9][0-9]*$/.test(text) || value > 0xffff_ffff) {
+    throw new InvalidArgumentError('must be a positive integer below 2^32');
+  }
+  return value;
+}
+
+/** A positive number of seconds, returned in milliseconds. */
+export function parseSeconds(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > 3600) {
+    throw new InvalidArgumentError('must be a number of seconds between 0 and 3600');
+  }
+  return Math.round(value * 1000);
+}
+
+/** An amount of uakt: a positive integer. */
+export function parseUakt(text: string): bigint {
+  if (!/^[1-9][0-9]{0,30}$/.test(text))
+    throw new InvalidArgumentError('must be a positive whole number of uakt');
+  return BigInt(text);
+}
+
+/** An option taking seconds (parsed to milliseconds), whose help shows the default in seconds. */
+export function secondsOption<F extends string>(flags: F, description: string, defaultSeconds: number) {
+  return new Option(flags, description)
+    .argParser(parseSeconds)
+    .default(defaultSeconds * 1000, `${defaultSeconds}`);
+}
+
+/** An option taking uakt (parsed to a bigint), whose help shows the default. */
+export function uaktOption<F extends string>(flags: F, description: string, defaultUakt: bigint) {
+  return new Option(flags, description).argParser(parseUakt).default(defaultUakt, `${defaultUakt}`);
+}

@@ -1,0 +1,235 @@
+import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
+import { type AppError, appError, EXIT, fail, ok, type Result } from '../../errors/index.js';
+import { isAddress } from '../../identity/index.js';
+import { DENOM, LedgerClient } from '../../market/index.js';
+import { type Devnet, startDevnet } from '../devnet.js';
+import { type DevnetFile, readDevnetFile, resolvePaths } from '../home.js';
+import type { CliIo } from '../io.js';
+import {
+  emit,
+  type OutputFormat,
+  outputOption,
+  printError,
+  progressOn,
+  type Report,
+  renderTable,
+} from '../output.js';
+import { freeIps, ProviderClient } from '../provider-client.js';
+import { findKey } from '../session.js';
+import { finish, globalsOf, secondsOption, uaktOption } from './common.js';
+
+function parseBlockMs(text: string): number {
+  const value = Number(text);
+  if (!/^[0-9]+$/.test(text) || value < 10 || value > 600_000) {
+    throw new InvalidArgumentError('must be a whole number of milliseconds between 10 and 600000');
+  }
+  return value;
+}
+
+function parsePort(text: string): number {
+  const value = Number(text);
+  if (!/^[0-9]+$/.test(text) || value > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
+  return value;
+}
+
+/** One provider in the summary: its devnet entry plus what its `/status` says about its pool. */
+interface ProviderSummary {
+  readonly name: string;
+  readonly address: string;
+  readonly url: string;
+  readonly ipLease: boolean;
+  readonly pools: readonly string[];
+  readonly capacity: string;
+  readonly free: string;
+}
+
+/** The devnet's summary: where everything is, and what to run next. */
+export async function devnetReport(file: DevnetFile, data: string): Promise<Report> {
+  const providers: ProviderSummary[] = [];
+  for (const entry of file.providers) {
+    const status = await new ProviderClient({ url: entry.url, timeoutMs: 3000 }).status();
+    const capacity = status.ok ? (status.value.cluster.inventory.leased_ip?.capacity ?? 0n) : undefined;
+    providers.push({
+      name: entry.name,
+      address: entry.address,
+      url: entry.url,
+      ipLease: entry.ipLease,
+      pools: entry.pools,
+      capacity: capacity === undefined ? '?' : capacity.toString(),
+      free: status.ok ? freeIps(status.value).toString() : '?',
+    });
+  }
+  const { adminToken: _secret, ...ledger } = file.ledger;
+  return {
+    data: { data, ledger, blockMs: file.blockMs, tenant: file.tenant, providers },
+    human: (colors) =>
+      `${colors.bold('devnet ready')}  data ${data}\n` +
+      `ledger  ${ledger.url}  (one block every ${file.blockMs} ms)\n` +
+      `tenant  key "${file.tenant.key}"  ${file.tenant.address}\n\n` +
+      renderTable(
+        providers,
+        [
+          { header: 'PROVIDER', value: (p) => p.name },
+          { header: 'ADDRESS', value: (p) => p.address },
+          { header: 'URL', value: (p) => p.url },
+          {
+            header: 'IP POOL',
+            value: (p) => (p.pools.length === 0 ? '- (no IP leases)' : p.pools.join(', ')),
+          },
+          { header: 'FREE IPS', value: (p) => (p.ipLease ? `${p.free}/${p.capacity}` : '-') },
+        ],
+        colors,
+      ) +
+      `\nnext: akash-ip deploy examples/ip-lease.yaml${dataFlag(data)}\n`,
+  };
+}
+
+/** ` --data DIR` when the folder is not the one commands find by default. */
+function dataFlag(data: string): string {
+  const defaults = resolvePaths({}, process.env, process.cwd()).data;
+  return data === defaults ? '' : ` --data ${data}`;
+}
+
+/** Resolves on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
+export function untilSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): void } {
+  let handler: (signal: NodeJS.Signals) => void = () => undefined;
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    handler = resolve;
+  });
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return {
+    signal,
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/** Options shared by `devnet` and `start`. */
+export interface DevnetFlags {
+  readonly blockMs: number;
+  readonly port: number;
+  readonly quarantine: number;
+}
+
+/** Adds `--block-ms`, `--port` and `--quarantine`. */
+export function addDevnetOptions<G extends OptionValues>(command: Command<[], Record<never, never>, G>) {
+  return command
+    .option('--block-ms <ms>', 'wall time per ledger block', parseBlockMs, 1000)
+    .option('--port <port>', 'ledger port on 127.0.0.1 (0: any free port)', parsePort, 0)
+    .addOption(
+      secondsOption('--quarantine <seconds>', 'cool-down of a released IP before it is leased again', 60),
+    );
+}
+
+/** Starts the devnet in `data`, reporting progress on stderr. */
+export function launchDevnet(io: CliIo, data: string, flags: DevnetFlags): Promise<Result<Devnet, AppError>> {
+  return startDevnet({
+    data,
+    blockMs: flags.blockMs,
+    port: flags.port,
+    quarantineMs: flags.quarantine,
+    progress: progressOn(io),
+  });
+}
+
+/** Keeps the devnet up until Ctrl-C (or SIGTERM), telling about providers that die, then stops it. */
+export async function serveUntilSignal(
+  io: CliIo,
+  devnet: Devnet,
+  stop: { readonly signal: Promise<NodeJS.Signals>; dispose(): void },
+): Promise<void> {
+  const progress = progressOn(io);
+  progress('Ctrl-C stops the devnet; its state stays in the data folder and a restart resumes it');
+  const watch = (async () => {
+    for await (const exit of devnet.exits) {
+      progress(`${exit.name} exited (code ${exit.code ?? 'signal'}); see ${exit.log}`);
+    }
+  })();
+  const signal = await stop.signal;
+  progress(`${signal}: stopping the providers and the ledger`);
+  await devnet.stop();
+  stop.dispose();
+  await watch;
+}
+
+/** Registers `akash-ip devnet` and `akash-ip fund`. */
+export function registerDevnetCommands(program: Command, io: CliIo, exit: { code: number }): void {
+  addDevnetOptions(
+    program
+      .command('devnet')
+      .description(
+        'run a local devnet until Ctrl-C: ledger, funded tenant key, and three providers (two with IP pools, one without)',
+      ),
+  )
+    .addOption(outputOption())
+    .action(async (options, command) => {
+      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const stop = untilSignal();
+      const devnet = await launchDevnet(io, paths.data, options);
+      if (!devnet.ok) {
+        stop.dispose();
+        exit.code = printError(io, devnet.error);
+        return;
+      }
+      emit(io, options.output as OutputFormat, await devnetReport(devnet.value.file, paths.data));
+      await serveUntilSignal(io, devnet.value, stop);
+      exit.code = EXIT.ok;
+    });
+
+  program
+    .command('fund')
+    .description('give an account devnet tokens from the faucet (and record its public key, for a key name)')
+    .argument('<key-or-address>', 'a key name (home keyring, then devnet keyring) or an akash1 address')
+    .addOption(uaktOption('--amount <uakt>', 'uakt to give', 100_000_000n))
+    .addOption(outputOption())
+    .action(async (target, options, command) => {
+      finish(io, exit, options.output, await fund(command, target, options.amount));
+    });
+}
+
+async function fund(
+  command: { optsWithGlobals(): object },
+  target: string,
+  amount: bigint,
+): Promise<Result<Report, AppError>> {
+  const globals = globalsOf(command);
+  const paths = resolvePaths(globals, process.env, process.cwd());
+  const file = await readDevnetFile(paths.data);
+  if (!file.ok) return file;
+  let address = target;
+  let pubkey: string | undefined;
+  if (!isAddress(target)) {
+    const found = await findKey(paths, target);
+    if (!found.ok) return found;
+    address = found.value.key.address;
+    pubkey = Buffer.from(found.value.key.publicKey).toString('hex');
+  }
+  const ledger = new LedgerClient({
+    url: globals.ledger ?? file.value.ledger.url,
+    adminToken: file.value.ledger.adminToken,
+  });
+  const funded = await ledger.fundAccount({
+    address,
+    amount: { denom: DENOM, amount: amount.toString() },
+    ...(pubkey === undefined ? {} : { pubkey }),
+  });
+  if (!funded.ok) {
+    return fail(
+      funded.error.code === 'UNAVAILABLE'
+        ? appError(
+            'UNAVAILABLE',
+            `the devnet in ${paths.data} does not answer; start it with \`akash-ip devnet\``,
+          )
+        : funded.error,
+    );
+  }
+  const account = funded.value;
+  return ok({
+    data: account,
+    human: () => `${account.address}  balance ${account.balance} ${DENOM}\n`,
+  });
+}

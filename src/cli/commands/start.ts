@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from '@commander-js/extra-typings';
+import { type AppError, EXIT, ok, type Result } from '../../errors/index.js';
+import type { Sdl } from '../../sdl/index.js';
+import { resolvePaths } from '../home.js';
+import type { CliIo } from '../io.js';
+import { colorsFor, emit, outputOption, type Progress, printError, progressOn } from '../output.js';
+import { deploymentReport } from '../report.js';
+import { type ConnectionOptions, openSession, type Session } from '../session.js';
+import { type DeploymentState, deploy, fetchLeaseState, type LeaseState } from '../tenant.js';
+import { globalsOf } from './common.js';
+import { addDevnetOptions, devnetReport, launchDevnet, serveUntilSignal, untilSignal } from './devnet.js';
+import { load as loadSdl } from './sdl.js';
+
+/** The repository's example SDL, found from this module whether it runs built (dist/) or from source. */
+function exampleSdl(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'examples', 'ip-lease.yaml');
+    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return join('examples', 'ip-lease.yaml');
+    dir = parent;
+  }
+}
+
+/** An active deployment of the same SDL version from an earlier run, with its active leases, if any. */
+async function earlierDeployment(
+  session: Session,
+  sdl: Sdl,
+): Promise<Result<DeploymentState | undefined, AppError>> {
+  const owner = session.key.address;
+  const deployments = await session.ledger.listDeployments({ owner, state: 'active' });
+  if (!deployments.ok) return deployments;
+  for (const deployment of deployments.value) {
+    if (deployment.hash !== sdl.manifestVersion) continue;
+    const leases = await session.ledger.listLeases({ owner, dseq: deployment.id.dseq, state: 'active' });
+    if (!leases.ok) return leases;
+    if (leases.value.length === 0) continue;
+    const states: LeaseState[] = [];
+    for (const lease of leases.value) states.push(await fetchLeaseState(session, lease));
+    return ok({ deployment, leases: states });
+  }
+  return ok(undefined);
+}
+
+/** Deploys the SDL on the devnet, unless an earlier run already did: then shows that deployment. */
+async function deployOnce(
+  connection: ConnectionOptions,
+  sdl: Sdl,
+  file: string,
+  progress: Progress,
+): Promise<Result<{ state: DeploymentState; session: Session }, AppError>> {
+  const session = await openSession({ ...connection, ledger: undefined });
+  if (!session.ok) return session;
+  const earlier = await earlierDeployment(session.value, sdl);
+  if (!earlier.ok) return earlier;
+  if (earlier.value !== undefined) {
+    progress(`deployment ${earlier.value.deployment.id.dseq} from an earlier run has this SDL; showing it`);
+    return ok({ state: earlier.value, session: session.value });
+  }
+  progress(`deploying ${file}`);
+  const deployed = await deploy(
+    session.value,
+    sdl,
+    { choice: { pick: 'cheapest' }, deposit: 5_000_000n, bidTimeoutMs: 30_000, timeoutMs: 60_000 },
+    progress,
+  );
+  return deployed.ok ? ok({ state: deployed.value, session: session.value }) : deployed;
+}
+
+/** The leased addresses of a deployment, for the closing line. */
+function leasedAddresses(state: DeploymentState): string[] {
+  return state.leases.flatMap((lease) =>
+    Object.values(lease.status?.ip_endpoints ?? {}).flatMap((endpoint) => endpoint.addresses),
+  );
+}
+
+/** Registers `akash-ip start`: what `npm start` runs. */
+export function registerStartCommand(program: Command, io: CliIo, exit: { code: number }): void {
+  addDevnetOptions(
+    program
+      .command('start')
+      .description(
+        'start the devnet and deploy examples/ip-lease.yaml end to end, print the leased IP, run until Ctrl-C',
+      ),
+  )
+    .option('--sdl <file>', 'the SDL to deploy', exampleSdl())
+    .addOption(outputOption())
+    .action(async (options, command) => {
+      const globals = globalsOf(command);
+      const paths = resolvePaths(globals, process.env, process.cwd());
+      const loaded = await loadSdl(options.sdl, io, false);
+      if ('exit' in loaded) {
+        exit.code = loaded.exit;
+        return;
+      }
+      const stop = untilSignal();
+      const devnet = await launchDevnet(io, paths.data, options);
+      if (!devnet.ok) {
+        stop.dispose();
+        exit.code = printError(io, devnet.error);
+        return;
+      }
+      emit(io, options.output, await devnetReport(devnet.value.file, paths.data));
+      const outcome = await deployOnce(
+        { ...globals, data: paths.data },
+        loaded.sdl,
+        options.sdl,
+        progressOn(io),
+      );
+      if (!outcome.ok) {
+        exit.code = printError(io, outcome.error);
+        await devnet.value.stop();
+        stop.dispose();
+        return;
+      }
+      const { state, session } = outcome.value;
+      emit(io, options.output, deploymentReport(state, session.providerLabel));
+      const addresses = leasedAddresses(state);
+      if (options.output === 'table') {
+        const colors = colorsFor(io.stdout);
+        io.stdout.write(
+          addresses.length === 0
+            ? 'no IP leased yet: see the endpoint notes above\n'
+            : `${colors.bold(colors.green(`leased IP: ${addresses.join(', ')}`))}\n`,
+        );
+      }
+      await serveUntilSignal(io, devnet.value, stop);
+      exit.code = EXIT.ok;
+    });
+}

@@ -1,0 +1,505 @@
+import { type Command, Option } from '@commander-js/extra-typings';
+import { type AppError, appError, fail, ok, type Result } from '../../errors/index.js';
+import type { Bid, Lease, LeaseState as LedgerLeaseState } from '../../market/index.js';
+import type { Sdl } from '../../sdl/index.js';
+import type { CliIo } from '../io.js';
+import { outputOption, printError, progressOn, type Report, renderTable } from '../output.js';
+import { deploymentReport } from '../report.js';
+import type { Session } from '../session.js';
+import {
+  type BidChoice,
+  deliver,
+  deploy,
+  fetchLeaseState,
+  formatPrice,
+  type LeaseState,
+  leaseText,
+} from '../tenant.js';
+import { finish, parseDseq, parseSeq, secondsOption, sessionOf, uaktOption } from './common.js';
+import { load as loadSdl } from './sdl.js';
+
+/** A deployment sequence for the provider's JSON: a number when it is exact (as Go sends it), else a string. */
+function dseqJson(dseq: string): number | string {
+  const value = Number(dseq);
+  return Number.isSafeInteger(value) ? value : dseq;
+}
+
+/** Loads the SDL (printing its diagnostics) and opens the session, in that order: nothing is sent for a bad SDL. */
+async function prepare(
+  file: string,
+  strict: boolean,
+  command: { optsWithGlobals(): object },
+  io: CliIo,
+): Promise<{ sdl: Sdl; session: Session } | { exit: number }> {
+  const loaded = await loadSdl(file, io, strict);
+  if ('exit' in loaded) return loaded;
+  const opened = await sessionOf(command, io);
+  if ('exit' in opened) return opened;
+  return { sdl: loaded.sdl, session: opened.session };
+}
+
+async function leasesOf(
+  session: Session,
+  dseq: string,
+  filter: {
+    readonly gseq?: number | undefined;
+    readonly oseq?: number | undefined;
+    readonly provider?: string | undefined;
+    readonly owner?: string | undefined;
+  },
+): Promise<Result<Lease[], AppError>> {
+  const owner = filter.owner ?? session.key.address;
+  const listed = await session.ledger.listLeases({ owner, dseq });
+  if (!listed.ok) return listed;
+  const leases = listed.value.filter(
+    (lease) =>
+      (filter.gseq === undefined || lease.id.gseq === filter.gseq) &&
+      (filter.oseq === undefined || lease.id.oseq === filter.oseq) &&
+      (filter.provider === undefined || lease.id.provider === filter.provider),
+  );
+  if (leases.length === 0) {
+    return fail(
+      appError(
+        'LEASE_NOT_FOUND',
+        `deployment ${dseq} of ${owner} has no matching lease; see its bids with \`akash-ip bids --dseq ${dseq}\``,
+      ),
+    );
+  }
+  return ok(leases);
+}
+
+/** Registers the tenant commands: deploy, update, lease-status, migrate-endpoints, close, bids, leases. */
+export function registerTenantCommands(program: Command, io: CliIo, exit: { code: number }): void {
+  program
+    .command('deploy')
+    .description(
+      'validate an SDL, create the deployment, accept a bid, send the manifest and print the leased IPs',
+    )
+    .argument('<sdl>', 'SDL file, or - for stdin')
+    .option(
+      '--provider <name-or-address>',
+      'accept only this provider’s bid (a devnet name or an akash1 address)',
+    )
+    .addOption(
+      new Option('--pick <strategy>', 'how to choose among bids')
+        .choices(['cheapest'] as const)
+        .default('cheapest' as const)
+        .conflicts('provider'),
+    )
+    .addOption(uaktOption('--deposit <uakt>', 'escrow deposit in uakt', 5_000_000n))
+    .addOption(secondsOption('--bid-timeout <seconds>', 'longest wait for bids', 30))
+    .addOption(
+      secondsOption(
+        '--timeout <seconds>',
+        'longest wait for the provider to take the manifest and assign IPs',
+        60,
+      ),
+    )
+    .option('--strict', 'also reject SDL JSON-schema violations')
+    .addOption(outputOption())
+    .action(async (file, options, command) => {
+      const ready = await prepare(file, options.strict === true, command, io);
+      if ('exit' in ready) {
+        exit.code = ready.exit;
+        return;
+      }
+      const { sdl, session } = ready;
+      let choice: BidChoice = { pick: options.pick };
+      if (options.provider !== undefined) {
+        const provider = session.resolveProvider(options.provider);
+        if (!provider.ok) {
+          exit.code = printError(io, provider.error);
+          return;
+        }
+        choice = { provider: provider.value };
+      }
+      const deployed = await deploy(
+        session,
+        sdl,
+        { choice, deposit: options.deposit, bidTimeoutMs: options.bidTimeout, timeoutMs: options.timeout },
+        progressOn(io),
+      );
+      finish(
+        io,
+        exit,
+        options.output,
+        deployed.ok ? ok(deploymentReport(deployed.value, session.providerLabel)) : deployed,
+      );
+    });
+
+  program
+    .command('update')
+    .description('update a deployment to a new SDL: new version on the ledger, new manifest to its providers')
+    .requiredOption('--dseq <dseq>', 'the deployment to update', parseDseq)
+    .argument('<sdl>', 'SDL file, or - for stdin')
+    .addOption(
+      secondsOption('--timeout <seconds>', 'longest wait for the providers to take the manifest', 60),
+    )
+    .option('--strict', 'also reject SDL JSON-schema violations')
+    .addOption(outputOption())
+    .action(async (file, options, command) => {
+      const ready = await prepare(file, options.strict === true, command, io);
+      if ('exit' in ready) {
+        exit.code = ready.exit;
+        return;
+      }
+      const { sdl, session } = ready;
+      const progress = progressOn(io);
+      const id = { owner: session.key.address, dseq: options.dseq };
+      const current = await session.ledger.getDeployment(id);
+      if (!current.ok) {
+        finish(io, exit, options.output, current);
+        return;
+      }
+      let deployment = current.value;
+      if (deployment.state !== 'active') {
+        exit.code = printError(
+          io,
+          appError(
+            'DEPLOYMENT_CLOSED',
+            `deployment ${options.dseq} is closed; deploy the SDL anew with \`akash-ip deploy\``,
+          ),
+        );
+        return;
+      }
+      if (deployment.groups.length !== sdl.groups.length) {
+        exit.code = printError(
+          io,
+          appError(
+            'MANIFEST_MISMATCH',
+            `deployment ${options.dseq} has ${deployment.groups.length} group(s) and the SDL ${sdl.groups.length}; an update keeps the placement groups — deploy anew to change them`,
+          ),
+        );
+        return;
+      }
+      if (deployment.hash === sdl.manifestVersion) {
+        progress(
+          `deployment ${options.dseq} already has version ${sdl.manifestVersion.slice(0, 12)}…; sending the manifest again`,
+        );
+      } else {
+        const updated = await session.ledger.updateDeployment({ id, hash: sdl.manifestVersion });
+        if (!updated.ok) {
+          finish(io, exit, options.output, updated);
+          return;
+        }
+        deployment = updated.value;
+        progress(`deployment ${options.dseq} updated to version ${sdl.manifestVersion.slice(0, 12)}…`);
+      }
+      const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
+      if (!leases.ok) {
+        finish(io, exit, options.output, leases);
+        return;
+      }
+      const delivered = await deliver(session, deployment, leases.value, sdl, options.timeout, progress);
+      finish(
+        io,
+        exit,
+        options.output,
+        delivered.ok ? ok(deploymentReport(delivered.value, session.providerLabel)) : delivered,
+      );
+    });
+
+  program
+    .command('lease-status')
+    .description(
+      'show a deployment’s leases as their providers report them: services, leased IPs, withheld endpoints',
+    )
+    .requiredOption('--dseq <dseq>', 'deployment sequence', parseDseq)
+    .option('--gseq <gseq>', 'only this group', parseSeq)
+    .option('--oseq <oseq>', 'only this order', parseSeq)
+    .option('--provider <name-or-address>', 'only the lease on this provider')
+    .option('--owner <address>', 'read another owner’s deployment (the provider decides whether you may)')
+    .addOption(outputOption())
+    .action(async (options, command) => {
+      const opened = await sessionOf(command, io);
+      if ('exit' in opened) {
+        exit.code = opened.exit;
+        return;
+      }
+      const { session } = opened;
+      const provider =
+        options.provider === undefined ? ok(undefined) : session.resolveProvider(options.provider);
+      if (!provider.ok) {
+        exit.code = printError(io, provider.error);
+        return;
+      }
+      const owner = options.owner ?? session.key.address;
+      const deployment = await session.ledger.getDeployment({ owner, dseq: options.dseq });
+      if (!deployment.ok) {
+        finish(io, exit, options.output, deployment);
+        return;
+      }
+      const leases = await leasesOf(session, options.dseq, {
+        gseq: options.gseq,
+        oseq: options.oseq,
+        provider: provider.value,
+        owner,
+      });
+      if (!leases.ok) {
+        finish(io, exit, options.output, leases);
+        return;
+      }
+      const states: LeaseState[] = [];
+      for (const lease of leases.value) states.push(await fetchLeaseState(session, lease));
+      // a provider refusing to tell (another owner's lease) fails the command with its code
+      const refused = states.find(
+        (state) =>
+          state.error !== undefined &&
+          ['FORBIDDEN', 'UNAUTHENTICATED', 'NOT_FOUND', 'LEASE_NOT_FOUND'].includes(state.error.code),
+      );
+      if (refused?.error !== undefined) {
+        exit.code = printError(io, refused.error);
+        return;
+      }
+      finish(
+        io,
+        exit,
+        options.output,
+        ok(deploymentReport({ deployment: deployment.value, leases: states }, session.providerLabel)),
+      );
+    });
+
+  program
+    .command('migrate-endpoints')
+    .description(
+      'move IP endpoints (and their addresses) from another deployment of yours to this one, on the same provider',
+    )
+    .argument('<endpoints...>', 'endpoint names to move')
+    .requiredOption('--dseq <dseq>', 'destination deployment', parseDseq)
+    .option('--gseq <gseq>', 'destination group', parseSeq, 1)
+    .option(
+      '--provider <name-or-address>',
+      'the provider holding both deployments (default: the destination’s)',
+    )
+    .option('--source-dseq <dseq>', 'take the endpoints only from this deployment', parseDseq)
+    .option('--dry-run', 'show what would move without moving anything')
+    .addOption(outputOption())
+    .action(async (endpoints, options, command) => {
+      const opened = await sessionOf(command, io);
+      if ('exit' in opened) {
+        exit.code = opened.exit;
+        return;
+      }
+      const { session } = opened;
+      let provider: string;
+      if (options.provider !== undefined) {
+        const resolved = session.resolveProvider(options.provider);
+        if (!resolved.ok) {
+          exit.code = printError(io, resolved.error);
+          return;
+        }
+        provider = resolved.value;
+      } else {
+        const leases = await leasesOf(session, options.dseq, { gseq: options.gseq });
+        if (!leases.ok) {
+          finish(io, exit, options.output, leases);
+          return;
+        }
+        const providers = [...new Set(leases.value.map((lease) => lease.id.provider))];
+        if (providers.length !== 1 || providers[0] === undefined) {
+          exit.code = printError(
+            io,
+            appError('USAGE', `deployment ${options.dseq} has leases on several providers: pass --provider`),
+          );
+          return;
+        }
+        provider = providers[0];
+      }
+      const client = await session.providerClient(provider);
+      if (!client.ok) {
+        finish(io, exit, options.output, client);
+        return;
+      }
+      const reply = await client.value.migrate({
+        endpoints_to_migrate: endpoints,
+        destination_dseq: dseqJson(options.dseq),
+        destination_gseq: options.gseq,
+        ...(options.sourceDseq === undefined ? {} : { source_dseq: dseqJson(options.sourceDseq) }),
+        ...(options.dryRun === true ? { dry_run: true } : {}),
+      });
+      if (!reply.ok) {
+        finish(io, exit, options.output, reply);
+        return;
+      }
+      finish(
+        io,
+        exit,
+        options.output,
+        ok(
+          migrationReport(
+            reply.value,
+            options.dryRun === true,
+            options.dseq,
+            session.providerLabel(provider),
+          ),
+        ),
+      );
+    });
+
+  program
+    .command('close')
+    .description('close a deployment: its leases end and the providers release its IPs')
+    .requiredOption('--dseq <dseq>', 'deployment sequence', parseDseq)
+    .addOption(outputOption())
+    .action(async (options, command) => {
+      const opened = await sessionOf(command, io);
+      if ('exit' in opened) {
+        exit.code = opened.exit;
+        return;
+      }
+      const { session } = opened;
+      const id = { owner: session.key.address, dseq: options.dseq };
+      const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
+      const closed = await session.ledger.closeDeployment(id);
+      if (!closed.ok) {
+        finish(io, exit, options.output, closed);
+        return;
+      }
+      const ended = leases.ok ? leases.value : [];
+      finish(
+        io,
+        exit,
+        options.output,
+        ok({
+          data: {
+            dseq: options.dseq,
+            state: closed.value.state,
+            escrow: closed.value.escrow,
+            leases: ended.map((lease) => lease.id),
+          },
+          human: () =>
+            `deployment ${options.dseq} closed${ended.length === 0 ? '' : `; ${ended.length} lease(s) ended on ${[...new Set(ended.map((lease) => session.providerLabel(lease.id.provider)))].join(', ')}, which release its IPs`}\n`,
+        }),
+      );
+    });
+
+  program
+    .command('bids')
+    .description('list the bids on a deployment’s orders')
+    .requiredOption('--dseq <dseq>', 'deployment sequence', parseDseq)
+    .addOption(outputOption())
+    .action(async (options, command) => {
+      const opened = await sessionOf(command, io);
+      if ('exit' in opened) {
+        exit.code = opened.exit;
+        return;
+      }
+      const { session } = opened;
+      const bids = await session.ledger.listBids({ owner: session.key.address, dseq: options.dseq });
+      finish(io, exit, options.output, bids.ok ? ok(bidsReport(bids.value, session.providerLabel)) : bids);
+    });
+
+  program
+    .command('leases')
+    .description('list your leases')
+    .option('--dseq <dseq>', 'only this deployment', parseDseq)
+    .addOption(
+      new Option('--state <state>', 'lease state')
+        .choices(['active', 'closed', 'all'] as const)
+        .default('active' as const),
+    )
+    .addOption(outputOption())
+    .action(async (options, command) => {
+      const opened = await sessionOf(command, io);
+      if ('exit' in opened) {
+        exit.code = opened.exit;
+        return;
+      }
+      const { session } = opened;
+      const state: LedgerLeaseState | undefined = options.state === 'all' ? undefined : options.state;
+      const leases = await session.ledger.listLeases({
+        owner: session.key.address,
+        ...(options.dseq === undefined ? {} : { dseq: options.dseq }),
+        ...(state === undefined ? {} : { state }),
+      });
+      finish(
+        io,
+        exit,
+        options.output,
+        leases.ok ? ok(leasesReport(leases.value, session.providerLabel)) : leases,
+      );
+    });
+}
+
+/** The bids table. */
+export function bidsReport(bids: readonly Bid[], label: (address: string) => string): Report {
+  return {
+    data: bids,
+    human: (colors) =>
+      renderTable(
+        bids,
+        [
+          { header: 'ORDER', value: (bid) => `${bid.id.dseq}/${bid.id.gseq}/${bid.id.oseq}` },
+          { header: 'PROVIDER', value: (bid) => label(bid.id.provider) },
+          { header: 'PRICE', value: (bid) => formatPrice(bid.price.amount) },
+          { header: 'STATE', value: (bid) => bid.state },
+        ],
+        colors,
+      ),
+  };
+}
+
+/** The leases table. */
+export function leasesReport(leases: readonly Lease[], label: (address: string) => string): Report {
+  return {
+    data: leases,
+    human: (colors) =>
+      renderTable(
+        leases,
+        [
+          { header: 'LEASE', value: (lease) => leaseText(lease) },
+          { header: 'PROVIDER', value: (lease) => label(lease.id.provider) },
+          {
+            header: 'STATE',
+            value: (lease) =>
+              lease.closedReason === null ? lease.state : `${lease.state} (${lease.closedReason})`,
+          },
+          { header: 'PRICE', value: (lease) => formatPrice(lease.price.amount) },
+        ],
+        colors,
+      ),
+  };
+}
+
+interface Move {
+  readonly endpoint: string;
+  readonly from: { readonly dseq: string; readonly gseq: number; readonly oseq: number };
+  readonly to: { readonly dseq: string; readonly gseq: number; readonly oseq: number };
+  readonly addresses: readonly string[];
+}
+
+/** The migration's outcome: Go's `transferred`, and the moves when the provider reports them. */
+export function migrationReport(
+  reply: { readonly transferred: readonly string[] } & Record<string, unknown>,
+  dryRun: boolean,
+  dseq: string,
+  provider: string,
+): Report {
+  const moves = (Array.isArray(reply.moves) ? reply.moves : []) as readonly Move[];
+  const unchanged = (Array.isArray(reply.unchanged) ? reply.unchanged : []) as readonly string[];
+  const seqs = (id: Move['from']) => `${id.dseq}/${id.gseq}/${id.oseq}`;
+  return {
+    data: reply,
+    human: (colors) => {
+      const head = dryRun
+        ? `dry run on ${provider}: nothing moved\n`
+        : `moved ${reply.transferred.length === 0 ? 'nothing' : reply.transferred.join(', ')} to deployment ${dseq} on ${provider}\n`;
+      const table =
+        moves.length === 0
+          ? ''
+          : renderTable(
+              moves,
+              [
+                { header: 'ENDPOINT', value: (move) => move.endpoint },
+                { header: 'FROM', value: (move) => seqs(move.from) },
+                { header: 'TO', value: (move) => seqs(move.to) },
+                { header: 'IP', value: (move) => move.addresses.join(', ') },
+              ],
+              colors,
+            );
+      const same = unchanged.length === 0 ? '' : `already here: ${unchanged.join(', ')}\n`;
+      const next = dryRun ? '' : `${colors.cyan('next')}: akash-ip lease-status --dseq ${dseq}\n`;
+      return head + table + same + next;
+    },
+  };
+}

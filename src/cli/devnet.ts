@@ -1,0 +1,380 @@
+/**
+ * A local devnet in one data folder: the ledger (SQLite) served on 127.0.0.1 with its block clock, a funded
+ * tenant key, and provider daemons started as child processes, each with its own key, config, store and log.
+ * Everything is derived again from the folder on restart, so a stopped devnet resumes where it was.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { hex } from '@scure/base';
+import { stringify } from 'yaml';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { addKey, getKey, type KeyInfo } from '../identity/index.js';
+import { DENOM, Ledger, type LedgerServer, runBlockClock, serveLedger } from '../market/index.js';
+import {
+  type DevnetFile,
+  type DevnetProvider,
+  devnetKeyring,
+  readDevnetFile,
+  writeDevnetFile,
+} from './home.js';
+import type { Progress } from './output.js';
+import { DEFAULT_TENANT_KEY } from './session.js';
+
+/** One provider the devnet runs. */
+export interface ProviderPlan {
+  readonly name: string;
+  /** Address ranges of its one pool; empty for a provider without IP leases. */
+  readonly pool: readonly string[];
+  /** USD per leased IP per month: different prices make `--pick cheapest` meaningful. */
+  readonly ipUsdPerMonth: number;
+}
+
+/**
+ * The default providers: two with IP pools of different sizes (documentation ranges) and one without.
+ * provider-2's /30 holds only 4 addresses and sells them cheapest, so it is picked first and runs out first.
+ */
+export const DEFAULT_PROVIDERS: readonly ProviderPlan[] = Object.freeze([
+  { name: 'provider-1', pool: ['203.0.113.0/29'], ipUsdPerMonth: 5 },
+  { name: 'provider-2', pool: ['198.51.100.0/30'], ipUsdPerMonth: 4 },
+  { name: 'provider-3', pool: [], ipUsdPerMonth: 5 },
+]);
+
+export interface DevnetOptions {
+  readonly data: string;
+  /** Wall time per block. */
+  readonly blockMs: number;
+  /** Cool-down of a released address in the providers' pools. */
+  readonly quarantineMs: number;
+  /** Ledger port; 0 picks a free one. */
+  readonly port: number;
+  readonly providers?: readonly ProviderPlan[];
+  readonly progress: Progress;
+  /** How long each provider may take to listen and become ready. */
+  readonly startTimeoutMs?: number;
+}
+
+/** A running devnet. */
+export interface Devnet {
+  readonly file: DevnetFile;
+  /** Resolves when a provider process exits on its own (the devnet keeps running without it). */
+  readonly exits: AsyncIterable<{
+    readonly name: string;
+    readonly code: number | null;
+    readonly log: string;
+  }>;
+  /** Stops the providers, the clock and the ledger, and marks the folder stopped. */
+  stop(): Promise<void>;
+}
+
+/** uakt the faucet gives the tenant (1000 AKT) and each provider (10 AKT). */
+const TENANT_FUNDS = 1_000_000_000n;
+const PROVIDER_FUNDS = 10_000_000n;
+const STOP_GRACE_MS = 5000;
+
+/** How to run this CLI again as a child: the built `main.js`, or `main.ts` through tsx in development. */
+export function cliCommand(): { readonly command: string; readonly args: readonly string[] } {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    return {
+      command: process.execPath,
+      args: ['--import', 'tsx', fileURLToPath(new URL('./main.ts', here))],
+    };
+  }
+  return { command: process.execPath, args: [fileURLToPath(new URL('./main.js', here))] };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function ensureKey(dir: string, name: string): Promise<Result<KeyInfo, AppError>> {
+  const existing = await getKey(dir, name);
+  if (existing.ok) return existing;
+  if (existing.error.code !== 'NOT_FOUND') return existing;
+  return addKey(dir, name);
+}
+
+/** Funds an account once: when it is unknown or has no public key on record yet. */
+function ensureFunded(ledger: Ledger, key: KeyInfo, amount: bigint): Result<void, AppError> {
+  const account = ledger.getAccount(key.address);
+  if (account.ok && account.value.pubkey !== null) return ok(undefined);
+  const funded = ledger.fundAccount({
+    address: key.address,
+    amount: { denom: DENOM, amount: amount.toString() },
+    pubkey: hex.encode(key.publicKey),
+  });
+  return funded.ok ? ok(undefined) : funded;
+}
+
+/** The daemon configuration of one provider (see src/daemon/config.ts). */
+export function providerConfig(plan: ProviderPlan, ledgerUrl: string, quarantineMs: number): string {
+  const ipCapable = plan.pool.length > 0;
+  return stringify({
+    provider: { keyring: '../../keys', key: plan.name },
+    listen: { host: '127.0.0.1', port: 0 },
+    store: { kind: 'sqlite', path: 'store.sqlite' },
+    pools: ipCapable ? [{ name: `${plan.name}-pool`, addresses: [...plan.pool] }] : [],
+    quarantineMs,
+    attributes: [
+      { key: 'region', value: 'devnet' },
+      ...(ipCapable ? [{ key: 'ip-lease', value: 'true' }] : []),
+    ],
+    pricing: { usdPerMonth: { ip: plan.ipUsdPerMonth } },
+    ledger: { url: ledgerUrl, pollIntervalMs: 200 },
+  });
+}
+
+interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly log: WriteStream;
+  readonly logPath: string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts one provider daemon and resolves with its URL once it has printed its `listening` line. */
+async function spawnProvider(
+  name: string,
+  folder: string,
+  timeoutMs: number,
+): Promise<Result<{ child: Child; url: string }, AppError>> {
+  const logPath = join(folder, 'daemon.log');
+  const log = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
+  const cli = cliCommand();
+  const child = spawn(
+    cli.command,
+    [...cli.args, 'provider', 'run', '--config', join(folder, 'provider.yaml')],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stderr?.pipe(log, { end: false });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const url = new Promise<string | undefined>((resolve) => {
+    lines.on('line', (line) => {
+      log.write(`${line}\n`);
+      try {
+        const entry = JSON.parse(line) as { msg?: unknown; url?: unknown };
+        if (entry.msg === 'listening' && typeof entry.url === 'string') resolve(entry.url);
+      } catch {
+        // not a JSON line: kept in the log only
+      }
+    });
+    void exited.then(() => resolve(undefined));
+  });
+  const timer = sleep(timeoutMs, 'timeout' as const);
+  const first = await Promise.race([url, timer]);
+  const handle: Child = { name, process: child, log, logPath, exited };
+  if (first === undefined || first === 'timeout') {
+    await stopChild(handle);
+    return fail(
+      appError(
+        'UNAVAILABLE',
+        `${name} did not start${first === 'timeout' ? ` within ${timeoutMs} ms` : ''}; see its log ${logPath}`,
+      ),
+    );
+  }
+  return ok({ child: handle, url: first });
+}
+
+async function waitReady(
+  name: string,
+  url: string,
+  logPath: string,
+  deadline: number,
+): Promise<Result<void, AppError>> {
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.ok) return ok(undefined);
+    } catch {
+      // not answering yet
+    }
+    if (Date.now() >= deadline) {
+      return fail(appError('UNAVAILABLE', `${name} at ${url} did not become ready; see its log ${logPath}`));
+    }
+    await sleep(100);
+  }
+}
+
+async function waitRegistered(
+  ledger: Ledger,
+  name: string,
+  address: string,
+  url: string,
+  deadline: number,
+): Promise<Result<void, AppError>> {
+  for (;;) {
+    const provider = ledger.getProvider(address);
+    if (provider.ok && provider.value.hostUri.replace(/\/+$/, '') === url.replace(/\/+$/, ''))
+      return ok(undefined);
+    if (Date.now() >= deadline) {
+      return fail(appError('UNAVAILABLE', `${name} did not register ${url} on the ledger in time`));
+    }
+    await sleep(100);
+  }
+}
+
+async function stopChild(child: Child): Promise<void> {
+  if (child.process.exitCode === null && child.process.signalCode === null) {
+    child.process.kill('SIGTERM');
+    const done = await Promise.race([child.exited.then(() => true), sleep(STOP_GRACE_MS, false)]);
+    if (!done) {
+      child.process.kill('SIGKILL');
+      await child.exited;
+    }
+  }
+  await new Promise<void>((resolve) => child.log.end(resolve));
+}
+
+/** Starts (or resumes) the devnet in `options.data`. */
+export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet, AppError>> {
+  const { data, progress } = options;
+  const plans = options.providers ?? DEFAULT_PROVIDERS;
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  await mkdir(data, { recursive: true, mode: 0o700 });
+  const previous = await readDevnetFile(data);
+  if (
+    previous.ok &&
+    previous.value.pid !== null &&
+    previous.value.pid !== process.pid &&
+    alive(previous.value.pid)
+  ) {
+    return fail(
+      appError(
+        'UNAVAILABLE',
+        `a devnet is already running on ${data} (pid ${previous.value.pid}); stop it with Ctrl-C, or use another --data folder`,
+      ),
+    );
+  }
+
+  const keyring = devnetKeyring(data);
+  const tenant = await ensureKey(keyring, DEFAULT_TENANT_KEY);
+  if (!tenant.ok) return tenant;
+  const providerKeys: KeyInfo[] = [];
+  for (const plan of plans) {
+    const key = await ensureKey(keyring, plan.name);
+    if (!key.ok) return key;
+    providerKeys.push(key.value);
+  }
+
+  const opened = Ledger.open({ path: join(data, 'ledger.sqlite') });
+  if (!opened.ok) return opened;
+  const ledger = opened.value;
+  const clock = new AbortController();
+  const children: Child[] = [];
+  let server: LedgerServer | undefined;
+  const shutdown = async () => {
+    await Promise.all(children.map(stopChild));
+    clock.abort();
+    await server?.close();
+    ledger.close();
+  };
+
+  const funded = [ensureFunded(ledger, tenant.value, TENANT_FUNDS)];
+  for (const key of providerKeys) funded.push(ensureFunded(ledger, key, PROVIDER_FUNDS));
+  const failedFunding = funded.find((result) => !result.ok);
+  if (failedFunding !== undefined && !failedFunding.ok) {
+    await shutdown();
+    return failedFunding;
+  }
+
+  const adminToken = hex.encode(randomBytes(24));
+  try {
+    server = await serveLedger(ledger, { adminToken, port: options.port });
+  } catch (error) {
+    await shutdown();
+    return fail(
+      appError('UNAVAILABLE', `cannot serve the ledger on 127.0.0.1:${options.port}: ${String(error)}`),
+    );
+  }
+  void runBlockClock(ledger, { intervalMs: options.blockMs, signal: clock.signal });
+  progress(`ledger ${server.url} (${join(data, 'ledger.sqlite')}), one block every ${options.blockMs} ms`);
+
+  const entries: DevnetProvider[] = [];
+  const deadline = Date.now() + startTimeoutMs;
+  const started = await Promise.all(
+    plans.map(async (plan, index) => {
+      const folder = join(data, 'providers', plan.name);
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await writeFile(join(folder, 'provider.yaml'), providerConfig(plan, server.url, options.quarantineMs), {
+        mode: 0o600,
+      });
+      const spawned = await spawnProvider(plan.name, folder, startTimeoutMs);
+      if (!spawned.ok) return spawned;
+      children.push(spawned.value.child);
+      const { url } = spawned.value;
+      const ready = await waitReady(plan.name, url, spawned.value.child.logPath, deadline);
+      if (!ready.ok) return ready;
+      const address = providerKeys[index]?.address ?? '';
+      const registered = await waitRegistered(ledger, plan.name, address, url, deadline);
+      if (!registered.ok) return registered;
+      progress(`${plan.name} ready at ${url}`);
+      return ok<DevnetProvider>({
+        name: plan.name,
+        address,
+        url,
+        ipLease: plan.pool.length > 0,
+        pools: [...plan.pool],
+        config: join(folder, 'provider.yaml'),
+        log: spawned.value.child.logPath,
+        pid: spawned.value.child.process.pid ?? 0,
+      });
+    }),
+  );
+  for (const result of started) {
+    if (!result.ok) {
+      await shutdown();
+      return result;
+    }
+    entries.push(result.value);
+  }
+
+  const file: DevnetFile = {
+    version: 1,
+    pid: process.pid,
+    ledger: { url: server.url, adminToken },
+    blockMs: options.blockMs,
+    tenant: { key: DEFAULT_TENANT_KEY, address: tenant.value.address },
+    providers: entries,
+    startedAt: Date.now(),
+  };
+  await writeDevnetFile(data, file);
+
+  const exits = (async function* () {
+    const pending = new Map(children.map((child) => [child, child.exited.then(() => child)] as const));
+    while (pending.size > 0) {
+      const child = await Promise.race(pending.values());
+      pending.delete(child);
+      if (!clock.signal.aborted) yield { name: child.name, code: child.process.exitCode, log: child.logPath };
+    }
+  })();
+
+  return ok({
+    file,
+    exits,
+    async stop() {
+      clock.abort();
+      await shutdown();
+      await writeDevnetFile(data, {
+        ...file,
+        pid: null,
+        providers: entries.map((entry) => ({ ...entry, pid: 0 })),
+      });
+    },
+  });
+}

@@ -1,0 +1,421 @@
+/**
+ * The tenant's flows, shared by `deploy`, `update`, `lease-status` and `start`: create a deployment, watch
+ * the bids arrive and explain the providers that will not bid, accept one bid per order, hand the manifest
+ * to each winning provider and wait until every IP endpoint is either leased or withheld with a reason.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import {
+  type Bid,
+  type BidId,
+  DENOM,
+  type Deployment,
+  type Lease,
+  leasedIpCount,
+  matchRequirements,
+  type Order,
+  type Provider,
+} from '../market/index.js';
+import { goJson, type Sdl } from '../sdl/index.js';
+import type { Progress } from './output.js';
+import { type EndpointStatus, freeIps, type LeaseStatus } from './provider-client.js';
+import { type Session, unreachable } from './session.js';
+
+/** How long the flows poll between looks at the ledger or a provider. */
+const POLL_MS = 250;
+
+/** How to choose among bids: the cheapest (ties: earliest), or one provider's bid only. */
+export type BidChoice = { readonly pick: 'cheapest' } | { readonly provider: string };
+
+/** A provider that will not bid on an order, and why. */
+export interface Refusal {
+  readonly provider: string;
+  readonly error: AppError;
+}
+
+/** Where the bids of one order stand. */
+export interface OrderBids {
+  readonly order: Order;
+  readonly bids: readonly Bid[];
+  readonly refusals: readonly Refusal[];
+  /** Providers that could still bid. */
+  readonly waiting: readonly string[];
+}
+
+/** Orders a bid list cheapest first: price, then arrival, then provider address. */
+export function compareBids(a: Bid, b: Bid): number {
+  const price = comparePrices(a.price.amount, b.price.amount);
+  if (price !== 0) return price;
+  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
+  return a.id.provider < b.id.provider ? -1 : a.id.provider > b.id.provider ? 1 : 0;
+}
+
+/** Compares two non-negative decimal strings exactly. */
+function comparePrices(a: string, b: string): number {
+  const [ai = '0', af = ''] = a.split('.');
+  const [bi = '0', bf = ''] = b.split('.');
+  const width = Math.max(af.length, bf.length);
+  const x = BigInt(ai + af.padEnd(width, '0'));
+  const y = BigInt(bi + bf.padEnd(width, '0'));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The bid `choice` accepts among `bids` (open bids of one order), if any. */
+export function chooseBid(bids: readonly Bid[], choice: BidChoice): Bid | undefined {
+  const open = bids.filter((bid) => bid.state === 'open');
+  if ('provider' in choice) return open.find((bid) => bid.id.provider === choice.provider);
+  return [...open].sort(compareBids)[0];
+}
+
+/** Whether waiting can stop: the chosen provider has answered, or every candidate has. */
+export function biddingSettled(state: OrderBids, choice: BidChoice): boolean {
+  if ('provider' in choice) {
+    return (
+      state.bids.some((bid) => bid.id.provider === choice.provider) ||
+      state.refusals.some((refusal) => refusal.provider === choice.provider)
+    );
+  }
+  return state.waiting.length === 0;
+}
+
+/** The message for an order nobody (acceptable) bid on: each provider's reason and what to try next. */
+export function noBidMessage(
+  state: OrderBids,
+  choice: BidChoice,
+  label: (address: string) => string,
+  timeoutSeconds: number,
+): string {
+  const order = `order ${state.order.id.dseq}/${state.order.id.gseq}/${state.order.id.oseq}`;
+  const reasons = state.refusals.map(
+    (refusal) => `provider ${label(refusal.provider)}: ${refusal.error.message} (${refusal.error.code})`,
+  );
+  const silent = state.waiting.map(
+    (address) => `provider ${label(address)}: no answer in ${timeoutSeconds}s`,
+  );
+  const why = [...reasons, ...silent].join('; ');
+  if ('provider' in choice) {
+    const others = state.bids.filter((bid) => bid.id.provider !== choice.provider);
+    const hint =
+      others.length > 0
+        ? `; ${others.map((bid) => label(bid.id.provider)).join(', ')} did bid: try --pick cheapest`
+        : '; try --pick cheapest, or a smaller SDL';
+    const mine = state.refusals.find((refusal) => refusal.provider === choice.provider);
+    const reason =
+      mine === undefined
+        ? `provider ${label(choice.provider)} did not bid within ${timeoutSeconds}s`
+        : `provider ${label(choice.provider)}: ${mine.error.message} (${mine.error.code})`;
+    return `no bid from the chosen provider on ${order}: ${reason}${hint}`;
+  }
+  return `no provider bid on ${order}${why === '' ? ' (no provider is registered)' : `: ${why}`}; try a smaller SDL, or --bid-timeout to wait longer`;
+}
+
+/** The code an order without bids fails with: the refusals' shared code, else UNAVAILABLE. */
+export function noBidCode(state: OrderBids, choice: BidChoice): AppError['code'] {
+  const refusals =
+    'provider' in choice ? state.refusals.filter((r) => r.provider === choice.provider) : state.refusals;
+  const codes = new Set(refusals.map((refusal) => refusal.error.code));
+  const [only] = codes;
+  return codes.size === 1 && only !== undefined && state.waiting.length === 0 ? only : 'UNAVAILABLE';
+}
+
+function ledgerError(session: Session, error: AppError): AppError {
+  return error.code === 'UNAVAILABLE' ? unreachable(session.ledgerUrl, error) : error;
+}
+
+/**
+ * Why `provider` will not bid on `order`, judged from the outside: its attributes do not meet the
+ * placement, or the order needs leased IPs and its inventory has too few free.
+ */
+async function refusalOf(session: Session, provider: Provider, order: Order): Promise<AppError | undefined> {
+  const label = session.providerLabel(provider.address);
+  if (!matchRequirements(order.spec, provider.attributes)) {
+    const wanted = (order.spec.requirements.attributes ?? []).map((a) => `${a.key}=${a.value}`).join(', ');
+    return appError('ATTRIBUTE_MISMATCH', `${label} lacks attributes the placement requires (${wanted})`);
+  }
+  const needed = leasedIpCount(order.spec);
+  if (needed === 0) return undefined;
+  const client = await session.providerClient(provider.address);
+  if (!client.ok) return client.error;
+  const status = await client.value.status();
+  if (!status.ok) return status.error;
+  const inventory = status.value.cluster.inventory.leased_ip;
+  if (inventory === undefined || inventory === null || inventory.capacity === 0n) {
+    return appError('NO_IP_SUPPORT', `${label} offers no leased IPs`);
+  }
+  const free = freeIps(status.value);
+  if (free < BigInt(needed)) {
+    return appError(
+      'INSUFFICIENT_IPS',
+      `${label} has no free IPs (${needed} needed, ${free} of ${inventory.capacity} free)`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Watches the bids of a new deployment's orders until `choice` can be settled for every order or
+ * `timeoutMs` passes, reporting each bid and refusal once. A bid always overrides a refusal seen earlier
+ * (the provider may have reserved its IPs for this very order between two looks).
+ */
+export async function collectBids(
+  session: Session,
+  orders: readonly Order[],
+  choice: BidChoice,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<Result<readonly OrderBids[], AppError>> {
+  const listed = await session.ledger.listProviders();
+  if (!listed.ok) return fail(ledgerError(session, listed.error));
+  const owner = session.key.address;
+  const providers = listed.value.filter((provider) => provider.address !== owner);
+  const refusals = new Map<string, Map<string, AppError>>();
+  const reported = new Set<string>();
+  const deadline = Date.now() + timeoutMs;
+  const dseq = orders[0]?.id.dseq;
+  let states: OrderBids[] = [];
+  for (;;) {
+    const bids = await session.ledger.listBids({ owner, ...(dseq === undefined ? {} : { dseq }) });
+    if (!bids.ok) return fail(ledgerError(session, bids.error));
+    states = [];
+    for (const order of orders) {
+      const key = `${order.id.gseq}/${order.id.oseq}`;
+      const mine = bids.value.filter((bid) => bid.id.gseq === order.id.gseq && bid.id.oseq === order.id.oseq);
+      const bidders = new Set(mine.map((bid) => bid.id.provider));
+      const refused = refusals.get(key) ?? new Map<string, AppError>();
+      refusals.set(key, refused);
+      for (const bid of mine) {
+        const note = `bid ${key} ${bid.id.provider}`;
+        if (reported.has(note)) continue;
+        reported.add(note);
+        progress(
+          `bid on order ${key} from ${session.providerLabel(bid.id.provider)}: ${formatPrice(bid.price.amount)}`,
+        );
+      }
+      for (const provider of providers) {
+        if (bidders.has(provider.address) || refused.has(provider.address)) continue;
+        const refusal = await refusalOf(session, provider, order);
+        if (refusal === undefined) continue;
+        refused.set(provider.address, refusal);
+      }
+      states.push({
+        order,
+        bids: mine,
+        refusals: [...refused]
+          .filter(([address]) => !bidders.has(address))
+          .map(([provider, error]) => ({ provider, error })),
+        waiting: providers
+          .map((provider) => provider.address)
+          .filter((address) => !bidders.has(address) && !refused.has(address)),
+      });
+    }
+    if (states.every((state) => biddingSettled(state, choice))) {
+      // One more look: a refusal judged from the inventory may have raced the provider's own bid.
+      const again = await session.ledger.listBids({ owner, ...(dseq === undefined ? {} : { dseq }) });
+      if (!again.ok) return fail(ledgerError(session, again.error));
+      if (again.value.length === bids.value.length) break;
+      continue;
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(POLL_MS);
+  }
+  for (const state of states) {
+    for (const refusal of state.refusals) {
+      const note = `refusal ${state.order.id.gseq}/${state.order.id.oseq} ${refusal.provider}`;
+      if (reported.has(note)) continue;
+      reported.add(note);
+      progress(`${session.providerLabel(refusal.provider)} will not bid: ${refusal.error.message}`);
+    }
+  }
+  return ok(states);
+}
+
+/** `14.6 uakt/block`, trimmed of trailing zeros. */
+export function formatPrice(amount: string): string {
+  const trimmed = amount.includes('.') ? amount.replace(/0+$/, '').replace(/\.$/, '') : amount;
+  return `${trimmed} ${DENOM}/block`;
+}
+
+/** Options of {@link deploy}. */
+export interface DeployOptions {
+  readonly choice: BidChoice;
+  /** uakt. */
+  readonly deposit: bigint;
+  readonly bidTimeoutMs: number;
+  readonly timeoutMs: number;
+}
+
+/** A deployment with its leases and what each lease's provider reports. */
+export interface DeploymentState {
+  readonly deployment: Deployment;
+  readonly leases: readonly LeaseState[];
+}
+
+/** One lease and the provider's lease-status (absent when the provider could not be asked). */
+export interface LeaseState {
+  readonly lease: Lease;
+  readonly status?: LeaseStatus;
+  readonly error?: AppError;
+}
+
+/** Creates the deployment, takes one bid per order, sends the manifest and waits for its IPs. */
+export async function deploy(
+  session: Session,
+  sdl: Sdl,
+  options: DeployOptions,
+  progress: Progress,
+): Promise<Result<DeploymentState, AppError>> {
+  const created = await session.ledger.createDeployment({
+    owner: session.key.address,
+    groups: sdl.groups,
+    hash: sdl.manifestVersion,
+    deposit: { denom: DENOM, amount: options.deposit.toString() },
+  });
+  if (!created.ok) return fail(ledgerError(session, created.error));
+  const { deployment, orders } = created.value;
+  const dseq = deployment.id.dseq;
+  progress(
+    `deployment ${dseq} created (version ${sdl.manifestVersion.slice(0, 12)}…); waiting for bids on ${orders.length} order(s)`,
+  );
+  const settled = await collectBids(session, orders, options.choice, options.bidTimeoutMs, progress);
+  if (!settled.ok) return settled;
+
+  const winners: BidId[] = [];
+  for (const state of settled.value) {
+    const bid = chooseBid(state.bids, options.choice);
+    if (bid === undefined) {
+      const closed = await session.ledger.closeDeployment(deployment.id);
+      const message = noBidMessage(
+        state,
+        options.choice,
+        session.providerLabel,
+        Math.round(options.bidTimeoutMs / 1000),
+      );
+      const cleanup = closed.ok
+        ? ` (deployment ${dseq} closed, deposit refunded)`
+        : ` (deployment ${dseq} is still open: close it with \`akash-ip close --dseq ${dseq}\`)`;
+      return fail(appError(noBidCode(state, options.choice), `${message}${cleanup}`, { dseq }));
+    }
+    winners.push(bid.id);
+  }
+  const leases: Lease[] = [];
+  for (const bid of winners) {
+    const lease = await session.ledger.createLease(bid);
+    if (!lease.ok) return fail(ledgerError(session, lease.error));
+    progress(
+      `lease ${dseq}/${bid.gseq}/${bid.oseq} accepted on ${session.providerLabel(bid.provider)} at ${formatPrice(lease.value.price.amount)}`,
+    );
+    leases.push(lease.value);
+  }
+  return deliver(session, deployment, leases, sdl, options.timeoutMs, progress);
+}
+
+/** Sends the manifest to every lease's provider, then waits for the IPs; shared by deploy and update. */
+export async function deliver(
+  session: Session,
+  deployment: Deployment,
+  leases: readonly Lease[],
+  sdl: Sdl,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<Result<DeploymentState, AppError>> {
+  const deadline = Date.now() + timeoutMs;
+  const manifest = goJson(sdl.manifest);
+  const providers = [...new Set(leases.map((lease) => lease.id.provider))];
+  for (const provider of providers) {
+    const sent = await sendManifest(session, provider, deployment.id.dseq, manifest, deadline);
+    if (!sent.ok) return sent;
+    progress(`manifest sent to ${session.providerLabel(provider)}`);
+  }
+  const states = await waitForEndpoints(session, leases, deadline, progress);
+  return ok({ deployment, leases: states });
+}
+
+/** Codes a provider answers while it has not yet seen a lease that the ledger already holds. */
+const NOT_YET = new Set(['LEASE_NOT_FOUND', 'NOT_FOUND', 'DEPLOYMENT_NOT_FOUND', 'NOT_READY', 'UNAVAILABLE']);
+
+async function sendManifest(
+  session: Session,
+  provider: string,
+  dseq: string,
+  manifest: string,
+  deadline: number,
+): Promise<Result<void, AppError>> {
+  const client = await session.providerClient(provider);
+  if (!client.ok) return client;
+  for (;;) {
+    const sent = await client.value.sendManifest(dseq, manifest);
+    if (sent.ok) return ok(undefined);
+    if (!NOT_YET.has(sent.error.code) || Date.now() >= deadline) {
+      return fail(
+        appError(
+          sent.error.code,
+          `${session.providerLabel(provider)} refused the manifest of deployment ${dseq}: ${sent.error.message}`,
+          sent.error.details,
+        ),
+      );
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** Whether an endpoint has reached a state worth reporting: leased, or not leased with a reason. */
+function endpointSettled(endpoint: EndpointStatus): boolean {
+  return endpoint.state === 'active' ? endpoint.addresses.length > 0 : endpoint.reason !== undefined;
+}
+
+/** Whether a lease-status shows every IP endpoint of the lease settled. */
+export function statusSettled(status: LeaseStatus, needsIps: boolean): boolean {
+  if (!needsIps) return true;
+  const endpoints = Object.values(status.ip_endpoints ?? {});
+  if (endpoints.length > 0) return endpoints.every(endpointSettled);
+  return status.ips !== null && Object.keys(status.ips).length > 0;
+}
+
+/** Polls each lease's status until its IP endpoints settle or the deadline passes; never fails as a whole. */
+export async function waitForEndpoints(
+  session: Session,
+  leases: readonly Lease[],
+  deadline: number,
+  progress: Progress,
+): Promise<LeaseState[]> {
+  const out: LeaseState[] = [];
+  const specs = new Map<string, boolean>();
+  for (const lease of leases) {
+    const order = await session.ledger.getOrder(lease.id);
+    specs.set(leaseText(lease), order.ok ? leasedIpCount(order.value.spec) > 0 : true);
+  }
+  for (const lease of leases) {
+    const needsIps = specs.get(leaseText(lease)) ?? true;
+    let told = false;
+    for (;;) {
+      const state = await fetchLeaseState(session, lease);
+      const done = state.status !== undefined && statusSettled(state.status, needsIps);
+      if (done || Date.now() >= deadline || (state.error !== undefined && !NOT_YET.has(state.error.code))) {
+        out.push(state);
+        break;
+      }
+      if (!told) {
+        progress(
+          `waiting for ${session.providerLabel(lease.id.provider)} to assign IPs to ${leaseText(lease)}`,
+        );
+        told = true;
+      }
+      await sleep(POLL_MS);
+    }
+  }
+  return out;
+}
+
+/** One lease's lease-status from its provider; a failure is kept in the state, not raised. */
+export async function fetchLeaseState(session: Session, lease: Lease): Promise<LeaseState> {
+  if (lease.state !== 'active') return { lease };
+  const client = await session.providerClient(lease.id.provider);
+  if (!client.ok) return { lease, error: client.error };
+  const status = await client.value.leaseStatus(lease.id);
+  return status.ok ? { lease, status: status.value } : { lease, error: status.error };
+}
+
+/** `dseq/gseq/oseq`. */
+export function leaseText(lease: Lease): string {
+  return `${lease.id.dseq}/${lease.id.gseq}/${lease.id.oseq}`;
+}
