@@ -68,66 +68,21 @@ export interface LedgerSyncOptions {
 const MAX_BACKOFF_MS = 30_000;
 const PAGE = 100;
 
-/** The daemon's link to the ledger: register, reconcile, then bid and follow events until stopped. */
+/**
+ * The daemon's link to the ledger. {@link run} registers, reconciles, then bids and follows events until
+ * stopped; the steps are public so tests can drive them one at a time.
+ */
 export class LedgerSync {
   readonly #options: LedgerSyncOptions;
-  #bids: BidEngine | undefined;
+  readonly #bids: BidEngine;
+  /** Id of the last ledger event handled. */
+  #cursor = 0;
+  /** Leases whose teardown failed: retried on every poll, without holding up later events. */
+  readonly #retry = new Map<string, LeaseId>();
 
   constructor(options: LedgerSyncOptions) {
     this.#options = options;
-  }
-
-  /** Orders with a bid of ours still open. */
-  openBids(): number {
-    return this.#bids?.pendingOrders().length ?? 0;
-  }
-
-  /** Runs until `signal` aborts. */
-  async run(signal: AbortSignal): Promise<void> {
-    const options = this.#options;
     const { logger } = options;
-    const retrying = async (
-      what: string,
-      step: () => Promise<Result<unknown, AppError>>,
-    ): Promise<boolean> => {
-      let wait = options.pollIntervalMs;
-      while (!signal.aborted) {
-        const done = await step();
-        if (done.ok) return true;
-        logger.log('warn', `${what} failed; retrying`, {
-          code: done.error.code,
-          error: done.error.message,
-          retryMs: wait,
-        });
-        if (!(await pause(wait, signal))) return false;
-        wait = Math.min(MAX_BACKOFF_MS, wait * 2);
-      }
-      return false;
-    };
-
-    if (!(await retrying('registering on the ledger', () => register(options)))) return;
-    logger.log('info', 'registered on the ledger', { provider: options.provider, hostUri: options.hostUri });
-
-    let cursor = 0;
-    const synced = await retrying('reconciling with the ledger', async () => {
-      // the cursor is read first: events after it are replayed, and every handler is idempotent
-      const status = await options.ledger.status();
-      if (!status.ok) return status;
-      const leases = await options.ledger.listLeases({ provider: options.provider, state: 'active' });
-      if (!leases.ok) return leases;
-      const closed = await options.service.reconcile(
-        new Set(leases.value.map((lease) => leaseKey(lease.id))),
-      );
-      if (!closed.ok) return closed;
-      if (closed.value > 0) {
-        logger.log('info', 'closed leases that ended while the provider was away', { closed: closed.value });
-      }
-      cursor = status.value.lastEventId;
-      return ok(undefined);
-    });
-    if (!synced) return;
-    options.onSynced?.();
-
     this.#bids = new BidEngine({
       ledger: options.ledger,
       provider: options.provider,
@@ -143,70 +98,132 @@ export class LedgerSync {
       onError: (error) =>
         logger.log('warn', 'bid engine poll failed', { code: error.code, error: error.message }),
     });
-    await Promise.all([this.#bids.run(signal), follow(options, cursor, signal)]);
   }
-}
 
-async function register(options: LedgerSyncOptions): Promise<Result<unknown, AppError>> {
-  const { ledger, provider } = options;
-  const account = await ledger.getAccount(provider);
-  if (!account.ok && account.error.code !== 'ACCOUNT_NOT_FOUND') return account;
-  if (!account.ok || account.value.pubkey === null) {
-    const funded = await ledger.fundAccount({
+  /** The bid engine, driven by {@link run}. */
+  get bids(): BidEngine {
+    return this.#bids;
+  }
+
+  /** Orders with a bid of ours still open. */
+  openBids(): number {
+    return this.#bids.pendingOrders().length;
+  }
+
+  /** Records the provider's public key if the ledger has none, then registers (or updates) the provider. */
+  async register(): Promise<Result<unknown, AppError>> {
+    const { ledger, provider } = this.#options;
+    const account = await ledger.getAccount(provider);
+    if (!account.ok && account.error.code !== 'ACCOUNT_NOT_FOUND') return account;
+    if (!account.ok || account.value.pubkey === null) {
+      const funded = await ledger.fundAccount({
+        address: provider,
+        amount: { denom: 'uakt', amount: '0' },
+        pubkey: this.#options.pubkey,
+      });
+      if (!funded.ok) return funded;
+    }
+    return ledger.registerProvider({
       address: provider,
-      amount: { denom: 'uakt', amount: '0' },
-      pubkey: options.pubkey,
+      hostUri: this.#options.hostUri,
+      attributes: this.#options.attributes,
     });
-    if (!funded.ok) return funded;
   }
-  return ledger.registerProvider({
-    address: provider,
-    hostUri: options.hostUri,
-    attributes: options.attributes,
-  });
-}
 
-/**
- * Follows the event log from `start`: a lease of ours closed on chain is torn down here. A teardown that
- * fails is retried on later polls without holding up the events after it.
- */
-async function follow(options: LedgerSyncOptions, start: number, signal: AbortSignal): Promise<void> {
-  const { ledger, service, logger } = options;
-  const retry = new Map<string, LeaseId>();
-  const teardown = async (lease: LeaseId, why: string): Promise<void> => {
-    const closed = await service.teardown(lease, why);
-    if (closed.ok) retry.delete(leaseKey(lease));
-    else {
-      retry.set(leaseKey(lease), lease);
-      logger.log('error', 'closing a lease failed; will retry', {
-        lease: leaseKey(lease),
-        code: closed.error.code,
-        error: closed.error.message,
-      });
-    }
-  };
-  let cursor = start;
-  let wait = options.pollIntervalMs;
-  while (!signal.aborted) {
-    for (const lease of [...retry.values()]) await teardown(lease, 'lease closed on chain (retry)');
-    const page = await ledger.eventsSince(cursor, PAGE);
-    if (!page.ok) {
-      logger.log('warn', 'reading ledger events failed; retrying', {
-        code: page.error.code,
-        error: page.error.message,
-      });
-      if (!(await pause(wait, signal))) return;
-      wait = Math.min(MAX_BACKOFF_MS, wait * 2);
-      continue;
-    }
-    wait = options.pollIntervalMs;
-    for (const event of page.value) {
-      if (event.type === 'LeaseClosed' && event.lease.provider === options.provider) {
-        await teardown(event.lease, `lease closed on chain (${event.reason})`);
+  /**
+   * Closes every lease held here that the ledger no longer has active, and starts following events
+   * from now. The cursor is read first: events after it are replayed, and every handler is idempotent.
+   */
+  async reconcile(): Promise<Result<number, AppError>> {
+    const { ledger, provider, service } = this.#options;
+    const status = await ledger.status();
+    if (!status.ok) return status;
+    const leases = await ledger.listLeases({ provider, state: 'active' });
+    if (!leases.ok) return leases;
+    const closed = await service.reconcile(new Set(leases.value.map((lease) => leaseKey(lease.id))));
+    if (!closed.ok) return closed;
+    this.#cursor = status.value.lastEventId;
+    return closed;
+  }
+
+  /** Handles every event since the last poll: a lease of ours closed on chain is torn down here. */
+  async pollEvents(): Promise<Result<number, AppError>> {
+    const { ledger, provider } = this.#options;
+    for (const lease of [...this.#retry.values()])
+      await this.#teardown(lease, 'lease closed on chain (retry)');
+    let handled = 0;
+    for (;;) {
+      const page = await ledger.eventsSince(this.#cursor, PAGE);
+      if (!page.ok) return page;
+      for (const event of page.value) {
+        if (event.type === 'LeaseClosed' && event.lease.provider === provider) {
+          await this.#teardown(event.lease, `lease closed on chain (${event.reason})`);
+        }
+        this.#cursor = event.id;
+        handled++;
       }
-      cursor = event.id;
+      if (page.value.length < PAGE) return ok(handled);
     }
-    if (page.value.length < PAGE && !(await pause(options.pollIntervalMs, signal))) return;
+  }
+
+  async #teardown(lease: LeaseId, why: string): Promise<void> {
+    const closed = await this.#options.service.teardown(lease, why);
+    if (closed.ok) {
+      this.#retry.delete(leaseKey(lease));
+      return;
+    }
+    this.#retry.set(leaseKey(lease), lease);
+    this.#options.logger.log('error', 'closing a lease failed; will retry', {
+      lease: leaseKey(lease),
+      code: closed.error.code,
+      error: closed.error.message,
+    });
+  }
+
+  /** Runs until `signal` aborts; each step retries with backoff and never throws. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { logger, pollIntervalMs } = this.#options;
+    const retrying = async (
+      what: string,
+      step: () => Promise<Result<unknown, AppError>>,
+    ): Promise<boolean> => {
+      let wait = pollIntervalMs;
+      while (!signal.aborted) {
+        const done = await step();
+        if (done.ok) return true;
+        logger.log('warn', `${what} failed; retrying`, {
+          code: done.error.code,
+          error: done.error.message,
+          retryMs: wait,
+        });
+        if (!(await pause(wait, signal))) return false;
+        wait = Math.min(MAX_BACKOFF_MS, wait * 2);
+      }
+      return false;
+    };
+
+    if (!(await retrying('registering on the ledger', () => this.register()))) return;
+    logger.log('info', 'registered on the ledger', {
+      provider: this.#options.provider,
+      hostUri: this.#options.hostUri,
+    });
+    const reconciled = await retrying('reconciling with the ledger', async () => {
+      const closed = await this.reconcile();
+      if (closed.ok && closed.value > 0) {
+        logger.log('info', 'closed leases that ended while the provider was away', { closed: closed.value });
+      }
+      return closed;
+    });
+    if (!reconciled) return;
+    this.#options.onSynced?.();
+
+    const follow = async (): Promise<void> => {
+      while (!signal.aborted) {
+        const polled = await retrying('reading ledger events', () => this.pollEvents());
+        if (!polled || !(await pause(pollIntervalMs, signal))) return;
+      }
+    };
+    await Promise.all([this.#bids.run(signal), follow()]);
   }
 }
 

@@ -1,0 +1,583 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createProviderApp } from './app.js';
+import { TokenVerifier } from './auth.js';
+import { StaticChain } from './chain.js';
+import { createMetrics } from './metrics.js';
+import { Readiness } from './readiness.js';
+import type { ProviderService } from './service.js';
+import { account, createHarness, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
+
+const alice = account(0xa11ce);
+const bob = account(0xb0b);
+const carol = account(0xca201);
+
+interface LeaseStatusBody {
+  services: Record<string, { name: string; available: number; total: number; ready_replicas: number }>;
+  forwarded_ports: Record<string, unknown>;
+  ips: Record<string, { Port: number; ExternalPort: number; Protocol: string; IP: string }[]> | null;
+  ip_endpoints: Record<
+    string,
+    { state: string; addresses: string[]; reason?: string; held_by?: { dseq: string } }
+  >;
+}
+
+interface ManifestReply {
+  version: string;
+  leases: { action: string; withheld: { endpoint: string; state: string; reason: string }[] }[];
+}
+
+async function json<T>(response: Response): Promise<T> {
+  assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+  return (await response.json()) as T;
+}
+
+async function expectError(response: Response, status: number, code: string): Promise<string> {
+  assert.equal(response.status, status);
+  const body = await json<{ error: string; code: string }>(response);
+  assert.equal(body.code, code, body.error);
+  return body.error;
+}
+
+describe('provider daemon with a ledger', () => {
+  let h: Harness;
+  let token: string;
+
+  before(async () => {
+    h = await createHarness({ adminToken: 'an-admin-token-of-some-length' });
+    h.fund(alice);
+    h.fund(bob);
+    token = tokenOf(alice, h.clock.now);
+  });
+  after(() => h.close());
+
+  const statusOf = async (dseq: string, who = token): Promise<LeaseStatusBody> => {
+    const response = await h.request('GET', `/lease/${dseq}/1/1/status`, { token: who });
+    assert.equal(response.status, 200);
+    return json<LeaseStatusBody>(response);
+  };
+  const deploy = async (sdl = ipSdl('web-ip')): Promise<{ dseq: string; reply: ManifestReply }> => {
+    const { dseq } = h.lease(alice, sdl);
+    const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: sdl.manifest });
+    assert.equal(sent.status, 200);
+    return { dseq, reply: await json<ManifestReply>(sent) };
+  };
+  const ipOf = async (dseq: string): Promise<string | undefined> => (await statusOf(dseq)).ips?.web?.[0]?.IP;
+
+  describe('manifests and lease status', () => {
+    it('deploys a manifest and reports its IP in lease-status, Akash-shaped', async () => {
+      const sdl = ipSdl('first-ip');
+      const { dseq, reply } = await deploy(sdl);
+      assert.equal(reply.version, sdl.manifestVersion);
+      assert.equal(reply.leases[0]?.action, 'deployed');
+      assert.deepEqual(reply.leases[0]?.withheld, []);
+
+      const status = await statusOf(dseq);
+      assert.equal(status.services.web?.available, 2);
+      assert.equal(status.services.web?.ready_replicas, 2);
+      assert.deepEqual(status.forwarded_ports, {});
+      const entries = status.ips?.web ?? [];
+      assert.equal(entries.length, 1);
+      assert.deepEqual(Object.keys(entries[0] ?? {}), ['Port', 'ExternalPort', 'Protocol', 'IP']);
+      assert.equal(entries[0]?.Port, 80);
+      assert.equal(entries[0]?.Protocol, 'TCP');
+      assert.match(entries[0]?.IP ?? '', /^203\.0\.113\.([0-9]|1[0-5])$/);
+      assert.equal(status.ip_endpoints['first-ip']?.state, 'active');
+    });
+
+    it('keeps the address across an update, and applies the new target port (Go F3)', async () => {
+      const { dseq } = await deploy(ipSdl('kept-ip'));
+      const before = await ipOf(dseq);
+      // a deployment update changes only the hash on chain, so the group's endpoints stay as ordered
+      const updated = ipSdl('kept-ip', [[8080, 80]]);
+      unwrap(
+        h.ledger.updateDeployment({ id: { owner: alice.address, dseq }, hash: updated.manifestVersion }),
+      );
+      const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: updated.manifest });
+      assert.equal(sent.status, 200);
+      assert.equal((await json<ManifestReply>(sent)).leases[0]?.action, 'updated');
+      const entries = (await statusOf(dseq)).ips?.web ?? [];
+      assert.deepEqual(
+        entries.map((entry) => [entry.Port, entry.ExternalPort, entry.IP]),
+        [[8080, 80, before]],
+      );
+    });
+
+    it('refuses an update whose IP endpoints differ from what the group ordered', async () => {
+      const { dseq } = await deploy(ipSdl('shape-ip'));
+      const wider = ipSdl('shape-ip', [
+        [80, 80],
+        [8443, 443],
+      ]);
+      unwrap(h.ledger.updateDeployment({ id: { owner: alice.address, dseq }, hash: wider.manifestVersion }));
+      const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: wider.manifest });
+      await expectError(sent, 422, 'MANIFEST_MISMATCH');
+    });
+
+    it('refuses a manifest whose version is not the deployment hash', async () => {
+      const { dseq } = h.lease(alice, ipSdl('hash-ip'));
+      const other = ipSdl('hash-ip', [[81, 81]]);
+      const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: other.manifest });
+      const message = await expectError(sent, 422, 'MANIFEST_MISMATCH');
+      assert.match(message, new RegExp(other.manifestVersion));
+    });
+
+    it('refuses bodies that are not manifests, and deployments without a lease here', async () => {
+      const { dseq } = h.lease(alice, ipSdl('body-ip'));
+      await expectError(
+        await h.request('PUT', `/deployment/${dseq}/manifest`, { token, raw: '{not json' }),
+        400,
+        'INVALID_INPUT',
+      );
+      await expectError(
+        await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: [{ name: 'x' }] }),
+        400,
+        'INVALID_INPUT',
+      );
+      await expectError(
+        await h.request('PUT', '/deployment/987654/manifest', { token, body: ipSdl('body-ip').manifest }),
+        404,
+        'LEASE_NOT_FOUND',
+      );
+      await expectError(
+        await h.request('PUT', '/deployment/0x1/manifest', { token, body: ipSdl('body-ip').manifest }),
+        400,
+        'INVALID_INPUT',
+      );
+    });
+
+    it('refuses a body over the size limit', async () => {
+      const sent = await h.request('PUT', '/deployment/1/manifest', {
+        token,
+        raw: 'x'.repeat((1 << 20) + 1),
+      });
+      await expectError(sent, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('lists the caller’s own leases only', async () => {
+      const mine = await json<{ id: { owner: string } }[]>(await h.request('GET', '/leases', { token }));
+      assert.ok(mine.length > 0);
+      assert.ok(mine.every((lease) => lease.id.owner === alice.address));
+      const theirs = await h.request('GET', '/leases', { token: tokenOf(bob, h.clock.now) });
+      assert.deepEqual(await json<unknown[]>(theirs), []);
+    });
+  });
+
+  describe('withheld endpoints and migration', () => {
+    let source: string;
+    let destination: string;
+    let address: string | undefined;
+
+    it('withholds a name another deployment of the owner holds, with the reason beside `ips`', async () => {
+      source = (await deploy(ipSdl('moving-ip'))).dseq;
+      address = await ipOf(source);
+      const second = await deploy(ipSdl('moving-ip'));
+      destination = second.dseq;
+      const withheld = second.reply.leases[0]?.withheld ?? [];
+      assert.equal(withheld[0]?.endpoint, 'moving-ip');
+      assert.equal(withheld[0]?.state, 'withheld');
+      assert.match(withheld[0]?.reason ?? '', new RegExp(`deployment ${source}`));
+
+      const status = await statusOf(destination);
+      assert.deepEqual(status.ips, {});
+      assert.equal(status.services.web?.available, 2);
+      const endpoint = status.ip_endpoints['moving-ip'];
+      assert.equal(endpoint?.state, 'withheld');
+      assert.equal(endpoint?.held_by?.dseq, source);
+    });
+
+    const migrate = (
+      body: unknown,
+      who = tokenOf(alice, h.clock.now, { leases: { access: 'scoped', scope: ['ip-migrate'] } }),
+    ) => h.request('POST', '/endpoint/migrate', { token: who, body });
+
+    it('answers Go’s statuses for bad migration requests, as JSON', async () => {
+      await expectError(
+        await h.request('POST', '/endpoint/migrate', { token, raw: 'nope' }),
+        422,
+        'MIGRATION_INVALID',
+      );
+      await expectError(await migrate({ endpoints_to_migrate: ['moving-ip'] }), 422, 'MIGRATION_INVALID');
+      await expectError(
+        await migrate({
+          endpoints_to_migrate: [],
+          destination_dseq: Number(destination),
+          destination_gseq: 1,
+        }),
+        400,
+        'INVALID_INPUT',
+      );
+      const inactive = await migrate({
+        endpoints_to_migrate: ['moving-ip'],
+        destination_dseq: 999_999,
+        destination_gseq: 1,
+      });
+      assert.match(
+        await expectError(inactive, 400, 'INVALID_INPUT'),
+        /destination deployment does not exist/,
+      );
+      const unknown = await migrate({
+        endpoints_to_migrate: ['other-ip'],
+        destination_dseq: Number(destination),
+        destination_gseq: 1,
+      });
+      assert.match(
+        await expectError(unknown, 400, 'INVALID_INPUT'),
+        /"other-ip" does not exist in the destination/,
+      );
+    });
+
+    it('requires the ip-migrate scope', async () => {
+      const body = {
+        endpoints_to_migrate: ['moving-ip'],
+        destination_dseq: Number(destination),
+        destination_gseq: 1,
+      };
+      const statusOnly = tokenOf(alice, h.clock.now, { leases: { access: 'scoped', scope: ['status'] } });
+      await expectError(await migrate(body, statusOnly), 403, 'FORBIDDEN');
+    });
+
+    it('plans a dry run without moving anything', async () => {
+      const dry = await migrate({
+        endpoints_to_migrate: ['moving-ip'],
+        destination_dseq: destination,
+        destination_gseq: 1,
+        dry_run: true,
+      });
+      assert.equal(dry.status, 200);
+      const plan = await json<{ transferred: string[]; dry_run: boolean; moves: { addresses: string[] }[] }>(
+        dry,
+      );
+      assert.deepEqual(plan.transferred, []);
+      assert.equal(plan.dry_run, true);
+      assert.deepEqual(plan.moves[0]?.addresses, [address]);
+      assert.equal((await statusOf(destination)).ip_endpoints['moving-ip']?.state, 'withheld');
+    });
+
+    it('moves the named endpoint with its address', async () => {
+      const moved = await migrate({
+        endpoints_to_migrate: ['moving-ip'],
+        destination_dseq: Number(destination),
+        destination_gseq: 1,
+      });
+      assert.equal(moved.status, 200);
+      assert.deepEqual((await json<{ transferred: string[] }>(moved)).transferred, ['moving-ip']);
+      assert.equal(await ipOf(destination), address);
+      const old = await statusOf(source);
+      assert.deepEqual(old.ips, {});
+      assert.equal(old.ip_endpoints['moving-ip']?.state, 'withheld');
+    });
+  });
+
+  describe('authentication and authorisation', () => {
+    let dseq: string;
+    before(async () => {
+      dseq = (await deploy(ipSdl('guarded-ip'))).dseq;
+    });
+
+    it('needs a valid bearer token', async () => {
+      const path = `/lease/${dseq}/1/1/status`;
+      await expectError(await h.request('GET', path), 401, 'UNAUTHENTICATED');
+      await expectError(await h.request('GET', path, { token: 'not.a.jwt' }), 401, 'UNAUTHENTICATED');
+      const basic = await h.app.request(path, { headers: { authorization: 'Basic YWxpY2U6cHc=' } });
+      await expectError(basic, 401, 'UNAUTHENTICATED');
+      const forged = tokenOf(alice, h.clock.now).slice(0, -4) + 'AAAA';
+      await expectError(await h.request('GET', path, { token: forged }), 401, 'UNAUTHENTICATED');
+      await expectError(
+        await h.request('GET', path, { token: tokenOf(carol, h.clock.now) }),
+        401,
+        'UNAUTHENTICATED',
+      );
+    });
+
+    it('refuses an expired token, also once it was cached', async () => {
+      const path = `/lease/${dseq}/1/1/status`;
+      const short = tokenOf(alice, h.clock.now, { ttlSeconds: 60 });
+      assert.equal((await h.request('GET', path, { token: short })).status, 200);
+      h.clock.now += 120_000;
+      try {
+        const message = await expectError(
+          await h.request('GET', path, { token: short }),
+          401,
+          'UNAUTHENTICATED',
+        );
+        assert.match(message, /expired/);
+        const stale = tokenOf(alice, h.clock.now - 3_600_000, { ttlSeconds: 60 });
+        await expectError(await h.request('GET', path, { token: stale }), 401, 'UNAUTHENTICATED');
+      } finally {
+        h.clock.now -= 120_000;
+      }
+    });
+
+    it('never lets another owner read or change a lease', async () => {
+      const bobs = tokenOf(bob, h.clock.now);
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/status`, { token: bobs }),
+        403,
+        'FORBIDDEN',
+      );
+      const manifest = ipSdl('guarded-ip').manifest;
+      await expectError(
+        await h.request('PUT', `/deployment/${dseq}/manifest`, { token: bobs, body: manifest }),
+        403,
+        'FORBIDDEN',
+      );
+      const migrate = await h.request('POST', '/endpoint/migrate', {
+        token: bobs,
+        body: { endpoints_to_migrate: ['guarded-ip'], destination_dseq: Number(dseq), destination_gseq: 1 },
+      });
+      await expectError(migrate, 403, 'FORBIDDEN');
+      await expectError(await h.request('DELETE', `/lease/${dseq}/1/1`, { token: bobs }), 403, 'FORBIDDEN');
+      assert.equal((await statusOf(dseq)).ip_endpoints['guarded-ip']?.state, 'active');
+    });
+
+    it('checks the scope each route needs', async () => {
+      const scoped = (scope: ('status' | 'send-manifest' | 'ip-migrate')[]) =>
+        tokenOf(alice, h.clock.now, { leases: { access: 'scoped', scope } });
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/status`, { token: scoped(['send-manifest']) }),
+        403,
+        'FORBIDDEN',
+      );
+      assert.equal(
+        (await h.request('GET', `/lease/${dseq}/1/1/status`, { token: scoped(['status']) })).status,
+        200,
+      );
+      await expectError(
+        await h.request('PUT', `/deployment/${dseq}/manifest`, {
+          token: scoped(['status']),
+          body: ipSdl('guarded-ip').manifest,
+        }),
+        403,
+        'FORBIDDEN',
+      );
+      await expectError(
+        await h.request('DELETE', `/lease/${dseq}/1/1`, {
+          token: scoped(['status', 'send-manifest', 'ip-migrate']),
+        }),
+        403,
+        'FORBIDDEN',
+      );
+      const elsewhere = tokenOf(alice, h.clock.now, {
+        leases: { access: 'granular', permissions: [{ provider: bob.address, access: 'full' }] },
+      });
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/status`, { token: elsewhere }),
+        403,
+        'FORBIDDEN',
+      );
+    });
+  });
+
+  describe('the IP operator routes', () => {
+    let dseq: string;
+    before(async () => {
+      dseq = (await deploy(ipSdl('operator-ip'))).dseq;
+    });
+
+    it('reports a lease’s bound ports to provider-internal callers only', async () => {
+      const path = `/ip-lease-status/${alice.address}/${dseq}/1/1`;
+      const answer = await h.request('GET', path);
+      assert.equal(answer.status, 200);
+      const entries =
+        await json<
+          { Port: number; ExternalPort: number; ServiceName: string; IP: string; Protocol: string }[]
+        >(answer);
+      assert.deepEqual(Object.keys(entries[0] ?? {}), [
+        'Port',
+        'ExternalPort',
+        'ServiceName',
+        'IP',
+        'Protocol',
+      ]);
+      assert.equal(entries[0]?.ServiceName, 'web');
+      await expectError(await h.request('GET', path, { peer: '192.0.2.10' }), 403, 'FORBIDDEN');
+      const admitted = await h.request('GET', path, {
+        peer: '192.0.2.10',
+        token: 'an-admin-token-of-some-length',
+      });
+      assert.equal(admitted.status, 200);
+      assert.equal((await h.request('GET', `/ip-lease-status/${alice.address}/424242/1/1`)).status, 204);
+      await expectError(await h.request('GET', `/ip-lease-status/nobody/${dseq}/1/1`), 404, 'NOT_FOUND');
+    });
+
+    it('answers /health, /usage and /status', async () => {
+      assert.equal(await (await h.request('GET', '/health')).text(), 'OK');
+      const usage = await json<{ Available: number; InUse: number }>(await h.request('GET', '/usage'));
+      assert.deepEqual(Object.keys(usage), ['Available', 'InUse']);
+      assert.equal(usage.Available, 16);
+      const inventory = h.engine.inventory();
+      assert.equal(BigInt(usage.InUse), inventory.inUse + inventory.quarantined);
+      const status = await json<{
+        address: string;
+        cluster: {
+          leases: number;
+          inventory: { leased_ip: Record<string, string>; pools: { name: string }[] };
+        };
+      }>(await h.request('GET', '/status'));
+      assert.equal(status.address, h.provider.address);
+      assert.deepEqual(status.cluster.inventory.leased_ip, {
+        allocatable: '16',
+        allocated: String(inventory.allocated),
+        capacity: '16',
+      });
+      assert.equal(status.cluster.inventory.pools[0]?.name, 'default');
+      assert.equal(status.cluster.leases, h.service.size);
+    });
+
+    it('exposes pool gauges, counters and request latency on /metrics', async () => {
+      const text = await (await h.request('GET', '/metrics')).text();
+      assert.match(text, /akash_ip_pool_capacity\{pool="default",family="v4"\} 16/);
+      assert.match(
+        text,
+        new RegExp(`akash_ip_pool_allocated\\{pool="default",family="v4"\\} ${h.engine.inventory().inUse}`),
+      );
+      assert.match(text, /akash_ip_allocations_total [1-9]/);
+      assert.match(text, /akash_ip_migrations_total 1/);
+      assert.match(text, /akash_ip_errors_total\{code="FORBIDDEN"\} [1-9]/);
+      assert.match(
+        text,
+        /akash_ip_http_request_duration_seconds_count\{method="GET",route="\/lease\/:dseq\/:gseq\/:oseq\/status",status="200"\} [1-9]/,
+      );
+    });
+  });
+
+  describe('closing leases', () => {
+    it('releases the addresses of a lease closed on the ledger', async () => {
+      unwrap(await h.sync.reconcile());
+      const { dseq } = await deploy(ipSdl('closing-ip'));
+      const address = await ipOf(dseq);
+      const quarantined = h.engine.inventory().quarantined;
+      unwrap(
+        h.ledger.closeLease({
+          id: { owner: alice.address, dseq, gseq: 1, oseq: 1, provider: h.provider.address },
+          actor: alice.address,
+        }),
+      );
+      unwrap(await h.sync.pollEvents());
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/status`, { token }),
+        404,
+        'LEASE_NOT_FOUND',
+      );
+      assert.equal(h.engine.inventory().quarantined, quarantined + 1n);
+      assert.equal(
+        h.engine.lease({ owner: alice.address, dseq, gseq: 1, oseq: 1, provider: h.provider.address })?.state,
+        'closed',
+      );
+      assert.ok(
+        h.logs.lines.some(
+          (line) => line.msg === 'lease closed' && (line.fields.released as string[]).includes(address ?? ''),
+        ),
+      );
+    });
+
+    it('lets the owner close its lease here and on the ledger', async () => {
+      const { dseq } = await deploy(ipSdl('ending-ip'));
+      const address = await ipOf(dseq);
+      const closed = await h.request('DELETE', `/lease/${dseq}/1/1`, { token });
+      assert.equal(closed.status, 200);
+      assert.deepEqual((await json<{ released: string[] }>(closed)).released, [address]);
+      const onLedger = unwrap(
+        h.ledger.getLease({ owner: alice.address, dseq, gseq: 1, oseq: 1, provider: h.provider.address }),
+      );
+      assert.equal(onLedger.state, 'closed');
+      await expectError(await h.request('DELETE', `/lease/${dseq}/1/1`, { token }), 404, 'LEASE_NOT_FOUND');
+    });
+
+    it('reconciles leases that ended while it was not following the ledger', async () => {
+      const { dseq } = await deploy(ipSdl('stale-ip'));
+      unwrap(h.ledger.closeDeployment({ owner: alice.address, dseq }));
+      assert.equal(unwrap(await h.sync.reconcile()), 1);
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/status`, { token }),
+        404,
+        'LEASE_NOT_FOUND',
+      );
+    });
+  });
+
+  describe('bidding', () => {
+    it('bids through the lease engine’s gate and hands the reservation to the deployed lease', async () => {
+      unwrap(await h.sync.register());
+      const sdl = ipSdl('bid-ip');
+      const created = unwrap(
+        h.ledger.createDeployment({
+          owner: alice.address,
+          groups: sdl.groups,
+          hash: sdl.manifestVersion,
+          deposit: { denom: 'uakt', amount: '5000000' },
+        }),
+      );
+      const order = created.orders[0]!.id;
+      unwrap(await h.sync.bids.poll());
+      const bids = unwrap(h.ledger.listBids({ ...order, provider: h.provider.address }));
+      assert.equal(bids[0]?.state, 'open');
+      assert.equal(h.engine.inventory().reserved, 1n);
+      unwrap(h.ledger.createLease({ ...order, provider: h.provider.address }));
+      const dseq = created.deployment.id.dseq;
+      const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: sdl.manifest });
+      assert.equal(sent.status, 200);
+      assert.equal(h.engine.inventory().reserved, 0n);
+      assert.ok(await ipOf(dseq));
+    });
+  });
+});
+
+describe('a pool with no address left', () => {
+  it('reports the endpoint as pending without failing the lease status (Go F13)', async () => {
+    const h = await createHarness({ pools: ['203.0.113.7/32'] });
+    try {
+      h.fund(alice);
+      const token = tokenOf(alice, h.clock.now);
+      for (const name of ['one-ip', 'two-ip']) {
+        const sdl = ipSdl(name);
+        const { dseq } = h.lease(alice, sdl);
+        const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: sdl.manifest });
+        assert.equal(sent.status, 200);
+        const status = await json<LeaseStatusBody>(
+          await h.request('GET', `/lease/${dseq}/1/1/status`, { token }),
+        );
+        if (name === 'one-ip') {
+          assert.equal(status.ips?.web?.[0]?.IP, '203.0.113.7');
+          continue;
+        }
+        assert.deepEqual(status.ips, {});
+        assert.equal(status.services.web?.available, 2);
+        assert.equal(status.ip_endpoints['two-ip']?.state, 'pending');
+        assert.ok((status.ip_endpoints['two-ip']?.reason ?? '').length > 0);
+      }
+    } finally {
+      h.close();
+    }
+  });
+});
+
+describe('readiness', () => {
+  it('answers 503 until the state is rebuilt, and liveness throughout', async () => {
+    const h = await createHarness();
+    try {
+      const readiness = new Readiness();
+      let service: ProviderService | undefined;
+      const app = createProviderApp({
+        service: () => service,
+        readiness,
+        verifier: new TokenVerifier({ lookup: new StaticChain([]).pubkey, now: Date.now, cacheSize: 1 }),
+        metrics: createMetrics(() => []),
+        maxBodyBytes: 1024,
+      });
+      assert.equal((await app.request('/healthz')).status, 200);
+      await expectError(await app.request('/readyz'), 503, 'NOT_READY');
+      await expectError(await app.request('/health'), 503, 'NOT_READY');
+      await expectError(await app.request('/lease/1/1/1/status'), 503, 'NOT_READY');
+      service = h.service;
+      readiness.open();
+      assert.equal((await app.request('/readyz')).status, 200);
+      assert.equal((await app.request('/health')).status, 200);
+      readiness.close();
+      await expectError(await app.request('/status'), 503, 'NOT_READY');
+    } finally {
+      h.close();
+    }
+  });
+});
