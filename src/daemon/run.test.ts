@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { importKey } from '../identity/index.js';
+import { Ledger, serveLedger } from '../market/index.js';
+import { parseConfig } from './config.js';
+import type { Logger, LogLevel } from './logger.js';
+import { manifestPathOf, runProvider } from './run.js';
+import { account, ipSdl, tokenOf, unwrap } from './testing.js';
+
+const alice = account(0xa11ce);
+const providerKey = account(0x9a9a);
+
+/** A logger that keeps lines and resolves waiters when a message appears. */
+function watchingLogger(): Logger & {
+  readonly lines: { level: LogLevel; msg: string; fields: Record<string, unknown> }[];
+  next(msg: string): Promise<Record<string, unknown>>;
+} {
+  const lines: { level: LogLevel; msg: string; fields: Record<string, unknown> }[] = [];
+  const waiters: { msg: string; resolve: (fields: Record<string, unknown>) => void }[] = [];
+  return {
+    lines,
+    log(level, msg, fields = {}) {
+      lines.push({ level, msg, fields: { ...fields } });
+      for (const waiter of waiters.filter((w) => w.msg === msg)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve({ ...fields });
+      }
+    },
+    next(msg) {
+      const seen = lines.find((line) => line.msg === msg);
+      if (seen !== undefined) return Promise.resolve(seen.fields);
+      return new Promise((resolve) => waiters.push({ msg, resolve }));
+    },
+  };
+}
+
+describe('runProvider on 127.0.0.1', () => {
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'akash-ip-daemon-'));
+    unwrap(
+      await importKey(join(dir, 'keys'), 'provider', Buffer.from(providerKey.privateKey).toString('hex')),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('serves, keeps leases across a restart on SQLite, and stops cleanly', async () => {
+    const config = unwrap(
+      parseConfig(
+        [
+          'provider: {keyring: keys, key: provider}',
+          'listen: {host: 127.0.0.1, port: 0}',
+          'store: {kind: sqlite, path: data/provider.db}',
+          'pools: [{name: edge, addresses: [198.51.100.0/30]}]',
+          `tenants: [{address: ${alice.address}, pubkey: "${alice.pubkey}"}]`,
+        ].join('\n'),
+        join(dir, 'provider.yaml'),
+        { defaultKeyring: join(dir, 'unused') },
+      ),
+    );
+    const sdl = ipSdl('edge-ip');
+    const token = tokenOf(alice, Date.now());
+    const auth = { authorization: `Bearer ${token}` };
+
+    const first = watchingLogger();
+    const running = unwrap(await runProvider(config, { logger: first }));
+    assert.match(running.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(first.lines[0]?.msg, 'listening');
+    assert.equal(first.lines[0]?.fields.url, running.url);
+    assert.equal(running.address, providerKey.address);
+    unwrap(await running.ready);
+    assert.equal((await fetch(`${running.url}/readyz`)).status, 200);
+
+    const registered = await fetch(`${running.url}/leases`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        owner: alice.address,
+        dseq: '42',
+        gseq: 1,
+        oseq: 1,
+        hash: sdl.manifestVersion,
+        group: sdl.groups[0],
+      }),
+    });
+    assert.equal(registered.status, 200);
+    const sent = await fetch(`${running.url}/deployment/42/manifest`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(sdl.manifest),
+    });
+    assert.equal(sent.status, 200);
+    const status = (await (await fetch(`${running.url}/lease/42/1/1/status`, { headers: auth })).json()) as {
+      ips: { web: { IP: string }[] };
+    };
+    const address = status.ips.web[0]?.IP;
+    assert.match(address ?? '', /^198\.51\.100\.[0-3]$/);
+    await running.stop();
+    assert.deepEqual(
+      first.lines.slice(-2).map((line) => line.msg),
+      ['stopping', 'stopped'],
+    );
+    await assert.rejects(fetch(`${running.url}/healthz`));
+
+    const second = watchingLogger();
+    const again = unwrap(await runProvider(config, { logger: second }));
+    try {
+      unwrap(await again.ready);
+      assert.equal((await second.next('ready')).leases, 1);
+      const restored = (await (
+        await fetch(`${again.url}/lease/42/1/1/status`, { headers: auth })
+      ).json()) as {
+        ips: { web: { IP: string }[] };
+      };
+      assert.equal(restored.ips.web[0]?.IP, address);
+    } finally {
+      await again.stop();
+    }
+    assert.equal(manifestPathOf(join(dir, 'data/provider.db')), join(dir, 'data/provider.manifests.db'));
+  });
+
+  it('registers itself on a devnet ledger with its own URL', async () => {
+    const ledger = unwrap(Ledger.open({ path: ':memory:' }));
+    const server = await serveLedger(ledger);
+    try {
+      const config = unwrap(
+        parseConfig(
+          [
+            'provider: {keyring: keys, key: provider}',
+            'pools: [{name: edge, addresses: [198.51.100.4/30]}]',
+            `ledger: {url: "${server.url}", pollIntervalMs: 20}`,
+          ].join('\n'),
+          join(dir, 'devnet.yaml'),
+          { defaultKeyring: join(dir, 'unused') },
+        ),
+      );
+      const logger = watchingLogger();
+      const running = unwrap(await runProvider(config, { logger }));
+      try {
+        const registered = await logger.next('registered on the ledger');
+        assert.equal(registered.hostUri, running.url);
+        const onLedger = unwrap(ledger.getProvider(providerKey.address));
+        assert.equal(onLedger.hostUri, running.url);
+        assert.deepEqual(onLedger.attributes, [{ key: 'ip-lease', value: 'true' }]);
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      await server.close();
+      ledger.close();
+    }
+  });
+
+  it('refuses to start without its key', async () => {
+    const config = unwrap(
+      parseConfig('provider: {keyring: keys, key: missing}\n', join(dir, 'x.yaml'), { defaultKeyring: dir }),
+    );
+    const started = await runProvider(config, { logger: watchingLogger() });
+    assert.ok(!started.ok);
+    assert.equal(started.error.code, 'NOT_FOUND');
+  });
+});
