@@ -164,6 +164,18 @@ interface Orphan {
   readonly pool: string;
   readonly v4: bigint | undefined;
   readonly v6: bigint | undefined;
+  /**
+   * Its addresses that do lie in some pool (a dual allocation split by a pool change). They stay in that
+   * pool's tree under the orphan's slot, so they are never handed out twice.
+   */
+  readonly homes: readonly Home[];
+}
+
+/** One address of a slot, placed in a pool. */
+interface Home {
+  readonly pool: Pool;
+  readonly family: Family;
+  readonly index: Index;
 }
 
 interface Pick {
@@ -227,6 +239,11 @@ class SharedIpAllocator implements Allocator {
   private readonly deadlines = new DeadlineQueue();
   private readonly orphans = new Map<number, Orphan>();
   private readonly orphanAt = new Map<string, number>();
+  /**
+   * Live slot → the quarantined slot of the same key it hides. A key maps to its live slot, else to its most
+   * recent release; when the live slot leaves the key without being released, the hidden one resurfaces.
+   */
+  private readonly displaced = new Map<number, number>();
 
   private readonly reservations = new Map<string, { count: number; family: Family }>();
   private readonly reserved = { v4: 0, v6: 0 };
@@ -332,10 +349,10 @@ class SharedIpAllocator implements Allocator {
       return err('IP_IN_USE', `key "${toKey}" already holds an allocation`, { key: toKey });
     }
     // The key table compares against the slot's key, so the slot leaves under its old key before it is renamed.
-    this.keys.delete(slot);
+    this.leaveKey(slot);
     this.slots.setKey(slot, toKey);
     this.slots.setOwner(slot, toOwner);
-    this.keys.set(toKey, slot);
+    this.claimKey(toKey, slot);
     return ok(this.view(slot));
   }
 
@@ -540,17 +557,20 @@ class SharedIpAllocator implements Allocator {
         const holder = this.keys.get(entry.key);
         if (holder < 0 || (slots.state(holder) === QUARANTINED && slots.until(holder) <= entry.until)) {
           this.keys.set(entry.key, slot);
+        } else if (slots.state(holder) === LIVE) {
+          const hidden = this.displaced.get(holder);
+          if (hidden === undefined || slots.until(hidden) <= entry.until) this.displaced.set(holder, slot);
         }
       }
       if (family === 'v4') homes.v4[position] = Number(value);
       else homes.v6[position] = value;
     }
-    const homed = this.home(homes);
-    if (!homed.ok) return homed;
     const cooling: number[] = [];
     for (let slot = 0; slot < slots.end; slot++) if (slots.state(slot) === QUARANTINED) cooling.push(slot);
     cooling.sort((a, b) => slots.until(a) - slots.until(b));
     for (const slot of cooling) this.deadlines.push(slots.until(slot), slot);
+    const homed = this.home(homes);
+    if (!homed.ok) return homed;
     for (const { id, count, family } of snapshot.reservations) {
       if (!Number.isSafeInteger(count) || count < 0) {
         throw new RangeError(`reservation count must be a non-negative integer, got ${count}`);
@@ -740,7 +760,7 @@ class SharedIpAllocator implements Allocator {
       }
       this.consumeReservation(request, family);
     }
-    this.keys.set(request.key, slot);
+    this.claimKey(request.key, slot);
     return this.view(slot);
   }
 
@@ -757,7 +777,7 @@ class SharedIpAllocator implements Allocator {
     slots.setPorts(slot, undefined);
     const poolId = slots.pool(slot);
     if (poolId < 0) {
-      this.freeSlot(slot);
+      this.releaseOrphan(slot);
       return;
     }
     const pool = this.pools[poolId]!;
@@ -778,9 +798,71 @@ class SharedIpAllocator implements Allocator {
       space.quarantined++;
     }
     const until = this.now() + this.quarantineMs;
+    this.displaced.delete(slot);
     slots.setState(slot, QUARANTINED);
     slots.setUntil(slot, until);
     this.deadlines.push(until, slot);
+  }
+
+  /** Releases an orphan: its addresses inside pools cool down there, the others are simply gone. */
+  private releaseOrphan(slot: number): void {
+    const { homes } = this.orphans.get(slot)!;
+    const key = this.slots.key(slot);
+    const owner = this.slots.owner(slot);
+    for (const { pool, family, index } of homes) {
+      const space = pool.space(family)!;
+      space.taken.delete(index);
+      space.allocated--;
+      if (pool.autoAssign) this.autoTaken[family]--;
+    }
+    this.freeSlot(slot);
+    if (this.quarantineMs === 0 || homes.length === 0) return;
+    const cooling = this.coolDown(key, owner, this.now() + this.quarantineMs, homes, -1);
+    for (const { slot: q, home } of cooling) {
+      const space = home.pool.space(home.family)!;
+      space.taken.set(home.index, q);
+      space.quarantined++;
+      if (home.pool.autoAssign) this.autoTaken[home.family]++;
+    }
+  }
+
+  /**
+   * Puts addresses into quarantine for `key`, one slot per pool (reusing `reuse` for the first when given),
+   * with deadline entries for every new slot. The caller registers the returned homes in the trees.
+   */
+  private coolDown(
+    key: string,
+    owner: string,
+    until: number,
+    placed: readonly Home[],
+    reuse: number,
+  ): { slot: number; home: Home }[] {
+    const { slots } = this;
+    const out: { slot: number; home: Home }[] = [];
+    const byPool = new Map<Pool, number>();
+    for (const home of placed) {
+      let q = byPool.get(home.pool);
+      if (q === undefined) {
+        if (reuse >= 0) {
+          q = reuse;
+          reuse = -1;
+        } else {
+          q = slots.take(key, owner, QUARANTINED);
+          slots.setUntil(q, until);
+          this.deadlines.push(until, q);
+          const holder = this.keys.get(key);
+          if (holder < 0 || slots.state(holder) !== LIVE) this.keys.set(key, q);
+        }
+        slots.setPool(q, home.pool.id);
+        slots.setIndex(q, 'v4', undefined);
+        slots.setIndex(q, 'v6', undefined);
+        byPool.set(home.pool, q);
+      }
+      slots.setIndex(q, home.family, home.index);
+      out.push({ slot: q, home });
+    }
+    if (reuse >= 0) this.freeSlot(reuse);
+    return out;
   }
 
   /**
@@ -796,8 +878,12 @@ class SharedIpAllocator implements Allocator {
     while (deadlines.peek() <= now) {
       const until = deadlines.peek();
       const slot = deadlines.shift();
-      // Entries go stale when their slot was reclaimed, or freed and reused.
-      if (slots.state(slot) === QUARANTINED && slots.until(slot) === until) expired.push(slot);
+      // Entries go stale when their slot was reclaimed, or freed and reused (possibly with the same
+      // deadline, so a collected slot's deadline is cleared to keep it from being collected twice).
+      if (slots.state(slot) === QUARANTINED && slots.until(slot) === until) {
+        expired.push(slot);
+        slots.setUntil(slot, Number.NaN);
+      }
     }
     // Slot order turns a mass expiry's memory accesses from random into sequential.
     const order = expired.length > 1024 ? Int32Array.from(expired).sort() : expired;
@@ -866,7 +952,8 @@ class SharedIpAllocator implements Allocator {
     const enqueue = (space: Space, index: Index, slot: number): void => {
       let builder = builders.get(space);
       if (builder === undefined) {
-        builder = new TreeBuilder(slots.end, homes.slots.length);
+        // coolDown may create a slot per entry, so values can reach end + entries.
+        builder = new TreeBuilder(slots.end + homes.slots.length, homes.slots.length);
         builders.set(space, builder);
       }
       builder.add(index, slot);
@@ -892,14 +979,27 @@ class SharedIpAllocator implements Allocator {
         if (six !== undefined) enqueue(pool.v6!, six.index, slot);
         continue;
       }
+      const placed: Home[] = [];
+      if (four !== undefined) placed.push({ pool: four.pool, family: 'v4', index: four.index });
+      if (six !== undefined) placed.push({ pool: six.pool, family: 'v6', index: six.index });
       if (slots.state(slot) === QUARANTINED) {
-        slots.setPool(slot, -1);
-        this.freeSlot(slot);
+        // What is still inside a pool keeps cooling down there; the rest is gone.
+        const cooling = this.coolDown(slots.key(slot), slots.owner(slot), slots.until(slot), placed, slot);
+        for (const { slot: q, home } of cooling) enqueue(home.pool.space(home.family)!, home.index, q);
         continue;
       }
-      const orphan: Orphan = { pool: homes.pools[i]!, v4: v4 === NO_V4 ? undefined : BigInt(v4), v6 };
-      for (const at of [v4 === NO_V4 ? '' : `v4:${v4}`, v6 === undefined ? '' : `v6:${v6}`]) {
-        if (at === '') continue;
+      const orphan: Orphan = {
+        pool: homes.pools[i]!,
+        v4: v4 === NO_V4 ? undefined : BigInt(v4),
+        v6,
+        homes: placed,
+      };
+      for (const [family, value] of [
+        ['v4', four === undefined ? orphan.v4 : undefined],
+        ['v6', six === undefined ? v6 : undefined],
+      ] as const) {
+        if (value === undefined) continue;
+        const at = `${family}:${value}`;
         if (this.orphanAt.has(at)) {
           const key = slots.key(slot);
           return err('IP_IN_USE', `an address of key "${key}" is held twice`, { key });
@@ -910,10 +1010,11 @@ class SharedIpAllocator implements Allocator {
       slots.setIndex(slot, 'v4', undefined);
       slots.setIndex(slot, 'v6', undefined);
       this.orphans.set(slot, orphan);
+      for (const home of placed) enqueue(home.pool.space(home.family)!, home.index, slot);
     }
     for (const pool of this.pools) {
       for (const space of pool.spaces) {
-        const built = (builders.get(space) ?? new TreeBuilder(slots.end)).build();
+        const built = (builders.get(space) ?? new TreeBuilder(0)).build();
         if (built.duplicate !== undefined) {
           const text = space.format(built.duplicate);
           return err('IP_IN_USE', `${text} is held twice`, { address: text });
@@ -927,9 +1028,28 @@ class SharedIpAllocator implements Allocator {
 
   // ── slots ────────────────────────────────────────────────────────────────────────────────────
 
+  /** Points `key` at live `slot`, remembering the quarantined slot it hides so that one can resurface. */
+  private claimKey(key: string, slot: number): void {
+    const hidden = this.keys.get(key);
+    if (hidden >= 0 && hidden !== slot && this.slots.state(hidden) === QUARANTINED)
+      this.displaced.set(slot, hidden);
+    this.keys.set(key, slot);
+  }
+
+  /** Takes `slot` off its key; a quarantined slot it hid, if still cooling under that key, gets the key back. */
+  private leaveKey(slot: number): void {
+    this.keys.delete(slot);
+    const hidden = this.displaced.get(slot);
+    if (hidden === undefined) return;
+    this.displaced.delete(slot);
+    const key = this.slots.key(slot);
+    if (this.slots.state(hidden) === QUARANTINED && this.slots.key(hidden) === key)
+      this.keys.set(key, hidden);
+  }
+
   private freeSlot(slot: number): void {
     const { slots } = this;
-    this.keys.delete(slot);
+    this.leaveKey(slot);
     if (slots.pool(slot) < 0) {
       const orphan = this.orphans.get(slot);
       if (orphan?.v4 !== undefined) this.orphanAt.delete(`v4:${orphan.v4}`);
