@@ -128,7 +128,9 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       seconds,
     );
   });
-  app.use(
+  // only where a body is expected: the check materialises the full web Request, which GETs never need
+  app.on(
+    ['POST', 'PUT', 'PATCH', 'DELETE'],
     '*',
     bodyLimit({
       maxSize: deps.maxBodyBytes,
