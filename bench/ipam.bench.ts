@@ -9,7 +9,7 @@
  */
 import { createAllocator } from '../src/ipam/index.js';
 import type { Allocator, AllocatorOptions, IpamSnapshot } from '../src/ipam/types.js';
-import { median, type Suite } from './harness.js';
+import { type Measure, median, type Suite } from './harness.js';
 
 const N = 1_000_000;
 const RUNS = 3;
@@ -61,10 +61,25 @@ function heapPerAddress(make: () => Allocator): number {
   return (after - before) / N;
 }
 
-function time(fn: () => void): number {
+/** Wall and CPU milliseconds of one run. CPU time (all threads, so GC helpers count) is the steadier
+ * figure on a shared machine; wall time is what the floors are about. */
+interface Timing {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+function time(fn: () => void): Timing {
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const wall = Number(process.hrtime.bigint() - start) / 1e6;
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: (used.user + used.system) / 1000 };
+}
+
+function reportTimes(report: (measure: Measure) => void, name: string, runs: readonly Timing[]): void {
+  report({ name, value: median(runs.map((r) => r.wall)), unit: 'ms' });
+  report({ name: `${name} (cpu)`, value: median(runs.map((r) => r.cpu)), unit: 'ms' });
 }
 
 const suite: Suite = async (report) => {
@@ -75,9 +90,9 @@ const suite: Suite = async (report) => {
     ['IPv4 /8', v4, 'v4'],
     ['IPv6 /64', v6, 'v6'],
   ] as const) {
-    const times: number[] = [];
+    const times: Timing[] = [];
     for (let run = 0; run < RUNS; run++) times.push(time(() => fill(build(options), keysA, family)));
-    report({ name: `${label}: 1M allocations`, value: median(times), unit: 'ms' });
+    reportTimes(report, `${label}: 1M allocations`, times);
     if (gc !== undefined) {
       const bytes = heapPerAddress(() => {
         const allocator = build(options);
@@ -90,8 +105,8 @@ const suite: Suite = async (report) => {
 
   // Releases in random order, then, once the quarantine has passed, as many fresh allocations.
   const order = shuffled(keysA);
-  const releases: number[] = [];
-  const reallocations: number[] = [];
+  const releases: Timing[] = [];
+  const reallocations: Timing[] = [];
   for (let run = 0; run < RUNS; run++) {
     let now = 0;
     const allocator = build({ ...v4, now: () => now });
@@ -104,19 +119,22 @@ const suite: Suite = async (report) => {
     now += HOUR;
     reallocations.push(time(() => fill(allocator, keysB, 'v4')));
   }
-  const totals = releases.map((r, i) => r + reallocations[i]!);
-  report({ name: 'IPv4: 1M releases (random order)', value: median(releases), unit: 'ms' });
-  report({ name: 'IPv4: 1M re-allocations (after expiry)', value: median(reallocations), unit: 'ms' });
-  report({ name: 'IPv4: 1M releases + re-allocations', value: median(totals), unit: 'ms' });
+  const totals = releases.map((r, i) => ({
+    wall: r.wall + reallocations[i]!.wall,
+    cpu: r.cpu + reallocations[i]!.cpu,
+  }));
+  reportTimes(report, 'IPv4: 1M releases (random order)', releases);
+  reportTimes(report, 'IPv4: 1M re-allocations (after expiry)', reallocations);
+  reportTimes(report, 'IPv4: 1M releases + re-allocations', totals);
 
   const snapshot = (() => {
     const source = build(v4);
     fill(source, keysA, 'v4');
     return source.snapshot();
   })();
-  const restores: number[] = [];
+  const restores: Timing[] = [];
   for (let run = 0; run < RUNS; run++) restores.push(time(() => build(v4, snapshot)));
-  report({ name: 'IPv4: restore 1M allocations', value: median(restores), unit: 'ms' });
+  reportTimes(report, 'IPv4: restore 1M allocations', restores);
   if (gc !== undefined) {
     report({
       name: 'IPv4: heap per restored address',

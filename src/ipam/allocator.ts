@@ -874,22 +874,23 @@ class SharedIpAllocator implements Allocator {
     if (deadlines.size === 0) return;
     const now = this.now();
     if (deadlines.peek() > now) return;
+    const due: number[] = [];
+    while (deadlines.peek() <= now) due.push(deadlines.shift());
+    // Entries go stale when their slot was reclaimed, or freed and reused; what matters is whether the slot
+    // is cooling now with a deadline passed. Checking in slot order keeps a mass expiry's memory accesses
+    // sequential, and sorting puts a slot listed twice next to itself.
+    const order = due.length > 1024 ? Int32Array.from(due).sort() : due.sort((a, b) => a - b);
     const expired: number[] = [];
-    while (deadlines.peek() <= now) {
-      const until = deadlines.peek();
-      const slot = deadlines.shift();
-      // Entries go stale when their slot was reclaimed, or freed and reused (possibly with the same
-      // deadline, so a collected slot's deadline is cleared to keep it from being collected twice).
-      if (slots.state(slot) === QUARANTINED && slots.until(slot) === until) {
+    for (let i = 0; i < order.length; i++) {
+      const slot = order[i]!;
+      if (slot !== order[i - 1] && slots.state(slot) === QUARANTINED && slots.until(slot) <= now)
         expired.push(slot);
-        slots.setUntil(slot, Number.NaN);
-      }
     }
-    // Slot order turns a mass expiry's memory accesses from random into sequential.
-    const order = expired.length > 1024 ? Int32Array.from(expired).sort() : expired;
+    // A release has no hidden slot to bring back, so a mass expiry may drop keys in one table rebuild.
+    const bulk = expired.length * 4 > this.keys.size;
     // Removed indexes per space, at pool id * 2 + (IPv6 ? 1 : 0).
     const removals: Index[][] = [];
-    for (const slot of order) {
+    for (const slot of expired) {
       const pool = this.pools[slots.pool(slot)]!;
       for (const space of pool.spaces) {
         const index = slots.index(slot, space.family);
@@ -901,8 +902,9 @@ class SharedIpAllocator implements Allocator {
         if (list === undefined) removals[at] = [index];
         else list.push(index);
       }
-      this.freeSlot(slot);
+      this.freeSlot(slot, bulk);
     }
+    if (bulk) this.keys.retain((slot) => slots.state(slot) !== FREE);
     removals.forEach((indexes, at) => {
       const space = this.pools[at >> 1]!.space(at % 2 === 0 ? 'v4' : 'v6')!;
       if (indexes.length * 8 > space.taken.size) {
@@ -1047,9 +1049,10 @@ class SharedIpAllocator implements Allocator {
       this.keys.set(key, hidden);
   }
 
-  private freeSlot(slot: number): void {
+  /** Frees a slot; `keysLater` when the caller drops freed slots from the key table itself. */
+  private freeSlot(slot: number, keysLater = false): void {
     const { slots } = this;
-    this.leaveKey(slot);
+    if (!keysLater) this.leaveKey(slot);
     if (slots.pool(slot) < 0) {
       const orphan = this.orphans.get(slot);
       if (orphan?.v4 !== undefined) this.orphanAt.delete(`v4:${orphan.v4}`);

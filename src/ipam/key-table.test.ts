@@ -44,6 +44,23 @@ describe('KeyTable', () => {
     );
   });
 
+  it('retains a subset in one rebuild', () => {
+    const keyOf = Array.from({ length: 5000 }, (_, i) => `key-${i}`);
+    const table = new KeyTable(keyOf, 1);
+    keyOf.forEach((key, slot) => {
+      table.set(key, slot);
+    });
+    table.retain((slot) => slot % 7 === 0);
+    assert.equal(table.size, Math.ceil(5000 / 7));
+    keyOf.forEach((key, slot) => {
+      assert.equal(table.get(key), slot % 7 === 0 ? slot : -1);
+    });
+    table.delete(14);
+    table.delete(15);
+    assert.equal(table.get('key-14'), -1);
+    assert.equal(table.get('key-21'), 21);
+  });
+
   it('ignores a delete of a slot its key no longer maps to', () => {
     const keyOf = ['a', 'a'];
     const table = new KeyTable(keyOf, 1);

@@ -116,6 +116,26 @@ export class KeyTable {
     if (cells.length > 128 && this.count * 16 < cells.length) this.resize(cells.length / 2);
   }
 
+  /** Keeps only the slots that pass `keep`, rebuilding the table in one pass (for mass expiry). */
+  retain(keep: (slot: number) => boolean): void {
+    const old = this.cells;
+    let count = 0;
+    for (let i = 0; i < old.length; i += 2) {
+      const slot = old[i]!;
+      if (slot === EMPTY) continue;
+      if (keep(slot)) count++;
+      else this.cellOf[slot] = EMPTY;
+    }
+    let length = 128;
+    while (count * 4 > length) length *= 2;
+    this.cells = new Int32Array(length).fill(EMPTY);
+    this.count = count;
+    for (let i = 0; i < old.length; i += 2) {
+      const slot = old[i]!;
+      if (slot !== EMPTY && this.cellOf[slot] !== EMPTY) this.place(slot, old[i + 1]!);
+    }
+  }
+
   private hash(key: string): number {
     if (key !== this.lastKey) {
       this.lastKey = key;
