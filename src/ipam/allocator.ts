@@ -1032,10 +1032,9 @@ class SharedIpAllocator implements Allocator {
 
   /** Points `key` at live `slot`, remembering the quarantined slot it hides so that one can resurface. */
   private claimKey(key: string, slot: number): void {
-    const hidden = this.keys.get(key);
+    const hidden = this.keys.set(key, slot);
     if (hidden >= 0 && hidden !== slot && this.slots.state(hidden) === QUARANTINED)
       this.displaced.set(slot, hidden);
-    this.keys.set(key, slot);
   }
 
   /** Takes `slot` off its key; a quarantined slot it hid, if still cooling under that key, gets the key back. */

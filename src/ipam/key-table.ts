@@ -70,8 +70,8 @@ export class KeyTable {
     return at < 0 ? EMPTY : this.cells[at]!;
   }
 
-  /** Stores `slot` for `key`, replacing (and forgetting) any previous slot. */
-  set(key: string, slot: number): void {
+  /** Stores `slot` for `key`; returns the slot it replaces (now forgotten), or -1. */
+  set(key: string, slot: number): number {
     const hash = this.hash(key);
     if (slot >= this.cellOf.length) {
       let length = this.cellOf.length;
@@ -82,14 +82,16 @@ export class KeyTable {
     }
     const at = this.find(key, hash);
     if (at >= 0) {
-      this.cellOf[this.cells[at]!] = EMPTY;
+      const previous = this.cells[at]!;
+      this.cellOf[previous] = EMPTY;
       this.cells[at] = slot;
       this.cellOf[slot] = at;
-      return;
+      return previous;
     }
     if ((this.count + 1) * 4 > this.cells.length) this.resize(this.cells.length * 2);
     this.place(slot, hash);
     this.count++;
+    return EMPTY;
   }
 
   /** Removes `slot` if a key maps to it. */
