@@ -1,12 +1,13 @@
 /**
  * The shared-IP allocator.
  *
- * Layout, chosen so a million allocations stay cheap in time and heap:
+ * Layout, chosen so a million allocations stay cheap in time and heap (about 100 bytes each):
  * - every address is named by its *index* (rank) inside its pool's assignable set, so the lowest free
  *   address is the smallest index missing from that pool's {@link IndexTree}, found in O(log n) without
  *   ever walking free space (an IPv6 /64 costs what a /24 does);
- * - each sharing key occupies a *slot*; per-slot data lives in parallel typed arrays, not objects;
- * - released addresses stay in the tree, marked quarantined, until a min-heap of deadlines expires them.
+ * - each sharing key occupies a *slot* ({@link Slots}): four packed doubles and three references, no
+ *   per-allocation objects; keys find their slot through a {@link KeyTable};
+ * - released addresses stay in the tree, marked quarantined, until a {@link DeadlineQueue} expires them.
  *
  * Quarantine rules: a released address goes to nobody else for `quarantineMs`. Its previous owner gets it
  * back by allocating the same key (same families, same pool) or by pinning it. When a pool has nothing
@@ -15,6 +16,9 @@
  * Reservations hold capacity of the auto-assign pools of one family. An allocation that would eat into
  * held capacity fails with POOL_EXHAUSTED unless it names the reservation it fulfils
  * (`AllocateRequest.reservation`), which then shrinks by one per address of its family.
+ *
+ * Pool changes never drop an allocation. One whose addresses are no longer all in one pool becomes an
+ * *orphan*: kept, reported by setPools, and its addresses that still lie in a pool stay held there.
  */
 import { appError, fail, ok, type Result } from '../errors/index.js';
 import {
@@ -234,7 +238,7 @@ class SharedIpAllocator implements Allocator {
   private readonly now: () => number;
 
   private readonly slots = new Slots();
-  /** Key → slot; a quarantined slot stays reachable by its key until that key is used again. */
+  /** Key → its live slot, else the slot of its most recent release (see `displaced`). */
   private readonly keys = new KeyTable(this.slots.refs, REFS);
   private readonly deadlines = new DeadlineQueue();
   private readonly orphans = new Map<number, Orphan>();
