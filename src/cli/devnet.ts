@@ -62,7 +62,7 @@ export interface DevnetOptions {
 /** A running devnet. */
 export interface Devnet {
   readonly file: DevnetFile;
-  /** Resolves when a provider process exits on its own (the devnet keeps running without it). */
+  /** Providers that fail on their own (the devnet keeps running without them). */
   readonly exits: AsyncIterable<{
     readonly name: string;
     readonly code: number | null;
@@ -175,7 +175,7 @@ async function spawnProvider(
     });
     void exited.then(() => resolve(undefined));
   });
-  const timer = sleep(timeoutMs, 'timeout' as const);
+  const timer = sleep(timeoutMs, 'timeout' as const, { ref: false });
   const first = await Promise.race([url, timer]);
   const handle: Child = { name, process: child, log, logPath, exited };
   if (first === undefined || first === 'timeout') {
@@ -232,7 +232,10 @@ async function waitRegistered(
 async function stopChild(child: Child): Promise<void> {
   if (child.process.exitCode === null && child.process.signalCode === null) {
     child.process.kill('SIGTERM');
-    const done = await Promise.race([child.exited.then(() => true), sleep(STOP_GRACE_MS, false)]);
+    const done = await Promise.race([
+      child.exited.then(() => true),
+      sleep(STOP_GRACE_MS, false, { ref: false }),
+    ]);
     if (!done) {
       child.process.kill('SIGKILL');
       await child.exited;
@@ -360,7 +363,9 @@ export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet
     while (pending.size > 0) {
       const child = await Promise.race(pending.values());
       pending.delete(child);
-      if (!clock.signal.aborted) yield { name: child.name, code: child.process.exitCode, log: child.logPath };
+      // a clean exit comes from a signal the whole process group got (Ctrl-C): not worth reporting
+      const code = child.process.exitCode;
+      if (!clock.signal.aborted && code !== 0) yield { name: child.name, code, log: child.logPath };
     }
   })();
 

@@ -46,19 +46,19 @@ function endpointRows(state: LeaseState): EndpointRow[] {
   }));
 }
 
-/** The JSON form of one lease. */
+/** The JSON form of one lease: the ledger's facts plus the provider's lease-status. */
 function leaseData(state: LeaseState, label: (address: string) => string) {
-  const { lease } = state;
+  const { lease, status } = state;
   return {
     id: lease.id,
     provider: label(lease.id.provider),
     state: lease.state,
     price: lease.price,
     ...(lease.closedReason === null ? {} : { closedReason: lease.closedReason }),
-    ips: state.status?.ips ?? null,
-    endpoints: state.status?.ip_endpoints ?? {},
+    services: status?.services ?? null,
+    ips: status?.ips ?? null,
+    endpoints: status?.ip_endpoints ?? {},
     ...(state.error === undefined ? {} : { error: { code: state.error.code, message: state.error.message } }),
-    ...(state.status === undefined ? {} : { status: state.status }),
   };
 }
 

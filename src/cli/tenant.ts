@@ -109,11 +109,14 @@ export function noBidMessage(
   return `no provider bid on ${order}${why === '' ? ' (no provider is registered)' : `: ${why}`}; try a smaller SDL, or --bid-timeout to wait longer`;
 }
 
-/** The code an order without bids fails with: the refusals' shared code, else UNAVAILABLE. */
+/** The code an order without bids fails with: the chosen provider's refusal, or the refusals' shared code, else UNAVAILABLE. */
 export function noBidCode(state: OrderBids, choice: BidChoice): AppError['code'] {
-  const refusals =
-    'provider' in choice ? state.refusals.filter((r) => r.provider === choice.provider) : state.refusals;
-  const codes = new Set(refusals.map((refusal) => refusal.error.code));
+  if ('provider' in choice) {
+    return (
+      state.refusals.find((refusal) => refusal.provider === choice.provider)?.error.code ?? 'UNAVAILABLE'
+    );
+  }
+  const codes = new Set(state.refusals.map((refusal) => refusal.error.code));
   const [only] = codes;
   return codes.size === 1 && only !== undefined && state.waiting.length === 0 ? only : 'UNAVAILABLE';
 }

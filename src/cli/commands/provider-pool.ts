@@ -25,7 +25,9 @@ async function poolRows(session: Session, only: string | undefined): Promise<Res
   else {
     const listed = await session.ledger.listProviders();
     if (!listed.ok) return listed;
-    addresses = listed.value.map((provider) => provider.address);
+    addresses = listed.value
+      .map((provider) => provider.address)
+      .sort((a, b) => session.providerLabel(a).localeCompare(session.providerLabel(b)));
   }
   const rows: PoolRow[] = [];
   for (const address of addresses) {

@@ -1,0 +1,305 @@
+/**
+ * End-to-end harness: runs the BUILT CLI (`dist/src/cli/main.js`, built by `npm test` before the tests) as
+ * child processes on 127.0.0.1, each test file in its own temporary home folder. Every wait is bounded and
+ * every process a test starts is stopped in its `after`, the provider daemons included.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The built CLI. */
+export const CLI = resolve('dist/src/cli/main.js');
+/** The example SDL `npm start` deploys. */
+export const EXAMPLE_SDL = resolve('examples/ip-lease.yaml');
+
+/** Longest a single CLI call may take before the test fails. */
+const CALL_TIMEOUT_MS = 60_000;
+
+/** What a finished CLI call printed. */
+export interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** One test file's sandbox: a temporary AKASH_IP_HOME (keys in `keys/`, devnet in `devnet/`). */
+export class Sandbox {
+  readonly home: string;
+  readonly #children: ChildProcess[] = [];
+
+  private constructor(home: string) {
+    this.home = home;
+  }
+
+  static async create(): Promise<Sandbox> {
+    assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first (npm test does)`);
+    return new Sandbox(await mkdtemp(join(tmpdir(), 'akash-ip-e2e-')));
+  }
+
+  /** The devnet data folder. */
+  get data(): string {
+    return join(this.home, 'devnet');
+  }
+
+  env(): NodeJS.ProcessEnv {
+    return { ...process.env, AKASH_IP_HOME: this.home, NO_COLOR: '1', FORCE_COLOR: '' };
+  }
+
+  /** Runs `akash-ip ARGS…` to completion. */
+  run(...args: string[]): Promise<Outcome> {
+    return new Promise((done) => {
+      execFile(
+        process.execPath,
+        [CLI, ...args],
+        { env: this.env(), timeout: CALL_TIMEOUT_MS, maxBuffer: 16 << 20 },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+          done({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  /** Runs a command with `-o json` that must succeed, and parses its output. */
+  async json<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+    const outcome = await this.run(...args, '-o', 'json');
+    assert.equal(outcome.code, 0, `akash-ip ${args.join(' ')} failed:\n${outcome.stderr}`);
+    return JSON.parse(outcome.stdout) as T;
+  }
+
+  /** Writes a file in the sandbox and returns its path. */
+  async file(name: string, text: string): Promise<string> {
+    const path = join(this.home, name);
+    await writeFile(path, text);
+    return path;
+  }
+
+  /**
+   * Starts a long-running command (`devnet`, `start`) and resolves once its stdout satisfies `ready`.
+   * Fails the test if the process exits first or `timeoutMs` passes.
+   */
+  async spawn(
+    args: readonly string[],
+    ready: (stdout: string) => boolean,
+    timeoutMs = 45_000,
+  ): Promise<Running> {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: this.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.#children.push(child);
+    const running = new Running(child);
+    await running.until(ready, timeoutMs);
+    return running;
+  }
+
+  /** Starts the devnet with a fast block clock and returns its `devnet.json`. */
+  async devnet(...extra: string[]): Promise<{ running: Running; file: DevnetJson }> {
+    const running = await this.spawn(['devnet', '--block-ms', '200', '-o', 'json', ...extra], parsesAsJson);
+    return { running, file: await this.devnetFile() };
+  }
+
+  async devnetFile(): Promise<DevnetJson> {
+    return JSON.parse(await readFile(join(this.data, 'devnet.json'), 'utf8')) as DevnetJson;
+  }
+
+  /** Stops everything this sandbox started (the devnet's providers too) and removes the folder. */
+  async dispose(): Promise<void> {
+    for (const child of this.#children) await stop(child);
+    // A devnet that could not stop its providers leaves their pids behind: end them too.
+    if (existsSync(join(this.data, 'devnet.json'))) {
+      const file = await this.devnetFile();
+      for (const provider of file.providers) {
+        if (provider.pid > 0) {
+          try {
+            process.kill(provider.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      }
+    }
+    await rm(this.home, { recursive: true, force: true });
+  }
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends a child: SIGTERM, then SIGKILL if it lingers. Resolves with its exit code. */
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** A long-running CLI process and what it has printed so far. */
+export class Running {
+  stdout = '';
+  stderr = '';
+  readonly child: ChildProcess;
+  readonly #exited: Promise<number | null>;
+
+  constructor(child: ChildProcess) {
+    this.child = child;
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.#exited = new Promise((done) => child.once('exit', (code) => done(code)));
+  }
+
+  /** Resolves once `ready(stdout)` holds; rejects if the process exits first or time runs out. */
+  until(ready: (stdout: string) => boolean, timeoutMs: number): Promise<void> {
+    return new Promise((done, reject) => {
+      const check = () => {
+        if (ready(this.stdout)) {
+          cleanup();
+          done();
+        }
+      };
+      const exited = () => {
+        cleanup();
+        reject(new Error(`the process exited before it was ready:\n${this.stdout}\n${this.stderr}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`not ready within ${timeoutMs} ms:\n${this.stdout}\n${this.stderr}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.child.stdout?.off('data', check);
+        this.child.off('exit', exited);
+      };
+      this.child.stdout?.on('data', check);
+      this.child.once('exit', exited);
+      check();
+    });
+  }
+
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
+    return stop(this.child, signal).then(() => this.#exited);
+  }
+}
+
+/** `devnet.json`, as far as the tests read it. */
+export interface DevnetJson {
+  readonly pid: number | null;
+  readonly ledger: { readonly url: string };
+  readonly tenant: { readonly key: string; readonly address: string };
+  readonly providers: readonly {
+    readonly name: string;
+    readonly address: string;
+    readonly url: string;
+    readonly pid: number;
+  }[];
+}
+
+/** `deploy`/`update`/`lease-status -o json`, as far as the tests read it. */
+export interface DeploymentJson {
+  readonly dseq: string;
+  readonly owner: string;
+  readonly state: string;
+  readonly next?: readonly string[];
+  readonly leases: readonly {
+    readonly id: {
+      readonly dseq: string;
+      readonly gseq: number;
+      readonly oseq: number;
+      readonly provider: string;
+    };
+    readonly provider: string;
+    readonly state: string;
+    readonly endpoints: Readonly<
+      Record<
+        string,
+        {
+          readonly state: string;
+          readonly addresses: readonly string[];
+          readonly reason?: string;
+          readonly held_by?: { readonly dseq: string };
+        }
+      >
+    >;
+  }[];
+}
+
+/** The one address of `endpoint` in the deployment's first lease ('' when it has none). */
+export function addressOf(deployment: DeploymentJson, endpoint: string): string {
+  return deployment.leases[0]?.endpoints[endpoint]?.addresses[0] ?? '';
+}
+
+/** Deployments of `owner` on the ledger (straight from its HTTP API, not through the CLI). */
+export async function ledgerDeployments(
+  url: string,
+  owner: string,
+): Promise<readonly { id: { dseq: string } }[]> {
+  const response = await fetch(`${url}/v1/deployments?owner=${owner}`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(response.status, 200);
+  return (await response.json()) as { id: { dseq: string } }[];
+}
+
+/** An SDL like the example, with its own endpoint name, image and placement. */
+export function ipSdl(options: {
+  readonly endpoints?: readonly string[];
+  readonly image?: string;
+  readonly ipLease?: boolean;
+}): string {
+  const endpoints = options.endpoints ?? ['myendpoint'];
+  const ipLease = options.ipLease ?? endpoints.length > 0;
+  const expose =
+    endpoints.length === 0
+      ? `      - port: 80\n        as: 80\n        to:\n          - global: true\n`
+      : endpoints
+          .map(
+            (name, index) =>
+              `      - port: ${80 + index}\n        as: 80\n        to:\n          - global: true\n            ip: ${name}\n`,
+          )
+          .join('');
+  return `version: "2.0"
+${endpoints.length === 0 ? '' : `endpoints:\n${endpoints.map((name) => `  ${name}:\n    kind: ip\n`).join('')}`}
+services:
+  web:
+    image: ${options.image ?? 'nginx:1.27'}
+    expose:
+${expose}
+profiles:
+  compute:
+    web:
+      resources:
+        cpu:
+          units: 0.5
+        memory:
+          size: 512Mi
+        storage:
+          size: 1Gi
+  placement:
+    dcloud:
+${ipLease ? '      attributes:\n        ip-lease: true\n' : ''}      pricing:
+        web:
+          denom: uakt
+          amount: 1000
+
+deployment:
+  web:
+    dcloud:
+      profile: web
+      count: 1
+`;
+}
