@@ -94,7 +94,7 @@ describe('tenant CLI on a devnet', () => {
     const version = await box.run('sdl', 'version', changed);
     assert.equal(updated.hash, version.stdout.trim());
 
-    const before = await box.json<{ provider: string; quarantined: string; allocated: string }[]>(
+    const initial = await box.json<{ provider: string; quarantined: string; allocated: string }[]>(
       'provider',
       'pool',
       '--provider',
@@ -108,12 +108,16 @@ describe('tenant CLI on a devnet', () => {
     assert.equal(lease?.state, 'closed');
     // The provider learns of the close from the ledger's events: wait, bounded, for the address to leave use.
     const deadline = Date.now() + 15_000;
-    let pool = before;
+    let pool = initial;
     while (Date.now() < deadline) {
       pool = await box.json('provider', 'pool', '--provider', 'provider-1');
-      if (Number(pool[0]?.quarantined) > Number(before[0]?.quarantined)) break;
+      if (Number(pool[0]?.quarantined) > Number(initial[0]?.quarantined)) break;
     }
-    assert.equal(Number(pool[0]?.quarantined), Number(before[0]?.quarantined) + 1, 'the address is released');
+    assert.equal(
+      Number(pool[0]?.quarantined),
+      Number(initial[0]?.quarantined) + 1,
+      'the address is released',
+    );
   });
 
   it('refuses unknown, unused and duplicate-port endpoints before creating anything', async () => {
@@ -139,7 +143,7 @@ describe('tenant CLI on a devnet', () => {
       const path = await box.file(name, text);
       const outcome = await box.run('deploy', path);
       assert.equal(outcome.code, 1, `${name}: ${outcome.stderr}`);
-      assert.match(outcome.stderr, new RegExp(`^${escape(path)}:\\d+:\\d+: ${code}: `, 'm'), outcome.stderr);
+      assert.match(outcome.stderr, new RegExp(`^${literal(path)}:\\d+:\\d+: ${code}: `, 'm'), outcome.stderr);
       assert.equal(outcome.stdout, '');
     }
     assert.equal((await ledgerDeployments(devnet.ledger.url, owner)).length, count, 'nothing was created');
@@ -197,6 +201,6 @@ describe('tenant CLI on a devnet', () => {
 
 const EXAMPLE_TEXT = ipSdl({ endpoints: ['myendpoint'] });
 
-function escape(text: string): string {
+function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
