@@ -52,6 +52,7 @@ const FAMILIES = ['v4', 'v6'] as const;
 const ONLY_V4: readonly Family[] = ['v4'];
 const ONLY_V6: readonly Family[] = ['v6'];
 const NO_PORTS: readonly PortBinding[] = Object.freeze([]);
+const DONE = Object.freeze(ok(undefined));
 const DEFAULT_QUARANTINE_MS = 3_600_000;
 const MAX_SAFE = 9007199254740991n;
 
@@ -335,14 +336,14 @@ class SharedIpAllocator implements Allocator {
     if (ports.length > 0 || options?.keepAddress === true) return ok(this.view(slot));
     this.sweep();
     this.releaseSlot(slot);
-    return ok(undefined);
+    return DONE;
   }
 
   release(key: string): Result<void, IpamError> {
     this.sweep();
     const slot = this.liveSlot(key);
     if (slot >= 0) this.releaseSlot(slot);
-    return ok(undefined);
+    return DONE;
   }
 
   transfer(fromKey: string, toKey: string, toOwner: string): Result<Allocation, IpamError> {
@@ -383,7 +384,7 @@ class SharedIpAllocator implements Allocator {
     if (previous !== undefined) this.reserved[previous.family] -= previous.count;
     this.reservations.set(id, { count, family });
     this.reserved[family] += count;
-    return ok(undefined);
+    return DONE;
   }
 
   unreserve(id: string): void {
@@ -583,7 +584,7 @@ class SharedIpAllocator implements Allocator {
       this.reservations.set(id, { count, family });
       this.reserved[family] += count;
     }
-    return ok(undefined);
+    return DONE;
   }
 
   // ── allocation paths ─────────────────────────────────────────────────────────────────────────
@@ -878,8 +879,7 @@ class SharedIpAllocator implements Allocator {
     if (deadlines.size === 0) return;
     const now = this.now();
     if (deadlines.peek() > now) return;
-    const due: number[] = [];
-    while (deadlines.peek() <= now) due.push(deadlines.shift());
+    const due = deadlines.takeDue(now);
     // Entries go stale when their slot was reclaimed, or freed and reused; what matters is whether the slot
     // is cooling now with a deadline passed. Checking in slot order keeps a mass expiry's memory accesses
     // sequential, and sorting puts a slot listed twice next to itself.
@@ -892,8 +892,8 @@ class SharedIpAllocator implements Allocator {
     }
     // A release has no hidden slot to bring back, so a mass expiry may drop keys in one table rebuild.
     const bulk = expired.length * 4 > this.keys.size;
-    // Removed indexes per space, at pool id * 2 + (IPv6 ? 1 : 0).
-    const removals: Index[][] = [];
+    // Trees losing many entries are rebuilt once; the others lose theirs one by one.
+    const rebuild = new Set<Space>();
     for (const slot of expired) {
       const pool = this.pools[slots.pool(slot)]!;
       for (const space of pool.spaces) {
@@ -901,22 +901,17 @@ class SharedIpAllocator implements Allocator {
         if (index === undefined) continue;
         space.quarantined--;
         if (pool.autoAssign) this.autoTaken[space.family]--;
-        const at = pool.id * 2 + (space.family === 'v4' ? 0 : 1);
-        const list = removals[at];
-        if (list === undefined) removals[at] = [index];
-        else list.push(index);
+        if (rebuild.has(space)) continue;
+        if (expired.length * 8 > space.taken.size) rebuild.add(space);
+        else space.taken.delete(index);
       }
       this.freeSlot(slot, bulk);
     }
     if (bulk) this.keys.retain((slot) => slots.state(slot) !== FREE);
-    removals.forEach((indexes, at) => {
-      const space = this.pools[at >> 1]!.space(at % 2 === 0 ? 'v4' : 'v6')!;
-      if (indexes.length * 8 > space.taken.size) {
-        space.taken.retain((slot) => slots.state(slot) !== FREE);
-      } else {
-        for (const index of indexes) space.taken.delete(index);
-      }
-    });
+    for (const space of rebuild) {
+      if (space.allocated + space.quarantined === 0) space.taken = new IndexTree();
+      else space.taken.retain((slot) => slots.state(slot) !== FREE);
+    }
   }
 
   // ── pools and homes ──────────────────────────────────────────────────────────────────────────
@@ -1029,7 +1024,7 @@ class SharedIpAllocator implements Allocator {
         if (pool.autoAssign) this.autoTaken[space.family] += space.taken.size;
       }
     }
-    return ok(undefined);
+    return DONE;
   }
 
   // ── slots ────────────────────────────────────────────────────────────────────────────────────

@@ -128,9 +128,8 @@ export class KeyTable {
       if (keep(slot)) count++;
       else this.cellOf[slot] = EMPTY;
     }
-    let length = 128;
-    while (count * 4 > length) length *= 2;
-    this.cells = new Int32Array(length).fill(EMPTY);
+    // Same size: a mass expiry is usually followed by as many new keys, which would only grow it back.
+    this.cells = new Int32Array(old.length).fill(EMPTY);
     this.count = count;
     for (let i = 0; i < old.length; i += 2) {
       const slot = old[i]!;

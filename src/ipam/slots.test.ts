@@ -41,19 +41,38 @@ describe('Slots', () => {
 describe('DeadlineQueue', () => {
   it('yields entries by deadline, ties in arrival order, even when deadlines arrive out of order', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 200 }), (untils) => {
-        const queue = new DeadlineQueue();
-        untils.forEach((until, slot) => {
-          queue.push(until, slot);
-        });
-        const expected = untils.map((until, slot) => ({ until, slot })).sort((x, y) => x.until - y.until);
-        for (const { until, slot } of expected) {
-          assert.equal(queue.peek(), until);
-          assert.equal(queue.shift(), slot);
-        }
-        assert.equal(queue.size, 0);
-        assert.equal(queue.peek(), Number.POSITIVE_INFINITY);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 200 }),
+        fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 5 }),
+        (untils, cuts) => {
+          const queue = new DeadlineQueue();
+          untils.forEach((until, slot) => {
+            queue.push(until, slot);
+          });
+          const expected = untils.map((until, slot) => ({ until, slot })).sort((x, y) => x.until - y.until);
+          const taken: number[] = [];
+          for (const now of [...cuts].sort((a, b) => a - b)) {
+            assert.ok(queue.peek() > now || queue.size > 0);
+            taken.push(...queue.takeDue(now));
+            assert.ok(queue.peek() > now);
+          }
+          taken.push(...queue.takeDue(Number.POSITIVE_INFINITY));
+          assert.deepEqual(
+            taken,
+            expected.map((e) => e.slot),
+          );
+          assert.equal(queue.size, 0);
+          assert.equal(queue.peek(), Number.POSITIVE_INFINITY);
+        },
+      ),
     );
+  });
+
+  it('compacts after many expiries', () => {
+    const queue = new DeadlineQueue();
+    for (let i = 0; i < 10_000; i++) queue.push(i, i);
+    assert.deepEqual(queue.takeDue(5999).length, 6000);
+    assert.equal(queue.size, 4000);
+    assert.equal(queue.peek(), 6000);
   });
 });

@@ -189,19 +189,28 @@ export class DeadlineQueue {
     slots.splice(lo, 0, slot);
   }
 
-  /** Removes the earliest entry and returns its slot. */
-  shift(): number {
-    const slot = this.slots[this.head]!;
-    this.head++;
-    if (this.head === this.untils.length) {
+  /** Removes every entry due at `now` (deadline ≤ now) and returns their slots, earliest first. */
+  takeDue(now: number): number[] {
+    const { untils, slots, head } = this;
+    let lo = head;
+    let hi = untils.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (untils[mid]! <= now) lo = mid + 1;
+      else hi = mid;
+    }
+    const due = slots.slice(head, lo);
+    if (lo === untils.length) {
       this.untils = [];
       this.slots = [];
       this.head = 0;
-    } else if (this.head >= 4096 && this.head * 2 >= this.untils.length) {
-      this.untils = this.untils.slice(this.head);
-      this.slots = this.slots.slice(this.head);
+    } else if (lo >= 4096 && lo * 2 >= untils.length) {
+      this.untils = untils.slice(lo);
+      this.slots = slots.slice(lo);
       this.head = 0;
+    } else {
+      this.head = lo;
     }
-    return slot;
+    return due;
   }
 }
