@@ -7,8 +7,12 @@
  * Heap per address needs `--expose-gc` (the bench script passes it); it counts the JS heap plus typed-array
  * backing stores, and not the key and owner strings, which the caller already holds.
  */
-import { createAllocator } from '../src/ipam/index.js';
-import type { Allocator, AllocatorOptions, IpamSnapshot } from '../src/ipam/types.js';
+import {
+  type Allocator,
+  type AllocatorOptions,
+  createAllocator,
+  type IpamSnapshot,
+} from '../src/ipam/index.js';
 import { type Measure, median, type Suite } from './harness.js';
 
 const N = 1_000_000;
