@@ -86,11 +86,14 @@ export async function openSession(
   const found = await findKey(paths, options.from ?? DEFAULT_TENANT_KEY);
   if (!found.ok) return found;
   const key = found.value.key;
-  const ledger = new LedgerClient({
-    url: ledgerUrl,
-    keys: [key.privateKey],
-    ...(devnet === undefined ? {} : { adminToken: devnet.ledger.adminToken }),
-  });
+  const ledger = explained(
+    new LedgerClient({
+      url: ledgerUrl,
+      keys: [key.privateKey],
+      ...(devnet === undefined ? {} : { adminToken: devnet.ledger.adminToken }),
+    }),
+    ledgerUrl,
+  );
   const names = new Map((devnet?.providers ?? []).map((p) => [p.address, p.name] as const));
   const byName = new Map((devnet?.providers ?? []).map((p) => [p.name, p.address] as const));
   const session: Session = {
@@ -111,11 +114,7 @@ export async function openSession(
         ),
       );
     },
-    async provider(address) {
-      const found = await ledger.getProvider(address);
-      if (!found.ok && found.error.code === 'UNAVAILABLE') return fail(unreachable(ledgerUrl, found.error));
-      return found;
-    },
+    provider: (address) => ledger.getProvider(address),
     async providerClient(address) {
       const found = await session.provider(address);
       if (!found.ok) return found;
@@ -130,10 +129,22 @@ export async function openSession(
   return ok(session);
 }
 
-/** The ledger did not answer: say which one and how to start it. */
-export function unreachable(url: string, error: AppError): AppError {
-  return appError(
-    'UNAVAILABLE',
-    `no ledger answers at ${url} (${error.message}); start the devnet with \`akash-ip devnet\` or \`npm start\``,
-  );
+/** The ledger client, with every UNAVAILABLE answer saying which ledger did not answer and how to start it. */
+function explained(client: LedgerClient, url: string): LedgerClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const result = (await value.apply(target, args)) as Result<unknown, AppError>;
+        if (result.ok || result.error.code !== 'UNAVAILABLE') return result;
+        return fail(
+          appError(
+            'UNAVAILABLE',
+            `no ledger answers at ${url} (${result.error.message}); start the devnet with \`akash-ip devnet\` or \`npm start\``,
+          ),
+        );
+      };
+    },
+  });
 }

@@ -19,7 +19,7 @@ import {
 import { goJson, type Sdl } from '../sdl/index.js';
 import type { Progress } from './output.js';
 import { type EndpointStatus, freeIps, type LeaseStatus } from './provider-client.js';
-import { type Session, unreachable } from './session.js';
+import type { Session } from './session.js';
 
 /** How long the flows poll between looks at the ledger or a provider. */
 const POLL_MS = 250;
@@ -121,10 +121,6 @@ export function noBidCode(state: OrderBids, choice: BidChoice): AppError['code']
   return codes.size === 1 && only !== undefined && state.waiting.length === 0 ? only : 'UNAVAILABLE';
 }
 
-function ledgerError(session: Session, error: AppError): AppError {
-  return error.code === 'UNAVAILABLE' ? unreachable(session.ledgerUrl, error) : error;
-}
-
 /**
  * Why `provider` will not bid on `order`, judged from the outside: its attributes do not meet the
  * placement, or the order needs leased IPs and its inventory has too few free.
@@ -168,7 +164,7 @@ export async function collectBids(
   progress: Progress,
 ): Promise<Result<readonly OrderBids[], AppError>> {
   const listed = await session.ledger.listProviders();
-  if (!listed.ok) return fail(ledgerError(session, listed.error));
+  if (!listed.ok) return listed;
   const owner = session.key.address;
   const providers = listed.value.filter((provider) => provider.address !== owner);
   const refusals = new Map<string, Map<string, AppError>>();
@@ -178,7 +174,7 @@ export async function collectBids(
   let states: OrderBids[] = [];
   for (;;) {
     const bids = await session.ledger.listBids({ owner, ...(dseq === undefined ? {} : { dseq }) });
-    if (!bids.ok) return fail(ledgerError(session, bids.error));
+    if (!bids.ok) return bids;
     states = [];
     for (const order of orders) {
       const key = `${order.id.gseq}/${order.id.oseq}`;
@@ -214,7 +210,7 @@ export async function collectBids(
     if (states.every((state) => biddingSettled(state, choice))) {
       // One more look: a refusal judged from the inventory may have raced the provider's own bid.
       const again = await session.ledger.listBids({ owner, ...(dseq === undefined ? {} : { dseq }) });
-      if (!again.ok) return fail(ledgerError(session, again.error));
+      if (!again.ok) return again;
       if (again.value.length === bids.value.length) break;
       continue;
     }
@@ -232,10 +228,12 @@ export async function collectBids(
   return ok(states);
 }
 
-/** `14.6 uakt/block`, trimmed of trailing zeros. */
+/** A per-block price for people: at most 4 decimals (truncated, `<0.0001` below that), trailing zeros dropped. */
 export function formatPrice(amount: string): string {
-  const trimmed = amount.includes('.') ? amount.replace(/0+$/, '').replace(/\.$/, '') : amount;
-  return `${trimmed} ${DENOM}/block`;
+  const [whole = '0', fraction = ''] = amount.split('.');
+  const shown = fraction.slice(0, 4).replace(/0+$/, '');
+  if (whole === '0' && shown === '' && /[1-9]/.test(fraction)) return `<0.0001 ${DENOM}/block`;
+  return `${shown === '' ? whole : `${whole}.${shown}`} ${DENOM}/block`;
 }
 
 /** Options of {@link deploy}. */
@@ -273,7 +271,7 @@ export async function deploy(
     hash: sdl.manifestVersion,
     deposit: { denom: DENOM, amount: options.deposit.toString() },
   });
-  if (!created.ok) return fail(ledgerError(session, created.error));
+  if (!created.ok) return created;
   const { deployment, orders } = created.value;
   const dseq = deployment.id.dseq;
   progress(
@@ -303,7 +301,7 @@ export async function deploy(
   const leases: Lease[] = [];
   for (const bid of winners) {
     const lease = await session.ledger.createLease(bid);
-    if (!lease.ok) return fail(ledgerError(session, lease.error));
+    if (!lease.ok) return lease;
     progress(
       `lease ${dseq}/${bid.gseq}/${bid.oseq} accepted on ${session.providerLabel(bid.provider)} at ${formatPrice(lease.value.price.amount)}`,
     );

@@ -44,8 +44,8 @@ interface ProviderSummary {
   readonly free: string;
 }
 
-/** The devnet's summary: where everything is, and what to run next. */
-export async function devnetReport(file: DevnetFile, data: string): Promise<Report> {
+/** The devnet's summary: where everything is, and (for `devnet`) what to run next. */
+export async function devnetReport(file: DevnetFile, data: string, hint: boolean): Promise<Report> {
   const providers: ProviderSummary[] = [];
   for (const entry of file.providers) {
     const status = await new ProviderClient({ url: entry.url, timeoutMs: 3000 }).status();
@@ -81,12 +81,12 @@ export async function devnetReport(file: DevnetFile, data: string): Promise<Repo
         ],
         colors,
       ) +
-      `\nnext: akash-ip deploy examples/ip-lease.yaml${dataFlag(data)}\n`,
+      (hint ? `\n${colors.cyan('next')}: akash-ip deploy examples/ip-lease.yaml${dataFlag(data)}\n` : ''),
   };
 }
 
 /** ` --data DIR` when the folder is not the one commands find by default. */
-function dataFlag(data: string): string {
+export function dataFlag(data: string): string {
   const defaults = resolvePaths({}, process.env, process.cwd()).data;
   return data === defaults ? '' : ` --data ${data}`;
 }
@@ -175,7 +175,7 @@ export function registerDevnetCommands(program: Command, io: CliIo, exit: { code
         exit.code = printError(io, devnet.error);
         return;
       }
-      emit(io, options.output as OutputFormat, await devnetReport(devnet.value.file, paths.data));
+      emit(io, options.output as OutputFormat, await devnetReport(devnet.value.file, paths.data, true));
       await serveUntilSignal(io, devnet.value, stop);
       exit.code = EXIT.ok;
     });

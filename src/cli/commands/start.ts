@@ -11,7 +11,14 @@ import { deploymentReport } from '../report.js';
 import { type ConnectionOptions, openSession, type Session } from '../session.js';
 import { type DeploymentState, deploy, fetchLeaseState, type LeaseState } from '../tenant.js';
 import { globalsOf } from './common.js';
-import { addDevnetOptions, devnetReport, launchDevnet, serveUntilSignal, untilSignal } from './devnet.js';
+import {
+  addDevnetOptions,
+  dataFlag,
+  devnetReport,
+  launchDevnet,
+  serveUntilSignal,
+  untilSignal,
+} from './devnet.js';
 import { load as loadSdl } from './sdl.js';
 
 /** The repository's example SDL, found from this module whether it runs built (dist/) or from source. */
@@ -104,7 +111,7 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
         exit.code = printError(io, devnet.error);
         return;
       }
-      emit(io, options.output, await devnetReport(devnet.value.file, paths.data));
+      emit(io, options.output, await devnetReport(devnet.value.file, paths.data, false));
       const outcome = await deployOnce(
         { ...globals, data: paths.data },
         loaded.sdl,
@@ -122,10 +129,13 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
       const addresses = leasedAddresses(state);
       if (options.output === 'table') {
         const colors = colorsFor(io.stdout);
+        const flag = dataFlag(paths.data);
         io.stdout.write(
-          addresses.length === 0
+          (addresses.length === 0
             ? 'no IP leased yet: see the endpoint notes above\n'
-            : `${colors.bold(colors.green(`leased IP: ${addresses.join(', ')}`))}\n`,
+            : `${colors.bold(colors.green(`leased IP: ${addresses.join(', ')}`))}\n`) +
+            `${colors.cyan('next')}: akash-ip lease-status --dseq ${state.deployment.id.dseq}${flag}` +
+            ` · akash-ip provider pool${flag} · Ctrl-C stops the devnet\n`,
         );
       }
       await serveUntilSignal(io, devnet.value, stop);

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../daemon/index.js';
+import { cliCommand, DEFAULT_PROVIDERS, providerConfig } from './devnet.js';
+
+describe('devnet providers', () => {
+  it('are two IP providers with pools of different sizes in documentation ranges, and one without', () => {
+    assert.deepEqual(
+      DEFAULT_PROVIDERS.map((plan) => plan.pool),
+      [['203.0.113.0/29'], ['198.51.100.0/30'], []],
+    );
+    const names = DEFAULT_PROVIDERS.map((plan) => plan.name);
+    assert.equal(new Set(names).size, names.length);
+  });
+
+  it('get configurations the daemon accepts, advertising ip-lease only with a pool', () => {
+    for (const plan of DEFAULT_PROVIDERS) {
+      const file = `/data/providers/${plan.name}/provider.yaml`;
+      const parsed = parseConfig(providerConfig(plan, 'http://127.0.0.1:26657', 5000), file, {
+        defaultKeyring: '/unused',
+      });
+      assert.ok(parsed.ok, parsed.ok ? '' : parsed.error.message);
+      const config = parsed.value;
+      assert.deepEqual(config.identity, { keyring: '/data/keys', key: plan.name });
+      assert.deepEqual(config.listen, { host: '127.0.0.1', port: 0 });
+      assert.deepEqual(config.store, { kind: 'sqlite', path: `/data/providers/${plan.name}/store.sqlite` });
+      assert.equal(config.ledger?.url, 'http://127.0.0.1:26657');
+      assert.equal(config.quarantineMs, 5000);
+      assert.equal(config.pricing.usdPerMonth.ip, plan.ipUsdPerMonth);
+      const ipLease = config.attributes.find((attribute) => attribute.key === 'ip-lease')?.value;
+      assert.equal(ipLease, plan.pool.length > 0 ? 'true' : undefined);
+      assert.deepEqual(
+        config.pools.flatMap((pool) => pool.addresses),
+        [...plan.pool],
+      );
+    }
+  });
+
+  it('runs this CLI again through the same entry point', () => {
+    const cli = cliCommand();
+    assert.equal(cli.command, process.execPath);
+    // under tsx (these tests) the source entry point is loaded through tsx; built, main.js directly
+    assert.match(cli.args.at(-1) ?? '', /src\/cli\/main\.(ts|js)$/);
+  });
+});

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import picocolors from 'picocolors';
+import type { Deployment, Lease } from '../market/index.js';
+import { deploymentReport, nextSteps } from './report.js';
+import type { DeploymentState } from './tenant.js';
+
+const plain = picocolors.createColors(false);
+const OWNER = 'akash1cad0wjayts6vuw8e9mysaqxujfskpktmhadxlt';
+const PROVIDER = 'akash1l8d20gprd8ymn5ghlfk3v3agjgfhfvr6agenvq';
+const label = (address: string) => (address === PROVIDER ? 'provider-2' : address);
+
+const deployment = {
+  id: { owner: OWNER, dseq: '265' },
+  state: 'active',
+  hash: '03a7cd358594347647c8485bb5a4694e324bfec4066a21ba0faf2b94aa33b4f8',
+} as unknown as Deployment;
+
+function lease(dseq: string, gseq = 1): Lease {
+  return {
+    id: { owner: OWNER, dseq, gseq, oseq: 1, provider: PROVIDER },
+    state: 'active',
+    price: { denom: 'uakt', amount: '12.398325617283950618' },
+    paid: '0',
+    createdHeight: 1,
+    closedHeight: null,
+    closedReason: null,
+  };
+}
+
+const withheld: DeploymentState = {
+  deployment,
+  leases: [
+    {
+      lease: lease('265'),
+      status: {
+        ips: {},
+        ip_endpoints: {
+          myendpoint: {
+            state: 'withheld',
+            addresses: [],
+            reason: 'endpoint "myendpoint" is held by deployment 106 (group 1) of the same owner',
+            held_by: { dseq: '106', gseq: 1, oseq: 1 },
+          },
+        },
+      },
+    },
+  ],
+};
+
+const active: DeploymentState = {
+  deployment,
+  leases: [
+    {
+      lease: lease('265'),
+      status: {
+        services: { web: { name: 'web' } },
+        ips: { web: [{ Port: 80, ExternalPort: 8080, Protocol: 'TCP', IP: '198.51.100.0' }] },
+        ip_endpoints: { myendpoint: { state: 'active', addresses: ['198.51.100.0'] } },
+      },
+    },
+  ],
+};
+
+describe('deploymentReport', () => {
+  it('shows each IP endpoint with its address and ports', () => {
+    const text = deploymentReport(active, label).human(plain);
+    assert.equal(
+      text,
+      'deployment 265  active  owner akash1cad0…hadxlt  version 03a7cd358594…\n' +
+        'lease 265/1/1  active  on provider-2  12.3983 uakt/block\n' +
+        '  ENDPOINT    STATE   IP            PORTS            NOTE\n' +
+        '  myendpoint  active  198.51.100.0  web 8080→80/TCP\n',
+    );
+  });
+
+  it('explains a withheld endpoint and prints the migration that would resolve it', () => {
+    const report = deploymentReport(withheld, label);
+    const text = report.human(plain);
+    assert.match(text, /myendpoint {2}withheld {2}- .*held by deployment 106/);
+    assert.match(
+      text,
+      /next: akash-ip migrate-endpoints --dseq 265 --provider provider-2 --source-dseq 106 myendpoint\n$/,
+    );
+    const data = report.data as { next: string[]; leases: { endpoints: object; provider: string }[] };
+    assert.deepEqual(data.next, [
+      'akash-ip migrate-endpoints --dseq 265 --provider provider-2 --source-dseq 106 myendpoint',
+    ]);
+    assert.equal(data.leases[0]?.provider, 'provider-2');
+  });
+
+  it('names a group other than 1 in the next step', () => {
+    const state = { ...withheld, leases: [{ ...withheld.leases[0]!, lease: lease('265', 2) }] };
+    assert.deepEqual(nextSteps(state, label), [
+      'akash-ip migrate-endpoints --dseq 265 --gseq 2 --provider provider-2 --source-dseq 106 myendpoint',
+    ]);
+  });
+
+  it('keeps a provider error in the lease instead of failing the report', () => {
+    const state: DeploymentState = {
+      deployment,
+      leases: [{ lease: lease('265'), error: { code: 'UNAVAILABLE', message: 'provider down' } }],
+    };
+    const report = deploymentReport(state, label);
+    assert.match(report.human(plain), /status unavailable: UNAVAILABLE: provider down/);
+    const data = report.data as { leases: { error: object; ips: unknown }[] };
+    assert.deepEqual(data.leases[0]?.error, { code: 'UNAVAILABLE', message: 'provider down' });
+    assert.equal(data.leases[0]?.ips, null);
+  });
+});
