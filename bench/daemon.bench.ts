@@ -5,18 +5,18 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import {
   createMetrics,
   createProviderApp,
   type DeployedLease,
+  listen,
   memoryLogger,
   memoryManifestStore,
   ProviderService,
+  providerListener,
   Readiness,
   StaticChain,
   TokenVerifier,
@@ -100,18 +100,16 @@ const suite: Suite = async (report) => {
   });
   const readiness = new Readiness();
   readiness.open();
+  const verifier = new TokenVerifier({ lookup: chain.pubkey, now: Date.now, cacheSize: 10_000 });
   const app = createProviderApp({
     service: () => service,
     readiness,
-    verifier: new TokenVerifier({ lookup: chain.pubkey, now: Date.now, cacheSize: 10_000 }),
+    verifier,
     metrics,
     maxBodyBytes: 1 << 20,
   });
-  const { server, port } = await new Promise<{ server: Server; port: number }>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
-      resolve({ server: started as Server, port: info.port }),
-    );
-  });
+  const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
+  const { server, port } = unwrap(await listen(listener, '127.0.0.1', 0));
 
   try {
     const planFile = join(dir, 'plan.json');
@@ -127,10 +125,15 @@ const suite: Suite = async (report) => {
     if (warm.errors > 0) throw new Error(`warm-up saw ${warm.errors} failed requests`);
     writeFileSync(planFile, JSON.stringify(plan(DURATION_MS)));
     const runs: LoadResult[] = [];
+    const cpuPerRequest: number[] = [];
     for (let run = 0; run < RUNS; run++) {
+      // this process only serves during a run, so its CPU time is the server's
+      const cpu = process.cpuUsage();
       const result = await load(planFile);
+      const used = process.cpuUsage(cpu);
       if (result.errors > 0) throw new Error(`run ${run} saw ${result.errors} failed requests`);
       runs.push(result);
+      cpuPerRequest.push((used.user + used.system) / result.requests);
     }
     const label = `lease-status, ${deployed.length} leases, ${CONCURRENCY} connections`;
     report({
@@ -141,6 +144,7 @@ const suite: Suite = async (report) => {
     report({ name: `${label}: p50`, value: median(runs.map((r) => r.p50)), unit: 'ms' });
     report({ name: `${label}: p99`, value: median(runs.map((r) => r.p99)), unit: 'ms' });
     report({ name: `${label}: requests per run`, value: median(runs.map((r) => r.requests)), unit: 'req' });
+    report({ name: `${label}: server CPU per request`, value: median(cpuPerRequest), unit: 'µs' });
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

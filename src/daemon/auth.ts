@@ -64,19 +64,37 @@ export class TokenVerifier {
     return this.verifyToken(token.value);
   }
 
+  /**
+   * The claims of a header whose token was verified before and is still valid; `undefined` for anything
+   * else, including every refusal, so the caller falls back to {@link verify} for the full answer.
+   */
+  verifyCached(header: string | undefined): JwtClaims | undefined {
+    const token = bearerToken(header);
+    if (!token.ok || token.value === undefined) return undefined;
+    const cached = this.#cache.get(token.value);
+    return cached !== undefined && this.#window(cached) === undefined ? cached.claims : undefined;
+  }
+
+  /** Why a cached token is no longer valid, or `undefined` when it is. */
+  #window(cached: Cached): AppError<'UNAUTHENTICATED'> | undefined {
+    const nowSeconds = this.#options.now() / 1000;
+    if (nowSeconds >= cached.exp + this.#leeway) {
+      return appError('UNAUTHENTICATED', 'the token has expired', { reason: 'expired' });
+    }
+    if (nowSeconds < cached.nbf - this.#leeway) {
+      return appError('UNAUTHENTICATED', 'the token is not valid yet', { reason: 'not-yet-valid' });
+    }
+    return undefined;
+  }
+
   /** Like {@link verify}, for a bare token. */
   async verifyToken(token: string): Promise<Result<JwtClaims, AppError>> {
-    const nowSeconds = this.#options.now() / 1000;
     const cached = this.#cache.get(token);
     if (cached !== undefined) {
-      if (nowSeconds >= cached.exp + this.#leeway) {
-        this.#cache.delete(token);
-        return fail(appError('UNAUTHENTICATED', 'the token has expired', { reason: 'expired' }));
-      }
-      if (nowSeconds < cached.nbf - this.#leeway) {
-        return fail(appError('UNAUTHENTICATED', 'the token is not valid yet', { reason: 'not-yet-valid' }));
-      }
-      return ok(cached.claims);
+      const invalid = this.#window(cached);
+      if (invalid === undefined) return ok(cached.claims);
+      if (invalid.details?.reason === 'expired') this.#cache.delete(token);
+      return fail(invalid);
     }
     // the issuer is read before the (asynchronous) key lookup; verifyJwt re-checks everything
     const decoded = decodeJwt(token);

@@ -21,6 +21,7 @@ export {
 export { createMetrics, type DaemonMetrics } from './metrics.js';
 export { Readiness } from './readiness.js';
 export { manifestPathOf, type RunningProvider, type RunProviderOptions, runProvider } from './run.js';
+export { type FastLaneDeps, listen, providerListener } from './server.js';
 export {
   type DeployedLeaseReport,
   type ManifestReport,

@@ -3,11 +3,9 @@
  * the stores, rebuild the lease engine, open the gate, then follow the ledger in the background.
  * Stopping closes the gate, stops accepting, drains requests in flight and closes the stores.
  */
-import type { Server } from 'node:http';
 import { basename, dirname, extname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serve } from '@hono/node-server';
-import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { type AppError, ok, type Result } from '../errors/index.js';
 import { getKey } from '../identity/index.js';
 import { createLeaseEngine, type LeaseStore } from '../lease/index.js';
 import { LedgerClient } from '../market/index.js';
@@ -21,6 +19,7 @@ import type { Logger } from './logger.js';
 import { type ManifestStore, memoryManifestStore, openSqliteManifestStore } from './manifest-store.js';
 import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
+import { listen, providerListener } from './server.js';
 import { ProviderService } from './service.js';
 
 /** A running daemon. */
@@ -44,21 +43,6 @@ export interface RunProviderOptions {
 export function manifestPathOf(storePath: string): string {
   const ext = extname(storePath);
   return join(dirname(storePath), `${basename(storePath, ext)}.manifests${ext === '' ? '.db' : ext}`);
-}
-
-function listen(
-  app: ReturnType<typeof createProviderApp>,
-  host: string,
-  port: number,
-): Promise<Result<{ server: Server; port: number }, AppError>> {
-  return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
-      resolve(ok({ server: server as Server, port: info.port })),
-    ) as Server;
-    server.once('error', (error) =>
-      resolve(fail(appError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${error.message}`))),
-    );
-  });
 }
 
 /**
@@ -100,7 +84,8 @@ export async function runProvider(
     ...(registry === undefined ? {} : { registry }),
   });
 
-  const listening = await listen(app, config.listen.host, config.listen.port);
+  const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
+  const listening = await listen(listener, config.listen.host, config.listen.port);
   if (!listening.ok) return listening;
   const { server } = listening.value;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;

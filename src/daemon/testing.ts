@@ -115,6 +115,7 @@ export interface Harness {
   readonly engine: LeaseEngine;
   readonly sync: LedgerSync;
   readonly readiness: Readiness;
+  readonly verifier: TokenVerifier;
   readonly metrics: DaemonMetrics;
   readonly logs: ReturnType<typeof memoryLogger>;
   /** The clock every part reads; move it with `clock.now += ms`. */
@@ -234,6 +235,7 @@ export async function createHarness(
     engine,
     sync,
     readiness,
+    verifier,
     metrics,
     logs,
     clock,
