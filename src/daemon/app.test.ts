@@ -6,7 +6,7 @@ import { StaticChain } from './chain.js';
 import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import type { ProviderService } from './service.js';
-import { account, createHarness, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
+import { account, createHarness, exposeSdl, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
 
 const alice = account(0xa11ce);
 const bob = account(0xb0b);
@@ -267,6 +267,26 @@ describe('provider daemon with a ledger', () => {
       assert.deepEqual(old.ips, {});
       assert.equal(old.ip_endpoints['moving-ip']?.state, 'withheld');
     });
+    it('moves only the endpoints it is asked for (Go F10 moved them all)', async () => {
+      const pair = exposeSdl([
+        { port: 80, as: 80, ip: 'pair-a' },
+        { port: 443, as: 443, ip: 'pair-b' },
+      ]);
+      const from = (await deploy(pair)).dseq;
+      const to = (await deploy(pair)).dseq;
+      const before = await statusOf(from);
+      const moved = await migrate({
+        endpoints_to_migrate: ['pair-a'],
+        destination_dseq: Number(to),
+        destination_gseq: 1,
+      });
+      assert.equal(moved.status, 200);
+      const after = await statusOf(to);
+      assert.equal(after.ip_endpoints['pair-a']?.state, 'active');
+      assert.deepEqual(after.ip_endpoints['pair-a']?.addresses, before.ip_endpoints['pair-a']?.addresses);
+      assert.equal(after.ip_endpoints['pair-b']?.state, 'withheld');
+      assert.equal((await statusOf(from)).ip_endpoints['pair-b']?.state, 'active');
+    });
   });
 
   describe('authentication and authorisation', () => {
@@ -433,7 +453,7 @@ describe('provider daemon with a ledger', () => {
         new RegExp(`akash_ip_pool_allocated\\{pool="default",family="v4"\\} ${h.engine.inventory().inUse}`),
       );
       assert.match(text, /akash_ip_allocations_total [1-9]/);
-      assert.match(text, /akash_ip_migrations_total 1/);
+      assert.match(text, /akash_ip_migrations_total [1-9]/);
       assert.match(text, /akash_ip_errors_total\{code="FORBIDDEN"\} [1-9]/);
       assert.match(
         text,

@@ -69,21 +69,29 @@ export function tokenOf(
 
 /** An SDL with one service `web` exposing `ports` (container port → `as`) on IP endpoint `endpoint`. */
 export function ipSdl(endpoint: string, ports: readonly (readonly [number, number])[] = [[80, 80]]): Sdl {
-  const exposes = ports
+  return exposeSdl(ports.map(([port, as]) => ({ port, as, ip: endpoint })));
+}
+
+/** An SDL with one service `web` (2 replicas) and these global exposes, each on an IP endpoint. */
+export function exposeSdl(
+  exposes: readonly { readonly port: number; readonly as: number; readonly ip: string }[],
+): Sdl {
+  const endpoints = [...new Set(exposes.map((expose) => expose.ip))]
+    .map((name) => `  ${name}:\n    kind: ip\n`)
+    .join('');
+  const lines = exposes
     .map(
-      ([port, as]) =>
-        `      - port: ${port}\n        as: ${as}\n        to:\n          - global: true\n            ip: ${endpoint}\n`,
+      ({ port, as, ip }) =>
+        `      - port: ${port}\n        as: ${as}\n        to:\n          - global: true\n            ip: ${ip}\n`,
     )
     .join('');
   const text = `version: "2.0"
 endpoints:
-  ${endpoint}:
-    kind: ip
-services:
+${endpoints}services:
   web:
     image: nginx:1.27
     expose:
-${exposes}profiles:
+${lines}profiles:
   compute:
     web:
       resources:
