@@ -81,7 +81,7 @@ export async function devnetReport(file: DevnetFile, data: string, hint: boolean
         ],
         colors,
       ) +
-      (hint ? `\n${colors.cyan('next')}: akash-ip deploy examples/ip-lease.yaml${dataFlag(data)}\n` : ''),
+      (hint ? `\n${colors.cyan('next')}: akash-ip deploy examples/ip-lease.yaml${dataFlag(data)}\n` : '\n'),
   };
 }
 
