@@ -133,6 +133,8 @@ export class ProviderService {
   /** Grows with every change of lease state; cached status documents of an older generation are stale. */
   #generation = 0;
   readonly #statusCache = new Map<string, { readonly generation: number; readonly json: string }>();
+  /** Leases torn down since start-up: a manifest checked against the chain just before is refused. */
+  readonly #closed = new Set<string>();
 
   constructor(options: ProviderServiceOptions) {
     this.#options = options;
@@ -306,6 +308,7 @@ export class ProviderService {
       const reports: DeployedLeaseReport[] = [];
       for (const { id, group, spec } of plan) {
         const key = leaseKey(id);
+        if (this.#closed.has(key)) return fail(appError('LEASE_CLOSED', `lease ${key} was closed meanwhile`));
         const previous = this.#leases.get(key);
         const deployed = await this.engine.deploy(id, group, { groupSpec: spec, actor: claims.iss });
         if (!deployed.ok) return deployed;
@@ -459,6 +462,7 @@ export class ProviderService {
       if (!removed.ok) return removed;
       const known = this.#leases.has(leaseKey(id));
       this.#unindex(id);
+      this.#closed.add(leaseKey(id));
       if (known || closed.value.released.length > 0) {
         this.#options.logger.log('info', 'lease closed', {
           lease: leaseKey(id),
