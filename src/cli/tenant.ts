@@ -123,7 +123,7 @@ export function noBidCode(state: OrderBids, choice: BidChoice): AppError['code']
 
 /**
  * Why `provider` will not bid on `order`, judged from the outside: its attributes do not meet the
- * placement, or the order needs leased IPs and its inventory has too few free.
+ * placement, its daemon does not answer, or the order needs leased IPs and its inventory has too few free.
  */
 async function refusalOf(session: Session, provider: Provider, order: Order): Promise<AppError | undefined> {
   const label = session.providerLabel(provider.address);
@@ -131,12 +131,13 @@ async function refusalOf(session: Session, provider: Provider, order: Order): Pr
     const wanted = (order.spec.requirements.attributes ?? []).map((a) => `${a.key}=${a.value}`).join(', ');
     return appError('ATTRIBUTE_MISMATCH', `${label} lacks attributes the placement requires (${wanted})`);
   }
-  const needed = leasedIpCount(order.spec);
-  if (needed === 0) return undefined;
   const client = await session.providerClient(provider.address);
   if (!client.ok) return client.error;
   const status = await client.value.status();
-  if (!status.ok) return status.error;
+  // a provider still rebuilding its state may yet bid
+  if (!status.ok) return status.error.code === 'NOT_READY' ? undefined : status.error;
+  const needed = leasedIpCount(order.spec);
+  if (needed === 0) return undefined;
   const inventory = status.value.cluster.inventory.leased_ip;
   if (inventory === undefined || inventory === null || inventory.capacity === 0n) {
     return appError('NO_IP_SUPPORT', `${label} offers no leased IPs`);
