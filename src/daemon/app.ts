@@ -85,7 +85,7 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     metrics.errors.inc({ code: error.code });
     return errorResponse(c, error);
   };
-  const json = (c: Context, body: unknown, status: 200 = 200): Response => c.json(body as object, status);
+  const json = (c: Context, body: unknown): Response => c.json(body as object);
 
   /** The ready service, or the 503 to send. */
   const ready = (c: Context): ProviderService | Response => {

@@ -15,8 +15,7 @@ import {
   type LeaseIpStatus,
   leaseKey,
 } from '../lease/index.js';
-import type { GroupSpec, ManifestGroup } from '../sdl/index.js';
-import { manifestVersion } from '../sdl/index.js';
+import { type GroupSpec, type ManifestGroup, manifestVersion } from '../sdl/index.js';
 import type { Chain } from './chain.js';
 import { type IpLeaseStatusEntry, ipLeaseStatus, leaseStatusJson, NO_IPS } from './lease-status.js';
 import type { Logger } from './logger.js';
