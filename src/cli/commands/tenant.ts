@@ -1,5 +1,5 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { type AppError, appError, fail, ok, type Result } from '../../errors/index.js';
+import { type AppError, appError, exitCode, fail, ok, type Result } from '../../errors/index.js';
 import type { Bid, Lease, LeaseState as LedgerLeaseState } from '../../market/index.js';
 import type { Sdl } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
@@ -241,7 +241,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
       }
       const states: LeaseState[] = [];
       for (const lease of leases.value) states.push(await fetchLeaseState(session, lease));
-      // a provider refusing to tell (another owner's lease) fails the command with its code
+      // a provider refusing to tell (another owner's lease) fails the command with its code, printing nothing
       const refused = states.find(
         (state) =>
           state.error !== undefined &&
@@ -257,6 +257,9 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
         options.output,
         ok(deploymentReport({ deployment: deployment.value, leases: states }, session.providerLabel)),
       );
+      // any other provider failure: the report shows what is known, the exit code says it is incomplete
+      const failed = states.find((state) => state.error !== undefined)?.error;
+      if (failed !== undefined) exit.code = exitCode(failed.code);
     });
 
   program
