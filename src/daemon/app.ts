@@ -31,6 +31,7 @@ import { groupSpecSchema } from '../market/index.js';
 import type { TokenVerifier } from './auth.js';
 import type { StaticChain } from './chain.js';
 import { errorResponse } from './http-error.js';
+import type { Logger } from './logger.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 import { type ProviderService, parseLeasePath } from './service.js';
@@ -47,6 +48,8 @@ export interface ProviderAppDeps {
   readonly adminToken?: string;
   /** Standalone mode: the registry `POST /leases` fills. */
   readonly registry?: StaticChain;
+  /** Where a request that failed with a bug is logged. */
+  readonly logger?: Logger;
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
@@ -138,7 +141,14 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
         reply(c, appError('PAYLOAD_TOO_LARGE', `the request body is larger than ${deps.maxBodyBytes} bytes`)),
     }),
   );
-  app.onError((error, c) => reply(c, appError('INTERNAL', `provider error: ${error.message}`)));
+  app.onError((error, c) => {
+    deps.logger?.log('error', 'request failed', {
+      method: c.req.method,
+      path: c.req.path,
+      error: error.stack ?? error.message,
+    });
+    return reply(c, appError('INTERNAL', `provider error: ${error.message}`));
+  });
   app.notFound((c) => reply(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
   app.get('/healthz', (c) => c.text('OK'));

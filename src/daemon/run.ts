@@ -82,6 +82,7 @@ export async function runProvider(
     maxBodyBytes: config.limits.maxBodyBytes,
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
     ...(registry === undefined ? {} : { registry }),
+    logger,
   });
 
   const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });

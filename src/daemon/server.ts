@@ -62,7 +62,8 @@ export function listen(
   port: number,
 ): Promise<Result<{ readonly server: Server; readonly port: number }, AppError>> {
   return new Promise((resolve) => {
-    const server = createServer(listener);
+    // bounded request reading, unlike Go's gateway and operator, which set no timeouts at all
+    const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, listener);
     server.once('error', (error) =>
       resolve(fail(appError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${error.message}`))),
     );
