@@ -80,10 +80,20 @@ const DSEQ = /^[0-9]{1,20}$/;
 const SEQ = /^[0-9]{1,10}$/;
 const UINT64_MAX = 18446744073709551615n;
 
-/** A uint64 above 0, as a JSON number (safe integers only) or a decimal string. */
+/** A dseq in canonical decimal (no leading zeros), or undefined when it is not a uint64 above 0. */
+function canonicalDseq(text: string): string | undefined {
+  if (!DSEQ.test(text)) return undefined;
+  const value = BigInt(text);
+  return value === 0n || value > UINT64_MAX ? undefined : String(value);
+}
+
+/** A uint64 above 0, as a JSON number (safe integers only) or a decimal string; canonical text out. */
 const dseqField = z.union([
   z.int().min(1).max(Number.MAX_SAFE_INTEGER).transform(String),
-  z.string().refine((text) => DSEQ.test(text) && BigInt(text) > 0n && BigInt(text) <= UINT64_MAX),
+  z
+    .string()
+    .refine((text) => canonicalDseq(text) !== undefined, 'must be a uint64 above 0')
+    .transform((text) => canonicalDseq(text) ?? text),
 ]);
 
 const migrateSchema = z.object({
@@ -104,14 +114,13 @@ export function parseLeasePath(
   gseq: string,
   oseq: string,
 ): Result<{ readonly dseq: string; readonly gseq: number; readonly oseq: number }> {
-  if (!DSEQ.test(dseq) || BigInt(dseq) === 0n || BigInt(dseq) > UINT64_MAX) {
-    return bad(`dseq "${dseq}" is not a uint64 above 0`);
-  }
+  const canonical = canonicalDseq(dseq);
+  if (canonical === undefined) return bad(`dseq "${dseq}" is not a uint64 above 0`);
   const g = SEQ.test(gseq) ? Number(gseq) : 0;
   const o = SEQ.test(oseq) ? Number(oseq) : 0;
   if (g < 1 || g > 0xffff_ffff) return bad(`gseq "${gseq}" is not a uint32 above 0`);
   if (o < 1 || o > 0xffff_ffff) return bad(`oseq "${oseq}" is not a uint32 above 0`);
-  return ok({ dseq: String(BigInt(dseq)), gseq: g, oseq: o });
+  return ok({ dseq: canonical, gseq: g, oseq: o });
 }
 
 function slotKey(dseq: string, gseq: number, oseq: number): string {
@@ -239,10 +248,8 @@ export class ProviderService {
    * one group per lease, IP endpoints as ordered), then deploys or updates each of the caller's leases.
    */
   async sendManifest(claims: JwtClaims, dseqText: string, body: unknown): Promise<Result<ManifestReport>> {
-    if (!DSEQ.test(dseqText) || BigInt(dseqText) === 0n || BigInt(dseqText) > UINT64_MAX) {
-      return bad(`dseq "${dseqText}" is not a uint64 above 0`);
-    }
-    const dseq = String(BigInt(dseqText));
+    const dseq = canonicalDseq(dseqText);
+    if (dseq === undefined) return bad(`dseq "${dseqText}" is not a uint64 above 0`);
     const manifest = parseManifest(body);
     if (!manifest.ok) return manifest;
     const version = manifestVersion(manifest.value);
@@ -366,7 +373,7 @@ export class ProviderService {
     const request = parsed.data;
     const names = request.endpoints_to_migrate ?? [];
     if (names.length === 0) return bad('no endpoints indicated for migration');
-    const dseq = String(BigInt(request.destination_dseq));
+    const dseq = request.destination_dseq;
     const gseq = request.destination_gseq;
 
     const candidates = [...this.#leases.values()].filter(
@@ -399,9 +406,7 @@ export class ProviderService {
           owner: claims.iss,
           destination: { dseq, gseq },
           endpoints: names,
-          ...(request.source_dseq === undefined
-            ? {}
-            : { source: { dseq: String(BigInt(request.source_dseq)) } }),
+          ...(request.source_dseq === undefined ? {} : { source: { dseq: request.source_dseq } }),
           dryRun,
         },
         { actor: claims.iss },
