@@ -7,7 +7,7 @@ describe('devnet providers', () => {
   it('are two IP providers with pools of different sizes in documentation ranges, and one without', () => {
     assert.deepEqual(
       DEFAULT_PROVIDERS.map((plan) => plan.pool),
-      [['203.0.113.0/29'], ['198.51.100.0/30'], []],
+      [['203.0.113.1-203.0.113.8'], ['198.51.100.1-198.51.100.4'], []],
     );
     const names = DEFAULT_PROVIDERS.map((plan) => plan.name);
     assert.equal(new Set(names).size, names.length);

@@ -40,8 +40,8 @@ export interface ProviderPlan {
  * provider-2's /30 holds only 4 addresses and sells them cheapest, so it is picked first and runs out first.
  */
 export const DEFAULT_PROVIDERS: readonly ProviderPlan[] = Object.freeze([
-  { name: 'provider-1', pool: ['203.0.113.0/29'], ipUsdPerMonth: 5 },
-  { name: 'provider-2', pool: ['198.51.100.0/30'], ipUsdPerMonth: 4 },
+  { name: 'provider-1', pool: ['203.0.113.1-203.0.113.8'], ipUsdPerMonth: 5 },
+  { name: 'provider-2', pool: ['198.51.100.1-198.51.100.4'], ipUsdPerMonth: 4 },
   { name: 'provider-3', pool: [], ipUsdPerMonth: 5 },
 ]);
 

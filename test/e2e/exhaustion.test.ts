@@ -35,7 +35,7 @@ describe('an exhausted provider', () => {
     const addresses = ['ep-a', 'ep-b', 'ep-c', 'ep-d']
       .map((name) => filled.leases[0]?.endpoints[name]?.addresses[0])
       .sort();
-    assert.deepEqual(addresses, ['198.51.100.0', '198.51.100.1', '198.51.100.2', '198.51.100.3']);
+    assert.deepEqual(addresses, ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']);
     const pool = await box.json<{ available: string; capacity: string }[]>(
       'provider',
       'pool',
