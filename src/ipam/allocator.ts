@@ -907,7 +907,7 @@ class SharedIpAllocator implements Allocator {
       }
       this.freeSlot(slot, bulk);
     }
-    if (bulk) this.keys.retain((slot) => slots.state(slot) !== FREE);
+    if (bulk) this.keys.deleteMany(expired);
     for (const space of rebuild) {
       if (space.allocated + space.quarantined === 0) space.taken = new IndexTree();
       else space.taken.retain((slot) => slots.state(slot) !== FREE);

@@ -118,22 +118,26 @@ export class KeyTable {
     if (cells.length > 128 && this.count * 16 < cells.length) this.resize(cells.length / 2);
   }
 
-  /** Keeps only the slots that pass `keep`, rebuilding the table in one pass (for mass expiry). */
-  retain(keep: (slot: number) => boolean): void {
-    const old = this.cells;
-    let count = 0;
-    for (let i = 0; i < old.length; i += 2) {
-      const slot = old[i]!;
-      if (slot === EMPTY) continue;
-      if (keep(slot)) count++;
-      else this.cellOf[slot] = EMPTY;
+  /**
+   * Removes many slots in one rebuild (for a mass expiry). Membership is looked up in a bitset, so the scan
+   * over the table stays in cache instead of touching each slot's record.
+   */
+  deleteMany(slots: ArrayLike<number>): void {
+    const { cellOf } = this;
+    const gone = new Uint32Array((cellOf.length >>> 5) + 1);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (slot >= cellOf.length || cellOf[slot] === EMPTY) continue;
+      gone[slot >>> 5]! |= 1 << (slot & 31);
+      cellOf[slot] = EMPTY;
+      this.count--;
     }
+    const old = this.cells;
     // Same size: a mass expiry is usually followed by as many new keys, which would only grow it back.
     this.cells = new Int32Array(old.length).fill(EMPTY);
-    this.count = count;
     for (let i = 0; i < old.length; i += 2) {
       const slot = old[i]!;
-      if (slot !== EMPTY && this.cellOf[slot] !== EMPTY) this.place(slot, old[i + 1]!);
+      if (slot !== EMPTY && (gone[slot >>> 5]! & (1 << (slot & 31))) === 0) this.place(slot, old[i + 1]!);
     }
   }
 
