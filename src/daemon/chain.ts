@@ -26,7 +26,7 @@ export interface Chain {
   readonly pubkey: PubkeyLookup;
 }
 
-/** How long an account without a public key stays cached as such; keys, once set, never change. */
+/** How long an unknown account, or one without a public key, stays cached as such; keys never change. */
 const MISSING_KEY_TTL_MS = 2000;
 
 /** The devnet ledger as the chain. Every call is bounded by the client's own timeout (F8). */
@@ -41,8 +41,8 @@ export function ledgerChain(
 
   async function fetchKey(address: string): Promise<Result<string | undefined, AppError>> {
     const account = await ledger.getAccount(address);
-    if (!account.ok) return account;
-    const pubkey = account.value.pubkey ?? undefined;
+    if (!account.ok && account.error.code !== 'ACCOUNT_NOT_FOUND') return account;
+    const pubkey = account.ok ? (account.value.pubkey ?? undefined) : undefined;
     if (pubkey === undefined) missing.set(address, now() + MISSING_KEY_TTL_MS);
     else keys.set(address, pubkey);
     return ok(pubkey);
