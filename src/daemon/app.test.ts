@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parseSdl } from '../sdl/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { StaticChain } from './chain.js';
@@ -83,6 +84,34 @@ describe('provider daemon with a ledger', () => {
       assert.equal(entries[0]?.Protocol, 'TCP');
       assert.match(entries[0]?.IP ?? '', /^203\.0\.113\.([0-9]|1[0-5])$/);
       assert.equal(status.ip_endpoints['first-ip']?.state, 'active');
+    });
+
+    it('reports `ips: null` for a lease without IP endpoints', async () => {
+      const parsed = parseSdl(
+        [
+          'version: "2.0"',
+          'services:',
+          '  web:',
+          '    image: nginx',
+          '    expose:',
+          '      - port: 80',
+          '        to: [{global: true}]',
+          'profiles:',
+          '  compute:',
+          '    web: {resources: {cpu: {units: 0.5}, memory: {size: 512Mi}, storage: {size: 1Gi}}}',
+          '  placement:',
+          '    dcloud: {pricing: {web: {denom: uakt, amount: 1000}}}',
+          'deployment:',
+          '  web:',
+          '    dcloud: {profile: web, count: 1}',
+        ].join('\n'),
+      );
+      assert.ok(parsed.ok);
+      const { dseq } = await deploy(parsed.value);
+      const status = await statusOf(dseq);
+      assert.equal(status.ips, null);
+      assert.deepEqual(status.ip_endpoints, {});
+      assert.equal(status.services.web?.total, 1);
     });
 
     it('keeps the address across an update, and applies the new target port (Go F3)', async () => {
