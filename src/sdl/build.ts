@@ -123,7 +123,7 @@ function exposeLess(a: ServiceExpose, b: ServiceExpose): boolean {
 }
 
 /** Where each manifest expose came from in the SDL, for positioning later checks. */
-export type ExposeOrigins = WeakMap<ServiceExpose, readonly (string | number)[]>;
+export type ExposeOrigins = Map<ServiceExpose, readonly (string | number)[]>;
 
 /** chain-sdk `v2Exposes.toManifestExpose`: one entry per `to` (or one non-global entry), sorted. */
 function manifestExposes(
@@ -149,10 +149,11 @@ function manifestExposes(
       failed = true;
       return;
     }
-    const base = { port: expose.port, externalPort: expose.as, proto } as const;
     if (expose.to.length === 0) {
       const entry: ServiceExpose = {
-        ...base,
+        port: expose.port,
+        externalPort: expose.as,
+        proto,
         service: '',
         global: false,
         hosts: expose.accept,
@@ -166,7 +167,9 @@ function manifestExposes(
     }
     expose.to.forEach((to) => {
       const entry: ServiceExpose = {
-        ...base,
+        port: expose.port,
+        externalPort: expose.as,
+        proto,
         service: to.service,
         global: to.global,
         hosts: expose.accept,
@@ -301,7 +304,7 @@ export function buildGroups(sdl: SdlInput): { ok: true; built: Built } | { ok: f
   const seq = endpointSequenceNumbers(sdl);
   const groups = new Map<string, GroupBuilder>();
   const problems: Problem[] = [];
-  const origins: ExposeOrigins = new WeakMap();
+  const origins: ExposeOrigins = new Map();
   const exposeCache = new Map<string, ServiceExpose[] | undefined>();
   for (const svcName of sortedKeys(sdl.deployment)) {
     const depl = sdl.deployment.get(svcName)!;

@@ -36,7 +36,7 @@ import type {
   ServiceParamsInput,
   StorageVolumeInput,
 } from './model.js';
-import { YScalar, type YValue } from './yaml-tree.js';
+import { YScalar, type YValue } from './yaml-value.js';
 
 type Ctx = z.core.$RefinementCtx;
 type Path = readonly (string | number)[];

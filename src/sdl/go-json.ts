@@ -10,7 +10,10 @@ import type { Manifest } from './manifest-types.js';
 const HEX = '0123456789abcdef';
 
 /** A JSON string literal with Go's escaping: `<`, `>`, `&`, U+2028 and U+2029 as \u escapes. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+
 export function goJsonString(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
   let out = '"';
   let start = 0;
   for (let i = 0; i < text.length; i++) {
@@ -53,10 +56,19 @@ export function goJsonString(text: string): string {
   return `${out + text.slice(start)}"`;
 }
 
-/** Go omits an attribute's empty `key`/`value` (`json:",omitempty"`). */
-function isAttribute(value: object): value is { key: string; value: string } {
+/** Object keys in byte order, cached per key list (the manifest has a handful of shapes). */
+const sortedKeyCache = new Map<string, readonly string[]>();
+
+function keysOf(value: object, sortKeys: boolean): readonly string[] {
   const keys = Object.keys(value);
-  return keys.length === 2 && keys[0] === 'key' && keys[1] === 'value';
+  if (!sortKeys) return keys;
+  const signature = keys.join('\u0000');
+  let sorted = sortedKeyCache.get(signature);
+  if (sorted === undefined) {
+    sorted = [...keys].sort((a, b) => (goStringLess(a, b) ? -1 : goStringLess(b, a) ? 1 : 0));
+    if (sortedKeyCache.size < 256) sortedKeyCache.set(signature, sorted);
+  }
+  return sorted;
 }
 
 function encode(value: unknown, sortKeys: boolean, indent: string, depth: number): string {
@@ -65,16 +77,27 @@ function encode(value: unknown, sortKeys: boolean, indent: string, depth: number
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const inner = indent === '' ? '' : `\n${indent.repeat(depth + 1)}`;
   const outer = indent === '' ? '' : `\n${indent.repeat(depth)}`;
-  const colon = indent === '' ? ':' : ': ';
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
-    return `[${value.map((item) => inner + encode(item, sortKeys, indent, depth + 1)).join(',')}${outer}]`;
+    let out = '[';
+    for (let i = 0; i < value.length; i++)
+      out += (i === 0 ? '' : ',') + inner + encode(value[i], sortKeys, indent, depth + 1);
+    return `${out}${outer}]`;
   }
-  let entries = Object.entries(value as object).filter(([, v]) => v !== undefined);
-  if (isAttribute(value as object)) entries = entries.filter(([, v]) => v !== '');
-  if (sortKeys) entries.sort(([a], [b]) => (goStringLess(a, b) ? -1 : goStringLess(b, a) ? 1 : 0));
-  if (entries.length === 0) return '{}';
-  return `{${entries.map(([k, v]) => `${inner}${goJsonString(k)}${colon}${encode(v, sortKeys, indent, depth + 1)}`).join(',')}${outer}}`;
+  const record = value as Record<string, unknown>;
+  const keys = keysOf(record, sortKeys);
+  // An attribute ({key, value}) drops empty strings, as Go's `omitempty` does.
+  const attribute = keys.length === 2 && 'key' in record && 'value' in record;
+  const colon = indent === '' ? ':' : ': ';
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined || (attribute && v === '')) continue;
+    out += (first ? '' : ',') + inner + goJsonString(key) + colon + encode(v, sortKeys, indent, depth + 1);
+    first = false;
+  }
+  return first ? '{}' : `${out}${outer}}`;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { type Problem, problem } from './diagnostics.js';
-import { YScalar, type YValue } from './yaml-tree.js';
+import { YScalar, type YValue } from './yaml-value.js';
 
 /** The JSON value yaml.v3 + encoding/json would hand to the schema validator. */
 export function toPlain(value: YValue): unknown {
@@ -17,7 +17,12 @@ export function toPlain(value: YValue): unknown {
     if (r.tag === 'float') return r.value;
     return value.text;
   }
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, toPlain(v)]));
+  if (value instanceof Map) {
+    // Null prototype: a key named __proto__ stays an ordinary key.
+    const out: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of value) out[k] = toPlain(v);
+    return out;
+  }
   return value.map(toPlain);
 }
 

@@ -14,7 +14,8 @@ import type { GroupSpec, Manifest } from './manifest-types.js';
 import type { SdlDialect, SdlInput } from './model.js';
 import { schemaProblems } from './schema.js';
 import { validateGroups, validateManifest, validateSdl } from './validate.js';
-import { parseTree, YScalar, type YValue } from './yaml-tree.js';
+import { parseTree } from './yaml-tree.js';
+import { YScalar, type YValue } from './yaml-value.js';
 
 /** How to parse. */
 export interface ParseOptions {
@@ -48,7 +49,7 @@ export type SdlResult = (
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
+    for (const key in value) deepFreeze(value[key]);
   }
   return value;
 }

@@ -21,7 +21,9 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import type { ErrorCode } from '../errors/index.js';
-import { goQuote, type Resolved, resolvePlain } from './go-values.js';
+import { fastTree } from './fast-yaml.js';
+import { goQuote, resolvePlain } from './go-values.js';
+import { type ContainerInfo, scalarNode, type YMap, YScalar, type YValue } from './yaml-value.js';
 
 /** Inputs above this size are refused before parsing (1 MiB). */
 export const MAX_SDL_BYTES = 1024 * 1024;
@@ -32,36 +34,11 @@ export const MAX_EXPANDED_NODES = 200_000;
 /** How deep collections may nest; an SDL needs about ten levels, the YAML parser recurses per level. */
 export const MAX_NESTING = 100;
 
-/** A YAML scalar with its yaml.v3 resolution and raw text. */
-export class YScalar {
-  constructor(
-    /** The scalar's text as written (Go `Node.Value`). */
-    readonly text: string,
-    readonly resolved: Resolved,
-    /** The short tag Go reports in type errors (`!!str`, `!!int`, …). */
-    readonly shortTag: string,
-    readonly offset: number,
-  ) {}
-
-  get isNull(): boolean {
-    return this.resolved.tag === 'null';
-  }
-}
-
-/** A YAML mapping (keys are the Go string form of the key) or sequence. */
-export type YMap = Map<string, YValue>;
-export type YValue = YScalar | YMap | readonly YValue[];
-
 /** A positioned problem found before or while building the tree. */
 export interface RawProblem {
   readonly code: ErrorCode;
   readonly message: string;
   readonly offset: number;
-}
-
-interface ContainerInfo {
-  readonly offset: number;
-  readonly keyOffsets?: Map<string, number>;
 }
 
 /** A parsed document: the tree plus what is needed to turn paths into positions. */
@@ -120,11 +97,15 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
+/** Offset → line and column; the line index is built on first use, as most parses report nothing. */
 function lineColOf(text: string): SourceTree['lineCol'] {
-  const counter = new LineCounter();
-  counter.addNewLine(0);
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) counter.addNewLine(i + 1);
+  let counter: LineCounter | undefined;
   return (offset) => {
+    if (counter === undefined) {
+      counter = new LineCounter();
+      counter.addNewLine(0);
+      for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) counter.addNewLine(i + 1);
+    }
     const pos = counter.linePos(Math.max(0, Math.min(offset, text.length)));
     return { line: pos.line, col: pos.col };
   };
@@ -148,13 +129,9 @@ function resolveScalar(node: Scalar): { value: YScalar } | { error: string } {
   const offset = node.range?.[0] ?? 0;
   const tag = shortTagOf(node.tag);
   const quoted = node.type !== undefined && node.type !== 'PLAIN';
-  if (tag === '!!str' || ((tag === '' || tag === '!') && quoted)) {
-    return { value: new YScalar(text, { tag: 'str' }, '!!str', offset) };
-  }
-  if (tag === '' || tag === '!') {
-    const resolved = resolvePlain(text);
-    return { value: new YScalar(text, resolved, `!!${resolved.tag}`, offset) };
-  }
+  if (tag === '!!str' || ((tag === '' || tag === '!') && quoted))
+    return { value: scalarNode(text, true, offset) };
+  if (tag === '' || tag === '!') return { value: scalarNode(text, false, offset) };
   if (!['!!bool', '!!int', '!!float', '!!null', '!!timestamp'].includes(tag)) {
     return { value: new YScalar(text, { tag: 'str' }, tag, offset) };
   }
@@ -169,7 +146,7 @@ function resolveScalar(node: Scalar): { value: YScalar } | { error: string } {
 interface Walk {
   readonly doc: Document.Parsed;
   readonly lineCol: SourceTree['lineCol'];
-  readonly info: WeakMap<object, ContainerInfo>;
+  readonly info: Map<object, ContainerInfo>;
   readonly memo: Map<Node, YValue>;
   readonly problems: RawProblem[];
   readonly active: Set<Node>;
@@ -332,11 +309,11 @@ function convertSeq(walk: Walk, node: YAMLSeq, fallback: number): readonly YValu
   return out;
 }
 
-function offsetOf(info: WeakMap<object, ContainerInfo>, value: YValue): number | undefined {
+function offsetOf(info: Map<object, ContainerInfo>, value: YValue): number | undefined {
   return value instanceof YScalar ? value.offset : info.get(value)?.offset;
 }
 
-function locator(root: YValue | undefined, info: WeakMap<object, ContainerInfo>): SourceTree['locate'] {
+function locator(root: YValue | undefined, info: Map<object, ContainerInfo>): SourceTree['locate'] {
   return (path, atKey = false) => {
     let current: YValue | undefined = root;
     let best = root === undefined ? 0 : (offsetOf(info, root) ?? 0);
@@ -365,7 +342,7 @@ function locator(root: YValue | undefined, info: WeakMap<object, ContainerInfo>)
 }
 
 /** Parses SDL text or bytes into a positioned tree; refuses oversized, binary, broken or alias-bomb input. */
-export function parseTree(input: string | Uint8Array): TreeResult {
+export function parseTree(input: string | Uint8Array, options: { readonly fast?: boolean } = {}): TreeResult {
   let text: string;
   if (typeof input === 'string') {
     text = input;
@@ -404,6 +381,14 @@ export function parseTree(input: string | Uint8Array): TreeResult {
       lineCol,
     };
   }
+  const fast = options.fast === false ? undefined : fastTree(text, MAX_EXPANDED_NODES, MAX_NESTING);
+  if (fast !== undefined) {
+    return {
+      ok: true,
+      tree: { root: fast.root, locate: locator(fast.root, fast.info), lineCol },
+      warnings: [],
+    };
+  }
   const tooDeep = nestingBeyond(text, MAX_NESTING);
   if (tooDeep !== undefined) {
     return {
@@ -436,7 +421,7 @@ export function parseTree(input: string | Uint8Array): TreeResult {
       lineCol,
     };
   }
-  const walk: Walk = { doc, lineCol, info: new WeakMap(), memo: new Map(), problems: [], active: new Set() };
+  const walk: Walk = { doc, lineCol, info: new Map(), memo: new Map(), problems: [], active: new Set() };
   const aliasUses = countAliases(doc.contents as Node | null);
   const size = expandedSize(walk, doc.contents as Node | null, new Map());
   if (size !== undefined && aliasUses === 0 && size > MAX_EXPANDED_NODES) {

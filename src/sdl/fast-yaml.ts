@@ -1,0 +1,449 @@
+/**
+ * A fast reader for the plain YAML an SDL is usually written in: block mappings and sequences,
+ * one-line flow collections, and one-line plain or quoted scalars, with comments.
+ *
+ * The general YAML parser costs about 0.5 µs per byte, too slow for large SDLs. This reader
+ * builds exactly the tree (values and offsets) the general path builds, but gives up — returns
+ * `undefined` — on anything else: anchors, aliases, tags, block or multi-line scalars, merge
+ * keys, tabs, directives, several documents, and every error. The general path then handles the
+ * input, so behaviour never depends on which path ran; a property test holds the two equal.
+ */
+import { type ContainerInfo, scalarNode, type YMap, YScalar, type YValue } from './yaml-value.js';
+
+const FAIL = Symbol('fail');
+type Fail = typeof FAIL;
+
+interface Line {
+  readonly start: number;
+  /** End of the content, before any `\r`. */
+  readonly end: number;
+  readonly indent: number;
+  readonly blank: boolean;
+}
+
+const DOUBLE_ESCAPES: Readonly<Record<string, string>> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\x85',
+  _: '\xa0',
+  L: '\u2028',
+  P: '\u2029',
+};
+const HEX_ESCAPES: Readonly<Record<string, number>> = { x: 2, u: 4, U: 8 };
+
+/** Characters that cannot start a plain scalar here (or that this reader leaves to the general path). */
+const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`']);
+
+class Reader {
+  private readonly lines: Line[] = [];
+  readonly info = new Map<object, ContainerInfo>();
+  private nodes = 0;
+
+  private depth = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly maxNodes: number,
+    private readonly maxDepth: number,
+  ) {
+    let start = 0;
+    while (start <= text.length) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      const next = end + 1;
+      if (end > start && text.charCodeAt(end - 1) === 13) end--;
+      let indent = start;
+      while (indent < end && text.charCodeAt(indent) === 32) indent++;
+      this.lines.push({ start, end, indent: indent - start, blank: indent === end || text[indent] === '#' });
+      start = next;
+    }
+  }
+
+  /** The document root, `undefined` for an empty document, or FAIL. */
+  root(): YValue | undefined | Fail {
+    let li = this.nextContent(0);
+    if (li === undefined) return undefined;
+    const first = this.lines[li]!;
+    const head = this.text.slice(first.start, first.end);
+    if (head.startsWith('%') || head.startsWith('...')) return FAIL;
+    if (head.startsWith('---')) {
+      if (this.restIsBlank(first.start + 3, first.end) !== true) return FAIL;
+      li = this.nextContent(li + 1);
+      if (li === undefined) return undefined;
+    }
+    for (let i = li; i < this.lines.length; i++) {
+      const { start, end } = this.lines[i]!;
+      if (/^(---|\.\.\.)( |$)/.test(this.text.slice(start, Math.min(end, start + 4)))) return FAIL;
+    }
+    const line = this.lines[li]!;
+    const parsed = this.block(li, line.start + line.indent, -1);
+    if (parsed === FAIL) return FAIL;
+    return this.nextContent(parsed.next) === undefined ? parsed.value : FAIL;
+  }
+
+  private nextContent(from: number): number | undefined {
+    for (let i = from; i < this.lines.length; i++) if (!this.lines[i]!.blank) return i;
+    return undefined;
+  }
+
+  /** True when [from, end) holds only spaces and maybe a comment after a space. */
+  private restIsBlank(from: number, end: number): boolean {
+    let i = from;
+    while (i < end && this.text.charCodeAt(i) === 32) i++;
+    return i === end || (this.text[i] === '#' && i > from);
+  }
+
+  private count(): boolean {
+    this.nodes++;
+    return this.nodes <= this.maxNodes;
+  }
+
+  private column(li: number, at: number): number {
+    return at - this.lines[li]!.start;
+  }
+
+  private isSeqEntry(at: number, end: number): boolean {
+    return this.text[at] === '-' && (at + 1 === end || this.text[at + 1] === ' ');
+  }
+
+  /** A block node whose first token is at `at` on line `li`; `parentIndent` is the enclosing block's indent. */
+  private block(li: number, at: number, parentIndent: number): { value: YValue; next: number } | Fail {
+    if (++this.depth > this.maxDepth) return FAIL;
+    const result = this.blockAt(li, at, parentIndent);
+    this.depth--;
+    return result;
+  }
+
+  private blockAt(li: number, at: number, parentIndent: number): { value: YValue; next: number } | Fail {
+    const line = this.lines[li]!;
+    if (this.isSeqEntry(at, line.end)) return this.sequence(li, at);
+    if (this.keyAt(at, line.end) !== undefined) return this.mapping(li, at);
+    const value = this.inline(li, at, parentIndent);
+    return value === FAIL ? FAIL : value;
+  }
+
+  /** A one-line value (flow collection or scalar) that must end its line and have no continuation. */
+  private inline(li: number, at: number, indent: number): { value: YValue; next: number } | Fail {
+    const line = this.lines[li]!;
+    const parsed = this.flowOrScalar(at, line.end, false);
+    if (parsed === FAIL || !this.restIsBlank(parsed.end, line.end)) return FAIL;
+    const next = this.nextContent(li + 1);
+    if (next !== undefined && this.lines[next]!.indent > indent) return FAIL;
+    return { value: parsed.value, next: next ?? this.lines.length };
+  }
+
+  /** Where a `key:` at `at` ends (the index of its colon), if the line holds one. */
+  private keyAt(at: number, end: number): { key: string; colon: number; offset: number } | undefined {
+    const text = this.text;
+    const c = text[at];
+    if (c === '"' || c === "'") {
+      const q = c === '"' ? this.doubleQuoted(at, end) : this.singleQuoted(at, end);
+      if (q === FAIL) return undefined;
+      let i = q.end;
+      while (i < end && text.charCodeAt(i) === 32) i++;
+      if (text[i] !== ':' || (i + 1 < end && text[i + 1] !== ' ')) return undefined;
+      return { key: q.value, colon: i, offset: at };
+    }
+    if (c === undefined || NOT_PLAIN_START.has(c)) return undefined;
+    if ((c === '-' || c === '?' || c === ':') && (at + 1 === end || text[at + 1] === ' ')) return undefined;
+    for (let i = at; i < end; i++) {
+      const ch = text[i];
+      if (ch === '#' && text[i - 1] === ' ') return undefined;
+      if (ch === ':' && (i + 1 === end || text[i + 1] === ' ')) {
+        const key = text.slice(at, i).trimEnd();
+        return key === '' ? undefined : { key, colon: i, offset: at };
+      }
+    }
+    return undefined;
+  }
+
+  private newMap(offset: number): { map: YMap; keyOffsets: Map<string, number> } {
+    const map: YMap = new Map();
+    const keyOffsets = new Map<string, number>();
+    this.info.set(map, { offset, keyOffsets });
+    return { map, keyOffsets };
+  }
+
+  private mapping(firstLine: number, firstAt: number): { value: YValue; next: number } | Fail {
+    const indent = this.column(firstLine, firstAt);
+    const { map, keyOffsets } = this.newMap(firstAt);
+    if (!this.count()) return FAIL;
+    let li = firstLine;
+    let at = firstAt;
+    for (;;) {
+      const line = this.lines[li]!;
+      const key = this.keyAt(at, line.end);
+      if (key === undefined || /[[\]{},]/.test(key.key) || key.key === '<<' || keyOffsets.has(key.key))
+        return FAIL;
+      let valueAt = key.colon + 1;
+      while (valueAt < line.end && this.text.charCodeAt(valueAt) === 32) valueAt++;
+      let value: YValue;
+      let next: number;
+      if (valueAt === line.end || this.text[valueAt] === '#') {
+        const following = this.nextContent(li + 1);
+        const child = following === undefined ? undefined : this.lines[following]!;
+        if (
+          child !== undefined &&
+          (child.indent > indent ||
+            (child.indent === indent && this.isSeqEntry(child.start + child.indent, child.end)))
+        ) {
+          const parsed = this.block(following!, child.start + child.indent, indent);
+          if (parsed === FAIL) return FAIL;
+          ({ value, next } = parsed);
+        } else {
+          value = this.nullAt(valueAt);
+          next = following ?? this.lines.length;
+        }
+      } else {
+        if (this.isSeqEntry(valueAt, line.end)) return FAIL;
+        const parsed = this.inline(li, valueAt, indent);
+        if (parsed === FAIL) return FAIL;
+        ({ value, next } = parsed);
+      }
+      if (!this.count()) return FAIL;
+      map.set(key.key, value);
+      keyOffsets.set(key.key, key.offset);
+      if (next >= this.lines.length) return { value: map, next };
+      const nextLine = this.lines[next]!;
+      if (nextLine.indent < indent) return { value: map, next };
+      if (nextLine.indent > indent) return FAIL;
+      li = next;
+      at = nextLine.start + nextLine.indent;
+    }
+  }
+
+  private sequence(firstLine: number, firstAt: number): { value: YValue; next: number } | Fail {
+    const indent = this.column(firstLine, firstAt);
+    const items: YValue[] = [];
+    this.info.set(items, { offset: firstAt });
+    if (!this.count()) return FAIL;
+    let li = firstLine;
+    let at = firstAt;
+    for (;;) {
+      const line = this.lines[li]!;
+      let itemAt = at + 1;
+      while (itemAt < line.end && this.text.charCodeAt(itemAt) === 32) itemAt++;
+      let parsed: { value: YValue; next: number } | Fail;
+      if (itemAt === line.end || this.text[itemAt] === '#') {
+        const following = this.nextContent(li + 1);
+        const child = following === undefined ? undefined : this.lines[following]!;
+        if (child !== undefined && child.indent > indent)
+          parsed = this.block(following!, child.start + child.indent, indent);
+        else parsed = { value: this.nullAt(itemAt), next: following ?? this.lines.length };
+      } else if (this.isSeqEntry(itemAt, line.end)) {
+        return FAIL;
+      } else if (this.keyAt(itemAt, line.end) !== undefined) {
+        parsed = this.mapping(li, itemAt);
+      } else {
+        parsed = this.inline(li, itemAt, indent);
+      }
+      if (parsed === FAIL) return FAIL;
+      items.push(parsed.value);
+      if (parsed.next >= this.lines.length) return { value: items, next: parsed.next };
+      const nextLine = this.lines[parsed.next]!;
+      if (nextLine.indent < indent) return { value: items, next: parsed.next };
+      if (nextLine.indent > indent || !this.isSeqEntry(nextLine.start + nextLine.indent, nextLine.end)) {
+        return nextLine.indent === indent &&
+          this.keyAt(nextLine.start + nextLine.indent, nextLine.end) !== undefined
+          ? { value: items, next: parsed.next }
+          : FAIL;
+      }
+      li = parsed.next;
+      at = nextLine.start + nextLine.indent;
+    }
+  }
+
+  private nullAt(offset: number): YScalar {
+    this.count();
+    return new YScalar('', { tag: 'null' }, '!!null', offset);
+  }
+
+  private scalar(text: string, quoted: boolean, offset: number): YScalar | Fail {
+    if (!this.count()) return FAIL;
+    return scalarNode(text, quoted, offset);
+  }
+
+  /** A flow collection or a scalar starting at `at`; `inFlow` stops plain scalars at `,]}`. */
+  private flowOrScalar(at: number, end: number, inFlow: boolean): { value: YValue; end: number } | Fail {
+    if (++this.depth > this.maxDepth) return FAIL;
+    const result = this.flowOrScalarAt(at, end, inFlow);
+    this.depth--;
+    return result;
+  }
+
+  private flowOrScalarAt(at: number, end: number, inFlow: boolean): { value: YValue; end: number } | Fail {
+    const c = this.text[at];
+    if (c === '[') return this.flowSequence(at, end);
+    if (c === '{') return this.flowMapping(at, end);
+    if (c === '"' || c === "'") {
+      const q = c === '"' ? this.doubleQuoted(at, end) : this.singleQuoted(at, end);
+      if (q === FAIL) return FAIL;
+      const value = this.scalar(q.value, true, at);
+      return value === FAIL ? FAIL : { value, end: q.end };
+    }
+    return this.plain(at, end, inFlow);
+  }
+
+  private plain(at: number, end: number, inFlow: boolean): { value: YValue; end: number } | Fail {
+    const text = this.text;
+    const first = text[at];
+    if (first === undefined || NOT_PLAIN_START.has(first)) return FAIL;
+    if (
+      (first === '-' || first === '?' || first === ':') &&
+      (at + 1 === end || text[at + 1] === ' ' || (inFlow && ',[]{}'.includes(text[at + 1]!)))
+    ) {
+      return FAIL;
+    }
+    let i = at;
+    for (; i < end; i++) {
+      const ch = text[i];
+      if (ch === '#' && text[i - 1] === ' ') break;
+      if (
+        ch === ':' &&
+        (i + 1 === end || text[i + 1] === ' ' || (inFlow && ',[]{}'.includes(text[i + 1]!)))
+      ) {
+        return FAIL;
+      }
+      if (inFlow && (ch === ',' || ch === ']' || ch === '}' || ch === '[' || ch === '{')) break;
+    }
+    const raw = text.slice(at, i).trimEnd();
+    if (raw === '' || (inFlow && text[i] === '#')) return FAIL;
+    const value = this.scalar(raw, false, at);
+    return value === FAIL ? FAIL : { value, end: at + raw.length };
+  }
+
+  private skipSpaces(i: number, end: number): number {
+    let j = i;
+    while (j < end && this.text.charCodeAt(j) === 32) j++;
+    return j;
+  }
+
+  private flowSequence(open: number, end: number): { value: YValue; end: number } | Fail {
+    const items: YValue[] = [];
+    this.info.set(items, { offset: open });
+    if (!this.count()) return FAIL;
+    let i = this.skipSpaces(open + 1, end);
+    while (this.text[i] !== ']') {
+      const item = this.flowOrScalar(i, end, true);
+      if (item === FAIL) return FAIL;
+      items.push(item.value);
+      i = this.skipSpaces(item.end, end);
+      if (this.text[i] === ',') i = this.skipSpaces(i + 1, end);
+      else if (this.text[i] !== ']') return FAIL;
+    }
+    return { value: items, end: i + 1 };
+  }
+
+  private flowMapping(open: number, end: number): { value: YValue; end: number } | Fail {
+    const { map, keyOffsets } = this.newMap(open);
+    if (!this.count()) return FAIL;
+    let i = this.skipSpaces(open + 1, end);
+    while (this.text[i] !== '}') {
+      const keyStart = i;
+      let key: string;
+      const c = this.text[i];
+      if (c === '"' || c === "'") {
+        const q = c === '"' ? this.doubleQuoted(i, end) : this.singleQuoted(i, end);
+        if (q === FAIL) return FAIL;
+        key = q.value;
+        i = this.skipSpaces(q.end, end);
+      } else {
+        let j = i;
+        while (j < end && !',[]{}#'.includes(this.text[j]!)) {
+          if (this.text[j] === ':' && (j + 1 === end || ' ,[]{}'.includes(this.text[j + 1]!))) break;
+          j++;
+        }
+        key = this.text.slice(i, j).trimEnd();
+        if (key === '' || NOT_PLAIN_START.has(key[0]!) || /^[-?:]( |$)/.test(key)) return FAIL;
+        i = j;
+      }
+      if (this.text[i] !== ':' || key === '<<' || keyOffsets.has(key)) return FAIL;
+      if (!this.count()) return FAIL;
+      i = this.skipSpaces(i + 1, end);
+      let value: YValue;
+      if (this.text[i] === ',' || this.text[i] === '}') value = this.nullAt(i);
+      else {
+        const parsed = this.flowOrScalar(i, end, true);
+        if (parsed === FAIL) return FAIL;
+        value = parsed.value;
+        i = this.skipSpaces(parsed.end, end);
+      }
+      map.set(key, value);
+      keyOffsets.set(key, keyStart);
+      if (this.text[i] === ',') i = this.skipSpaces(i + 1, end);
+      else if (this.text[i] !== '}') return FAIL;
+    }
+    return { value: map, end: i + 1 };
+  }
+
+  private doubleQuoted(open: number, end: number): { value: string; end: number } | Fail {
+    const text = this.text;
+    let out = '';
+    let i = open + 1;
+    for (;;) {
+      if (i >= end) return FAIL;
+      const ch = text[i]!;
+      if (ch === '"') return { value: out, end: i + 1 };
+      if (ch !== '\\') {
+        out += ch;
+        i++;
+        continue;
+      }
+      const e = text[i + 1];
+      if (e === undefined || i + 1 >= end) return FAIL;
+      const simple = DOUBLE_ESCAPES[e];
+      if (simple !== undefined) {
+        out += simple;
+        i += 2;
+        continue;
+      }
+      const width = HEX_ESCAPES[e];
+      if (width === undefined) return FAIL;
+      const hex = text.slice(i + 2, i + 2 + width);
+      if (hex.length !== width || !/^[0-9a-fA-F]+$/.test(hex)) return FAIL;
+      const code = Number.parseInt(hex, 16);
+      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return FAIL;
+      out += String.fromCodePoint(code);
+      i += 2 + width;
+    }
+  }
+
+  private singleQuoted(open: number, end: number): { value: string; end: number } | Fail {
+    let out = '';
+    let i = open + 1;
+    for (;;) {
+      const close = this.text.indexOf("'", i);
+      if (close === -1 || close >= end) return FAIL;
+      out += this.text.slice(i, close);
+      if (this.text[close + 1] === "'" && close + 1 < end) {
+        out += "'";
+        i = close + 2;
+        continue;
+      }
+      return { value: out, end: close + 1 };
+    }
+  }
+}
+
+/** The tree of a plain-style SDL, or `undefined` when the general YAML path must read it. */
+export function fastTree(
+  text: string,
+  maxNodes: number,
+  maxDepth: number,
+): { root: YValue | undefined; info: Map<object, ContainerInfo> } | undefined {
+  if (text.includes('\t')) return undefined;
+  const reader = new Reader(text, maxNodes, maxDepth);
+  const root = reader.root();
+  return root === FAIL ? undefined : { root, info: reader.info };
+}
