@@ -87,6 +87,8 @@ export function toYaml(data: unknown): string {
 export interface Report {
   readonly data: unknown;
   readonly human: (colors: Colors) => string;
+  /** Why the report is partial: it still prints (what is known), but the command exits with this error's code. */
+  readonly incomplete?: AppError | undefined;
 }
 
 /** Prints a report on stdout in `format`. */

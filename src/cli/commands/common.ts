@@ -3,7 +3,7 @@
  * argument parsers that turn bad values into usage errors, and one way to finish a command.
  */
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { type AppError, EXIT, type Result } from '../../errors/index.js';
+import { type AppError, EXIT, exitCode, type Result } from '../../errors/index.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputFormat, printError, type Report } from '../output.js';
 import { type ConnectionOptions, openSession, type Session } from '../session.js';
@@ -30,16 +30,6 @@ export function globalsOf(command: { optsWithGlobals(): object }): ConnectionOpt
   return { home: text('home'), data: text('data'), ledger: text('ledger'), from: text('from') };
 }
 
-/** Opens the tenant session of `command`, or prints why not and returns the exit code. */
-export async function sessionOf(
-  command: { optsWithGlobals(): object },
-  io: CliIo,
-): Promise<{ session: Session } | { exit: number }> {
-  const session = await openSession(globalsOf(command));
-  if (!session.ok) return { exit: printError(io, session.error) };
-  return { session: session.value };
-}
-
 /** Prints a command's report (or its error) and records the exit code. */
 export function finish(
   io: CliIo,
@@ -52,7 +42,24 @@ export function finish(
     return;
   }
   emit(io, format, result.value);
-  exit.code = EXIT.ok;
+  const { incomplete } = result.value;
+  exit.code = incomplete === undefined ? EXIT.ok : exitCode(incomplete.code);
+}
+
+/** Runs a command that needs the tenant session: opens it (or prints why not), then finishes with `body`'s outcome. */
+export async function withSession(
+  command: { optsWithGlobals(): object },
+  io: CliIo,
+  exit: { code: number },
+  format: OutputFormat,
+  body: (session: Session) => Promise<Result<Report, AppError>>,
+): Promise<void> {
+  const session = await openSession(globalsOf(command));
+  if (!session.ok) {
+    exit.code = printError(io, session.error);
+    return;
+  }
+  finish(io, exit, format, await body(session.value));
 }
 
 /** A deployment sequence: a uint64 in decimal, as Akash prints it. */

@@ -3,7 +3,7 @@ import { type AppError, ok, type Result } from '../../errors/index.js';
 import type { CliIo } from '../io.js';
 import { outputOption, type Report, renderTable } from '../output.js';
 import type { Session } from '../session.js';
-import { finish, sessionOf } from './common.js';
+import { withSession } from './common.js';
 
 /** One pool of one provider, as `provider pool` prints it. */
 interface PoolRow {
@@ -101,23 +101,16 @@ export function registerProviderPoolCommand(program: Command, io: CliIo, exit: {
     )
     .option('--provider <name-or-address>', 'only this provider')
     .addOption(outputOption())
-    .action(async (options, command) => {
-      const opened = await sessionOf(command, io);
-      if ('exit' in opened) {
-        exit.code = opened.exit;
-        return;
-      }
-      const { session } = opened;
-      let only: string | undefined;
-      if (options.provider !== undefined) {
-        const resolved = session.resolveProvider(options.provider);
-        if (!resolved.ok) {
-          finish(io, exit, options.output, resolved);
-          return;
+    .action((options, command) =>
+      withSession(command, io, exit, options.output, async (session) => {
+        let only: string | undefined;
+        if (options.provider !== undefined) {
+          const resolved = session.resolveProvider(options.provider);
+          if (!resolved.ok) return resolved;
+          only = resolved.value;
         }
-        only = resolved.value;
-      }
-      const rows = await poolRows(session, only);
-      finish(io, exit, options.output, rows.ok ? ok(poolReport(rows.value)) : rows);
-    });
+        const rows = await poolRows(session, only);
+        return rows.ok ? ok(poolReport(rows.value)) : rows;
+      }),
+    );
 }

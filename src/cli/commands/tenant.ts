@@ -1,9 +1,8 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { type AppError, appError, exitCode, fail, ok, type Result } from '../../errors/index.js';
+import { type AppError, appError, fail, ok, type Result } from '../../errors/index.js';
 import type { Bid, Lease, LeaseState as LedgerLeaseState } from '../../market/index.js';
-import type { Sdl } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
-import { outputOption, printError, progressOn, type Report, renderTable } from '../output.js';
+import { outputOption, progressOn, type Report, renderTable } from '../output.js';
 import { deploymentReport } from '../report.js';
 import type { Session } from '../session.js';
 import {
@@ -15,27 +14,13 @@ import {
   type LeaseState,
   leaseText,
 } from '../tenant.js';
-import { finish, parseDseq, parseSeq, secondsOption, sessionOf, uaktOption } from './common.js';
+import { parseDseq, parseSeq, secondsOption, uaktOption, withSession } from './common.js';
 import { load as loadSdl } from './sdl.js';
 
 /** A deployment sequence for the provider's JSON: a number when it is exact (as Go sends it), else a string. */
 function dseqJson(dseq: string): number | string {
   const value = Number(dseq);
   return Number.isSafeInteger(value) ? value : dseq;
-}
-
-/** Loads the SDL (printing its diagnostics) and opens the session, in that order: nothing is sent for a bad SDL. */
-async function prepare(
-  file: string,
-  strict: boolean,
-  command: { optsWithGlobals(): object },
-  io: CliIo,
-): Promise<{ sdl: Sdl; session: Session } | { exit: number }> {
-  const loaded = await loadSdl(file, io, strict);
-  if ('exit' in loaded) return loaded;
-  const opened = await sessionOf(command, io);
-  if ('exit' in opened) return opened;
-  return { sdl: loaded.sdl, session: opened.session };
 }
 
 async function leasesOf(
@@ -98,33 +83,27 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .option('--strict', 'also reject SDL JSON-schema violations')
     .addOption(outputOption())
     .action(async (file, options, command) => {
-      const ready = await prepare(file, options.strict === true, command, io);
-      if ('exit' in ready) {
-        exit.code = ready.exit;
+      // the SDL first: nothing is sent for a bad one
+      const loaded = await loadSdl(file, io, options.strict === true);
+      if ('exit' in loaded) {
+        exit.code = loaded.exit;
         return;
       }
-      const { sdl, session } = ready;
-      let choice: BidChoice = { pick: options.pick };
-      if (options.provider !== undefined) {
-        const provider = session.resolveProvider(options.provider);
-        if (!provider.ok) {
-          exit.code = printError(io, provider.error);
-          return;
+      await withSession(command, io, exit, options.output, async (session) => {
+        let choice: BidChoice = { pick: options.pick };
+        if (options.provider !== undefined) {
+          const provider = session.resolveProvider(options.provider);
+          if (!provider.ok) return provider;
+          choice = { provider: provider.value };
         }
-        choice = { provider: provider.value };
-      }
-      const deployed = await deploy(
-        session,
-        sdl,
-        { choice, deposit: options.deposit, bidTimeoutMs: options.bidTimeout, timeoutMs: options.timeout },
-        progressOn(io),
-      );
-      finish(
-        io,
-        exit,
-        options.output,
-        deployed.ok ? ok(deploymentReport(deployed.value, session.providerLabel)) : deployed,
-      );
+        const deployed = await deploy(
+          session,
+          loaded.sdl,
+          { choice, deposit: options.deposit, bidTimeoutMs: options.bidTimeout, timeoutMs: options.timeout },
+          progressOn(io),
+        );
+        return deployed.ok ? ok(deploymentReport(deployed.value, session.providerLabel)) : deployed;
+      });
     });
 
   program
@@ -138,65 +117,50 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .option('--strict', 'also reject SDL JSON-schema violations')
     .addOption(outputOption())
     .action(async (file, options, command) => {
-      const ready = await prepare(file, options.strict === true, command, io);
-      if ('exit' in ready) {
-        exit.code = ready.exit;
+      // the SDL first: nothing is sent for a bad one
+      const loaded = await loadSdl(file, io, options.strict === true);
+      if ('exit' in loaded) {
+        exit.code = loaded.exit;
         return;
       }
-      const { sdl, session } = ready;
-      const progress = progressOn(io);
-      const id = { owner: session.key.address, dseq: options.dseq };
-      const current = await session.ledger.getDeployment(id);
-      if (!current.ok) {
-        finish(io, exit, options.output, current);
-        return;
-      }
-      let deployment = current.value;
-      if (deployment.state !== 'active') {
-        exit.code = printError(
-          io,
-          appError(
-            'DEPLOYMENT_CLOSED',
-            `deployment ${options.dseq} is closed; deploy the SDL anew with \`akash-ip deploy\``,
-          ),
-        );
-        return;
-      }
-      if (deployment.groups.length !== sdl.groups.length) {
-        exit.code = printError(
-          io,
-          appError(
-            'MANIFEST_MISMATCH',
-            `deployment ${options.dseq} has ${deployment.groups.length} group(s) and the SDL ${sdl.groups.length}; an update keeps the placement groups — deploy anew to change them`,
-          ),
-        );
-        return;
-      }
-      if (deployment.hash === sdl.manifestVersion) {
-        progress(
-          `deployment ${options.dseq} already has version ${sdl.manifestVersion.slice(0, 12)}…; sending the manifest again`,
-        );
-      } else {
-        const updated = await session.ledger.updateDeployment({ id, hash: sdl.manifestVersion });
-        if (!updated.ok) {
-          finish(io, exit, options.output, updated);
-          return;
+      const { sdl } = loaded;
+      await withSession(command, io, exit, options.output, async (session) => {
+        const progress = progressOn(io);
+        const id = { owner: session.key.address, dseq: options.dseq };
+        const current = await session.ledger.getDeployment(id);
+        if (!current.ok) return current;
+        let deployment = current.value;
+        if (deployment.state !== 'active') {
+          return fail(
+            appError(
+              'DEPLOYMENT_CLOSED',
+              `deployment ${options.dseq} is closed; deploy the SDL anew with \`akash-ip deploy\``,
+            ),
+          );
         }
-        deployment = updated.value;
-        progress(`deployment ${options.dseq} updated to version ${sdl.manifestVersion.slice(0, 12)}…`);
-      }
-      const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
-      if (!leases.ok) {
-        finish(io, exit, options.output, leases);
-        return;
-      }
-      const delivered = await deliver(session, deployment, leases.value, sdl, options.timeout, progress);
-      finish(
-        io,
-        exit,
-        options.output,
-        delivered.ok ? ok(deploymentReport(delivered.value, session.providerLabel)) : delivered,
-      );
+        if (deployment.groups.length !== sdl.groups.length) {
+          return fail(
+            appError(
+              'MANIFEST_MISMATCH',
+              `deployment ${options.dseq} has ${deployment.groups.length} group(s) and the SDL ${sdl.groups.length}; an update keeps the placement groups — deploy anew to change them`,
+            ),
+          );
+        }
+        if (deployment.hash === sdl.manifestVersion) {
+          progress(
+            `deployment ${options.dseq} already has version ${sdl.manifestVersion.slice(0, 12)}…; sending the manifest again`,
+          );
+        } else {
+          const updated = await session.ledger.updateDeployment({ id, hash: sdl.manifestVersion });
+          if (!updated.ok) return updated;
+          deployment = updated.value;
+          progress(`deployment ${options.dseq} updated to version ${sdl.manifestVersion.slice(0, 12)}…`);
+        }
+        const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
+        if (!leases.ok) return leases;
+        const delivered = await deliver(session, deployment, leases.value, sdl, options.timeout, progress);
+        return delivered.ok ? ok(deploymentReport(delivered.value, session.providerLabel)) : delivered;
+      });
     });
 
   program
@@ -210,57 +174,37 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .option('--provider <name-or-address>', 'only the lease on this provider')
     .option('--owner <address>', 'read another owner’s deployment (the provider decides whether you may)')
     .addOption(outputOption())
-    .action(async (options, command) => {
-      const opened = await sessionOf(command, io);
-      if ('exit' in opened) {
-        exit.code = opened.exit;
-        return;
-      }
-      const { session } = opened;
-      const provider =
-        options.provider === undefined ? ok(undefined) : session.resolveProvider(options.provider);
-      if (!provider.ok) {
-        exit.code = printError(io, provider.error);
-        return;
-      }
-      const owner = options.owner ?? session.key.address;
-      const deployment = await session.ledger.getDeployment({ owner, dseq: options.dseq });
-      if (!deployment.ok) {
-        finish(io, exit, options.output, deployment);
-        return;
-      }
-      const leases = await leasesOf(session, options.dseq, {
-        gseq: options.gseq,
-        oseq: options.oseq,
-        provider: provider.value,
-        owner,
-      });
-      if (!leases.ok) {
-        finish(io, exit, options.output, leases);
-        return;
-      }
-      const states: LeaseState[] = [];
-      for (const lease of leases.value) states.push(await fetchLeaseState(session, lease));
-      // a provider refusing to tell (another owner's lease) fails the command with its code, printing nothing
-      const refused = states.find(
-        (state) =>
-          state.error !== undefined &&
-          ['FORBIDDEN', 'UNAUTHENTICATED', 'NOT_FOUND', 'LEASE_NOT_FOUND'].includes(state.error.code),
-      );
-      if (refused?.error !== undefined) {
-        exit.code = printError(io, refused.error);
-        return;
-      }
-      finish(
-        io,
-        exit,
-        options.output,
-        ok(deploymentReport({ deployment: deployment.value, leases: states }, session.providerLabel)),
-      );
-      // any other provider failure: the report shows what is known, the exit code says it is incomplete
-      const failed = states.find((state) => state.error !== undefined)?.error;
-      if (failed !== undefined) exit.code = exitCode(failed.code);
-    });
+    .action((options, command) =>
+      withSession(command, io, exit, options.output, async (session) => {
+        const provider =
+          options.provider === undefined ? ok(undefined) : session.resolveProvider(options.provider);
+        if (!provider.ok) return provider;
+        const owner = options.owner ?? session.key.address;
+        const deployment = await session.ledger.getDeployment({ owner, dseq: options.dseq });
+        if (!deployment.ok) return deployment;
+        const leases = await leasesOf(session, options.dseq, {
+          gseq: options.gseq,
+          oseq: options.oseq,
+          provider: provider.value,
+          owner,
+        });
+        if (!leases.ok) return leases;
+        const states: LeaseState[] = [];
+        for (const lease of leases.value) states.push(await fetchLeaseState(session, lease));
+        // a provider refusing to tell (another owner's lease) fails the command with its code, printing nothing
+        const refused = states.find(
+          (state) =>
+            state.error !== undefined &&
+            ['FORBIDDEN', 'UNAUTHENTICATED', 'NOT_FOUND', 'LEASE_NOT_FOUND'].includes(state.error.code),
+        );
+        if (refused?.error !== undefined) return fail(refused.error);
+        // any other provider failure: the report shows what is known, the exit code says it is incomplete
+        return ok({
+          ...deploymentReport({ deployment: deployment.value, leases: states }, session.providerLabel),
+          incomplete: states.find((state) => state.error !== undefined)?.error,
+        });
+      }),
+    );
 
   program
     .command('migrate-endpoints')
@@ -277,93 +221,61 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .option('--source-dseq <dseq>', 'take the endpoints only from this deployment', parseDseq)
     .option('--dry-run', 'show what would move without moving anything')
     .addOption(outputOption())
-    .action(async (endpoints, options, command) => {
-      const opened = await sessionOf(command, io);
-      if ('exit' in opened) {
-        exit.code = opened.exit;
-        return;
-      }
-      const { session } = opened;
-      let provider: string;
-      if (options.provider !== undefined) {
-        const resolved = session.resolveProvider(options.provider);
-        if (!resolved.ok) {
-          exit.code = printError(io, resolved.error);
-          return;
+    .action((endpoints, options, command) =>
+      withSession(command, io, exit, options.output, async (session) => {
+        let provider: string;
+        if (options.provider !== undefined) {
+          const resolved = session.resolveProvider(options.provider);
+          if (!resolved.ok) return resolved;
+          provider = resolved.value;
+        } else {
+          const leases = await leasesOf(session, options.dseq, { gseq: options.gseq });
+          if (!leases.ok) return leases;
+          const providers = [...new Set(leases.value.map((lease) => lease.id.provider))];
+          if (providers.length !== 1 || providers[0] === undefined) {
+            return fail(
+              appError(
+                'USAGE',
+                `deployment ${options.dseq} has leases on several providers: pass --provider`,
+              ),
+            );
+          }
+          provider = providers[0];
         }
-        provider = resolved.value;
-      } else {
-        const leases = await leasesOf(session, options.dseq, { gseq: options.gseq });
-        if (!leases.ok) {
-          finish(io, exit, options.output, leases);
-          return;
-        }
-        const providers = [...new Set(leases.value.map((lease) => lease.id.provider))];
-        if (providers.length !== 1 || providers[0] === undefined) {
-          exit.code = printError(
-            io,
-            appError('USAGE', `deployment ${options.dseq} has leases on several providers: pass --provider`),
-          );
-          return;
-        }
-        provider = providers[0];
-      }
-      const client = await session.providerClient(provider);
-      if (!client.ok) {
-        finish(io, exit, options.output, client);
-        return;
-      }
-      const reply = await client.value.migrate({
-        endpoints_to_migrate: endpoints,
-        destination_dseq: dseqJson(options.dseq),
-        destination_gseq: options.gseq,
-        ...(options.sourceDseq === undefined ? {} : { source_dseq: dseqJson(options.sourceDseq) }),
-        ...(options.dryRun === true ? { dry_run: true } : {}),
-      });
-      if (!reply.ok) {
-        finish(io, exit, options.output, reply);
-        return;
-      }
-      finish(
-        io,
-        exit,
-        options.output,
-        ok(
+        const client = await session.providerClient(provider);
+        if (!client.ok) return client;
+        const reply = await client.value.migrate({
+          endpoints_to_migrate: endpoints,
+          destination_dseq: dseqJson(options.dseq),
+          destination_gseq: options.gseq,
+          ...(options.sourceDseq === undefined ? {} : { source_dseq: dseqJson(options.sourceDseq) }),
+          ...(options.dryRun === true ? { dry_run: true } : {}),
+        });
+        if (!reply.ok) return reply;
+        return ok(
           migrationReport(
             reply.value,
             options.dryRun === true,
             options.dseq,
             session.providerLabel(provider),
           ),
-        ),
-      );
-    });
+        );
+      }),
+    );
 
   program
     .command('close')
     .description('close a deployment: its leases end and the providers release its IPs')
     .requiredOption('--dseq <dseq>', 'deployment sequence', parseDseq)
     .addOption(outputOption())
-    .action(async (options, command) => {
-      const opened = await sessionOf(command, io);
-      if ('exit' in opened) {
-        exit.code = opened.exit;
-        return;
-      }
-      const { session } = opened;
-      const id = { owner: session.key.address, dseq: options.dseq };
-      const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
-      const closed = await session.ledger.closeDeployment(id);
-      if (!closed.ok) {
-        finish(io, exit, options.output, closed);
-        return;
-      }
-      const ended = leases.ok ? leases.value : [];
-      finish(
-        io,
-        exit,
-        options.output,
-        ok({
+    .action((options, command) =>
+      withSession(command, io, exit, options.output, async (session) => {
+        const id = { owner: session.key.address, dseq: options.dseq };
+        const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
+        const closed = await session.ledger.closeDeployment(id);
+        if (!closed.ok) return closed;
+        const ended = leases.ok ? leases.value : [];
+        return ok({
           data: {
             dseq: options.dseq,
             state: closed.value.state,
@@ -372,25 +284,21 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
           },
           human: () =>
             `deployment ${options.dseq} closed${ended.length === 0 ? '' : `; ${ended.length} lease(s) ended on ${[...new Set(ended.map((lease) => session.providerLabel(lease.id.provider)))].join(', ')}, which release its IPs`}\n`,
-        }),
-      );
-    });
+        });
+      }),
+    );
 
   program
     .command('bids')
     .description('list the bids on a deployment’s orders')
     .requiredOption('--dseq <dseq>', 'deployment sequence', parseDseq)
     .addOption(outputOption())
-    .action(async (options, command) => {
-      const opened = await sessionOf(command, io);
-      if ('exit' in opened) {
-        exit.code = opened.exit;
-        return;
-      }
-      const { session } = opened;
-      const bids = await session.ledger.listBids({ owner: session.key.address, dseq: options.dseq });
-      finish(io, exit, options.output, bids.ok ? ok(bidsReport(bids.value, session.providerLabel)) : bids);
-    });
+    .action((options, command) =>
+      withSession(command, io, exit, options.output, async (session) => {
+        const bids = await session.ledger.listBids({ owner: session.key.address, dseq: options.dseq });
+        return bids.ok ? ok(bidsReport(bids.value, session.providerLabel)) : bids;
+      }),
+    );
 
   program
     .command('leases')
@@ -402,26 +310,17 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
         .default('active' as const),
     )
     .addOption(outputOption())
-    .action(async (options, command) => {
-      const opened = await sessionOf(command, io);
-      if ('exit' in opened) {
-        exit.code = opened.exit;
-        return;
-      }
-      const { session } = opened;
-      const state: LedgerLeaseState | undefined = options.state === 'all' ? undefined : options.state;
-      const leases = await session.ledger.listLeases({
-        owner: session.key.address,
-        ...(options.dseq === undefined ? {} : { dseq: options.dseq }),
-        ...(state === undefined ? {} : { state }),
-      });
-      finish(
-        io,
-        exit,
-        options.output,
-        leases.ok ? ok(leasesReport(leases.value, session.providerLabel)) : leases,
-      );
-    });
+    .action((options, command) =>
+      withSession(command, io, exit, options.output, async (session) => {
+        const state: LedgerLeaseState | undefined = options.state === 'all' ? undefined : options.state;
+        const leases = await session.ledger.listLeases({
+          owner: session.key.address,
+          ...(options.dseq === undefined ? {} : { dseq: options.dseq }),
+          ...(state === undefined ? {} : { state }),
+        });
+        return leases.ok ? ok(leasesReport(leases.value, session.providerLabel)) : leases;
+      }),
+    );
 }
 
 /** The bids table. */
