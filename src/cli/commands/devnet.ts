@@ -45,7 +45,7 @@ interface ProviderSummary {
 }
 
 /** The devnet's summary: where everything is, and (for `devnet`) what to run next. */
-export async function devnetReport(file: DevnetFile, data: string, hint: boolean): Promise<Report> {
+async function devnetReport(file: DevnetFile, data: string, hint: boolean): Promise<Report> {
   const providers: ProviderSummary[] = [];
   for (const entry of file.providers) {
     const status = await new ProviderClient({ url: entry.url, timeoutMs: 3000 }).status();
@@ -92,7 +92,7 @@ export function dataFlag(data: string): string {
 }
 
 /** Resolves on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
-export function untilSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): void } {
+function untilSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): void } {
   let handler: (signal: NodeJS.Signals) => void = () => undefined;
   const signal = new Promise<NodeJS.Signals>((resolve) => {
     handler = resolve;
@@ -125,23 +125,42 @@ export function addDevnetOptions<G extends OptionValues>(command: Command<[], Re
     );
 }
 
-/** Starts the devnet in `data`, reporting progress on stderr. */
-export function launchDevnet(io: CliIo, data: string, flags: DevnetFlags): Promise<Result<Devnet, AppError>> {
-  return startDevnet({
+/** A started devnet and the Ctrl-C (or SIGTERM) that is to stop it. */
+export interface LaunchedDevnet {
+  readonly devnet: Devnet;
+  readonly stop: { readonly signal: Promise<NodeJS.Signals>; dispose(): void };
+}
+
+/**
+ * Starts the devnet in `data`, reporting progress on stderr, and prints its summary (with the next step when `hint`);
+ * or prints why it did not start and returns the exit code. The signal handlers go in first, so a Ctrl-C during the
+ * start is not lost.
+ */
+export async function launchDevnet(
+  io: CliIo,
+  data: string,
+  flags: DevnetFlags,
+  format: OutputFormat,
+  hint: boolean,
+): Promise<LaunchedDevnet | { exit: number }> {
+  const stop = untilSignal();
+  const devnet = await startDevnet({
     data,
     blockMs: flags.blockMs,
     port: flags.port,
     quarantineMs: flags.quarantine,
     progress: progressOn(io),
   });
+  if (!devnet.ok) {
+    stop.dispose();
+    return { exit: printError(io, devnet.error) };
+  }
+  emit(io, format, await devnetReport(devnet.value.file, data, hint));
+  return { devnet: devnet.value, stop };
 }
 
 /** Keeps the devnet up until Ctrl-C (or SIGTERM), telling about providers that die, then stops it. */
-export async function serveUntilSignal(
-  io: CliIo,
-  devnet: Devnet,
-  stop: { readonly signal: Promise<NodeJS.Signals>; dispose(): void },
-): Promise<void> {
+export async function serveUntilSignal(io: CliIo, { devnet, stop }: LaunchedDevnet): Promise<void> {
   const progress = progressOn(io);
   progress('Ctrl-C stops the devnet; its state stays in the data folder and a restart resumes it');
   const watch = (async () => {
@@ -168,15 +187,12 @@ export function registerDevnetCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action(async (options, command) => {
       const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
-      const stop = untilSignal();
-      const devnet = await launchDevnet(io, paths.data, options);
-      if (!devnet.ok) {
-        stop.dispose();
-        exit.code = printError(io, devnet.error);
+      const launched = await launchDevnet(io, paths.data, options, options.output as OutputFormat, true);
+      if ('exit' in launched) {
+        exit.code = launched.exit;
         return;
       }
-      emit(io, options.output as OutputFormat, await devnetReport(devnet.value.file, paths.data, true));
-      await serveUntilSignal(io, devnet.value, stop);
+      await serveUntilSignal(io, launched);
       exit.code = EXIT.ok;
     });
 

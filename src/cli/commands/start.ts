@@ -11,14 +11,7 @@ import { deploymentReport } from '../report.js';
 import { type ConnectionOptions, openSession, type Session } from '../session.js';
 import { type DeploymentState, deploy, fetchLeaseState, type LeaseState } from '../tenant.js';
 import { globalsOf } from './common.js';
-import {
-  addDevnetOptions,
-  dataFlag,
-  devnetReport,
-  launchDevnet,
-  serveUntilSignal,
-  untilSignal,
-} from './devnet.js';
+import { addDevnetOptions, dataFlag, launchDevnet, serveUntilSignal } from './devnet.js';
 import { load as loadSdl } from './sdl.js';
 
 /** The repository's example SDL, found from this module whether it runs built (dist/) or from source. */
@@ -104,14 +97,11 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
         exit.code = loaded.exit;
         return;
       }
-      const stop = untilSignal();
-      const devnet = await launchDevnet(io, paths.data, options);
-      if (!devnet.ok) {
-        stop.dispose();
-        exit.code = printError(io, devnet.error);
+      const launched = await launchDevnet(io, paths.data, options, options.output, false);
+      if ('exit' in launched) {
+        exit.code = launched.exit;
         return;
       }
-      emit(io, options.output, await devnetReport(devnet.value.file, paths.data, false));
       const outcome = await deployOnce(
         { ...globals, data: paths.data },
         loaded.sdl,
@@ -120,8 +110,8 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
       );
       if (!outcome.ok) {
         exit.code = printError(io, outcome.error);
-        await devnet.value.stop();
-        stop.dispose();
+        await launched.devnet.stop();
+        launched.stop.dispose();
         return;
       }
       const { state, session } = outcome.value;
@@ -138,7 +128,7 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
             ` · akash-ip provider pool${flag} · Ctrl-C stops the devnet\n`,
         );
       }
-      await serveUntilSignal(io, devnet.value, stop);
+      await serveUntilSignal(io, launched);
       exit.code = EXIT.ok;
     });
 }
