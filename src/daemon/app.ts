@@ -119,6 +119,35 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     );
   };
 
+  /** A route for any caller, once the state is rebuilt. */
+  const whenReady =
+    <R extends Response | Promise<Response>>(handle: (c: Context, service: ProviderService) => R) =>
+    (c: Context): Response | R => {
+      const service = ready(c);
+      return service instanceof Response ? service : handle(c, service);
+    };
+
+  /** An internal route (see the module comment), once the state is rebuilt. */
+  const asInternal =
+    <R extends Response | Promise<Response>>(handle: (c: Context, service: ProviderService) => R) =>
+    (c: Context): Response | R =>
+      internal(c) ?? whenReady(handle)(c);
+
+  /** A tenant route: the service must be ready and the caller's JWT valid before `handle` runs. */
+  const asTenant =
+    (handle: (c: Context, service: ProviderService, claims: JwtClaims) => Response | Promise<Response>) =>
+    async (c: Context): Promise<Response> => {
+      const service = ready(c);
+      if (service instanceof Response) return service;
+      const claims = await tenant(c);
+      if (claims instanceof Response) return claims;
+      return handle(c, service, claims);
+    };
+
+  /** A service result as the JSON reply, or its error. */
+  const answer = (c: Context, result: Result<unknown>): Response =>
+    result.ok ? json(c, result.value) : reply(c, result.error);
+
   const leaseAt = (c: Context) =>
     parseLeasePath(c.req.param('dseq') ?? '', c.req.param('gseq') ?? '', c.req.param('oseq') ?? '');
 
@@ -161,119 +190,103 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
 
-  app.get('/lease/:dseq/:gseq/:oseq/status', async (c) => {
-    const service = ready(c);
-    if (service instanceof Response) return service;
-    const claims = await tenant(c);
-    if (claims instanceof Response) return claims;
-    const at = leaseAt(c);
-    if (!at.ok) return reply(c, at.error);
-    const status = service.leaseStatus(claims, at.value);
-    return status.ok ? c.body(status.value, 200, JSON_TYPE) : reply(c, status.error);
-  });
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/status',
+    asTenant((c, service, claims) => {
+      const at = leaseAt(c);
+      if (!at.ok) return reply(c, at.error);
+      const status = service.leaseStatus(claims, at.value);
+      return status.ok ? c.body(status.value, 200, JSON_TYPE) : reply(c, status.error);
+    }),
+  );
 
-  app.put('/deployment/:dseq/manifest', async (c) => {
-    const service = ready(c);
-    if (service instanceof Response) return service;
-    const claims = await tenant(c);
-    if (claims instanceof Response) return claims;
-    const body = await jsonBody(c);
-    if (!body.ok) return reply(c, body.error);
-    const report = await service.sendManifest(claims, c.req.param('dseq'), body.value);
-    return report.ok ? json(c, report.value) : reply(c, report.error);
-  });
-
-  app.delete('/lease/:dseq/:gseq/:oseq', async (c) => {
-    const service = ready(c);
-    if (service instanceof Response) return service;
-    const claims = await tenant(c);
-    if (claims instanceof Response) return claims;
-    const at = leaseAt(c);
-    if (!at.ok) return reply(c, at.error);
-    const closed = await service.closeLease(claims, at.value);
-    return closed.ok ? json(c, closed.value) : reply(c, closed.error);
-  });
-
-  app.post('/endpoint/migrate', async (c) => {
-    const service = ready(c);
-    if (service instanceof Response) return service;
-    const claims = await tenant(c);
-    if (claims instanceof Response) return claims;
-    const body = await jsonBody(c);
-    if (!body.ok) return reply(c, appError('MIGRATION_INVALID', body.error.message));
-    const migrated = await service.migrate(claims, body.value);
-    return migrated.ok ? json(c, migrated.value) : reply(c, migrated.error);
-  });
-
-  app.get('/leases', async (c) => {
-    const service = ready(c);
-    if (service instanceof Response) return service;
-    const claims = await tenant(c);
-    if (claims instanceof Response) return claims;
-    const leases = service.ownerLeases(claims);
-    return leases.ok ? json(c, leases.value) : reply(c, leases.error);
-  });
-
-  app.get('/status', (c) => {
-    const service = ready(c);
-    return service instanceof Response ? service : json(c, service.providerStatus());
-  });
-
-  app.get('/health', (c) => {
-    const service = ready(c);
-    return service instanceof Response ? service : c.text('OK');
-  });
-
-  app.get('/usage', (c) => {
-    const service = ready(c);
-    return service instanceof Response ? service : c.body(service.usageJson(), 200, JSON_TYPE);
-  });
-
-  app.get('/ip-lease-status/:owner/:dseq/:gseq/:oseq', (c) => {
-    const denied = internal(c);
-    if (denied !== undefined) return denied;
-    const service = ready(c);
-    if (service instanceof Response) return service;
-    const owner = c.req.param('owner');
-    const at = leaseAt(c);
-    if (!isAddress(owner) || !at.ok) {
-      return reply(
-        c,
-        appError(
-          'NOT_FOUND',
-          `no lease ${owner}/${c.req.param('dseq')}/${c.req.param('gseq')}/${c.req.param('oseq')}`,
-        ),
-      );
-    }
-    const entries = service.ipLeaseStatus(owner, at.value);
-    return entries.length === 0 ? c.body(null, 204) : json(c, entries);
-  });
-
-  const registry = deps.registry;
-  if (registry !== undefined) {
-    app.post('/leases', async (c) => {
-      const denied = internal(c);
-      if (denied !== undefined) return denied;
-      const service = ready(c);
-      if (service instanceof Response) return service;
+  app.put(
+    '/deployment/:dseq/manifest',
+    asTenant(async (c, service, claims) => {
       const body = await jsonBody(c);
       if (!body.ok) return reply(c, body.error);
-      const parsed = registrationSchema.safeParse(body.value);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
+      return answer(c, await service.sendManifest(claims, c.req.param('dseq') ?? '', body.value));
+    }),
+  );
+
+  app.delete(
+    '/lease/:dseq/:gseq/:oseq',
+    asTenant(async (c, service, claims) => {
+      const at = leaseAt(c);
+      return at.ok ? answer(c, await service.closeLease(claims, at.value)) : reply(c, at.error);
+    }),
+  );
+
+  app.post(
+    '/endpoint/migrate',
+    asTenant(async (c, service, claims) => {
+      const body = await jsonBody(c);
+      if (!body.ok) return reply(c, appError('MIGRATION_INVALID', body.error.message));
+      return answer(c, await service.migrate(claims, body.value));
+    }),
+  );
+
+  app.get(
+    '/leases',
+    asTenant((c, service, claims) => answer(c, service.ownerLeases(claims))),
+  );
+
+  app.get(
+    '/status',
+    whenReady((c, service) => json(c, service.providerStatus())),
+  );
+  app.get(
+    '/health',
+    whenReady((c) => c.text('OK')),
+  );
+  app.get(
+    '/usage',
+    whenReady((c, service) => c.body(service.usageJson(), 200, JSON_TYPE)),
+  );
+
+  app.get(
+    '/ip-lease-status/:owner/:dseq/:gseq/:oseq',
+    asInternal((c, service) => {
+      const owner = c.req.param('owner') ?? '';
+      const at = leaseAt(c);
+      if (!isAddress(owner) || !at.ok) {
         return reply(
           c,
           appError(
-            'INVALID_INPUT',
-            `invalid lease registration at ${issue?.path.join('.') || 'body'}: ${issue?.message}`,
+            'NOT_FOUND',
+            `no lease ${owner}/${c.req.param('dseq')}/${c.req.param('gseq')}/${c.req.param('oseq')}`,
           ),
         );
       }
-      const { owner, dseq, gseq, oseq, hash, group } = parsed.data;
-      const id: LeaseId = { owner, dseq, gseq, oseq, provider: service.provider };
-      registry.register({ id, hash, spec: group });
-      return json(c, { id });
-    });
+      const entries = service.ipLeaseStatus(owner, at.value);
+      return entries.length === 0 ? c.body(null, 204) : json(c, entries);
+    }),
+  );
+
+  const registry = deps.registry;
+  if (registry !== undefined) {
+    app.post(
+      '/leases',
+      asInternal(async (c, service) => {
+        const body = await jsonBody(c);
+        if (!body.ok) return reply(c, body.error);
+        const parsed = registrationSchema.safeParse(body.value);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          return reply(
+            c,
+            appError(
+              'INVALID_INPUT',
+              `invalid lease registration at ${issue?.path.join('.') || 'body'}: ${issue?.message}`,
+            ),
+          );
+        }
+        const { owner, dseq, gseq, oseq, hash, group } = parsed.data;
+        const id: LeaseId = { owner, dseq, gseq, oseq, provider: service.provider };
+        registry.register({ id, hash, spec: group });
+        return json(c, { id });
+      }),
+    );
   }
 
   return app;
