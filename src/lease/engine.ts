@@ -16,7 +16,7 @@ import {
 import type { GroupSpec, ManifestGroup } from '../sdl/index.js';
 import { checkAgainstSpec, declarationsOf, leasedIpSequences } from './declarations.js';
 import { isAccountAddress, isEndpointName, leaseKey, orderKey, parseLeaseId, parseOrderId } from './ids.js';
-import { type MigrationInput, Mutation } from './mutation.js';
+import { type EndpointMove, type MigrationInput, Mutation } from './mutation.js';
 import type { LeaseStore } from './ports.js';
 import { buildState, committedSource, Draft, ipamSnapshot, type State } from './state.js';
 import type {
@@ -81,14 +81,8 @@ export interface MigrateRequest extends MigrationInput {
   readonly dryRun?: boolean;
 }
 
-export interface MigrationMove {
-  readonly endpoint: string;
-  readonly from: LeaseId;
-  readonly to: LeaseId;
-  readonly addresses: readonly string[];
-  readonly unbind: readonly PortBinding[];
-  readonly bind: readonly PortBinding[];
-}
+/** One endpoint a migration moved (or, in a dry run, would move). */
+export type MigrationMove = EndpointMove<LeaseId>;
 
 export interface MigrationResult {
   readonly dryRun: boolean;

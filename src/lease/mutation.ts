@@ -25,15 +25,17 @@ export interface MutationConfig {
   readonly quarantineMs: number;
 }
 
-/** One endpoint moving in a migration. */
-export interface PlannedMove {
+/** One endpoint moving in a migration, between leases given as `At` (records while planning, ids once done). */
+export interface EndpointMove<At> {
   readonly endpoint: string;
-  readonly from: LeaseRecord;
-  readonly to: LeaseRecord;
+  readonly from: At;
+  readonly to: At;
   readonly addresses: readonly string[];
   readonly unbind: readonly PortBinding[];
   readonly bind: readonly PortBinding[];
 }
+
+type PlannedMove = EndpointMove<LeaseRecord>;
 
 export interface MigrationPlan {
   readonly destination: LeaseRecord;
