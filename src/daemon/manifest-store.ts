@@ -3,12 +3,10 @@
  * lease; lease-status also reports its services, which come from here. Two adapters: memory, and a
  * SQLite file beside the lease store's.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { type LeaseId, leaseKey } from '../lease/index.js';
 import type { ManifestGroup } from '../sdl/index.js';
+import { openSqliteFile, type SqliteDatabase } from '../store/index.js';
 import { deepFreeze } from './frozen.js';
 
 /** A lease whose manifest group this provider received. */
@@ -48,17 +46,6 @@ export function memoryManifestStore(): ManifestStore {
   };
 }
 
-/** The subset of a better-sqlite3 database used here. */
-interface SqliteDatabase {
-  prepare(sql: string): {
-    run(...params: unknown[]): unknown;
-    all(...params: unknown[]): unknown[];
-  };
-  exec(sql: string): unknown;
-  pragma(sql: string): unknown;
-  close(): unknown;
-}
-
 interface Row {
   readonly owner: string;
   readonly dseq: string;
@@ -79,11 +66,7 @@ function unavailable(error: unknown): { readonly ok: false; readonly error: AppE
 export function openSqliteManifestStore(path: string): Result<ManifestStore, AppError> {
   let db: SqliteDatabase;
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path) as unknown as SqliteDatabase;
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
+    db = openSqliteFile(path, 5000);
     db.exec(`CREATE TABLE IF NOT EXISTS manifests (
       key TEXT PRIMARY KEY,
       owner TEXT NOT NULL,

@@ -3,6 +3,7 @@
  */
 export { DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from './audit.js';
 export { createMemoryStore, MemoryLeaseStore } from './memory-store.js';
+export { openSqliteFile, type SqliteDatabase } from './sqlite-file.js';
 export {
   openSqliteStore,
   SCHEMA_VERSION,

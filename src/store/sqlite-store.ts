@@ -4,9 +4,6 @@
  * has one holder (PRIMARY KEY), an address's port and protocol one binding (PRIMARY KEY), an owner's
  * endpoint name one allocation (UNIQUE), and an address is never both allocated and quarantined (triggers).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { Family, PortBinding, Protocol, QuarantineEntry } from '../ipam/index.js';
 import {
@@ -24,25 +21,7 @@ import {
   type StoreSnapshot,
 } from '../lease/index.js';
 import { auditPage } from './audit.js';
-
-/** The part of a better-sqlite3 statement this store uses. */
-interface Statement {
-  run(...params: unknown[]): unknown;
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-  iterate(...params: unknown[]): IterableIterator<unknown>;
-  /** Rows as arrays instead of objects: cheaper when loading everything. */
-  raw(toggle?: boolean): Statement;
-}
-
-/** The part of a better-sqlite3 database this store uses. */
-interface SqliteDatabase {
-  prepare(sql: string): Statement;
-  exec(sql: string): unknown;
-  pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction(fn: () => void): () => void;
-  close(): unknown;
-}
+import { openSqliteFile, type SqliteDatabase, type SqliteStatement } from './sqlite-file.js';
 
 /** Schema migrations, applied in order, each once; never edit a shipped one, append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -232,16 +211,16 @@ export class SqliteLeaseStore implements LeaseStore {
     | 'upsertReservation'
     | 'insertAudit'
     | 'totalChanges',
-    Statement
+    SqliteStatement
   >;
-  private readonly auditQueries = new Map<string, Statement>();
+  private readonly auditQueries = new Map<string, SqliteStatement>();
 
   constructor(
     private readonly db: SqliteDatabase,
     /** The database file. */
     readonly path: string,
   ) {
-    const raw = (sql: string): Statement => db.prepare(sql).raw(true);
+    const raw = (sql: string): SqliteStatement => db.prepare(sql).raw(true);
     this.sql = {
       leases: raw(
         'SELECT owner, dseq, gseq, oseq, provider, state, group_name, declarations, endpoints, created_at, updated_at, closed_at FROM leases',
@@ -514,12 +493,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Result<SqliteLease
   }
   let db: SqliteDatabase | undefined;
   try {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    db = new Database(options.path) as unknown as SqliteDatabase;
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
+    db = openSqliteFile(options.path, busyTimeoutMs);
     const migrated = migrate(db);
     if (!migrated.ok) {
       db.close();
