@@ -150,29 +150,15 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
       { owner: c.req.param('owner'), dseq: c.req.param('dseq') },
       'deployment id',
     );
-  const orderId = (c: Context) =>
-    parseWith(
-      orderIdSchema,
-      {
-        owner: c.req.param('owner'),
-        dseq: c.req.param('dseq'),
-        gseq: pathNumber(c.req.param('gseq')),
-        oseq: pathNumber(c.req.param('oseq')),
-      },
-      'order id',
-    );
+  const orderPath = (c: Context) => ({
+    owner: c.req.param('owner'),
+    dseq: c.req.param('dseq'),
+    gseq: pathNumber(c.req.param('gseq')),
+    oseq: pathNumber(c.req.param('oseq')),
+  });
+  const orderId = (c: Context) => parseWith(orderIdSchema, orderPath(c), 'order id');
   const bidId = (c: Context) =>
-    parseWith(
-      bidIdSchema,
-      {
-        owner: c.req.param('owner'),
-        dseq: c.req.param('dseq'),
-        gseq: pathNumber(c.req.param('gseq')),
-        oseq: pathNumber(c.req.param('oseq')),
-        provider: c.req.param('provider'),
-      },
-      'bid id',
-    );
+    parseWith(bidIdSchema, { ...orderPath(c), provider: c.req.param('provider') }, 'bid id');
   /** A read or write addressed by a path id; a bad id answers INVALID_INPUT. */
   const withId =
     <I>(
