@@ -1,8 +1,9 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import { type AppError, appError, fail, ok, type Result } from '../../errors/index.js';
 import type { Bid, Lease, LeaseState as LedgerLeaseState } from '../../market/index.js';
+import type { Sdl } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
-import { outputOption, progressOn, type Report, renderTable } from '../output.js';
+import { type OutputFormat, outputOption, progressOn, type Report, renderTable } from '../output.js';
 import { deploymentReport } from '../report.js';
 import type { Session } from '../session.js';
 import {
@@ -55,6 +56,21 @@ async function leasesOf(
 
 /** Registers the tenant commands: deploy, update, lease-status, migrate-endpoints, close, bids, leases. */
 export function registerTenantCommands(program: Command, io: CliIo, exit: { code: number }): void {
+  /** {@link withSession}, with the SDL loaded (its diagnostics printed) first: nothing is sent for a bad one. */
+  const withSdlAndSession = async (
+    file: string,
+    options: { readonly strict?: true | undefined; readonly output: OutputFormat },
+    command: { optsWithGlobals(): object },
+    body: (session: Session, sdl: Sdl) => Promise<Result<Report, AppError>>,
+  ): Promise<void> => {
+    const loaded = await loadSdl(file, io, options.strict === true);
+    if ('exit' in loaded) {
+      exit.code = loaded.exit;
+      return;
+    }
+    await withSession(command, io, exit, options.output, (session) => body(session, loaded.sdl));
+  };
+
   program
     .command('deploy')
     .description(
@@ -82,14 +98,8 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     )
     .option('--strict', 'also reject SDL JSON-schema violations')
     .addOption(outputOption())
-    .action(async (file, options, command) => {
-      // the SDL first: nothing is sent for a bad one
-      const loaded = await loadSdl(file, io, options.strict === true);
-      if ('exit' in loaded) {
-        exit.code = loaded.exit;
-        return;
-      }
-      await withSession(command, io, exit, options.output, async (session) => {
+    .action((file, options, command) =>
+      withSdlAndSession(file, options, command, async (session, sdl) => {
         let choice: BidChoice = { pick: options.pick };
         if (options.provider !== undefined) {
           const provider = session.resolveProvider(options.provider);
@@ -98,13 +108,13 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
         }
         const deployed = await deploy(
           session,
-          loaded.sdl,
+          sdl,
           { choice, deposit: options.deposit, bidTimeoutMs: options.bidTimeout, timeoutMs: options.timeout },
           progressOn(io),
         );
         return deployed.ok ? ok(deploymentReport(deployed.value, session.providerLabel)) : deployed;
-      });
-    });
+      }),
+    );
 
   program
     .command('update')
@@ -116,15 +126,8 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     )
     .option('--strict', 'also reject SDL JSON-schema violations')
     .addOption(outputOption())
-    .action(async (file, options, command) => {
-      // the SDL first: nothing is sent for a bad one
-      const loaded = await loadSdl(file, io, options.strict === true);
-      if ('exit' in loaded) {
-        exit.code = loaded.exit;
-        return;
-      }
-      const { sdl } = loaded;
-      await withSession(command, io, exit, options.output, async (session) => {
+    .action((file, options, command) =>
+      withSdlAndSession(file, options, command, async (session, sdl) => {
         const progress = progressOn(io);
         const id = { owner: session.key.address, dseq: options.dseq };
         const current = await session.ledger.getDeployment(id);
@@ -160,8 +163,8 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
         if (!leases.ok) return leases;
         const delivered = await deliver(session, deployment, leases.value, sdl, options.timeout, progress);
         return delivered.ok ? ok(deploymentReport(delivered.value, session.providerLabel)) : delivered;
-      });
-    });
+      }),
+    );
 
   program
     .command('lease-status')
