@@ -23,6 +23,14 @@ export function addGlobalOptions(program: Command): void {
     .option('--from <key>', 'tenant key name (default "tenant", the key the devnet funds)');
 }
 
+/** The `provider` command group, created by whichever of its subcommands registers first. */
+export function providerCommand(program: Command): Command {
+  return (
+    (program.commands.find((command) => command.name() === 'provider') as Command | undefined) ??
+    program.command('provider').description('Run and inspect an IP-lease provider')
+  );
+}
+
 /** The global options of the command being run. */
 export function globalsOf(command: { optsWithGlobals(): object }): ConnectionOptions {
   const all = command.optsWithGlobals() as Record<string, unknown>;

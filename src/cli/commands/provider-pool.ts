@@ -3,7 +3,7 @@ import { type AppError, ok, type Result } from '../../errors/index.js';
 import type { CliIo } from '../io.js';
 import { outputOption, type Report, renderTable } from '../output.js';
 import type { Session } from '../session.js';
-import { withSession } from './common.js';
+import { providerCommand, withSession } from './common.js';
 
 /** One pool of one provider, as `provider pool` prints it. */
 interface PoolRow {
@@ -89,11 +89,9 @@ function poolReport(rows: readonly PoolRow[]): Report {
   };
 }
 
-/** Registers `akash-ip provider pool` (next to `provider run`, whichever registers first). */
+/** Registers `akash-ip provider pool`. */
 export function registerProviderPoolCommand(program: Command, io: CliIo, exit: { code: number }): void {
-  const provider =
-    (program.commands.find((command) => command.name() === 'provider') as Command | undefined) ??
-    program.command('provider').description('Run and inspect an IP-lease provider');
+  const provider = providerCommand(program);
   provider
     .command('pool')
     .description(

@@ -3,15 +3,14 @@ import { jsonLogger, loadConfig, runProvider } from '../../daemon/index.js';
 import { EXIT, exitCode } from '../../errors/index.js';
 import { defaultKeyringDir } from '../../identity/index.js';
 import type { CliIo } from '../io.js';
+import { providerCommand } from './common.js';
 
 /**
  * Registers `akash-ip provider run --config FILE`: runs the provider daemon in the foreground until
  * SIGINT or SIGTERM. Log lines are JSON on stdout, the first one `{"msg":"listening","url":…}`.
  */
 export function registerProviderRunCommand(program: Command, io: CliIo, exit: { code: number }): void {
-  const provider =
-    (program.commands.find((command) => command.name() === 'provider') as Command | undefined) ??
-    program.command('provider').description('Run and inspect an IP-lease provider');
+  const provider = providerCommand(program);
   provider
     .command('run')
     .description('run the provider daemon until SIGINT/SIGTERM (JSON log lines on stdout)')
