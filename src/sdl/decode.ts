@@ -19,6 +19,7 @@ import {
   parseCpuQuantity,
   parseLegacyDec,
   parseUint,
+  RESOLVED_NULL,
   resolvedToBool,
   resolvedToUint,
 } from './go-values.js';
@@ -124,20 +125,24 @@ function rawText(value: unknown): string | undefined {
 /** A Go struct: a mapping (unknown keys ignored) or null (zero value); absent fields read as null. */
 function struct<T extends z.ZodRawShape>(goType: string, shape: T) {
   const fields = Object.keys(shape);
-  return z
-    .any()
-    .transform((value: unknown, ctx) => {
-      if (!isNull(value) && !(value instanceof Map)) return typeError(ctx, value, goType);
-      const out: Record<string, unknown> = {};
-      for (const field of fields)
-        out[field] = value instanceof Map && value.has(field) ? value.get(field) : ABSENT;
-      return out;
-    })
-    .pipe(z.object(shape));
+  const object = z.object(shape);
+  type Out = z.output<typeof object>;
+  let zero: Out | undefined;
+  return z.any().transform((value: unknown, ctx): Out => {
+    if (isNull(value)) {
+      // Most optional structs (http_options, params, …) are absent: decode their zero value once.
+      zero ??= Object.freeze(object.parse(Object.fromEntries(fields.map((f) => [f, ABSENT])))) as Out;
+      return zero;
+    }
+    if (!(value instanceof Map)) return typeError(ctx, value, goType);
+    const input: Record<string, unknown> = {};
+    for (const field of fields) input[field] = value.has(field) ? value.get(field) : ABSENT;
+    return forward(ctx, object, input, []);
+  });
 }
 
 /** What an absent struct field decodes from: Go treats it like null. */
-const ABSENT = new YScalar('', { tag: 'null' }, '!!null', 0);
+const ABSENT = new YScalar('', RESOLVED_NULL, '!!null', 0);
 
 /** Runs `schema` on a sub-node and forwards its issues under `path`. */
 function forward<T extends z.ZodTypeAny>(

@@ -3,19 +3,21 @@
  * one-line flow collections, and one-line plain or quoted scalars, with comments.
  *
  * The general YAML parser costs about 0.5 µs per byte, too slow for large SDLs. This reader
- * builds exactly the tree (values and offsets) the general path builds, but gives up — returns
+ * builds exactly the tree (values and scalar offsets) the general path builds; positions of keys
+ * and collections, needed only to report a problem, come from the general path. It gives up — returns
  * `undefined` — on anything else: anchors, aliases, tags, block or multi-line scalars, merge
  * keys, tabs, directives, several documents, and every error. The general path then handles the
  * input, so behaviour never depends on which path ran; a property test holds the two equal.
  */
-import { type ContainerInfo, scalarNode, type YMap, YScalar, type YValue } from './yaml-value.js';
+import { RESOLVED_NULL } from './go-values.js';
+import { scalarNode, type YMap, YScalar, type YValue } from './yaml-value.js';
 
 const FAIL = Symbol('fail');
 type Fail = typeof FAIL;
 
+/** One line of the source: offsets of its start and content end (before `\r`), its indent, whether blank. */
 interface Line {
   readonly start: number;
-  /** End of the content, before any `\r`. */
   readonly end: number;
   readonly indent: number;
   readonly blank: boolean;
@@ -46,10 +48,13 @@ const HEX_ESCAPES: Readonly<Record<string, number>> = { x: 2, u: 4, U: 8 };
 const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`']);
 
 class Reader {
-  private readonly lines: Line[] = [];
-  readonly info = new Map<object, ContainerInfo>();
+  // Line data in typed arrays: an SDL has thousands of lines and these are read constantly.
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly indents: Int32Array;
+  private readonly blanks: Uint8Array;
+  private readonly lineCount: number;
   private nodes = 0;
-
   private depth = 0;
 
   constructor(
@@ -57,24 +62,43 @@ class Reader {
     private readonly maxNodes: number,
     private readonly maxDepth: number,
   ) {
+    let count = 1;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
+    this.lineCount = count;
+    this.starts = new Int32Array(count);
+    this.ends = new Int32Array(count);
+    this.indents = new Int32Array(count);
+    this.blanks = new Uint8Array(count);
     let start = 0;
-    while (start <= text.length) {
+    for (let li = 0; li < count; li++) {
       let end = text.indexOf('\n', start);
       if (end === -1) end = text.length;
       const next = end + 1;
       if (end > start && text.charCodeAt(end - 1) === 13) end--;
       let indent = start;
       while (indent < end && text.charCodeAt(indent) === 32) indent++;
-      this.lines.push({ start, end, indent: indent - start, blank: indent === end || text[indent] === '#' });
+      this.starts[li] = start;
+      this.ends[li] = end;
+      this.indents[li] = indent - start;
+      this.blanks[li] = indent === end || text.charCodeAt(indent) === 35 ? 1 : 0;
       start = next;
     }
+  }
+
+  private line(li: number): Line {
+    return {
+      start: this.starts[li]!,
+      end: this.ends[li]!,
+      indent: this.indents[li]!,
+      blank: this.blanks[li] === 1,
+    };
   }
 
   /** The document root, `undefined` for an empty document, or FAIL. */
   root(): YValue | undefined | Fail {
     let li = this.nextContent(0);
     if (li === undefined) return undefined;
-    const first = this.lines[li]!;
+    const first = this.line(li);
     const head = this.text.slice(first.start, first.end);
     if (head.startsWith('%') || head.startsWith('...')) return FAIL;
     if (head.startsWith('---')) {
@@ -82,18 +106,18 @@ class Reader {
       li = this.nextContent(li + 1);
       if (li === undefined) return undefined;
     }
-    for (let i = li; i < this.lines.length; i++) {
-      const { start, end } = this.lines[i]!;
+    for (let i = li; i < this.lineCount; i++) {
+      const { start, end } = this.line(i);
       if (/^(---|\.\.\.)( |$)/.test(this.text.slice(start, Math.min(end, start + 4)))) return FAIL;
     }
-    const line = this.lines[li]!;
+    const line = this.line(li);
     const parsed = this.block(li, line.start + line.indent, -1);
     if (parsed === FAIL) return FAIL;
     return this.nextContent(parsed.next) === undefined ? parsed.value : FAIL;
   }
 
   private nextContent(from: number): number | undefined {
-    for (let i = from; i < this.lines.length; i++) if (!this.lines[i]!.blank) return i;
+    for (let i = from; i < this.lineCount; i++) if (this.blanks[i] === 0) return i;
     return undefined;
   }
 
@@ -110,7 +134,7 @@ class Reader {
   }
 
   private column(li: number, at: number): number {
-    return at - this.lines[li]!.start;
+    return at - this.starts[li]!;
   }
 
   private isSeqEntry(at: number, end: number): boolean {
@@ -126,7 +150,7 @@ class Reader {
   }
 
   private blockAt(li: number, at: number, parentIndent: number): { value: YValue; next: number } | Fail {
-    const line = this.lines[li]!;
+    const line = this.line(li);
     if (this.isSeqEntry(at, line.end)) return this.sequence(li, at);
     if (this.keyAt(at, line.end) !== undefined) return this.mapping(li, at);
     const value = this.inline(li, at, parentIndent);
@@ -135,12 +159,12 @@ class Reader {
 
   /** A one-line value (flow collection or scalar) that must end its line and have no continuation. */
   private inline(li: number, at: number, indent: number): { value: YValue; next: number } | Fail {
-    const line = this.lines[li]!;
+    const line = this.line(li);
     const parsed = this.flowOrScalar(at, line.end, false);
     if (parsed === FAIL || !this.restIsBlank(parsed.end, line.end)) return FAIL;
     const next = this.nextContent(li + 1);
-    if (next !== undefined && this.lines[next]!.indent > indent) return FAIL;
-    return { value: parsed.value, next: next ?? this.lines.length };
+    if (next !== undefined && this.indents[next]! > indent) return FAIL;
+    return { value: parsed.value, next: next ?? this.lineCount };
   }
 
   /** Where a `key:` at `at` ends (the index of its colon), if the line holds one. */
@@ -168,31 +192,23 @@ class Reader {
     return undefined;
   }
 
-  private newMap(offset: number): { map: YMap; keyOffsets: Map<string, number> } {
-    const map: YMap = new Map();
-    const keyOffsets = new Map<string, number>();
-    this.info.set(map, { offset, keyOffsets });
-    return { map, keyOffsets };
-  }
-
   private mapping(firstLine: number, firstAt: number): { value: YValue; next: number } | Fail {
     const indent = this.column(firstLine, firstAt);
-    const { map, keyOffsets } = this.newMap(firstAt);
+    const map: YMap = new Map();
     if (!this.count()) return FAIL;
     let li = firstLine;
     let at = firstAt;
     for (;;) {
-      const line = this.lines[li]!;
+      const line = this.line(li);
       const key = this.keyAt(at, line.end);
-      if (key === undefined || /[[\]{},]/.test(key.key) || key.key === '<<' || keyOffsets.has(key.key))
-        return FAIL;
+      if (key === undefined || /[[\]{},]/.test(key.key) || key.key === '<<' || map.has(key.key)) return FAIL;
       let valueAt = key.colon + 1;
       while (valueAt < line.end && this.text.charCodeAt(valueAt) === 32) valueAt++;
       let value: YValue;
       let next: number;
       if (valueAt === line.end || this.text[valueAt] === '#') {
         const following = this.nextContent(li + 1);
-        const child = following === undefined ? undefined : this.lines[following]!;
+        const child = following === undefined ? undefined : this.line(following);
         if (
           child !== undefined &&
           (child.indent > indent ||
@@ -203,7 +219,7 @@ class Reader {
           ({ value, next } = parsed);
         } else {
           value = this.nullAt(valueAt);
-          next = following ?? this.lines.length;
+          next = following ?? this.lineCount;
         }
       } else {
         if (this.isSeqEntry(valueAt, line.end)) return FAIL;
@@ -213,9 +229,8 @@ class Reader {
       }
       if (!this.count()) return FAIL;
       map.set(key.key, value);
-      keyOffsets.set(key.key, key.offset);
-      if (next >= this.lines.length) return { value: map, next };
-      const nextLine = this.lines[next]!;
+      if (next >= this.lineCount) return { value: map, next };
+      const nextLine = this.line(next);
       if (nextLine.indent < indent) return { value: map, next };
       if (nextLine.indent > indent) return FAIL;
       li = next;
@@ -226,21 +241,20 @@ class Reader {
   private sequence(firstLine: number, firstAt: number): { value: YValue; next: number } | Fail {
     const indent = this.column(firstLine, firstAt);
     const items: YValue[] = [];
-    this.info.set(items, { offset: firstAt });
     if (!this.count()) return FAIL;
     let li = firstLine;
     let at = firstAt;
     for (;;) {
-      const line = this.lines[li]!;
+      const line = this.line(li);
       let itemAt = at + 1;
       while (itemAt < line.end && this.text.charCodeAt(itemAt) === 32) itemAt++;
       let parsed: { value: YValue; next: number } | Fail;
       if (itemAt === line.end || this.text[itemAt] === '#') {
         const following = this.nextContent(li + 1);
-        const child = following === undefined ? undefined : this.lines[following]!;
+        const child = following === undefined ? undefined : this.line(following);
         if (child !== undefined && child.indent > indent)
           parsed = this.block(following!, child.start + child.indent, indent);
-        else parsed = { value: this.nullAt(itemAt), next: following ?? this.lines.length };
+        else parsed = { value: this.nullAt(itemAt), next: following ?? this.lineCount };
       } else if (this.isSeqEntry(itemAt, line.end)) {
         return FAIL;
       } else if (this.keyAt(itemAt, line.end) !== undefined) {
@@ -250,8 +264,8 @@ class Reader {
       }
       if (parsed === FAIL) return FAIL;
       items.push(parsed.value);
-      if (parsed.next >= this.lines.length) return { value: items, next: parsed.next };
-      const nextLine = this.lines[parsed.next]!;
+      if (parsed.next >= this.lineCount) return { value: items, next: parsed.next };
+      const nextLine = this.line(parsed.next);
       if (nextLine.indent < indent) return { value: items, next: parsed.next };
       if (nextLine.indent > indent || !this.isSeqEntry(nextLine.start + nextLine.indent, nextLine.end)) {
         return nextLine.indent === indent &&
@@ -266,7 +280,7 @@ class Reader {
 
   private nullAt(offset: number): YScalar {
     this.count();
-    return new YScalar('', { tag: 'null' }, '!!null', offset);
+    return new YScalar('', RESOLVED_NULL, '!!null', offset);
   }
 
   private scalar(text: string, quoted: boolean, offset: number): YScalar | Fail {
@@ -331,7 +345,6 @@ class Reader {
 
   private flowSequence(open: number, end: number): { value: YValue; end: number } | Fail {
     const items: YValue[] = [];
-    this.info.set(items, { offset: open });
     if (!this.count()) return FAIL;
     let i = this.skipSpaces(open + 1, end);
     while (this.text[i] !== ']') {
@@ -346,11 +359,10 @@ class Reader {
   }
 
   private flowMapping(open: number, end: number): { value: YValue; end: number } | Fail {
-    const { map, keyOffsets } = this.newMap(open);
+    const map: YMap = new Map();
     if (!this.count()) return FAIL;
     let i = this.skipSpaces(open + 1, end);
     while (this.text[i] !== '}') {
-      const keyStart = i;
       let key: string;
       const c = this.text[i];
       if (c === '"' || c === "'") {
@@ -368,7 +380,7 @@ class Reader {
         if (key === '' || NOT_PLAIN_START.has(key[0]!) || /^[-?:]( |$)/.test(key)) return FAIL;
         i = j;
       }
-      if (this.text[i] !== ':' || key === '<<' || keyOffsets.has(key)) return FAIL;
+      if (this.text[i] !== ':' || key === '<<' || map.has(key)) return FAIL;
       if (!this.count()) return FAIL;
       i = this.skipSpaces(i + 1, end);
       let value: YValue;
@@ -380,7 +392,6 @@ class Reader {
         i = this.skipSpaces(parsed.end, end);
       }
       map.set(key, value);
-      keyOffsets.set(key, keyStart);
       if (this.text[i] === ',') i = this.skipSpaces(i + 1, end);
       else if (this.text[i] !== '}') return FAIL;
     }
@@ -441,9 +452,9 @@ export function fastTree(
   text: string,
   maxNodes: number,
   maxDepth: number,
-): { root: YValue | undefined; info: Map<object, ContainerInfo> } | undefined {
+): { root: YValue | undefined } | undefined {
   if (text.includes('\t')) return undefined;
   const reader = new Reader(text, maxNodes, maxDepth);
   const root = reader.root();
-  return root === FAIL ? undefined : { root, info: reader.info };
+  return root === FAIL ? undefined : { root };
 }

@@ -57,18 +57,39 @@ export function goJsonString(text: string): string {
 }
 
 /** Object keys in byte order, cached per key list (the manifest has a handful of shapes). */
-const sortedKeyCache = new Map<string, readonly string[]>();
+const sortedKeyCache = new Map<
+  string,
+  { readonly keys: readonly string[]; readonly sorted: readonly string[] }[]
+>();
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function keysOf(value: object, sortKeys: boolean): readonly string[] {
   const keys = Object.keys(value);
-  if (!sortKeys) return keys;
-  const signature = keys.join('\u0000');
-  let sorted = sortedKeyCache.get(signature);
-  if (sorted === undefined) {
-    sorted = [...keys].sort((a, b) => (goStringLess(a, b) ? -1 : goStringLess(b, a) ? 1 : 0));
-    if (sortedKeyCache.size < 256) sortedKeyCache.set(signature, sorted);
-  }
+  if (!sortKeys || keys.length < 2) return keys;
+  const bucket = sortedKeyCache.get(keys[0]!);
+  const hit = bucket?.find((entry) => sameKeys(entry.keys, keys));
+  if (hit !== undefined) return hit.sorted;
+  const sorted = [...keys].sort((a, b) => (goStringLess(a, b) ? -1 : goStringLess(b, a) ? 1 : 0));
+  if (bucket === undefined) sortedKeyCache.set(keys[0]!, [{ keys, sorted }]);
+  else if (bucket.length < 16) bucket.push({ keys, sorted });
   return sorted;
+}
+
+/** Quoted object keys: a manifest repeats a few dozen field names thousands of times. */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = goJsonString(key);
+    if (quotedKeys.size < 1024) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 function encode(value: unknown, sortKeys: boolean, indent: string, depth: number): string {
@@ -94,7 +115,7 @@ function encode(value: unknown, sortKeys: boolean, indent: string, depth: number
   for (const key of keys) {
     const v = record[key];
     if (v === undefined || (attribute && v === '')) continue;
-    out += (first ? '' : ',') + inner + goJsonString(key) + colon + encode(v, sortKeys, indent, depth + 1);
+    out += (first ? '' : ',') + inner + quotedKey(key) + colon + encode(v, sortKeys, indent, depth + 1);
     first = false;
   }
   return first ? '{}' : `${out}${outer}}`;
@@ -113,7 +134,24 @@ export function sortedJson(value: unknown): string {
   return encode(value, true, '', 0);
 }
 
+type Sha256Hex = (text: string) => string;
+
+/** Node's native SHA-256 when the runtime has one (about ten times faster), else the portable one. */
+const nativeSha256: Sha256Hex | undefined = (() => {
+  const builtin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    ?.getBuiltinModule;
+  const crypto = builtin?.('node:crypto') as
+    | { createHash(algorithm: 'sha256'): { update(data: string): { digest(encoding: 'hex'): string } } }
+    | undefined;
+  return crypto === undefined ? undefined : (text) => crypto.createHash('sha256').update(text).digest('hex');
+})();
+
+/** Portable SHA-256 of a string's UTF-8 bytes, in hex. */
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
+}
+
 /** The manifest version (deployment hash): hex sha256 of the sorted JSON of the manifest. */
 export function manifestVersion(manifest: Manifest): string {
-  return bytesToHex(sha256(utf8ToBytes(sortedJson(manifest))));
+  return (nativeSha256 ?? sha256Hex)(sortedJson(manifest));
 }

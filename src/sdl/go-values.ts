@@ -194,7 +194,9 @@ export type Resolved =
 const RESOLVE_WORDS: ReadonlyMap<string, Resolved> = new Map<string, Resolved>([
   ...['true', 'True', 'TRUE'].map((w): [string, Resolved] => [w, { tag: 'bool', value: true }]),
   ...['false', 'False', 'FALSE'].map((w): [string, Resolved] => [w, { tag: 'bool', value: false }]),
-  ...['', '~', 'null', 'Null', 'NULL'].map((w): [string, Resolved] => [w, { tag: 'null' }]),
+  ...['', '~', 'null', 'Null', 'NULL'].map(
+    (w): [string, Resolved] => [w, { tag: 'null' }] as [string, Resolved],
+  ),
   ...['.nan', '.NaN', '.NAN'].map((w): [string, Resolved] => [w, { tag: 'float', value: Number.NaN }]),
   ...['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'].map((w): [string, Resolved] => [
     w,
@@ -208,7 +210,10 @@ const RESOLVE_WORDS: ReadonlyMap<string, Resolved> = new Map<string, Resolved>([
 ]);
 
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
-const STR: Resolved = { tag: 'str' };
+/** Shared resolutions for the common cases, so a scalar needs no allocation for them. */
+export const RESOLVED_STR: Resolved = Object.freeze({ tag: 'str' });
+export const RESOLVED_NULL: Resolved = Object.freeze({ tag: 'null' });
+const STR = RESOLVED_STR;
 
 /** yaml.v3 `resolve("", in)` for a plain scalar (timestamps are left as strings: no field reads them). */
 export function resolvePlain(text: string): Resolved {

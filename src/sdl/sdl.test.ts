@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sha256Hex } from './go-json.js';
 import {
   ENDPOINT_KIND,
   formatDiagnostic,
@@ -11,6 +12,7 @@ import {
   type ResourceEndpoint,
   type Sdl,
   type SdlDiagnostic,
+  sortedJson,
   toAppError,
 } from './index.js';
 
@@ -319,5 +321,12 @@ describe('diagnostics', () => {
     const result = parseSdl(load('rules/ip-undeclared'));
     assert.equal(result.ok, false);
     if (!result.ok) assert.equal(toAppError(result.error).code, 'SDL_ENDPOINT_UNDECLARED');
+  });
+});
+
+describe('manifest version', () => {
+  it('is the same with the portable SHA-256 as with the native one', () => {
+    const sdl = accept('rules/gpu-model-ram-interface');
+    assert.equal(sha256Hex(sortedJson(sdl.manifest)), sdl.manifestVersion);
   });
 });

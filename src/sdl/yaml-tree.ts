@@ -22,7 +22,7 @@ import {
 } from 'yaml';
 import type { ErrorCode } from '../errors/index.js';
 import { fastTree } from './fast-yaml.js';
-import { goQuote, resolvePlain } from './go-values.js';
+import { goQuote, RESOLVED_NULL, RESOLVED_STR, resolvePlain } from './go-values.js';
 import { type ContainerInfo, scalarNode, type YMap, YScalar, type YValue } from './yaml-value.js';
 
 /** Inputs above this size are refused before parsing (1 MiB). */
@@ -133,7 +133,7 @@ function resolveScalar(node: Scalar): { value: YScalar } | { error: string } {
     return { value: scalarNode(text, true, offset) };
   if (tag === '' || tag === '!') return { value: scalarNode(text, false, offset) };
   if (!['!!bool', '!!int', '!!float', '!!null', '!!timestamp'].includes(tag)) {
-    return { value: new YScalar(text, { tag: 'str' }, tag, offset) };
+    return { value: new YScalar(text, RESOLVED_STR, tag, offset) };
   }
   let resolved = resolvePlain(text);
   if (tag === '!!float' && resolved.tag === 'int') resolved = { tag: 'float', value: Number(resolved.value) };
@@ -199,7 +199,7 @@ function expandedSize(
 }
 
 function convert(walk: Walk, node: Node | null | undefined, fallback: number, mergeKeys: boolean): YValue {
-  if (node === null || node === undefined) return new YScalar('', { tag: 'null' }, '!!null', fallback);
+  if (node === null || node === undefined) return new YScalar('', RESOLVED_NULL, '!!null', fallback);
   if (isAlias(node)) {
     const resolved = target(walk, node);
     if (!resolved) {
@@ -208,7 +208,7 @@ function convert(walk: Walk, node: Node | null | undefined, fallback: number, me
         message: `unknown anchor ${goQuote(node.source)} referenced`,
         offset: nodeOffset(node, fallback),
       });
-      return new YScalar('', { tag: 'null' }, '!!null', nodeOffset(node, fallback));
+      return new YScalar('', RESOLVED_NULL, '!!null', nodeOffset(node, fallback));
     }
     return convert(walk, resolved, nodeOffset(node, fallback), mergeKeys);
   }
@@ -219,7 +219,7 @@ function convert(walk: Walk, node: Node | null | undefined, fallback: number, me
     const resolved = resolveScalar(node);
     if ('error' in resolved) {
       walk.problems.push({ code: 'SDL_SCHEMA', message: resolved.error, offset: nodeOffset(node, fallback) });
-      value = new YScalar(String(node.value ?? ''), { tag: 'str' }, '!!str', nodeOffset(node, fallback));
+      value = new YScalar(String(node.value ?? ''), RESOLVED_STR, '!!str', nodeOffset(node, fallback));
     } else {
       value = resolved.value;
     }
@@ -228,7 +228,7 @@ function convert(walk: Walk, node: Node | null | undefined, fallback: number, me
   } else if (isSeq(node)) {
     value = convertSeq(walk, node, fallback);
   } else {
-    value = new YScalar('', { tag: 'null' }, '!!null', fallback);
+    value = new YScalar('', RESOLVED_NULL, '!!null', fallback);
   }
   walk.memo.set(node, value);
   return value;
@@ -383,11 +383,16 @@ export function parseTree(input: string | Uint8Array, options: { readonly fast?:
   }
   const fast = options.fast === false ? undefined : fastTree(text, MAX_EXPANDED_NODES, MAX_NESTING);
   if (fast !== undefined) {
-    return {
-      ok: true,
-      tree: { root: fast.root, locate: locator(fast.root, fast.info), lineCol },
-      warnings: [],
+    // Positions are needed only to report a problem: the general parser supplies them then.
+    let general: SourceTree['locate'] | undefined;
+    const locate: SourceTree['locate'] = (path, atKey) => {
+      if (general === undefined) {
+        const full = parseTree(text, { fast: false });
+        general = full.ok ? full.tree.locate : () => 0;
+      }
+      return general(path, atKey);
     };
+    return { ok: true, tree: { root: fast.root, locate, lineCol }, warnings: [] };
   }
   const tooDeep = nestingBeyond(text, MAX_NESTING);
   if (tooDeep !== undefined) {

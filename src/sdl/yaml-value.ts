@@ -1,5 +1,5 @@
 /** The tree SDL text becomes: Go-resolved scalars, mappings and sequences, with offsets. */
-import { type Resolved, resolvePlain } from './go-values.js';
+import { RESOLVED_STR, type Resolved, resolvePlain } from './go-values.js';
 
 /** A YAML scalar with its yaml.v3 resolution and raw text. */
 export class YScalar {
@@ -29,7 +29,7 @@ export interface ContainerInfo {
 
 /** An untagged scalar as yaml.v3 resolves it: quoted and block scalars are strings. */
 export function scalarNode(text: string, quoted: boolean, offset: number): YScalar {
-  if (quoted) return new YScalar(text, { tag: 'str' }, '!!str', offset);
+  if (quoted) return new YScalar(text, RESOLVED_STR, '!!str', offset);
   const resolved = resolvePlain(text);
   return new YScalar(text, resolved, `!!${resolved.tag}`, offset);
 }
