@@ -36,6 +36,8 @@ const result = spawnSync(
   [
     '--import',
     'tsx',
+    '--import',
+    './test/support/fast-check-seed.ts',
     '--test',
     '--test-force-exit',
     '--test-timeout=120000',
