@@ -71,7 +71,7 @@ export type DevnetProvider = z.infer<typeof providerEntrySchema>;
 export type DevnetFile = z.infer<typeof devnetFileSchema>;
 
 /** `<data>/devnet.json`. */
-export function devnetFilePath(data: string): string {
+function devnetFilePath(data: string): string {
   return join(data, 'devnet.json');
 }
 

@@ -10,7 +10,7 @@ import { type AppError, exitCode } from '../errors/index.js';
 import type { CliIo } from './io.js';
 
 /** The output formats every read command accepts. */
-export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
+const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Colour functions: picocolors' set, or identities when colour is off. */

@@ -11,7 +11,7 @@ import { registerTenantCommands } from './commands/tenant.js';
 import type { CliIo } from './io.js';
 
 /** Builds the `akash-ip` command tree; each command records its exit code in `exit.code`. */
-export function buildProgram(io: CliIo, exit: { code: number }): Command {
+function buildProgram(io: CliIo, exit: { code: number }): Command {
   const program = new Command('akash-ip')
     .description('Dedicated IP leases for Akash deployments: SDL engine, provider IP operator and tenant CLI')
     .version('0.1.0')

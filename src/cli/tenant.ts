@@ -157,7 +157,7 @@ async function refusalOf(session: Session, provider: Provider, order: Order): Pr
  * `timeoutMs` passes, reporting each bid and refusal once. A bid always overrides a refusal seen earlier
  * (the provider may have reserved its IPs for this very order between two looks).
  */
-export async function collectBids(
+async function collectBids(
   session: Session,
   orders: readonly Order[],
   choice: BidChoice,
@@ -374,7 +374,7 @@ export function statusSettled(status: LeaseStatus, needsIps: boolean): boolean {
 }
 
 /** Polls each lease's status until its IP endpoints settle or the deadline passes; never fails as a whole. */
-export async function waitForEndpoints(
+async function waitForEndpoints(
   session: Session,
   leases: readonly Lease[],
   deadline: number,

@@ -9,7 +9,7 @@ export { type Chain, type DeploymentFacts, ledgerChain, type RegisteredLease, St
 export { loadConfig, type ProviderConfig, parseConfig } from './config.js';
 export { type ErrorBody, errorResponse } from './http-error.js';
 export type { IpLeaseStatusEntry, ServiceStatus } from './lease-status.js';
-export { LedgerSync, type LedgerSyncOptions, leaseGate } from './ledger-sync.js';
+export { LedgerSync, type LedgerSyncOptions } from './ledger-sync.js';
 export { jsonLogger, type Logger, type LogLevel, memoryLogger } from './logger.js';
 export { parseManifest } from './manifest-schema.js';
 export {

@@ -32,7 +32,7 @@ export interface IpLeaseStatusEntry {
 export const NO_IPS: LeaseIpStatus = Object.freeze({ ips: null, ip_endpoints: Object.freeze({}) });
 
 /** Every replica of every service counts as ready; `uris` lists the hosts of global HTTP exposes. */
-export function serviceStatuses(group: ManifestGroup): Record<string, ServiceStatus> {
+function serviceStatuses(group: ManifestGroup): Record<string, ServiceStatus> {
   const out: Record<string, ServiceStatus> = {};
   for (const service of group.services) {
     const uris = new Set<string>();

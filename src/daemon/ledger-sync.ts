@@ -20,7 +20,7 @@ import type { Logger } from './logger.js';
 import type { ProviderService } from './service.js';
 
 /** The bid engine's gate over the lease engine: one address held per distinct IP endpoint of the group. */
-export function leaseGate(engine: LeaseEngine): BidGate {
+function leaseGate(engine: LeaseEngine): BidGate {
   return {
     async reserve(key, spec) {
       const order = parseOrderKey(key);

@@ -17,7 +17,7 @@ export const JWT_ALGORITHMS = ['ES256K', 'ES256KADR36'] as const;
 export type JwtAlg = (typeof JWT_ALGORITHMS)[number];
 
 /** Length of a compact r||s secp256k1 signature. */
-export const SIGNATURE_BYTES = 64;
+const SIGNATURE_BYTES = 64;
 
 const utf8 = new TextEncoder();
 
@@ -39,7 +39,7 @@ export function adr36SignBytes(signer: string, data: Uint8Array): Uint8Array {
 }
 
 /** The 32-byte digest that `alg` signs for `message` when the key's account address is `signer`. */
-export function signingDigest(alg: JwtAlg, message: Uint8Array, signer: string): Uint8Array {
+function signingDigest(alg: JwtAlg, message: Uint8Array, signer: string): Uint8Array {
   return sha256(alg === 'ES256K' ? message : adr36SignBytes(signer, message));
 }
 

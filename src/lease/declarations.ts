@@ -15,7 +15,7 @@ function isPort(value: number, allowZero: boolean): boolean {
 }
 
 /** Canonical order: endpoint, external port, protocol, service, port. */
-export function compareDeclarations(a: Declaration, b: Declaration): number {
+function compareDeclarations(a: Declaration, b: Declaration): number {
   if (a.endpoint !== b.endpoint) return a.endpoint < b.endpoint ? -1 : 1;
   if (a.externalPort !== b.externalPort) return a.externalPort - b.externalPort;
   if (a.protocol !== b.protocol) return a.protocol < b.protocol ? -1 : 1;

@@ -13,7 +13,7 @@ import type { Attribute, GroupSpec } from './types.js';
 const ATTRIBUTE_KEY = /^[a-zA-Z][\w/.-]{1,126}$/;
 const ATTRIBUTE_KEY_WILDCARD = /^[a-zA-Z][\w/.-]{1,126}[\w*]?$/;
 /** More attributes than any provider or placement needs; bounds matching work. */
-export const MAX_ATTRIBUTES = 256;
+const MAX_ATTRIBUTES = 256;
 
 /**
  * The chain's attribute-list check (Go `Attributes.Validate`): keys start with a letter, use only word
@@ -172,7 +172,7 @@ function codePoint(rune: string): number {
 }
 
 /** Go `Attribute.SubsetOf`: the required key globs the offered key and the values are equal. */
-export function attributeMatches(required: Attribute, offered: Attribute): boolean {
+function attributeMatches(required: Attribute, offered: Attribute): boolean {
   return required.value === offered.value && globMatch(required.key, offered.key);
 }
 

@@ -21,7 +21,6 @@ export {
   type DecisionRecord,
   decideBid,
   describeDecision,
-  evaluateOrder,
   orderKeyOf,
 } from './bid-engine.js';
 export { DEC_ONE, DEC_PLACES, formatDec, isUint64, parseDec } from './dec.js';

@@ -26,12 +26,7 @@ const DOMAIN = 'akash-ip-ledger/v1';
 const utf8 = new TextEncoder();
 
 /** The exact bytes signed for one request: domain, method, path with query, timestamp, sha256(body). */
-export function signingBytes(
-  method: string,
-  pathWithQuery: string,
-  timestamp: string,
-  body: string,
-): Uint8Array {
+function signingBytes(method: string, pathWithQuery: string, timestamp: string, body: string): Uint8Array {
   const digest = hex.encode(sha256(utf8.encode(body)));
   return utf8.encode([DOMAIN, method.toUpperCase(), pathWithQuery, timestamp, digest].join('\n'));
 }

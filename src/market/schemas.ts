@@ -21,17 +21,17 @@ import type {
 const uint32 = z.int().min(0).max(0xffff_ffff);
 const seq = z.int().min(1).max(0xffff_ffff);
 const height = z.int().min(0);
-export const addressSchema = z
+const addressSchema = z
   .string()
   .max(128)
   .refine((text) => isAddress(text), 'must be an akash1 address');
-export const dseqSchema = z.string().refine(isUint64, 'must be a uint64 above 0 in decimal');
+const dseqSchema = z.string().refine(isUint64, 'must be a uint64 above 0 in decimal');
 const amountText = z.string().max(64);
 
-export const attributeSchema = z.object({ key: z.string().max(256), value: z.string().max(1024) }).strict();
+const attributeSchema = z.object({ key: z.string().max(256), value: z.string().max(1024) }).strict();
 const attributes = z.array(attributeSchema).max(256);
-export const coinSchema = z.object({ denom: z.string().max(128), amount: amountText }).strict();
-export const decCoinSchema = coinSchema;
+const coinSchema = z.object({ denom: z.string().max(128), amount: amountText }).strict();
+const decCoinSchema = coinSchema;
 
 const resourceValue = z.object({ val: z.string().regex(/^[0-9]{1,40}$/) }).strict();
 const endpoint = z

@@ -88,7 +88,7 @@ export function parseSeq(text: string): number {
 }
 
 /** A positive number of seconds, returned in milliseconds. */
-export function parseSeconds(text: string): number {
+function parseSeconds(text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0 || value > 3600) {
     throw new InvalidArgumentError('must be a number of seconds between 0 and 3600');
@@ -97,7 +97,7 @@ export function parseSeconds(text: string): number {
 }
 
 /** An amount of uakt: a positive integer. */
-export function parseUakt(text: string): bigint {
+function parseUakt(text: string): bigint {
   if (!/^[1-9][0-9]{0,30}$/.test(text))
     throw new InvalidArgumentError('must be a positive whole number of uakt');
   return BigInt(text);

@@ -327,7 +327,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
 }
 
 /** The bids table. */
-export function bidsReport(bids: readonly Bid[], label: (address: string) => string): Report {
+function bidsReport(bids: readonly Bid[], label: (address: string) => string): Report {
   return {
     data: bids,
     human: (colors) =>
@@ -345,7 +345,7 @@ export function bidsReport(bids: readonly Bid[], label: (address: string) => str
 }
 
 /** The leases table. */
-export function leasesReport(leases: readonly Lease[], label: (address: string) => string): Report {
+function leasesReport(leases: readonly Lease[], label: (address: string) => string): Report {
   return {
     data: leases,
     human: (colors) =>
@@ -374,7 +374,7 @@ interface Move {
 }
 
 /** The migration's outcome: Go's `transferred`, and the moves when the provider reports them. */
-export function migrationReport(
+function migrationReport(
   reply: { readonly transferred: readonly string[] } & Record<string, unknown>,
   dryRun: boolean,
   dseq: string,
