@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import picocolors from 'picocolors';
 import { parse } from 'yaml';
@@ -14,20 +13,9 @@ import {
   toJson,
   toYaml,
 } from './output.js';
+import { sink } from './testing.js';
 
 const plain = picocolors.createColors(false);
-
-function sink(tty = false): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-  Object.assign(stream, { isTTY: tty });
-  return { stream, text: () => chunks.join('') };
-}
 
 function io() {
   const stdout = sink();

@@ -4,22 +4,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../errors/index.js';
 import { writeDevnetFile } from './home.js';
-import { runCli } from './program.js';
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
+import { runCaptured } from './testing.js';
 
 let home: string;
 let requests = 0;
@@ -41,15 +29,8 @@ after(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function run(...args: string[]) {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(['--home', home, ...args], {
-    stdout: out.stream,
-    stderr: err.stream,
-    stdin: Readable.from(['']),
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
+function run(...args: string[]) {
+  return runCaptured(['--home', home, ...args]);
 }
 
 const BAD_SDL = `version: "2.0"

@@ -3,34 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../program.js';
+import { runCaptured } from '../testing.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const EXAMPLE = join(ROOT, 'examples/ip-lease.yaml');
 const SDK = join(ROOT, 'src/sdl/testdata/peer/chain-sdk/testdata/sdl');
 const scratch = mkdtempSync(join(tmpdir(), 'akash-ip-sdl-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
-
-async function run(args: string[], stdin: string | Uint8Array = '') {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(args, { stdout: out.stream, stderr: err.stream, stdin: Readable.from([stdin]) });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
 
 function scratchFile(name: string, content: string | Uint8Array): string {
   const path = join(scratch, name);
@@ -40,7 +21,7 @@ function scratchFile(name: string, content: string | Uint8Array): string {
 
 describe('akash-ip sdl validate', () => {
   it('exits 0 for a valid SDL and says so on stdout', async () => {
-    const r = await run(['sdl', 'validate', EXAMPLE]);
+    const r = await runCaptured(['sdl', 'validate', EXAMPLE]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /ip-lease\.yaml: ok \(SDL 2\.0, 1 group\(s\), version [0-9a-f]{64}\)\n$/);
     assert.equal(r.stderr, '');
@@ -48,7 +29,7 @@ describe('akash-ip sdl validate', () => {
 
   it('exits 1 with FILE:LINE:COL: CODE: message per problem', async () => {
     const file = join(SDK, 'input/invalid/ip-without-global.yaml');
-    const r = await run(['sdl', 'validate', file]);
+    const r = await runCaptured(['sdl', 'validate', file]);
     assert.equal(r.code, 1);
     const lines = r.stderr.trimEnd().split('\n');
     assert.equal(
@@ -59,7 +40,12 @@ describe('akash-ip sdl validate', () => {
   });
 
   it('checks every file and fails if any fails', async () => {
-    const r = await run(['sdl', 'validate', EXAMPLE, join(SDK, 'input/invalid/endpoint-not-used.yaml')]);
+    const r = await runCaptured([
+      'sdl',
+      'validate',
+      EXAMPLE,
+      join(SDK, 'input/invalid/endpoint-not-used.yaml'),
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /ip-lease\.yaml: ok/);
     assert.match(r.stderr, /endpoint-not-used\.yaml:\d+:\d+: SDL_ENDPOINT_UNUSED: /);
@@ -67,19 +53,19 @@ describe('akash-ip sdl validate', () => {
 
   it('prints schema warnings but accepts; --strict rejects', async () => {
     const file = join(SDK, 'input/schema-only-invalid/invalid-denom.yaml');
-    const loose = await run(['sdl', 'validate', file]);
+    const loose = await runCaptured(['sdl', 'validate', file]);
     assert.equal(loose.code, 0);
     assert.match(
       loose.stderr,
       /^.*invalid-denom\.yaml:\d+:\d+: warning: SDL_SCHEMA: schema: must be one of: uakt, uact/,
     );
-    const strict = await run(['sdl', 'validate', '--strict', file]);
+    const strict = await runCaptured(['sdl', 'validate', '--strict', file]);
     assert.equal(strict.code, 1);
     assert.match(strict.stderr, /invalid-denom\.yaml:\d+:\d+: SDL_SCHEMA: /);
   });
 
   it('reads - from stdin', async () => {
-    const r = await run(['sdl', 'validate', '-'], 'version: "2.0"\nservices: [\n');
+    const r = await runCaptured(['sdl', 'validate', '-'], 'version: "2.0"\nservices: [\n');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^<stdin>:\d+:\d+: SDL_YAML: /);
   });
@@ -109,7 +95,7 @@ describe('akash-ip sdl validate', () => {
       ['big', scratchFile('big.yaml', `a: ${'x'.repeat(1024 * 1024)}\n`), /big\.yaml:1:1: SDL_TOO_LARGE: /],
     ];
     for (const [label, path, pattern] of cases) {
-      const r = await run(['sdl', 'validate', path]);
+      const r = await runCaptured(['sdl', 'validate', path]);
       assert.equal(r.code, 1, label);
       assert.match(r.stderr.trimEnd(), pattern, label);
       assert.doesNotMatch(r.stderr, /\n\s+at /, `${label}: stack trace`);
@@ -117,20 +103,20 @@ describe('akash-ip sdl validate', () => {
   });
 
   it('refuses oversized stdin without reading it all', async () => {
-    const r = await run(['sdl', 'validate', '-'], new Uint8Array(2 * 1024 * 1024).fill(0x61));
+    const r = await runCaptured(['sdl', 'validate', '-'], new Uint8Array(2 * 1024 * 1024).fill(0x61));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^<stdin>:1:1: SDL_TOO_LARGE: /);
   });
 
   it('exits 2 on usage errors', async () => {
-    assert.equal((await run(['sdl', 'validate'])).code, 2);
+    assert.equal((await runCaptured(['sdl', 'validate'])).code, 2);
   });
 });
 
 describe('akash-ip sdl manifest | groups | version', () => {
   it('prints the manifest as indented Go JSON', async () => {
     const file = join(SDK, 'input/v2.1/shared-ip/input.yaml');
-    const r = await run(['sdl', 'manifest', file]);
+    const r = await runCaptured(['sdl', 'manifest', file]);
     assert.equal(r.code, 0);
     const expected = readFileSync(join(SDK, 'output-fixtures/v2.1/shared-ip/manifest.json'), 'utf8');
     assert.deepEqual(JSON.parse(r.stdout), JSON.parse(expected));
@@ -139,14 +125,14 @@ describe('akash-ip sdl manifest | groups | version', () => {
 
   it('prints the group specs', async () => {
     const file = join(SDK, 'input/v2.0/ip-endpoint/input.yaml');
-    const r = await run(['sdl', 'groups', file]);
+    const r = await runCaptured(['sdl', 'groups', file]);
     assert.equal(r.code, 0);
     const expected = readFileSync(join(SDK, 'output-fixtures/v2.0/ip-endpoint/group-specs.json'), 'utf8');
     assert.deepEqual(JSON.parse(r.stdout), JSON.parse(expected));
   });
 
   it('prints the version hash', async () => {
-    const r = await run(['sdl', 'version', join(SDK, 'input/v2.0/ip-endpoint/input.yaml')]);
+    const r = await runCaptured(['sdl', 'version', join(SDK, 'input/v2.0/ip-endpoint/input.yaml')]);
     assert.deepEqual(r, {
       code: 0,
       stdout: 'aa2046c89e083b0fd7a6b7c47246a6bc5f53f254a5dacd3ac3ec5150e992560d\n',
@@ -155,7 +141,7 @@ describe('akash-ip sdl manifest | groups | version', () => {
   });
 
   it('exits 1 without output for an invalid SDL', async () => {
-    const r = await run(['sdl', 'manifest', join(SDK, 'input/invalid/invalid-port.yaml')]);
+    const r = await runCaptured(['sdl', 'manifest', join(SDK, 'input/invalid/invalid-port.yaml')]);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(
