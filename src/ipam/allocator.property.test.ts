@@ -451,7 +451,8 @@ describe('allocator under random command sequences', () => {
       fc.property(fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }), (commands) =>
         run(commands),
       ),
-      { numRuns: 250 },
+      // Seeded in CI, random elsewhere (test/support/fast-check-seed.ts); FC_NUM_RUNS widens a local hunt.
+      { numRuns: Number(process.env.FC_NUM_RUNS ?? 250) },
     );
   });
 });

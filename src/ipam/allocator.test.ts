@@ -269,6 +269,36 @@ describe('quarantine', () => {
     assert.deepEqual(addresses(ipam.allocate({ key: 'k', owner: 'o' })), ['192.0.2.0']);
   });
 
+  it('keeps every release of a key reclaimable after a later release of it goes away', () => {
+    const narrow: PoolSpec[] = [{ name: 'p', addresses: ['192.0.2.1-192.0.2.2'] }];
+    const wide: PoolSpec[] = [{ name: 'p', addresses: ['192.0.2.0/30'] }];
+    const { ipam } = rig(narrow);
+    value(ipam.allocate({ key: 'k', owner: 'alice' }));
+    value(ipam.release('k'));
+    value(ipam.setPools(wide));
+    // Another owner reuses the key name and releases it too: two releases of one key cool down at once.
+    assert.deepEqual(addresses(ipam.allocate({ key: 'k', owner: 'bob' })), ['192.0.2.0']);
+    value(ipam.release('k'));
+    // Shrinking the pool drops the later release; the earlier one is the key's latest again.
+    value(ipam.setPools(narrow));
+    assert.deepEqual(addresses(ipam.allocate({ key: 'k', owner: 'alice' })), ['192.0.2.1']);
+    assert.deepEqual(ipam.snapshot().quarantine, []);
+  });
+
+  it('hands a key back to its previous release when the latest one is pinned away or restored', () => {
+    const { ipam } = rig(small);
+    value(ipam.allocate({ key: 'k', owner: 'o' }));
+    value(ipam.release('k'));
+    assert.deepEqual(addresses(ipam.allocate({ key: 'k', owner: 'o', family: 'v6' })), ['2001:db8::']);
+    value(ipam.release('k'));
+    const again = rig(small, {}, ipam.snapshot()).ipam;
+    for (const allocator of [ipam, again]) {
+      // The owner pins the latest release's address for another key; the key's IPv4 release remains.
+      value(allocator.allocate({ key: 'other', owner: 'o', addresses: ['2001:db8::'] }));
+      assert.deepEqual(addresses(allocator.allocate({ key: 'k', owner: 'o' })), ['192.0.2.0']);
+    }
+  });
+
   it('survives a clock that steps back', () => {
     let now = 10 * HOUR;
     const ipam = value(createAllocator({ pools: small, now: () => now }));

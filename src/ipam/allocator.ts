@@ -239,16 +239,19 @@ class SharedIpAllocator implements Allocator {
   private readonly now: () => number;
 
   private readonly slots = new Slots();
-  /** Key → its live slot, else the slot of its most recent release (see `displaced`). */
+  /** Key → the newest slot of its chain (see `older`). */
   private readonly keys = new KeyTable(this.slots.refs, REFS);
   private readonly deadlines = new DeadlineQueue();
   private readonly orphans = new Map<number, Orphan>();
   private readonly orphanAt = new Map<string, number>();
   /**
-   * Live slot → the quarantined slot of the same key it hides. A key maps to its live slot, else to its most
-   * recent release; when the live slot leaves the key without being released, the hidden one resurfaces.
+   * The slots of one key form a chain, newest first: its live slot if any, then its releases still cooling,
+   * most recent first. Only the newest is in the key table, so reclaiming by key finds the latest release;
+   * when the newest leaves (expired, transferred, pinned away, dropped by a pool change) the next one
+   * resurfaces. Slot → next older / next newer slot of its key; absent for a key with one slot (most keys).
    */
-  private readonly displaced = new Map<number, number>();
+  private readonly older = new Map<number, number>();
+  private readonly newer = new Map<number, number>();
 
   private readonly reservations = new Map<string, { count: number; family: Family }>();
   private readonly reserved = { v4: 0, v6: 0 };
@@ -540,6 +543,8 @@ class SharedIpAllocator implements Allocator {
       homes.pools.push(allocation.pool);
     }
     const groups = new Map<string, number>();
+    /** Keys with more than one slot: chained once all are known. */
+    const shared = new Map<string, number[]>();
     for (const entry of snapshot.quarantine) {
       const parsed = parseAddress(entry.address);
       if (!parsed.ok) return parsed;
@@ -559,16 +564,20 @@ class SharedIpAllocator implements Allocator {
         homes.v4.push(NO_V4);
         homes.v6.push(undefined);
         homes.pools.push(entry.pool);
-        const holder = this.keys.get(entry.key);
-        if (holder < 0 || (slots.state(holder) === QUARANTINED && slots.until(holder) <= entry.until)) {
-          this.keys.set(entry.key, slot);
-        } else if (slots.state(holder) === LIVE) {
-          const hidden = this.displaced.get(holder);
-          if (hidden === undefined || slots.until(hidden) <= entry.until) this.displaced.set(holder, slot);
-        }
+        const head = this.keys.get(entry.key);
+        const chain = shared.get(entry.key);
+        if (chain !== undefined) chain.push(slot);
+        else if (head >= 0) shared.set(entry.key, [head, slot]);
+        else this.keys.set(entry.key, slot);
       }
       if (family === 'v4') homes.v4[position] = Number(value);
       else homes.v6[position] = value;
+    }
+    for (const [key, chain] of shared) {
+      // Newest first: the live slot, then releases by deadline (with one quarantine period, by release time).
+      chain.sort((a, b) => slots.state(a) - slots.state(b) || slots.until(b) - slots.until(a));
+      this.keys.set(key, chain[0]!);
+      for (let i = 1; i < chain.length; i++) this.link(chain[i - 1]!, chain[i]!);
     }
     const cooling: number[] = [];
     for (let slot = 0; slot < slots.end; slot++) if (slots.state(slot) === QUARANTINED) cooling.push(slot);
@@ -803,7 +812,6 @@ class SharedIpAllocator implements Allocator {
       space.quarantined++;
     }
     const until = this.now() + this.quarantineMs;
-    this.displaced.delete(slot);
     slots.setState(slot, QUARANTINED);
     slots.setUntil(slot, until);
     this.deadlines.push(until, slot);
@@ -845,6 +853,8 @@ class SharedIpAllocator implements Allocator {
     const { slots } = this;
     const out: { slot: number; home: Home }[] = [];
     const byPool = new Map<Pool, number>();
+    // Slots split off a release are as old as it, so they queue right behind it in the key's chain.
+    const release = reuse;
     for (const home of placed) {
       let q = byPool.get(home.pool);
       if (q === undefined) {
@@ -855,8 +865,8 @@ class SharedIpAllocator implements Allocator {
           q = slots.take(key, owner, QUARANTINED);
           slots.setUntil(q, until);
           this.deadlines.push(until, q);
-          const holder = this.keys.get(key);
-          if (holder < 0 || slots.state(holder) !== LIVE) this.keys.set(key, q);
+          if (release >= 0) this.joinBehind(release, q);
+          else this.claimKey(key, q);
         }
         slots.setPool(q, home.pool.id);
         slots.setIndex(q, 'v4', undefined);
@@ -890,7 +900,8 @@ class SharedIpAllocator implements Allocator {
       if (slot !== order[i - 1] && slots.state(slot) === QUARANTINED && slots.until(slot) <= now)
         expired.push(slot);
     }
-    // A release has no hidden slot to bring back, so a mass expiry may drop keys in one table rebuild.
+    // A mass expiry drops keys in one table rebuild; only a key with an older release still cooling is
+    // handed to that one on the spot.
     const bulk = expired.length * 4 > this.keys.size;
     // Trees losing many entries are rebuilt once; the others lose theirs one by one.
     const rebuild = new Set<Space>();
@@ -1029,28 +1040,48 @@ class SharedIpAllocator implements Allocator {
 
   // ── slots ────────────────────────────────────────────────────────────────────────────────────
 
-  /** Points `key` at live `slot`, remembering the quarantined slot it hides so that one can resurface. */
+  /** Makes `slot` the newest of `key`'s chain. */
   private claimKey(key: string, slot: number): void {
-    const hidden = this.keys.set(key, slot);
-    if (hidden >= 0 && hidden !== slot && this.slots.state(hidden) === QUARANTINED)
-      this.displaced.set(slot, hidden);
+    const previous = this.keys.set(key, slot);
+    if (previous >= 0 && previous !== slot) this.link(slot, previous);
   }
 
-  /** Takes `slot` off its key; a quarantined slot it hid, if still cooling under that key, gets the key back. */
-  private leaveKey(slot: number): void {
-    this.keys.delete(slot);
-    const hidden = this.displaced.get(slot);
-    if (hidden === undefined) return;
-    this.displaced.delete(slot);
-    const key = this.slots.key(slot);
-    if (this.slots.state(hidden) === QUARANTINED && this.slots.key(hidden) === key)
-      this.keys.set(key, hidden);
+  /** Puts `slot` right behind `ahead` in its key's chain. */
+  private joinBehind(ahead: number, slot: number): void {
+    const behind = this.older.get(ahead);
+    this.link(ahead, slot);
+    if (behind !== undefined) this.link(slot, behind);
+  }
+
+  private link(newer: number, older: number): void {
+    this.older.set(newer, older);
+    this.newer.set(older, newer);
+  }
+
+  /**
+   * Takes `slot` out of its key's chain (while the slot still has its key); if it was the newest, the next
+   * older slot gets the key, else the key leaves the table unless `keysLater` (the caller drops it).
+   */
+  private leaveKey(slot: number, keysLater = false): void {
+    const older = this.older.get(slot);
+    const newer = this.newer.get(slot);
+    if (older !== undefined) this.older.delete(slot);
+    if (newer !== undefined) {
+      this.newer.delete(slot);
+      if (older === undefined) this.older.delete(newer);
+      else this.link(newer, older);
+    } else if (older !== undefined) {
+      this.newer.delete(older);
+      this.keys.set(this.slots.key(slot), older);
+    } else if (!keysLater) {
+      this.keys.delete(slot);
+    }
   }
 
   /** Frees a slot; `keysLater` when the caller drops freed slots from the key table itself. */
   private freeSlot(slot: number, keysLater = false): void {
     const { slots } = this;
-    if (!keysLater) this.leaveKey(slot);
+    this.leaveKey(slot, keysLater);
     if (slots.pool(slot) < 0) {
       const orphan = this.orphans.get(slot);
       if (orphan?.v4 !== undefined) this.orphanAt.delete(`v4:${orphan.v4}`);
