@@ -190,43 +190,55 @@ async function spawnProvider(
   return ok({ child: handle, url: first });
 }
 
-async function waitReady(
+/** Checks every 100 ms until `check` holds, or fails with `late` once `deadline` has passed. */
+async function pollUntil(
+  deadline: number,
+  check: () => boolean | Promise<boolean>,
+  late: () => AppError,
+): Promise<Result<void, AppError>> {
+  for (;;) {
+    if (await check()) return ok(undefined);
+    if (Date.now() >= deadline) return fail(late());
+    await sleep(100);
+  }
+}
+
+function waitReady(
   name: string,
   url: string,
   logPath: string,
   deadline: number,
 ): Promise<Result<void, AppError>> {
-  for (;;) {
-    try {
-      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      if (response.ok) return ok(undefined);
-    } catch {
-      // not answering yet
-    }
-    if (Date.now() >= deadline) {
-      return fail(appError('UNAVAILABLE', `${name} at ${url} did not become ready; see its log ${logPath}`));
-    }
-    await sleep(100);
-  }
+  return pollUntil(
+    deadline,
+    async () => {
+      try {
+        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+        await response.arrayBuffer();
+        return response.ok;
+      } catch {
+        return false; // not answering yet
+      }
+    },
+    () => appError('UNAVAILABLE', `${name} at ${url} did not become ready; see its log ${logPath}`),
+  );
 }
 
-async function waitRegistered(
+function waitRegistered(
   ledger: Ledger,
   name: string,
   address: string,
   url: string,
   deadline: number,
 ): Promise<Result<void, AppError>> {
-  for (;;) {
-    const provider = ledger.getProvider(address);
-    if (provider.ok && provider.value.hostUri.replace(/\/+$/, '') === url.replace(/\/+$/, ''))
-      return ok(undefined);
-    if (Date.now() >= deadline) {
-      return fail(appError('UNAVAILABLE', `${name} did not register ${url} on the ledger in time`));
-    }
-    await sleep(100);
-  }
+  return pollUntil(
+    deadline,
+    () => {
+      const provider = ledger.getProvider(address);
+      return provider.ok && provider.value.hostUri.replace(/\/+$/, '') === url.replace(/\/+$/, '');
+    },
+    () => appError('UNAVAILABLE', `${name} did not register ${url} on the ledger in time`),
+  );
 }
 
 async function stopChild(child: Child): Promise<void> {
