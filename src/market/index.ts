@@ -25,6 +25,7 @@ export {
 } from './bid-engine.js';
 export { DEC_ONE, DEC_PLACES, formatDec, isUint64, parseDec } from './dec.js';
 export { groupMaxPrice, leasedIpCount, validateGroupSpec } from './group.js';
+export { type ErrorBody, errorResponse } from './http-error.js';
 export {
   DEFAULT_MIN_DEPOSIT,
   Ledger,

@@ -22,7 +22,8 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import { type AppError, appError, fail, httpStatus, ok, type Result } from '../errors/index.js';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { errorResponse } from './http-error.js';
 import type { Ledger } from './ledger.js';
 import { ReplayGuard, verifyRequest } from './ledger-auth.js';
 import {
@@ -66,17 +67,8 @@ export interface LedgerApiOptions {
 /** Default largest request body: 1 MiB, far above the biggest GroupSpec set. */
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
-/** Sends an error as `{error, code, details?}` with its table status. */
-function errorJson(c: Context, error: AppError): Response {
-  const body =
-    error.details === undefined
-      ? { error: error.message, code: error.code }
-      : { error: error.message, code: error.code, details: error.details };
-  return c.json(body, httpStatus(error.code) as ContentfulStatusCode);
-}
-
 function respond<T>(c: Context, result: Result<T, AppError>, status: ContentfulStatusCode = 200): Response {
-  return result.ok ? c.json(result.value as object, status) : errorJson(c, result.error);
+  return result.ok ? c.json(result.value as object, status) : errorResponse(c, result.error);
 }
 
 /** Builds the ledger's hono app; serve it with `@hono/node-server` or call `app.request()` in-process. */
@@ -89,11 +81,11 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
     '*',
     bodyLimit({
       maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      onError: (c) => errorJson(c, appError('PAYLOAD_TOO_LARGE', 'the request body is too large')),
+      onError: (c) => errorResponse(c, appError('PAYLOAD_TOO_LARGE', 'the request body is too large')),
     }),
   );
-  app.onError((error, c) => errorJson(c, appError('INTERNAL', `ledger error: ${error.message}`)));
-  app.notFound((c) => errorJson(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+  app.onError((error, c) => errorResponse(c, appError('INTERNAL', `ledger error: ${error.message}`)));
+  app.notFound((c) => errorResponse(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
   function checkAdmin(c: Context): Result<void, AppError> {
     if (options.adminToken === undefined) return ok(undefined);
@@ -116,10 +108,10 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
     try {
       json = text === '' ? {} : JSON.parse(text);
     } catch {
-      return errorJson(c, appError('INVALID_INPUT', 'the request body is not JSON'));
+      return errorResponse(c, appError('INVALID_INPUT', 'the request body is not JSON'));
     }
     const input = parseWith(schema, json, 'request body');
-    if (!input.ok) return errorJson(c, input.error);
+    if (!input.ok) return errorResponse(c, input.error);
     const allowed =
       actor === 'admin'
         ? checkAdmin(c)
@@ -140,7 +132,7 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
                 ...(options.maxSkewMs === undefined ? {} : { maxSkewMs: options.maxSkewMs }),
               },
             );
-    if (!allowed.ok) return errorJson(c, allowed.error);
+    if (!allowed.ok) return errorResponse(c, allowed.error);
     return respond(c, run(input.value), status);
   }
 
@@ -167,7 +159,7 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
     ) =>
     (c: Context) => {
       const id = parse(c);
-      return id.ok ? handle(c, id.value) : errorJson(c, id.error);
+      return id.ok ? handle(c, id.value) : errorResponse(c, id.error);
     };
   const query =
     <Q>(schema: z.ZodType<Q>, handle: (filter: Q) => Result<unknown, AppError>) =>

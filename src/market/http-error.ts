@@ -9,7 +9,10 @@ export interface ErrorBody {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-/** Sends an {@link AppError} as JSON with the status from the one error table (Go F9 sent no Content-Type). */
+/**
+ * Sends an {@link AppError} as JSON with the status from the one error table (Go F9 sent no Content-Type): how the
+ * ledger and the provider daemon answer every failure.
+ */
 export function errorResponse(c: Context, error: AppError): Response {
   const body: ErrorBody =
     error.details === undefined
