@@ -135,10 +135,23 @@ function decodeSections(
   };
 }
 
-/** Parses, validates and compiles an SDL (text or bytes). Never throws for bad input. */
-export function parseSdl(source: string | Uint8Array, options: ParseOptions = {}): SdlResult {
-  const file = options.file ?? '<input>';
-  const strict = options.strict ?? false;
+type Position = (p: Problem, severity: Severity) => SdlDiagnostic;
+
+/** What the YAML stage hands on: the decoded SDL and how to position problems. */
+interface ReadStage {
+  readonly input?: SdlInput;
+  readonly dialect?: { dialect: SdlDialect; version: string };
+  readonly problems: readonly Problem[];
+  readonly schema: readonly Problem[];
+  readonly position: Position;
+  readonly treeWarnings: readonly SdlDiagnostic[];
+}
+
+/**
+ * YAML → schema check → version → decoded sections. The tree is local to this function, so it
+ * can be collected while the later stages run (positions come from the general parser if needed).
+ */
+function readStage(source: string | Uint8Array, file: string): ReadStage | SdlResult {
   const parsedTree = parseTree(source);
   if (!parsedTree.ok) {
     const error = parsedTree.problems.map((p): SdlDiagnostic => {
@@ -147,35 +160,47 @@ export function parseSdl(source: string | Uint8Array, options: ParseOptions = {}
     });
     return { ok: false, error, warnings: [] };
   }
-  const tree = parsedTree.tree;
-  const position = (p: Problem, severity: Severity): SdlDiagnostic => {
-    const { line, col } = tree.lineCol(tree.locate(p.path, p.atKey ?? false));
+  const { locate, lineCol, root } = parsedTree.tree;
+  const position: Position = (p, severity) => {
+    const { line, col } = lineCol(locate(p.path, p.atKey ?? false));
     return { code: p.code, message: p.message, path: formatPath(p.path), line, col, file, severity };
   };
   const treeWarnings = parsedTree.warnings.map((w): SdlDiagnostic => {
-    const { line, col } = tree.lineCol(w.offset);
+    const { line, col } = lineCol(w.offset);
     return { code: w.code, message: w.message, path: '', line, col, file, severity: 'warning' };
   });
-
-  const root = tree.root;
   if (root === undefined || (root instanceof YScalar && root.isNull)) {
     const empty = problem('SDL_VERSION', 'sdl: uninitialized (the document is empty)', []);
     return { ok: false, error: [position(empty, 'error')], warnings: treeWarnings };
   }
   const schema = schemaProblems(root);
-  const warnings = [...treeWarnings, ...(strict ? [] : schema.map((p) => position(p, 'warning')))];
+  const base = { schema, position, treeWarnings };
+  const dialect = readDialect(root);
+  if ('code' in dialect) return { ...base, problems: [dialect] };
+  if (!(root instanceof Map)) {
+    return { ...base, problems: [problem('SDL_SCHEMA', 'the SDL must be a YAML mapping', [])] };
+  }
+  const decoded = decodeSections(root, dialect.dialect);
+  return decoded.input === undefined
+    ? { ...base, problems: decoded.problems }
+    : { ...base, problems: [], dialect, input: decoded.input };
+}
+
+/** Parses, validates and compiles an SDL (text or bytes). Never throws for bad input. */
+export function parseSdl(source: string | Uint8Array, options: ParseOptions = {}): SdlResult {
+  const file = options.file ?? '<input>';
+  const strict = options.strict ?? false;
+  const read = readStage(source, file);
+  if ('ok' in read) return read;
+  const { schema, position } = read;
+  const warnings = [...read.treeWarnings, ...(strict ? [] : schema.map((p) => position(p, 'warning')))];
   const fail = (problems: readonly Problem[]): SdlResult => ({
     ok: false,
     error: [...(strict ? schema : []), ...problems].map((p) => position(p, 'error')),
     warnings,
   });
-
-  const dialect = readDialect(root);
-  if ('code' in dialect) return fail([dialect]);
-  if (!(root instanceof Map)) return fail([problem('SDL_SCHEMA', 'the SDL must be a YAML mapping', [])]);
-  const decoded = decodeSections(root, dialect.dialect);
-  if (decoded.input === undefined) return fail(decoded.problems);
-  const input = decoded.input;
+  const { input, dialect } = read;
+  if (input === undefined || dialect === undefined) return fail(read.problems);
   const built = buildGroups(input);
   if (!built.ok) return fail(built.problems);
   const stages: ((b: Built) => Problem[])[] = [

@@ -27,9 +27,18 @@ export interface ContainerInfo {
   readonly keyOffsets?: Map<string, number>;
 }
 
+const SHORT_TAGS: Readonly<Record<Resolved['tag'], string>> = {
+  null: '!!null',
+  bool: '!!bool',
+  int: '!!int',
+  float: '!!float',
+  merge: '!!merge',
+  str: '!!str',
+};
+
 /** An untagged scalar as yaml.v3 resolves it: quoted and block scalars are strings. */
 export function scalarNode(text: string, quoted: boolean, offset: number): YScalar {
   if (quoted) return new YScalar(text, RESOLVED_STR, '!!str', offset);
   const resolved = resolvePlain(text);
-  return new YScalar(text, resolved, `!!${resolved.tag}`, offset);
+  return new YScalar(text, resolved, SHORT_TAGS[resolved.tag], offset);
 }
