@@ -28,19 +28,13 @@ import { type AppError, appError, type Result } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
 import { errorResponse, groupSpecSchema } from '../market/index.js';
-import type { TokenVerifier } from './auth.js';
 import type { StaticChain } from './chain.js';
 import type { Logger } from './logger.js';
-import type { DaemonMetrics } from './metrics.js';
-import type { Readiness } from './readiness.js';
+import type { FastLaneDeps } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
 
 /** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
-export interface ProviderAppDeps {
-  readonly service: () => ProviderService | undefined;
-  readonly readiness: Readiness;
-  readonly verifier: TokenVerifier;
-  readonly metrics: DaemonMetrics;
+export interface ProviderAppDeps extends FastLaneDeps {
   /** Largest request body accepted. */
   readonly maxBodyBytes: number;
   /** Opens internal routes to non-loopback callers. */
