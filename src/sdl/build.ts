@@ -40,7 +40,7 @@ export function sortedKeys(map: ReadonlyMap<string, unknown>): string[] {
  * global one adds its `ip` (so a non-global `to` adds "", which shifts every IP up by one); the
  * sorted list is numbered from 1 and an endpoint keeps the number of its last occurrence.
  */
-export function endpointSequenceNumbers(sdl: SdlInput): ReadonlyMap<string, number> {
+function endpointSequenceNumbers(sdl: SdlInput): ReadonlyMap<string, number> {
   const names: string[] = [];
   for (const svcName of sortedKeys(sdl.deployment)) {
     for (const expose of sdl.services.get(svcName)?.expose ?? []) {
@@ -185,14 +185,14 @@ function manifestExposes(
 }
 
 /** manifest `ServiceExpose.IsIngress`: global TCP on (external) port 80. */
-export function isIngress(e: ServiceExpose): boolean {
+function isIngress(e: ServiceExpose): boolean {
   return e.proto === 'TCP' && e.global && (e.externalPort === 0 ? e.port : e.externalPort) === 80;
 }
 
 const seqLess = (a: ResourceEndpoint, b: ResourceEndpoint): boolean => a.sequence_number < b.sequence_number;
 
 /** manifest `ServiceExposes.GetEndpoints`: per global expose `[port kind, LEASED_IP]`, concatenated. */
-export function exposeEndpoints(exposes: readonly ServiceExpose[]): ResourceEndpoint[] {
+function exposeEndpoints(exposes: readonly ServiceExpose[]): ResourceEndpoint[] {
   const out: ResourceEndpoint[] = [];
   for (const e of exposes) {
     if (!e.global) continue;

@@ -52,7 +52,7 @@ function isNull(value: unknown): boolean {
 }
 
 /** yaml.v3's type error wording (`cannot unmarshal !!str \`abc\` into uint32`). */
-export function typeErrorText(value: unknown, goType: string): string {
+function typeErrorText(value: unknown, goType: string): string {
   if (value instanceof Map) return `cannot unmarshal !!map into ${goType}`;
   if (Array.isArray(value)) return `cannot unmarshal !!seq into ${goType}`;
   if (value instanceof YScalar) {
@@ -562,7 +562,7 @@ const exposeTo = struct('sdl.v2ExposeTo', {
 }).transform((t): ExposeToInput => ({ service: t.service, global: t.global, ip: t.ip }));
 
 /** Go's `url.ParseRequestURI("http://" + host)`, the only check `accept` gets while decoding. */
-export function acceptProblem(item: string): string | undefined {
+function acceptProblem(item: string): string | undefined {
   const url = `http://${item}`;
   const prefix = `parse ${goQuote(url)}: `;
   if ([...url].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {

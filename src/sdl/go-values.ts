@@ -119,7 +119,7 @@ export function parseUint(text: string, base: 0 | 10, bits: 32 | 64): Parsed<big
 }
 
 /** strconv.ParseInt(s, 0, 64). */
-export function parseInt64Base0(text: string): bigint | undefined {
+function parseInt64Base0(text: string): bigint | undefined {
   let body = text;
   let negative = false;
   if (body.startsWith('+') || body.startsWith('-')) {
@@ -331,8 +331,7 @@ export function parseCpuQuantity(text: string): Parsed<number> {
 }
 
 /** An 18-decimal fixed-point amount (cosmos `LegacyDec`), as its scaled integer. */
-export const DEC_PRECISION = 18;
-const DEC_SCALE = 10n ** BigInt(DEC_PRECISION);
+const DEC_PRECISION = 18;
 const DEC_MAX_BITS = 256 + 60;
 
 /** cosmos `LegacyNewDecFromStr`. */
@@ -375,11 +374,6 @@ export function formatLegacyDec(scaled: bigint): string {
   const digits = (negative ? -scaled : scaled).toString().padStart(DEC_PRECISION + 1, '0');
   const text = `${digits.slice(0, -DEC_PRECISION)}.${digits.slice(-DEC_PRECISION)}`;
   return negative ? `-${text}` : text;
-}
-
-/** Parses a whole decimal into the 18-decimal scale. */
-export function decFromInt(value: bigint): bigint {
-  return value * DEC_SCALE;
 }
 
 const DURATION_UNITS: ReadonlyMap<string, bigint> = new Map([

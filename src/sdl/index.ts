@@ -2,7 +2,6 @@
  * The SDL engine: Akash SDL v2.0/v2.1 → validated SDL, manifest, deployment group specs and
  * manifest version, byte-compatible with the Go reference (chain-sdk `go/sdl`).
  */
-export { exposeEndpoints, isIngress } from './build.js';
 export {
   formatDiagnostic,
   formatPath,

@@ -89,7 +89,7 @@ export interface StorageParams {
 export interface ServiceParams {
   readonly storage: readonly StorageParams[] | null;
   readonly permissions?: { readonly read?: readonly string[] };
-  readonly tee?: { readonly type: string; readonly attestation?: unknown };
+  readonly tee?: { readonly type: string; readonly attestation: boolean };
 }
 
 export interface Credentials {

@@ -8,7 +8,7 @@ import { type Problem, problem } from './diagnostics.js';
 import { YScalar, type YValue } from './yaml-value.js';
 
 /** The JSON value yaml.v3 + encoding/json would hand to the schema validator. */
-export function toPlain(value: YValue): unknown {
+function toPlain(value: YValue): unknown {
   if (value instanceof YScalar) {
     const r = value.resolved;
     if (r.tag === 'null') return null;

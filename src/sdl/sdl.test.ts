@@ -330,3 +330,85 @@ describe('manifest version', () => {
     assert.equal(sha256Hex(sortedJson(sdl.manifest)), sdl.manifestVersion);
   });
 });
+
+describe('Go test assertions on the IP fixtures (peer fixtures README §1.5)', () => {
+  const KIND = ['SHARED_HTTP', 'RANDOM_PORT', 'LEASED_IP'];
+  /** group → [count, endpoints] per unit, and every IP expose as name=seq. */
+  const summary = (sdl: Sdl) => ({
+    units: sdl.groups.map((g) => [
+      g.name,
+      g.resources.map((u) => [
+        u.count,
+        u.resource.endpoints.map((e) => `${KIND[e.kind ?? 0]}/${e.sequence_number}`).join(' '),
+      ]),
+    ]),
+    ips: sdl.manifest.flatMap((g) =>
+      g.services.flatMap((s) =>
+        s.expose.filter((e) => e.ip).map((e) => `${e.ip}=${e.endpointSequenceNumber}`),
+      ),
+    ),
+  });
+  const rows: [string, unknown, string[]][] = [
+    ['simple-with-ip', [['westcoast', [[2, 'SHARED_HTTP/0 RANDOM_PORT/0 LEASED_IP/1']]]], ['meow=1']],
+    ['v2.1-simple-with-ip', [['westcoast', [[2, 'SHARED_HTTP/0 RANDOM_PORT/0 LEASED_IP/1']]]], ['meow=1']],
+    ['legacy/deployment-v2-ip-endpoint', [['global', [[1, 'SHARED_HTTP/0 LEASED_IP/1']]]], ['meow=1']],
+    ['legacy/deployment-v2.1-ip-endpoint', [['global', [[1, 'SHARED_HTTP/0 LEASED_IP/1']]]], ['meow=1']],
+    [
+      'legacy/deployment-v2-shared-ip-endpoint',
+      [
+        [
+          'global',
+          [
+            [3, 'RANDOM_PORT/0 LEASED_IP/2'],
+            [1, 'SHARED_HTTP/0 LEASED_IP/2'],
+          ],
+        ],
+      ],
+      ['meow=2', 'meow=2'],
+    ],
+    [
+      'legacy/deployment-v2.1-shared-ip-endpoint',
+      [['global', [[4, 'RANDOM_PORT/0 SHARED_HTTP/0 LEASED_IP/2 LEASED_IP/2']]]],
+      ['meow=2', 'meow=2'],
+    ],
+    [
+      'legacy/deployment-v2-multi-ip-endpoint',
+      [
+        [
+          'global',
+          [
+            [3, 'SHARED_HTTP/0 LEASED_IP/1'],
+            [1, 'SHARED_HTTP/0 LEASED_IP/2'],
+          ],
+        ],
+      ],
+      ['kittens=1', 'meow=2'],
+    ],
+    [
+      'legacy/deployment-v2.1-multi-ip-endpoint',
+      [['global', [[4, 'SHARED_HTTP/0 SHARED_HTTP/0 LEASED_IP/1 LEASED_IP/2']]]],
+      ['kittens=1', 'meow=2'],
+    ],
+    [
+      'legacy/deployment-v2-multi-groups-ip-endpoint',
+      [
+        ['bob', [[3, 'SHARED_HTTP/0 LEASED_IP/1']]],
+        ['global', [[1, 'SHARED_HTTP/0 LEASED_IP/2']]],
+      ],
+      ['kittens=1', 'meow=2'],
+    ],
+    [
+      'legacy/deployment-v2.1-multi-groups-ip-endpoint',
+      [
+        ['bob', [[3, 'SHARED_HTTP/0 LEASED_IP/1']]],
+        ['global', [[1, 'SHARED_HTTP/0 LEASED_IP/2']]],
+      ],
+      ['kittens=1', 'meow=2'],
+    ],
+  ];
+  for (const [name, units, ips] of rows) {
+    it(name, () => {
+      assert.deepEqual(summary(accept(`peer/chain-sdk/go/sdl/_testdata/${name}`)), { units, ips });
+    });
+  }
+});

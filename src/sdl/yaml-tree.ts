@@ -28,11 +28,11 @@ import { type ContainerInfo, scalarNode, type YMap, YScalar, type YValue } from 
 /** Inputs above this size are refused before parsing (1 MiB). */
 export const MAX_SDL_BYTES = 1024 * 1024;
 /** How many alias uses one document may contain. */
-export const MAX_ALIAS_USES = 100;
+const MAX_ALIAS_USES = 100;
 /** How many nodes the document may expand to once aliases are followed. */
-export const MAX_EXPANDED_NODES = 200_000;
+const MAX_EXPANDED_NODES = 200_000;
 /** How deep collections may nest; an SDL needs about ten levels, the YAML parser recurses per level. */
-export const MAX_NESTING = 100;
+const MAX_NESTING = 100;
 
 /** A positioned problem found before or while building the tree. */
 export interface RawProblem {
