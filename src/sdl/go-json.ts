@@ -9,9 +9,10 @@ import type { Manifest } from './manifest-types.js';
 
 const HEX = '0123456789abcdef';
 
-/** A JSON string literal with Go's escaping: `<`, `>`, `&`, U+2028 and U+2029 as \u escapes. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON must escape control characters, so this looks for them.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
 
+/** A JSON string literal with Go's escaping: `<`, `>`, `&`, U+2028 and U+2029 as \u escapes. */
 export function goJsonString(text: string): string {
   if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
   let out = '"';
