@@ -216,6 +216,8 @@ function resourcesOf(
   id: number,
   endpoints: readonly ResourceEndpoint[],
 ): Resources {
+  // A missing profile or resource only reaches here on the way to a validation error (Go leaves
+  // the fields nil too); such a unit is never handed out.
   if (compute === undefined) return { id, endpoints } as unknown as Resources;
   const storage = (compute.storage ?? []).map((v) => ({
     name: v.name,
