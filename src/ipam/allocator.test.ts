@@ -259,6 +259,25 @@ describe('quarantine', () => {
     assert.equal(ipam.capacity()[0]?.available, 2n);
   });
 
+  it('expires a mass release in one sweep, past reclaimed and re-released slots', () => {
+    const { ipam, advance } = rig([{ name: 'p', addresses: ['2001:db8::/116'] }]);
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    for (const key of keys) value(ipam.allocate({ key, owner: 'o', family: 'v6' }));
+    for (const key of keys) value(ipam.release(key));
+    // Keys 0-499 come back (their deadlines go stale); 0-249 leave again a moment later (listed twice).
+    for (const key of keys.slice(0, 500)) value(ipam.allocate({ key, owner: 'o', family: 'v6' }));
+    advance(1);
+    for (const key of keys.slice(0, 250)) value(ipam.release(key));
+    advance(HOUR - 1);
+    const [row] = ipam.capacity();
+    assert.equal(row?.allocated, 250n);
+    assert.equal(row?.quarantined, 250n);
+    assert.equal(ipam.lookup('k2999'), undefined);
+    assert.deepEqual(addresses(ipam.allocate({ key: 'new', owner: 'p', family: 'v6' })), ['2001:db8::1f4']);
+    assert.deepEqual(addresses(ipam.allocate({ key: 'k0', owner: 'o', family: 'v6' })), ['2001:db8::']);
+    assert.deepEqual(ipam.lookup('k499')?.addresses, ['2001:db8::1f3']);
+  });
+
   it('lets a hidden release resurface when the key that hid it moves away', () => {
     const { ipam } = rig(small);
     value(ipam.allocate({ key: 'k', owner: 'o' }));

@@ -232,6 +232,30 @@ function describe(families: readonly Family[]): string {
   return families.map((f) => (f === 'v4' ? 'IPv4' : 'IPv6')).join('+');
 }
 
+/**
+ * The distinct values of `list` (integers in [0, end)) in ascending order, through a bitset: for a mass
+ * expiry this is several times faster than sorting, and duplicates drop out on the way.
+ */
+function ascendingDistinct(list: readonly number[], end: number): Int32Array {
+  const marks = new Uint32Array((end >>> 5) + 1);
+  let count = 0;
+  for (const value of list) {
+    const bit = 1 << (value & 31);
+    if ((marks[value >>> 5]! & bit) === 0) {
+      marks[value >>> 5]! |= bit;
+      count++;
+    }
+  }
+  const out = new Int32Array(count);
+  let at = 0;
+  for (let word = 0; word < marks.length; word++) {
+    for (let bits = marks[word]!; bits !== 0; bits &= bits - 1) {
+      out[at++] = (word << 5) | (31 - Math.clz32(bits & -bits));
+    }
+  }
+  return out;
+}
+
 class SharedIpAllocator implements Allocator {
   private pools: Pool[] = [];
   private poolByName = new Map<string, Pool>();
@@ -892,20 +916,25 @@ class SharedIpAllocator implements Allocator {
     const due = deadlines.takeDue(now);
     // Entries go stale when their slot was reclaimed, or freed and reused; what matters is whether the slot
     // is cooling now with a deadline passed. Checking in slot order keeps a mass expiry's memory accesses
-    // sequential, and sorting puts a slot listed twice next to itself.
-    const order = due.length > 1024 ? Int32Array.from(due).sort() : due.sort((a, b) => a - b);
-    const expired: number[] = [];
+    // sequential, and ordering puts a slot listed twice next to itself.
+    const order =
+      due.length > 1024 && due.length * 32 >= slots.end
+        ? ascendingDistinct(due, slots.end)
+        : due.sort((a, b) => a - b);
+    const expired = new Int32Array(order.length);
+    let count = 0;
     for (let i = 0; i < order.length; i++) {
       const slot = order[i]!;
       if (slot !== order[i - 1] && slots.state(slot) === QUARANTINED && slots.until(slot) <= now)
-        expired.push(slot);
+        expired[count++] = slot;
     }
     // A mass expiry drops keys in one table rebuild; only a key with an older release still cooling is
     // handed to that one on the spot.
-    const bulk = expired.length * 4 > this.keys.size;
+    const bulk = count * 4 > this.keys.size;
     // Trees losing many entries are rebuilt once; the others lose theirs one by one.
     const rebuild = new Set<Space>();
-    for (const slot of expired) {
+    for (let i = 0; i < count; i++) {
+      const slot = expired[i]!;
       const pool = this.pools[slots.pool(slot)]!;
       for (const space of pool.spaces) {
         const index = slots.index(slot, space.family);
@@ -913,12 +942,12 @@ class SharedIpAllocator implements Allocator {
         space.quarantined--;
         if (pool.autoAssign) this.autoTaken[space.family]--;
         if (rebuild.has(space)) continue;
-        if (expired.length * 8 > space.taken.size) rebuild.add(space);
+        if (count * 8 > space.taken.size) rebuild.add(space);
         else space.taken.delete(index);
       }
       this.freeSlot(slot, bulk);
     }
-    if (bulk) this.keys.deleteMany(expired);
+    if (bulk) this.keys.deleteMany(expired.subarray(0, count));
     for (const space of rebuild) {
       if (space.allocated + space.quarantined === 0) space.taken = new IndexTree();
       else space.taken.retain((slot) => slots.state(slot) !== FREE);
