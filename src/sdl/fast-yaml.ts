@@ -10,7 +10,7 @@
  * input, so behaviour never depends on which path ran; a property test holds the two equal.
  */
 import { RESOLVED_NULL } from './go-values.js';
-import { scalarNode, type YMap, YScalar, type YValue } from './yaml-value.js';
+import { type ContainerInfo, scalarNode, type YMap, YScalar, type YValue } from './yaml-value.js';
 
 const FAIL = Symbol('fail');
 type Fail = typeof FAIL;
@@ -56,12 +56,18 @@ class Reader {
   private readonly lineCount: number;
   private nodes = 0;
   private depth = 0;
+  /** Set when the node limit stopped the read. */
+  exceeded = false;
+  /** Offsets of collections and keys, recorded only when asked for (they cost allocations). */
+  readonly info: Map<object, ContainerInfo> | undefined;
 
   constructor(
     private readonly text: string,
     private readonly maxNodes: number,
     private readonly maxDepth: number,
+    track: boolean,
   ) {
+    this.info = track ? new Map() : undefined;
     let count = 1;
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
     this.lineCount = count;
@@ -130,7 +136,15 @@ class Reader {
 
   private count(): boolean {
     this.nodes++;
-    return this.nodes <= this.maxNodes;
+    if (this.nodes > this.maxNodes) this.exceeded = true;
+    return !this.exceeded;
+  }
+
+  private track(collection: object, offset: number): Map<string, number> | undefined {
+    if (this.info === undefined) return undefined;
+    const keyOffsets = collection instanceof Map ? new Map<string, number>() : undefined;
+    this.info.set(collection, keyOffsets === undefined ? { offset } : { offset, keyOffsets });
+    return keyOffsets;
   }
 
   private column(li: number, at: number): number {
@@ -195,6 +209,7 @@ class Reader {
   private mapping(firstLine: number, firstAt: number): { value: YValue; next: number } | Fail {
     const indent = this.column(firstLine, firstAt);
     const map: YMap = new Map();
+    const keyOffsets = this.track(map, firstAt);
     if (!this.count()) return FAIL;
     let li = firstLine;
     let at = firstAt;
@@ -229,6 +244,7 @@ class Reader {
       }
       if (!this.count()) return FAIL;
       map.set(key.key, value);
+      keyOffsets?.set(key.key, key.offset);
       if (next >= this.lineCount) return { value: map, next };
       const nextLine = this.line(next);
       if (nextLine.indent < indent) return { value: map, next };
@@ -241,6 +257,7 @@ class Reader {
   private sequence(firstLine: number, firstAt: number): { value: YValue; next: number } | Fail {
     const indent = this.column(firstLine, firstAt);
     const items: YValue[] = [];
+    this.track(items, firstAt);
     if (!this.count()) return FAIL;
     let li = firstLine;
     let at = firstAt;
@@ -345,6 +362,7 @@ class Reader {
 
   private flowSequence(open: number, end: number): { value: YValue; end: number } | Fail {
     const items: YValue[] = [];
+    this.track(items, open);
     if (!this.count()) return FAIL;
     let i = this.skipSpaces(open + 1, end);
     while (this.text[i] !== ']') {
@@ -360,9 +378,11 @@ class Reader {
 
   private flowMapping(open: number, end: number): { value: YValue; end: number } | Fail {
     const map: YMap = new Map();
+    const keyOffsets = this.track(map, open);
     if (!this.count()) return FAIL;
     let i = this.skipSpaces(open + 1, end);
     while (this.text[i] !== '}') {
+      const keyStart = i;
       let key: string;
       const c = this.text[i];
       if (c === '"' || c === "'") {
@@ -392,6 +412,7 @@ class Reader {
         i = this.skipSpaces(parsed.end, end);
       }
       map.set(key, value);
+      keyOffsets?.set(key, keyStart);
       if (this.text[i] === ',') i = this.skipSpaces(i + 1, end);
       else if (this.text[i] !== '}') return FAIL;
     }
@@ -447,14 +468,19 @@ class Reader {
   }
 }
 
-/** The tree of a plain-style SDL, or `undefined` when the general YAML path must read it. */
+/**
+ * The tree of a plain-style SDL; `'too-large'` past `maxNodes`; `undefined` when the general YAML
+ * path must read it. With `track`, also the offsets of every collection and key.
+ */
 export function fastTree(
   text: string,
   maxNodes: number,
   maxDepth: number,
-): { root: YValue | undefined } | undefined {
+  track: boolean,
+): { root: YValue | undefined; info: Map<object, ContainerInfo> } | 'too-large' | undefined {
   if (text.includes('\t')) return undefined;
-  const reader = new Reader(text, maxNodes, maxDepth);
+  const reader = new Reader(text, maxNodes, maxDepth, track);
   const root = reader.root();
-  return root === FAIL ? undefined : { root };
+  if (reader.exceeded) return 'too-large';
+  return root === FAIL ? undefined : { root, info: reader.info ?? new Map() };
 }

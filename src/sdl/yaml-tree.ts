@@ -381,16 +381,20 @@ export function parseTree(input: string | Uint8Array, options: { readonly fast?:
       lineCol,
     };
   }
-  const fast = options.fast === false ? undefined : fastTree(text, MAX_EXPANDED_NODES, MAX_NESTING);
+  const fast = options.fast === false ? undefined : fastTree(text, MAX_EXPANDED_NODES, MAX_NESTING, false);
+  if (fast === 'too-large') {
+    const message = `document has more than ${MAX_EXPANDED_NODES} nodes`;
+    return { ok: false, problems: [{ code: 'SDL_TOO_LARGE', message, offset: 0 }], lineCol };
+  }
   if (fast !== undefined) {
-    // Positions are needed only to report a problem: the general parser supplies them then.
-    let general: SourceTree['locate'] | undefined;
+    // Positions are needed only to report a problem: a second, position-keeping read supplies them.
+    let tracked: SourceTree['locate'] | undefined;
     const locate: SourceTree['locate'] = (path, atKey) => {
-      if (general === undefined) {
-        const full = parseTree(text, { fast: false });
-        general = full.ok ? full.tree.locate : () => 0;
+      if (tracked === undefined) {
+        const again = fastTree(text, MAX_EXPANDED_NODES, MAX_NESTING, true);
+        tracked = typeof again === 'object' ? locator(again.root, again.info) : () => 0;
       }
-      return general(path, atKey);
+      return tracked(path, atKey);
     };
     return { ok: true, tree: { root: fast.root, locate, lineCol }, warnings: [] };
   }
@@ -427,24 +431,45 @@ export function parseTree(input: string | Uint8Array, options: { readonly fast?:
     };
   }
   const walk: Walk = { doc, lineCol, info: new Map(), memo: new Map(), problems: [], active: new Set() };
-  const aliasUses = countAliases(doc.contents as Node | null);
-  const size = expandedSize(walk, doc.contents as Node | null, new Map());
-  if (size !== undefined && aliasUses === 0 && size > MAX_EXPANDED_NODES) {
-    const message = `document has more than ${MAX_EXPANDED_NODES} nodes`;
-    return { ok: false, problems: [{ code: 'SDL_TOO_LARGE', message, offset: 0 }], lineCol };
-  }
-  if (size === undefined || aliasUses > MAX_ALIAS_USES || size > MAX_EXPANDED_NODES) {
-    const message =
-      size === undefined
-        ? 'an anchor contains an alias to itself'
-        : `document uses too many aliases (${aliasUses} alias uses, ${size > MAX_EXPANDED_NODES ? `more than ${MAX_EXPANDED_NODES}` : size} nodes once expanded; at most ${MAX_ALIAS_USES} uses and ${MAX_EXPANDED_NODES} nodes are allowed)`;
+  const contents = doc.contents as Node | null;
+  // Count before resolving: each alias lookup walks the document.
+  const aliasUses = countAliases(contents);
+  if (aliasUses > MAX_ALIAS_USES) {
+    const message = `document uses ${aliasUses} aliases; at most ${MAX_ALIAS_USES} are allowed`;
     return {
       ok: false,
-      problems: [{ code: 'SDL_ALIAS_LIMIT', message, offset: firstAliasOffset(doc.contents as Node | null) }],
+      problems: [{ code: 'SDL_ALIAS_LIMIT', message, offset: firstAliasOffset(contents) }],
       lineCol,
     };
   }
-  const contents = doc.contents as Node | null;
+  const size = expandedSize(walk, contents, new Map());
+  if (size === undefined) {
+    const message = 'an anchor contains an alias to itself';
+    return {
+      ok: false,
+      problems: [{ code: 'SDL_ALIAS_LIMIT', message, offset: firstAliasOffset(contents) }],
+      lineCol,
+    };
+  }
+  if (size > MAX_EXPANDED_NODES) {
+    return {
+      ok: false,
+      problems: [
+        aliasUses === 0
+          ? {
+              code: 'SDL_TOO_LARGE',
+              message: `document has more than ${MAX_EXPANDED_NODES} nodes`,
+              offset: 0,
+            }
+          : {
+              code: 'SDL_ALIAS_LIMIT',
+              message: `aliases expand the document to more than ${MAX_EXPANDED_NODES} nodes`,
+              offset: firstAliasOffset(contents),
+            },
+      ],
+      lineCol,
+    };
+  }
   const root = contents === null ? undefined : convert(walk, contents, 0, false);
   if (walk.problems.length > 0) return { ok: false, problems: walk.problems, lineCol };
   const warnings: RawProblem[] = [];
