@@ -1,15 +1,17 @@
 // End to end from Akash's own SDL test data: parse with the SDL engine, bid, deploy, read lease-status.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { sdlFixture } from '../../test/support/sdl-fixtures.js';
 import type { Result } from '../errors/index.js';
 import { parseSdl } from '../sdl/index.js';
 import { createMemoryStore } from '../store/index.js';
 import { createLeaseEngine, type LeaseIpStatus } from './index.js';
 import { leaseOf, PROVIDER } from './testing.js';
 
-// The SDL engine keeps Akash's test deployments (akash-network/node x/deployment/testdata).
-const TESTDATA = new URL('../sdl/testdata/peer/node/x/deployment/testdata/', import.meta.url);
+// Akash's own test deployments (akash-network/node x/deployment/testdata), from the peer fixtures.
+const TESTDATA = sdlFixture('peer/node/x/deployment/testdata');
 
 function unwrap<T>(result: Result<T>): T {
   if (!result.ok) assert.fail(`${result.error.code}: ${result.error.message}`);
@@ -18,7 +20,7 @@ function unwrap<T>(result: Result<T>): T {
 
 /** Parses a provider test SDL, bids on and deploys each of its groups as gseq 1, 2, …; returns each status. */
 async function deployFixture(file: string): Promise<{ count: number; status: LeaseIpStatus }[]> {
-  const sdl = parseSdl(readFileSync(new URL(file, TESTDATA)), { file });
+  const sdl = parseSdl(readFileSync(join(TESTDATA, file)), { file });
   if (!sdl.ok) assert.fail(sdl.error.map((diagnostic) => diagnostic.message).join('; '));
   const engine = unwrap(
     await createLeaseEngine({

@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { PEER_FIXTURES, SDL_TESTDATA, yamlFilesUnder } from '../../test/support/sdl-fixtures.js';
 import { fastTree } from './fast-yaml.js';
 import { parseTree, type SourceTree } from './yaml-tree.js';
 import { YScalar, type YValue } from './yaml-value.js';
 
-const DATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return /\.ya?ml$/.test(name) ? [path] : [];
-  });
-}
-const FILES = yamlFiles(DATA).map((path) => readFileSync(path, 'utf8'));
+const FILES = [...yamlFilesUnder(SDL_TESTDATA), ...yamlFilesUnder(PEER_FIXTURES)].map((path) =>
+  readFileSync(path, 'utf8'),
+);
 
 /** Values, kinds and offsets of every node, read through the tree's own lookups. */
 function signature(tree: SourceTree): unknown {

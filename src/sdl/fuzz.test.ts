@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { sdlFixture } from '../../test/support/sdl-fixtures.js';
 import { parseSdl, type SdlDiagnostic, type SdlResult } from './index.js';
 
-const DATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const SEEDS = [
   'peer/chain-sdk/testdata/sdl/input/v2.0/ip-endpoint/input.yaml',
   'peer/chain-sdk/testdata/sdl/input/v2.1/shared-ip/input.yaml',
@@ -15,7 +13,7 @@ const SEEDS = [
   'peer/chain-sdk/testdata/sdl/input/v2.1/credentials/input.yaml',
   'peer/chain-sdk/testdata/sdl/input/v2.0/http-options/input.yaml',
   'rules/anchors-and-merge.yaml',
-].map((file) => readFileSync(join(DATA, file), 'utf8'));
+].map((file) => readFileSync(sdlFixture(file), 'utf8'));
 
 const JUNK = [
   '',

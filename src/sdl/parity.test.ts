@@ -5,10 +5,11 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { sdlFixture } from '../../test/support/sdl-fixtures.js';
 import { goJson, parseSdl, type SdlResult, sortedJson } from './index.js';
 
 const DATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
-const SDK = join(DATA, 'peer/chain-sdk/testdata/sdl');
+const SDK = sdlFixture('peer/chain-sdk/testdata/sdl');
 
 type GoResult = { ok: true; version: string; groups: string } | { ok: false; error: string };
 const GO: Record<string, GoResult> = JSON.parse(readFileSync(join(DATA, 'go-results.json'), 'utf8'));
@@ -74,7 +75,7 @@ describe('Go output fixtures: manifest.json, group-specs.json and the version ha
 describe('every fixture file behaves as the Go reference does with it', () => {
   for (const [file, go] of Object.entries(GO)) {
     it(file, () => {
-      const path = join(DATA, file);
+      const path = sdlFixture(file);
       const result = parseFile(path);
       if (go.ok) {
         assert.ok(result.ok, result.ok ? '' : result.error.map((d) => d.message).join('\n'));

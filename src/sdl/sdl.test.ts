@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { sdlFixture } from '../../test/support/sdl-fixtures.js';
 import { sha256Hex } from './go-json.js';
 import {
   ENDPOINT_KIND,
@@ -16,11 +15,10 @@ import {
   toAppError,
 } from './index.js';
 
-const DATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const { LEASED_IP, RANDOM_PORT } = ENDPOINT_KIND;
 
 function load(name: string): string {
-  return readFileSync(join(DATA, `${name}.yaml`), 'utf8');
+  return readFileSync(sdlFixture(`${name}.yaml`), 'utf8');
 }
 
 function accept(name: string, strict = false): Sdl {

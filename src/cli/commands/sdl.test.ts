@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sdlFixture } from '../../../test/support/sdl-fixtures.js';
 import { runCaptured } from '../testing.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const EXAMPLE = join(ROOT, 'examples/ip-lease.yaml');
-const SDK = join(ROOT, 'src/sdl/testdata/peer/chain-sdk/testdata/sdl');
+const SDK = sdlFixture('peer/chain-sdk/testdata/sdl');
 const scratch = mkdtempSync(join(tmpdir(), 'akash-ip-sdl-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
