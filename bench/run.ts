@@ -1,7 +1,10 @@
 /**
  * `npm run bench [-- --json] [suite-name-part...]`: runs every `bench/*.bench.ts`,
  * printing a table per suite, or one JSON object per measure with `--json`.
+ * With several suites each runs in a process of its own, so that one suite's heap and JIT
+ * state (a million-address allocator, say) never colours the next one's figures.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +18,25 @@ const suites = readdirSync(here)
   .filter((file) => file.endsWith('.bench.ts'))
   .filter((file) => filters.length === 0 || filters.some((part) => file.includes(part)))
   .sort();
+
+if (suites.length > 1) {
+  for (const file of suites) {
+    const child = spawnSync(
+      process.execPath,
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        ...args.filter((arg) => arg.startsWith('--')),
+        file,
+      ],
+      {
+        stdio: 'inherit',
+      },
+    );
+    if (child.status !== 0) process.exit(child.status ?? 1);
+  }
+  process.exit(0);
+}
 
 for (const file of suites) {
   const module = (await import(pathToFileURL(join(here, file)).href)) as { default: Suite };
