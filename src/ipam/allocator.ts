@@ -183,13 +183,6 @@ interface Home {
   readonly index: Index;
 }
 
-interface Pick {
-  readonly family: Family;
-  readonly index: Index;
-  /** A quarantined slot of the same owner that gives the address up, or -1. */
-  readonly donor: number;
-}
-
 /** Slots to place into pools, with their addresses (IPv4 as numbers) and last known pool names. */
 interface Homes {
   readonly slots: number[];
@@ -283,6 +276,8 @@ class SharedIpAllocator implements Allocator {
   private autoCapacity = { v4: 0n, v6: 0n };
   private autoCapacityNum = { v4: 0, v6: 0 };
   private readonly autoTaken = { v4: 0, v6: 0 };
+  /** Lowest free index per requested family, reused by every fresh allocation instead of a new list. */
+  private readonly gaps: Index[] = [0, 0];
 
   constructor(options: AllocatorOptions, plans: readonly PoolPlan[]) {
     const quarantineMs = options.quarantineMs ?? DEFAULT_QUARANTINE_MS;
@@ -664,7 +659,9 @@ class SharedIpAllocator implements Allocator {
     pins: ReadonlyMap<Family, bigint>,
   ): Result<Allocation, IpamError> {
     let pool: Pool | undefined;
-    const picks: Pick[] = [];
+    const indexes: Index[] = [];
+    /** Per family, a quarantined slot of the same owner that gives the address up, or -1. */
+    const donors: number[] = [];
     for (const family of families) {
       const value = pins.get(family)!;
       const text = formatAddress(family, value);
@@ -683,12 +680,12 @@ class SharedIpAllocator implements Allocator {
       }
       pool = located.pool;
       const holder = pool.space(family)!.taken.get(located.index);
-      if (holder < 0) {
-        picks.push({ family, index: located.index, donor: -1 });
-      } else if (this.slots.state(holder) === LIVE) {
+      if (holder >= 0 && this.slots.state(holder) === LIVE) {
         return err('IP_IN_USE', `${text} is already allocated`, { address: text });
-      } else if (this.slots.owner(holder) === request.owner) {
-        picks.push({ family, index: located.index, donor: holder });
+      }
+      if (holder < 0 || this.slots.owner(holder) === request.owner) {
+        indexes.push(located.index);
+        donors.push(holder);
       } else {
         return err('QUARANTINED', `${text} was released recently and is cooling down`, {
           address: text,
@@ -696,9 +693,9 @@ class SharedIpAllocator implements Allocator {
         });
       }
     }
-    const fresh = picks.filter((p) => p.donor < 0).map((p) => p.family);
+    const fresh = families.filter((_, i) => donors[i]! < 0);
     const held = pool!.autoAssign ? this.heldBack(fresh, request) : undefined;
-    return held ?? ok(this.commit(request, pool!, picks));
+    return held ?? ok(this.commit(request, pool!, families, indexes, donors));
   }
 
   private allocateFresh(
@@ -719,20 +716,21 @@ class SharedIpAllocator implements Allocator {
     for (const pool of named === undefined ? this.pools : [named]) {
       if (named === undefined && !(pool.autoAssign && pool.offers(families))) continue;
       offered = true;
-      const picks: Pick[] = [];
-      for (const family of families) {
-        const space = pool.space(family)!;
+      const { gaps } = this;
+      let found = 0;
+      for (; found < families.length; found++) {
+        const space = pool.space(families[found]!)!;
         const gap = space.taken.lowestGap();
         if (gap >= space.capacityNum) {
           cooling += space.quarantined;
           break;
         }
-        picks.push({ family, index: gap, donor: -1 });
+        gaps[found] = gap;
       }
-      if (picks.length < families.length) continue;
+      if (found < families.length) continue;
       // Reservations are per family across auto-assign pools, so if they block one pool they block all.
       const heldBack = pool.autoAssign ? this.heldBack(families, request) : undefined;
-      return heldBack ?? ok(this.commit(request, pool, picks));
+      return heldBack ?? ok(this.commit(request, pool, families, gaps, undefined));
     }
     if (!offered) return err('FAMILY_MISMATCH', `no auto-assign pool offers ${describe(families)} addresses`);
     const where = named === undefined ? '' : ` in pool "${named.name}"`;
@@ -780,11 +778,24 @@ class SharedIpAllocator implements Allocator {
     return this.view(slot);
   }
 
-  private commit(request: AllocateRequest, pool: Pool, picks: readonly Pick[]): Allocation {
+  /**
+   * Gives `key` a new slot holding `indexes[i]` of `families[i]`, each taken from `donors[i]` when that is
+   * a slot (a quarantined one of the same owner) and fresh otherwise.
+   */
+  private commit(
+    request: AllocateRequest,
+    pool: Pool,
+    families: readonly Family[],
+    indexes: readonly Index[],
+    donors: readonly number[] | undefined,
+  ): Allocation {
     const { slots } = this;
     const slot = slots.take(request.key, request.owner, LIVE);
     slots.setPool(slot, pool.id);
-    for (const { family, index, donor } of picks) {
+    for (let i = 0; i < families.length; i++) {
+      const family = families[i]!;
+      const index = indexes[i]!;
+      const donor = donors === undefined ? -1 : donors[i]!;
       const space = pool.space(family)!;
       slots.setIndex(slot, family, index);
       space.taken.set(index, slot);
@@ -1092,6 +1103,11 @@ class SharedIpAllocator implements Allocator {
    * older slot gets the key, else the key leaves the table unless `keysLater` (the caller drops it).
    */
   private leaveKey(slot: number, keysLater = false): void {
+    // Most keys have one slot; then both chain maps are empty and a mass expiry skips two lookups per slot.
+    if (this.older.size === 0) {
+      if (!keysLater) this.keys.delete(slot);
+      return;
+    }
     const older = this.older.get(slot);
     const newer = this.newer.get(slot);
     if (older !== undefined) this.older.delete(slot);

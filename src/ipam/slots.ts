@@ -64,9 +64,13 @@ export class Slots {
 
   /** Returns a slot to the free list and drops its strings. */
   free(slot: number): void {
-    this.setIndex(slot, 'v4', undefined);
-    this.setIndex(slot, 'v6', undefined);
-    this.rec[slot * STRIDE] = FREE;
+    const { rec } = this;
+    const at = slot * STRIDE;
+    if (rec[at + 1] === BIG) this.big.delete(slot * 2);
+    if (rec[at + 2] === BIG) this.big.delete(slot * 2 + 1);
+    rec[at] = FREE;
+    rec[at + 1] = NONE;
+    rec[at + 2] = NONE;
     this.refs[slot * REFS] = '';
     this.refs[slot * REFS + 1] = '';
     this.refs[slot * REFS + 2] = undefined;
