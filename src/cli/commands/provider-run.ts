@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { jsonLogger, loadConfig, runProvider } from '../../daemon/index.js';
 import { EXIT, exitCode } from '../../errors/index.js';
 import { defaultKeyringDir } from '../../identity/index.js';
 import type { CliIo } from '../io.js';
@@ -16,6 +15,8 @@ export function registerProviderRunCommand(program: Command, io: CliIo, exit: { 
     .description('run the provider daemon until SIGINT/SIGTERM (JSON log lines on stdout)')
     .requiredOption('--config <file>', 'provider configuration (YAML or JSON); see examples/provider.yaml')
     .action(async (options) => {
+      // Loaded here, not at the top: every other command would otherwise pay for the daemon's start-up.
+      const { jsonLogger, loadConfig, runProvider } = await import('../../daemon/index.js');
       const config = await loadConfig(options.config, { defaultKeyring: defaultKeyringDir() });
       if (!config.ok) {
         io.stderr.write(`${config.error.message}\n`);
