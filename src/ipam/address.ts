@@ -169,9 +169,18 @@ export function parseIpv4Number(text: string): number {
   return typeof value === 'number' ? value : -1;
 }
 
+// Formatting picks prebuilt octet strings: no number-to-text conversion, and three joins instead of six.
+const OCTETS = Array.from({ length: 256 }, (_, octet) => String(octet));
+const DOTTED_OCTETS = OCTETS.map((octet) => `.${octet}`);
+
 /** Dotted-decimal text of a 32-bit value given as a number. */
 export function formatIpv4Number(value: number): string {
-  return `${Math.floor(value / 16777216)}.${Math.floor(value / 65536) % 256}.${Math.floor(value / 256) % 256}.${value % 256}`;
+  return (
+    OCTETS[value >>> 24]! +
+    DOTTED_OCTETS[(value >>> 16) & 255]! +
+    DOTTED_OCTETS[(value >>> 8) & 255]! +
+    DOTTED_OCTETS[value & 255]!
+  );
 }
 
 /** RFC 5952 text of eight 16-bit groups (mixed notation for IPv4-mapped `::ffff:0:0/96`, per its §5). */

@@ -1162,26 +1162,31 @@ class SharedIpAllocator implements Allocator {
 
   private view(slot: number): Allocation {
     const { slots } = this;
-    const addresses: string[] = [];
     const poolId = slots.pool(slot);
-    if (poolId < 0) {
-      const orphan = this.orphans.get(slot)!;
-      if (orphan.v4 !== undefined) addresses.push(formatAddress('v4', orphan.v4));
-      if (orphan.v6 !== undefined) addresses.push(formatAddress('v6', orphan.v6));
-    } else {
-      for (const space of this.pools[poolId]!.spaces) {
-        const index = slots.index(slot, space.family);
-        if (index !== undefined) addresses.push(space.format(index));
-      }
-    }
     const codes = slots.ports(slot);
     return {
       key: slots.key(slot),
       owner: slots.owner(slot),
       pool: this.poolNameOf(slot),
-      addresses,
+      addresses: poolId < 0 ? this.orphanAddresses(slot) : this.addressesIn(this.pools[poolId]!, slot),
       ports: codes === undefined || codes.length === 0 ? NO_PORTS : codes.map(decodePort),
     };
+  }
+
+  /** The slot's addresses in `pool`, IPv4 first, in an array of exactly that length (no spare capacity). */
+  private addressesIn(pool: Pool, slot: number): string[] {
+    const four = pool.v4 === undefined ? undefined : this.slots.index(slot, 'v4');
+    const six = pool.v6 === undefined ? undefined : this.slots.index(slot, 'v6');
+    if (four === undefined) return six === undefined ? [] : [pool.v6!.format(six)];
+    return six === undefined ? [pool.v4!.format(four)] : [pool.v4!.format(four), pool.v6!.format(six)];
+  }
+
+  private orphanAddresses(slot: number): string[] {
+    const orphan = this.orphans.get(slot)!;
+    const addresses: string[] = [];
+    if (orphan.v4 !== undefined) addresses.push(formatAddress('v4', orphan.v4));
+    if (orphan.v6 !== undefined) addresses.push(formatAddress('v6', orphan.v6));
+    return addresses;
   }
 
   private unknownKey(key: string): Failure {
