@@ -309,18 +309,19 @@ class SharedIpAllocator implements Allocator {
     if (pins !== undefined && (pins.size !== families.length || families.some((f) => !pins.has(f)))) {
       return err('FAMILY_MISMATCH', `pinned addresses do not match the requested family ${request.family}`);
     }
-    const existing = this.keys.get(request.key);
+    const hash = this.keys.hash(request.key);
+    const existing = this.keys.get(request.key, hash);
     if (existing >= 0 && this.slots.state(existing) === LIVE) {
       return this.confirm(existing, request, families, pins);
     }
     if (request.pool !== undefined && !this.poolByName.has(request.pool)) {
       return err('POOL_NOT_FOUND', `no pool named "${request.pool}"`, { pool: request.pool });
     }
-    if (pins !== undefined) return this.allocatePinned(request, families, pins);
+    if (pins !== undefined) return this.allocatePinned(request, hash, families, pins);
     if (existing >= 0 && this.reclaimable(existing, request, families)) {
       return ok(this.reclaim(existing, request));
     }
-    return this.allocateFresh(request, families);
+    return this.allocateFresh(request, hash, families);
   }
 
   bind(key: string, binding: PortBinding): Result<Allocation, IpamError> {
@@ -523,7 +524,8 @@ class SharedIpAllocator implements Allocator {
     slots.reserve(snapshot.allocations.length + snapshot.quarantine.length);
     for (const allocation of snapshot.allocations) {
       const { key } = allocation;
-      if (this.keys.get(key) >= 0)
+      const hash = this.keys.hash(key);
+      if (this.keys.get(key, hash) >= 0)
         return err('IP_IN_USE', `key "${key}" appears twice in the snapshot`, { key });
       let v4 = NO_V4;
       let v6: bigint | undefined;
@@ -555,7 +557,7 @@ class SharedIpAllocator implements Allocator {
       }
       const slot = slots.take(key, allocation.owner, LIVE);
       slots.setPorts(slot, codes);
-      this.keys.set(key, slot);
+      this.keys.set(key, slot, hash);
       homes.slots.push(slot);
       homes.v4.push(v4);
       homes.v6.push(v6);
@@ -583,11 +585,12 @@ class SharedIpAllocator implements Allocator {
         homes.v4.push(NO_V4);
         homes.v6.push(undefined);
         homes.pools.push(entry.pool);
-        const head = this.keys.get(entry.key);
+        const entryHash = this.keys.hash(entry.key);
+        const head = this.keys.get(entry.key, entryHash);
         const chain = shared.get(entry.key);
         if (chain !== undefined) chain.push(slot);
         else if (head >= 0) shared.set(entry.key, [head, slot]);
-        else this.keys.set(entry.key, slot);
+        else this.keys.set(entry.key, slot, entryHash);
       }
       if (family === 'v4') homes.v4[position] = Number(value);
       else homes.v6[position] = value;
@@ -655,6 +658,7 @@ class SharedIpAllocator implements Allocator {
 
   private allocatePinned(
     request: AllocateRequest,
+    hash: number,
     families: readonly Family[],
     pins: ReadonlyMap<Family, bigint>,
   ): Result<Allocation, IpamError> {
@@ -695,11 +699,12 @@ class SharedIpAllocator implements Allocator {
     }
     const fresh = families.filter((_, i) => donors[i]! < 0);
     const held = pool!.autoAssign ? this.heldBack(fresh, request) : undefined;
-    return held ?? ok(this.commit(request, pool!, families, indexes, donors));
+    return held ?? ok(this.commit(request, hash, pool!, families, indexes, donors));
   }
 
   private allocateFresh(
     request: AllocateRequest,
+    hash: number,
     families: readonly Family[],
   ): Result<Allocation, IpamError> {
     const named = request.pool === undefined ? undefined : this.poolByName.get(request.pool)!;
@@ -730,7 +735,7 @@ class SharedIpAllocator implements Allocator {
       if (found < families.length) continue;
       // Reservations are per family across auto-assign pools, so if they block one pool they block all.
       const heldBack = pool.autoAssign ? this.heldBack(families, request) : undefined;
-      return heldBack ?? ok(this.commit(request, pool, families, gaps, undefined));
+      return heldBack ?? ok(this.commit(request, hash, pool, families, gaps, undefined));
     }
     if (!offered) return err('FAMILY_MISMATCH', `no auto-assign pool offers ${describe(families)} addresses`);
     const where = named === undefined ? '' : ` in pool "${named.name}"`;
@@ -784,6 +789,7 @@ class SharedIpAllocator implements Allocator {
    */
   private commit(
     request: AllocateRequest,
+    hash: number,
     pool: Pool,
     families: readonly Family[],
     indexes: readonly Index[],
@@ -809,7 +815,7 @@ class SharedIpAllocator implements Allocator {
       }
       this.consumeReservation(request, family);
     }
-    this.claimKey(request.key, slot);
+    this.claimKey(request.key, slot, hash);
     return this.view(slot);
   }
 
@@ -1081,8 +1087,8 @@ class SharedIpAllocator implements Allocator {
   // ── slots ────────────────────────────────────────────────────────────────────────────────────
 
   /** Makes `slot` the newest of `key`'s chain. */
-  private claimKey(key: string, slot: number): void {
-    const previous = this.keys.set(key, slot);
+  private claimKey(key: string, slot: number, hash?: number): void {
+    const previous = this.keys.set(key, slot, hash);
     if (previous >= 0 && previous !== slot) this.link(slot, previous);
   }
 

@@ -67,9 +67,6 @@ export class KeyTable {
   private cellOf = new Int32Array(1024).fill(EMPTY);
   private count = 0;
   private readonly seed = (Math.random() * 0x100000000) | 0;
-  // A set usually follows a get of the same key; remembering its hash halves the hashing.
-  private lastKey: string | undefined;
-  private lastHash = 0;
 
   constructor(
     private readonly refs: readonly unknown[],
@@ -88,15 +85,22 @@ export class KeyTable {
     if (length > this.cells.length) this.resize(length);
   }
 
+  /**
+   * The table's hash of `key`. A caller that looks a key up and then stores it passes the hash to both,
+   * hashing once (remembering the last key here instead would cost a string comparison per call).
+   */
+  hash(key: string): number {
+    return hashOf(key, this.seed);
+  }
+
   /** The slot stored for `key`, or -1. */
-  get(key: string): number {
-    const at = this.find(key, this.hash(key));
+  get(key: string, hash = this.hash(key)): number {
+    const at = this.find(key, hash);
     return at < 0 ? EMPTY : this.cells[at]!;
   }
 
   /** Stores `slot` for `key`; returns the slot it replaces (now forgotten), or -1. */
-  set(key: string, slot: number): number {
-    const hash = this.hash(key);
+  set(key: string, slot: number, hash = this.hash(key)): number {
     if (slot >= this.cellOf.length) {
       let length = this.cellOf.length;
       while (slot >= length) length *= 2;
@@ -163,14 +167,6 @@ export class KeyTable {
       const slot = old[i]!;
       if (slot !== EMPTY && (gone[slot >>> 5]! & (1 << (slot & 31))) === 0) this.place(slot, old[i + 1]!);
     }
-  }
-
-  private hash(key: string): number {
-    if (key !== this.lastKey) {
-      this.lastKey = key;
-      this.lastHash = hashOf(key, this.seed);
-    }
-    return this.lastHash;
   }
 
   /** Cell position of `key`, or -1. */
