@@ -41,6 +41,9 @@ class SpyStore implements LeaseStore {
   queryAudit(query: Parameters<LeaseStore['queryAudit']>[0]) {
     return this.inner.queryAudit(query);
   }
+  documents(namespace: string) {
+    return this.inner.documents(namespace);
+  }
   close() {
     return this.inner.close();
   }

@@ -17,7 +17,7 @@ import type { GroupSpec, ManifestGroup } from '../sdl/index.js';
 import { checkAgainstSpec, declarationsOf, leasedIpSequences } from './declarations.js';
 import { isAccountAddress, isEndpointName, leaseKey, orderKey, parseLeaseId, parseOrderId } from './ids.js';
 import { type EndpointMove, type MigrationInput, Mutation } from './mutation.js';
-import type { LeaseStore } from './ports.js';
+import type { LeaseStore, StoreDocument } from './ports.js';
 import { buildState, committedSource, Draft, ipamSnapshot, type State } from './state.js';
 import type {
   AuditEntry,
@@ -55,6 +55,11 @@ export interface LeaseEngineOptions {
 export interface MutationOptions {
   /** Who asked, for the audit trail; default `provider`. */
   readonly actor?: string;
+  /**
+   * The caller's records, committed in the mutation's one change (even when it changes no lease state),
+   * and not at all when the mutation fails or is refused.
+   */
+  readonly documents?: readonly StoreDocument[];
 }
 
 export interface DeployOptions extends MutationOptions {
@@ -182,13 +187,13 @@ class Engine implements LeaseEngine {
 
   /** Runs one mutation: compute on a draft, commit it, then apply it; on any failure undo the allocator. */
   private mutate<T>(
-    actor: string | undefined,
+    options: MutationOptions,
     compute: (mutation: Mutation) => Result<T>,
   ): Promise<Result<T>> {
     return this.serially(async (): Promise<Result<T>> => {
       if (this.broken !== undefined) return fail(this.broken);
       const now = Math.floor(this.config.now());
-      const draft = new Draft(this.state, now, actor ?? DEFAULT_ACTOR);
+      const draft = new Draft(this.state, now, options.actor ?? DEFAULT_ACTOR);
       const mutation = new Mutation(draft, this.allocator, this.config);
       this.clock.frozen = now;
       let result: Result<T>;
@@ -200,11 +205,13 @@ class Engine implements LeaseEngine {
         throw error;
       }
       this.clock.frozen = undefined;
-      if (!result.ok || draft.isEmpty()) {
+      const documents = options.documents ?? [];
+      if (!result.ok || (draft.isEmpty() && documents.length === 0)) {
         if (mutation.touched) this.rebuildAllocator();
         return result;
       }
-      const committed = await this.config.store.commit(draft.change()).catch(thrown);
+      const change = documents.length === 0 ? draft.change() : { ...draft.change(), documents };
+      const committed = await this.config.store.commit(change).catch(thrown);
       if (!committed.ok) {
         if (mutation.touched) this.rebuildAllocator();
         return committed;
@@ -228,7 +235,7 @@ class Engine implements LeaseEngine {
       const checked = checkAgainstSpec(group, options.groupSpec);
       if (!checked.ok) return checked;
     }
-    return this.mutate(options.actor, (mutation) => {
+    return this.mutate(options, (mutation) => {
       const deployed = mutation.deploy(id.value, group.name, declarations.value);
       if (!deployed.ok) return deployed;
       const record = deployed.value;
@@ -242,7 +249,7 @@ class Engine implements LeaseEngine {
   async close(lease: LeaseId, options: MutationOptions = {}): Promise<Result<CloseResult>> {
     const id = parseLeaseId(lease, this.config.provider);
     if (!id.ok) return id;
-    return this.mutate(options.actor, (mutation) => {
+    return this.mutate(options, (mutation) => {
       const closed = mutation.close(id.value);
       if (!closed.ok) return closed;
       const { lease: record, released, already } = closed.value;
@@ -262,7 +269,7 @@ class Engine implements LeaseEngine {
     const badName = request.endpoints.find((name) => !isEndpointName(name));
     if (badName !== undefined)
       return fail(appError('INVALID_INPUT', `endpoint name "${badName}" is not valid`));
-    return this.mutate(options.actor, (mutation) => {
+    return this.mutate(options, (mutation) => {
       const planned = mutation.plan(request);
       if (!planned.ok) return planned;
       const plan = planned.value;
@@ -296,7 +303,7 @@ class Engine implements LeaseEngine {
     const id = parseOrderId(order);
     if (!id.ok) return id;
     const count = leasedIpSequences(group).size;
-    return this.mutate(options.actor, (mutation) => {
+    return this.mutate(options, (mutation) => {
       const reserved = mutation.reserve(id.value, count);
       if (!reserved.ok) return reserved;
       return ok({ id: orderKey(id.value), count });
@@ -306,14 +313,14 @@ class Engine implements LeaseEngine {
   async unreserve(order: OrderId, options: MutationOptions = {}): Promise<Result<void>> {
     const id = parseOrderId(order);
     if (!id.ok) return id;
-    return this.mutate(options.actor, (mutation) => {
+    return this.mutate(options, (mutation) => {
       mutation.unreserve(id.value);
       return ok(undefined);
     });
   }
 
   maintain(options: MutationOptions = {}): Promise<Result<MaintainResult>> {
-    return this.mutate(options.actor, (mutation) => {
+    return this.mutate(options, (mutation) => {
       const maintained = mutation.maintain();
       if (!maintained.ok) return maintained;
       return ok({ ...maintained.value, events: mutation.draft.audit });

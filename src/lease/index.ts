@@ -19,6 +19,6 @@ export type {
 } from './engine.js';
 export { createLeaseEngine, DEFAULT_QUARANTINE_MS } from './engine.js';
 export { endpointKey, leaseKey, orderKey } from './ids.js';
-export type { LeaseStore, StoreChange, StoreSnapshot } from './ports.js';
+export type { LeaseStore, StoreChange, StoreDocument, StoreSnapshot } from './ports.js';
 export type * from './types.js';
 export { envName } from './views.js';

@@ -56,6 +56,8 @@ export class MemoryLeaseStore implements LeaseStore {
   private readonly quarantine = new Map<string, QuarantineEntry>();
   private readonly reservations = new Map<string, ReservationRecord>();
   private readonly events: AuditEvent[] = [];
+  /** namespace → key → JSON text */
+  private readonly documentsByNamespace = new Map<string, Map<string, string>>();
 
   async load(): Promise<Result<StoreSnapshot>> {
     return ok({
@@ -125,6 +127,19 @@ export class MemoryLeaseStore implements LeaseStore {
     }
     for (const reservation of change.reservations) undo.set(this.reservations, reservation.id, reservation);
     for (const entry of change.audit) undo.push(this.events, { id: this.events.length + 1, ...entry });
+    for (const document of change.documents ?? []) {
+      let records = this.documentsByNamespace.get(document.namespace);
+      if (records === undefined) {
+        records = new Map();
+        this.documentsByNamespace.set(document.namespace, records);
+      }
+      undo.set(records, document.key, document.json ?? undefined);
+    }
+  }
+
+  async documents(namespace: string): Promise<Result<readonly { key: string; json: string }[]>> {
+    const records = this.documentsByNamespace.get(namespace) ?? new Map<string, string>();
+    return ok([...records].map(([key, json]) => ({ key, json })));
   }
 
   async queryAudit(query: AuditQuery): Promise<Result<readonly AuditEvent[]>> {

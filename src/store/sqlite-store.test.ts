@@ -64,6 +64,52 @@ describe('SQLite store', () => {
     await store.close();
   });
 
+  it('upgrades a version-1 file (before documents) in place, keeping its data', async () => {
+    const path = freshPath();
+    const store = unwrap(openSqliteStore({ path }));
+    const engine = unwrap(
+      await createLeaseEngine({
+        store,
+        provider: PROVIDER,
+        pools: [{ name: 'default', addresses: ['203.0.113.0/28'] }],
+        now: () => 5,
+      }),
+    );
+    unwrap(
+      await engine.deploy(
+        leaseOf('akash1owner', 1),
+        manifestGroup('dcloud', { web: [{ port: 80, ip: 'web' }] }),
+      ),
+    );
+    const before = unwrap(await store.load());
+    await store.close();
+    const db = new Database(path);
+    db.exec('DROP TABLE documents; UPDATE schema_version SET version = 1');
+    db.close();
+    const upgraded = unwrap(openSqliteStore({ path }));
+    assert.deepEqual(unwrap(await upgraded.load()), before);
+    unwrap(
+      await upgraded.commit({
+        leases: [],
+        allocations: [],
+        removedAllocations: [],
+        quarantine: [],
+        removedQuarantine: [],
+        reservations: [],
+        removedReservations: [],
+        audit: [],
+        documents: [{ namespace: 'manifest', key: 'k', json: '{}' }],
+      }),
+    );
+    assert.deepEqual(unwrap(await upgraded.documents('manifest')), [{ key: 'k', json: '{}' }]);
+    await upgraded.close();
+    const check = new Database(path, { readonly: true });
+    assert.deepEqual(check.prepare('SELECT version FROM schema_version').all(), [
+      { version: SCHEMA_VERSION },
+    ]);
+    check.close();
+  });
+
   it('refuses a file from a newer build', async () => {
     const path = freshPath();
     await unwrap(openSqliteStore({ path })).close();

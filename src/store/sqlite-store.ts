@@ -109,6 +109,16 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_by_address ON audit (address, id) WHERE address IS NOT NULL;
   CREATE INDEX audit_by_lease ON audit (lease, id);
   `,
+  // The caller's records committed with lease changes (the daemon's manifests). A rowid table: a
+  // manifest is kilobytes, and WITHOUT ROWID suits only rows far smaller than a page.
+  `
+  CREATE TABLE documents (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this build writes. */
@@ -210,6 +220,9 @@ export class SqliteLeaseStore implements LeaseStore {
     | 'deleteReservation'
     | 'upsertReservation'
     | 'insertAudit'
+    | 'documents'
+    | 'upsertDocument'
+    | 'deleteDocument'
     | 'totalChanges',
     SqliteStatement
   >;
@@ -265,6 +278,12 @@ export class SqliteLeaseStore implements LeaseStore {
         `INSERT INTO audit (at, actor, action, owner, lease, endpoint, address, port, protocol, detail)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      documents: raw('SELECT key, json FROM documents WHERE namespace = ?'),
+      upsertDocument: db.prepare(
+        `INSERT INTO documents (namespace, key, json) VALUES (?, ?, ?)
+         ON CONFLICT (namespace, key) DO UPDATE SET json = excluded.json`,
+      ),
+      deleteDocument: db.prepare('DELETE FROM documents WHERE namespace = ? AND key = ?'),
       totalChanges: db.prepare('SELECT total_changes() AS n'),
     };
   }
@@ -414,6 +433,20 @@ export class SqliteLeaseStore implements LeaseStore {
         entry.protocol ?? null,
         entry.detail ?? null,
       );
+    }
+    for (const { namespace, key, json } of change.documents ?? []) {
+      if (json === null) sql.deleteDocument.run(namespace, key);
+      else sql.upsertDocument.run(namespace, key, json);
+    }
+  }
+
+  async documents(namespace: string): Promise<Result<readonly { key: string; json: string }[]>> {
+    try {
+      return ok(
+        (this.sql.documents.all(namespace) as [string, string][]).map(([key, json]) => ({ key, json })),
+      );
+    } catch (error) {
+      return fail(errorOf(error, `reading the ${namespace} documents`));
     }
   }
 

@@ -14,6 +14,7 @@ import {
   type LeaseStore,
   leaseKey,
   type StoreChange,
+  type StoreDocument,
   type StoreSnapshot,
 } from '../lease/index.js';
 import { leaseOf, manifestGroup, PROVIDER } from '../lease/testing.js';
@@ -84,6 +85,17 @@ function audit(owner: string, action: AuditEntry['action'], address?: string): A
   };
 }
 
+function doc(key: string, json: string | null, namespace = 'manifest'): StoreDocument {
+  return { namespace, key, json };
+}
+
+/** A namespace's documents sorted by key, as `[key, json]` pairs. */
+async function documentsOf(store: LeaseStore, namespace = 'manifest'): Promise<[string, string][]> {
+  return unwrap(await store.documents(namespace))
+    .map((entry): [string, string] => [entry.key, entry.json])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 function unwrap<T>(result: Result<T>): T {
   if (!result.ok) assert.fail(`${result.error.code}: ${result.error.message}`);
   return result.value;
@@ -131,6 +143,7 @@ export function runLeaseStoreContract(
             allocations: [allocation(ALICE, 1, '203.0.113.1', [80, 443])],
             quarantine: [quarantined('203.0.113.9')],
             reservations: [{ id: `${BOB}/3/1/1`, owner: BOB, count: 2, family: 'v4', at: 3 }],
+            documents: [doc(leaseKey(leaseOf(ALICE, 1)), '{"version":"v1"}')],
           }),
         ),
       );
@@ -145,6 +158,7 @@ export function runLeaseStoreContract(
         quarantine: [],
         reservations: [],
       });
+      assert.deepEqual(await documentsOf(store), []);
       await store.close();
     });
 
@@ -160,6 +174,38 @@ export function runLeaseStoreContract(
           reservations: [{ id: `${BOB}/3/1/1`, owner: BOB, count: 2, family: 'v4', at: 3 }],
         }),
       );
+      assert.deepEqual(await documentsOf(store), [[leaseKey(leaseOf(ALICE, 1)), '{"version":"v1"}']]);
+      await store.close();
+    });
+
+    it('keeps documents per namespace and key: a later entry replaces, null removes', async () => {
+      const { store } = await seeded();
+      const alice = leaseKey(leaseOf(ALICE, 1));
+      const bob = leaseKey(leaseOf(BOB, 2));
+      unwrap(
+        await store.commit(
+          change({
+            documents: [
+              doc(alice, '{"version":"v2"}'),
+              doc(bob, '{"version":"b1"}'),
+              doc(alice, '{"other":true}', 'notes'),
+              doc('gone', '{}'),
+              doc('gone', null),
+              doc('never-there', null),
+            ],
+          }),
+        ),
+      );
+      assert.deepEqual(await documentsOf(store), [
+        [alice, '{"version":"v2"}'],
+        [bob, '{"version":"b1"}'],
+      ]);
+      assert.deepEqual(await documentsOf(store, 'notes'), [[alice, '{"other":true}']]);
+      unwrap(await store.commit(change({ documents: [doc(alice, null)] })));
+      assert.deepEqual(await documentsOf(store), [[bob, '{"version":"b1"}']]);
+      assert.deepEqual(await documentsOf(store, 'notes'), [[alice, '{"other":true}']]);
+      assert.deepEqual(await documentsOf(store, 'unknown'), []);
+      assert.equal(unwrap(await store.load()).leases.length, 2, 'documents are not leases');
       await store.close();
     });
 
@@ -253,16 +299,19 @@ export function runLeaseStoreContract(
       it(`refuses ${what} and keeps every other part of the change out`, async () => {
         const { store } = await seeded();
         const before = normalizeSnapshot(unwrap(await store.load()));
+        const documents = await documentsOf(store);
         const bad = build();
         const result = await store.commit({
           ...bad,
           leases: [...bad.leases, lease(BOB, 50)],
           audit: [audit(BOB, 'close')],
+          documents: [doc(leaseKey(leaseOf(ALICE, 1)), null), doc(leaseKey(leaseOf(BOB, 50)), '{}')],
         });
         assert.equal(result.ok, false);
         if (!result.ok) assert.equal(result.error.code, code);
         assert.deepEqual(normalizeSnapshot(unwrap(await store.load())), before);
         assert.deepEqual(unwrap(await store.queryAudit({})), []);
+        assert.deepEqual(await documentsOf(store), documents);
         await store.close();
       });
     }
@@ -324,6 +373,7 @@ export function runLeaseStoreContract(
           return store.commit(next);
         },
         queryAudit: (query) => store.queryAudit(query),
+        documents: (namespace) => store.documents(namespace),
         close: () => store.close(),
       };
       const again = unwrap(await createLeaseEngine({ ...options, store: counting }));
@@ -335,13 +385,42 @@ export function runLeaseStoreContract(
       await store.close();
     });
 
+    it("commits an engine mutation's documents in its change, and none of a failed one", async () => {
+      const { store } = await make();
+      const engine = unwrap(
+        await createLeaseEngine({
+          store,
+          provider: PROVIDER,
+          pools: [{ name: 'default', addresses: ['203.0.113.0/30'] }],
+          now: () => 1000,
+        }),
+      );
+      const web = manifestGroup('dcloud', { web: [{ port: 3000, as: 80, ip: 'web' }] });
+      const plain = manifestGroup('dcloud', { web: [{ port: 3000, as: 80 }] });
+      const [a, b] = [leaseOf(ALICE, 1), leaseOf(BOB, 2)];
+      unwrap(await engine.deploy(a, web, { documents: [doc(leaseKey(a), '"a"')] }));
+      // no IP endpoint: the engine records nothing, the document is committed alone
+      unwrap(await engine.deploy(b, plain, { documents: [doc(leaseKey(b), '"b"')] }));
+      assert.deepEqual(await documentsOf(store), [
+        [leaseKey(a), '"a"'],
+        [leaseKey(b), '"b"'],
+      ]);
+      unwrap(await engine.close(a, { documents: [doc(leaseKey(a), null)] }));
+      const redeployed = await engine.deploy(a, web, { documents: [doc(leaseKey(a), '"again"')] });
+      assert.equal(redeployed.ok ? 'ok' : redeployed.error.code, 'LEASE_CLOSED');
+      assert.deepEqual(await documentsOf(store), [[leaseKey(b), '"b"']]);
+      await store.close();
+    });
+
     if (options.persistent === true) {
       it('keeps everything across a reopen', async () => {
         const fixture = await seeded();
         if (fixture.reopen === undefined) assert.fail('a persistent store fixture needs reopen');
         const before = normalizeSnapshot(unwrap(await fixture.store.load()));
+        const documents = await documentsOf(fixture.store);
         const store = await fixture.reopen();
         assert.deepEqual(normalizeSnapshot(unwrap(await store.load())), before);
+        assert.deepEqual(await documentsOf(store), documents);
         await store.close();
       });
     }
