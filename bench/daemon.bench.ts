@@ -14,7 +14,6 @@ import {
   type DeployedLease,
   listen,
   memoryLogger,
-  memoryManifestStore,
   ProviderService,
   providerListener,
   Readiness,
@@ -91,7 +90,6 @@ const suite: Suite = async (report) => {
   const service = new ProviderService({
     provider,
     engine,
-    manifests: memoryManifestStore(),
     deployed,
     chain,
     logger: memoryLogger(),

@@ -11,15 +11,10 @@ export type { IpLeaseStatusEntry, ServiceStatus } from './lease-status.js';
 export { LedgerSync, type LedgerSyncOptions } from './ledger-sync.js';
 export { jsonLogger, type Logger, type LogLevel, memoryLogger } from './logger.js';
 export { parseManifest } from './manifest-schema.js';
-export {
-  type DeployedLease,
-  type ManifestStore,
-  memoryManifestStore,
-  openSqliteManifestStore,
-} from './manifest-store.js';
+export { type DeployedLease, legacyManifestPathOf, MANIFEST_NAMESPACE } from './manifest-store.js';
 export { createMetrics, type DaemonMetrics } from './metrics.js';
 export { Readiness } from './readiness.js';
-export { manifestPathOf, type RunningProvider, type RunProviderOptions, runProvider } from './run.js';
+export { type RunningProvider, type RunProviderOptions, runProvider } from './run.js';
 export { type FastLaneDeps, listen, providerListener } from './server.js';
 export {
   type DeployedLeaseReport,

@@ -1,12 +1,18 @@
 /**
  * The manifests this provider runs, one record per lease. The lease engine keeps only the IP side of a
- * lease; lease-status also reports its services, which come from here. Two adapters: memory, and a
- * SQLite file beside the lease store's.
+ * lease; lease-status also reports its services, which come from here. They are documents of the lease
+ * store (namespace `manifest`, keyed by lease key), handed to the engine with each deploy and close, so a
+ * lease's addresses and its manifest are committed in one change: a crash keeps both or neither.
+ *
+ * Earlier builds kept them in a second SQLite file beside the lease store's; {@link importLegacyManifests}
+ * moves such a file's records in once.
  */
+import { existsSync, renameSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
-import { type LeaseId, leaseKey } from '../lease/index.js';
+import { type LeaseId, type LeaseStore, leaseKey, type StoreDocument } from '../lease/index.js';
 import type { ManifestGroup } from '../sdl/index.js';
-import { openSqliteFile, type SqliteDatabase } from '../store/index.js';
+import { openSqliteFile } from '../store/index.js';
 import { deepFreeze } from './frozen.js';
 
 /** A lease whose manifest group this provider received. */
@@ -21,32 +27,63 @@ export interface DeployedLease {
   readonly updatedAt: number;
 }
 
-/** Durable storage of deployed manifests. */
-export interface ManifestStore {
-  load(): Promise<Result<readonly DeployedLease[], AppError>>;
-  put(lease: DeployedLease): Promise<Result<void, AppError>>;
-  remove(id: LeaseId): Promise<Result<void, AppError>>;
-  close(): Promise<void>;
-}
+/** The lease-store namespace of deployed manifests. */
+export const MANIFEST_NAMESPACE = 'manifest';
 
-/** Manifests in memory: lost on restart, like the memory lease store. */
-export function memoryManifestStore(): ManifestStore {
-  const rows = new Map<string, DeployedLease>();
+/** The document that records `lease`; commit it with the engine's deploy of the lease. */
+export function manifestDocument(lease: DeployedLease): StoreDocument {
+  const { id, group, version, deployedAt, updatedAt } = lease;
   return {
-    load: () => Promise.resolve(ok([...rows.values()])),
-    put(lease) {
-      rows.set(leaseKey(lease.id), lease);
-      return Promise.resolve(ok(undefined));
-    },
-    remove(id) {
-      rows.delete(leaseKey(id));
-      return Promise.resolve(ok(undefined));
-    },
-    close: () => Promise.resolve(),
+    namespace: MANIFEST_NAMESPACE,
+    key: leaseKey(id),
+    json: JSON.stringify({ id, group, version, deployedAt, updatedAt }),
   };
 }
 
-interface Row {
+/** The document change that forgets the lease's manifest; commit it with the engine's close of the lease. */
+export function manifestRemoval(id: LeaseId): StoreDocument {
+  return { namespace: MANIFEST_NAMESPACE, key: leaseKey(id), json: null };
+}
+
+/** Every deployed manifest the store holds. */
+export async function loadManifests(store: LeaseStore): Promise<Result<readonly DeployedLease[], AppError>> {
+  const documents = await store.documents(MANIFEST_NAMESPACE);
+  if (!documents.ok) return documents;
+  const leases: DeployedLease[] = [];
+  for (const { key, json } of documents.value) {
+    let lease: DeployedLease;
+    try {
+      lease = JSON.parse(json) as DeployedLease;
+    } catch (error) {
+      return fail(
+        appError('STORE_CORRUPT', `the manifest of ${key} is not JSON: ${(error as Error).message}`),
+      );
+    }
+    if (leaseKey(lease.id) !== key) {
+      return fail(
+        appError('STORE_CORRUPT', `the manifest stored as ${key} is of lease ${leaseKey(lease.id)}`),
+      );
+    }
+    leases.push(deepFreeze(lease));
+  }
+  return ok(leases);
+}
+
+/** Where earlier builds kept manifests: `provider.db` → `provider.manifests.db`, beside the lease store. */
+export function legacyManifestPathOf(storePath: string): string {
+  const ext = extname(storePath);
+  return join(dirname(storePath), `${basename(storePath, ext)}.manifests${ext === '' ? '.db' : ext}`);
+}
+
+/** What {@link importLegacyManifests} did. */
+export interface LegacyImport {
+  /** Records copied in; those whose lease the store already had a manifest for are left out. */
+  readonly imported: number;
+  /** Where the old file now is. */
+  readonly renamedTo: string;
+}
+
+interface LegacyRow {
   readonly owner: string;
   readonly dseq: string;
   readonly gseq: number;
@@ -58,81 +95,80 @@ interface Row {
   readonly updated_at: number;
 }
 
-function unavailable(error: unknown): { readonly ok: false; readonly error: AppError } {
-  return fail(appError('UNAVAILABLE', `manifest store failed: ${(error as Error).message}`));
-}
-
-/** Opens (creating if needed) the manifest database at `path`. */
-export function openSqliteManifestStore(path: string): Result<ManifestStore, AppError> {
-  let db: SqliteDatabase;
+/**
+ * Moves the manifests of an earlier build's manifest file at `path` into `store`, in one change, then
+ * renames the file (and any journal beside it) to `<name>.migrated`, keeping it. Undefined when there is no
+ * such file. The store's own record of a lease wins, so a start cut off between the commit and the rename
+ * repeats the import harmlessly.
+ */
+export async function importLegacyManifests(
+  store: LeaseStore,
+  path: string,
+): Promise<Result<LegacyImport | undefined, AppError>> {
+  if (!existsSync(path)) return ok(undefined);
+  let rows: LegacyRow[];
   try {
-    db = openSqliteFile(path, 5000);
-    db.exec(`CREATE TABLE IF NOT EXISTS manifests (
-      key TEXT PRIMARY KEY,
-      owner TEXT NOT NULL,
-      dseq TEXT NOT NULL,
-      gseq INTEGER NOT NULL,
-      oseq INTEGER NOT NULL,
-      provider TEXT NOT NULL,
-      manifest_group TEXT NOT NULL,
-      version TEXT NOT NULL,
-      deployed_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL
-    ) STRICT, WITHOUT ROWID`);
-  } catch (error) {
-    return unavailable(error);
-  }
-  const upsert = db.prepare(
-    `INSERT INTO manifests (key, owner, dseq, gseq, oseq, provider, manifest_group, version, deployed_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (key) DO UPDATE SET manifest_group = excluded.manifest_group, version = excluded.version,
-       updated_at = excluded.updated_at`,
-  );
-  const removal = db.prepare('DELETE FROM manifests WHERE key = ?');
-  const all = db.prepare('SELECT * FROM manifests');
-  const guarded = <T>(work: () => T): Promise<Result<T, AppError>> => {
+    const db = openSqliteFile(path, 5000);
     try {
-      return Promise.resolve(ok(work()));
-    } catch (error) {
-      return Promise.resolve(unavailable(error));
-    }
-  };
-  return ok({
-    load: () =>
-      guarded(() =>
-        (all.all() as Row[]).map((row) =>
-          deepFreeze({
-            id: { owner: row.owner, dseq: row.dseq, gseq: row.gseq, oseq: row.oseq, provider: row.provider },
-            group: JSON.parse(row.manifest_group) as ManifestGroup,
-            version: row.version,
-            deployedAt: row.deployed_at,
-            updatedAt: row.updated_at,
-          }),
-        ),
-      ),
-    put: (lease) =>
-      guarded(() => {
-        const { id } = lease;
-        upsert.run(
-          leaseKey(id),
-          id.owner,
-          id.dseq,
-          id.gseq,
-          id.oseq,
-          id.provider,
-          JSON.stringify(lease.group),
-          lease.version,
-          lease.deployedAt,
-          lease.updatedAt,
-        );
-      }),
-    remove: (id) =>
-      guarded(() => {
-        removal.run(leaseKey(id));
-      }),
-    close: () => {
+      rows = db.prepare('SELECT * FROM manifests').all() as LegacyRow[];
+    } finally {
       db.close();
-      return Promise.resolve();
-    },
-  });
+    }
+  } catch (error) {
+    return fail(
+      appError('STORE_CORRUPT', `cannot read the old manifest file ${path}: ${(error as Error).message}`),
+    );
+  }
+  const present = await store.documents(MANIFEST_NAMESPACE);
+  if (!present.ok) return present;
+  const known = new Set(present.value.map((document) => document.key));
+  const documents: StoreDocument[] = [];
+  for (const row of rows) {
+    let group: ManifestGroup;
+    try {
+      group = JSON.parse(row.manifest_group) as ManifestGroup;
+    } catch (error) {
+      return fail(
+        appError(
+          'STORE_CORRUPT',
+          `the old manifest file ${path} holds a group that is not JSON: ${(error as Error).message}`,
+        ),
+      );
+    }
+    const document = manifestDocument({
+      id: { owner: row.owner, dseq: row.dseq, gseq: row.gseq, oseq: row.oseq, provider: row.provider },
+      group,
+      version: row.version,
+      deployedAt: row.deployed_at,
+      updatedAt: row.updated_at,
+    });
+    if (!known.has(document.key)) documents.push(document);
+  }
+  if (documents.length > 0) {
+    const committed = await store.commit({
+      leases: [],
+      allocations: [],
+      removedAllocations: [],
+      quarantine: [],
+      removedQuarantine: [],
+      reservations: [],
+      removedReservations: [],
+      audit: [],
+      documents,
+    });
+    if (!committed.ok) return committed;
+  }
+  let renamedTo = `${path}.migrated`;
+  for (let n = 2; existsSync(renamedTo); n++) renamedTo = `${path}.migrated.${n}`;
+  try {
+    for (const suffix of ['-wal', '-shm']) {
+      if (existsSync(path + suffix)) renameSync(path + suffix, renamedTo + suffix);
+    }
+    renameSync(path, renamedTo);
+  } catch (error) {
+    return fail(
+      appError('UNAVAILABLE', `cannot rename the old manifest file ${path}: ${(error as Error).message}`),
+    );
+  }
+  return ok({ imported: documents.length, renamedTo });
 }

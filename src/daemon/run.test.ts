@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importKey } from '../identity/index.js';
 import { Ledger, serveLedger } from '../market/index.js';
+import { openSqliteStore } from '../store/index.js';
 import { parseConfig } from './config.js';
 import type { Logger, LogLevel } from './logger.js';
-import { manifestPathOf, runProvider } from './run.js';
-import { account, ipSdl, tokenOf, unwrap } from './testing.js';
+import { legacyManifestPathOf, loadManifests, manifestRemoval } from './manifest-store.js';
+import { runProvider } from './run.js';
+import { account, ipSdl, tokenOf, unwrap, writeLegacyManifestFile } from './testing.js';
 
 const alice = account(0xa11ce);
 const providerKey = account(0x9a9a);
@@ -119,7 +121,96 @@ describe('runProvider on 127.0.0.1', () => {
     } finally {
       await again.stop();
     }
-    assert.equal(manifestPathOf(join(dir, 'data/provider.db')), join(dir, 'data/provider.manifests.db'));
+  });
+
+  it('moves the manifests an older build kept in a separate file into the lease store on start', async () => {
+    const storePath = join(dir, 'legacy/provider.db');
+    const config = unwrap(
+      parseConfig(
+        [
+          'provider: {keyring: keys, key: provider}',
+          'store: {kind: sqlite, path: legacy/provider.db}',
+          'pools: [{name: edge, addresses: [198.51.100.8/30]}]',
+          `tenants: [{address: ${alice.address}, pubkey: "${alice.pubkey}"}]`,
+        ].join('\n'),
+        join(dir, 'legacy.yaml'),
+        { defaultKeyring: join(dir, 'unused') },
+      ),
+    );
+    const sdl = ipSdl('edge-ip');
+    const auth = { authorization: `Bearer ${tokenOf(alice, Date.now())}` };
+    const statusOf = async (url: string) => {
+      const response = await fetch(`${url}/lease/7/1/1/status`, { headers: auth });
+      assert.equal(response.status, 200);
+      return (await response.json()) as { services: unknown; ips: { web: { IP: string }[] } };
+    };
+
+    const first = unwrap(await runProvider(config, { logger: watchingLogger() }));
+    let before: Awaited<ReturnType<typeof statusOf>>;
+    try {
+      unwrap(await first.ready);
+      const registered = await fetch(`${first.url}/leases`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          owner: alice.address,
+          dseq: '7',
+          gseq: 1,
+          oseq: 1,
+          hash: sdl.manifestVersion,
+          group: sdl.groups[0],
+        }),
+      });
+      assert.equal(registered.status, 200);
+      const sent = await fetch(`${first.url}/deployment/7/manifest`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(sdl.manifest),
+      });
+      assert.equal(sent.status, 200);
+      before = await statusOf(first.url);
+    } finally {
+      await first.stop();
+    }
+
+    // What an older build left: the addresses in the lease store, the manifest in a file beside it.
+    const store = unwrap(openSqliteStore({ path: storePath }));
+    const manifests = unwrap(await loadManifests(store));
+    assert.equal(manifests.length, 1);
+    unwrap(
+      await store.commit({
+        leases: [],
+        allocations: [],
+        removedAllocations: [],
+        quarantine: [],
+        removedQuarantine: [],
+        reservations: [],
+        removedReservations: [],
+        audit: [],
+        documents: manifests.map((lease) => manifestRemoval(lease.id)),
+      }),
+    );
+    await store.close();
+    const legacy = legacyManifestPathOf(storePath);
+    writeLegacyManifestFile(legacy, manifests);
+
+    for (const round of [1, 2]) {
+      const logger = watchingLogger();
+      const again = unwrap(await runProvider(config, { logger }));
+      try {
+        unwrap(await again.ready);
+        assert.equal((await logger.next('ready')).leases, 1);
+        const moved = logger.lines.find((line) => line.msg === 'manifests moved into the lease store');
+        if (round === 1)
+          assert.deepEqual(moved?.fields, { from: legacy, imported: 1, renamedTo: `${legacy}.migrated` });
+        else assert.equal(moved, undefined);
+        assert.deepEqual(await statusOf(again.url), before);
+      } finally {
+        await again.stop();
+      }
+      assert.equal(existsSync(legacy), false);
+      assert.equal(existsSync(`${legacy}.migrated`), true);
+    }
   });
 
   it('registers itself on a devnet ledger with its own URL', async () => {

@@ -1,9 +1,9 @@
 /**
  * Running the provider daemon: serve first (so `/readyz` can say 503 while the state is rebuilt), open
- * the stores, rebuild the lease engine, open the gate, then follow the ledger in the background.
- * Stopping closes the gate, stops accepting, drains requests in flight and closes the stores.
+ * the store (moving in an earlier build's manifest file), rebuild the lease engine, open the gate, then
+ * follow the ledger in the background. Stopping closes the gate, stops accepting, drains requests in
+ * flight and closes the store.
  */
-import { basename, dirname, extname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppError, ok, type Result } from '../errors/index.js';
 import { getKey } from '../identity/index.js';
@@ -16,7 +16,7 @@ import { type Chain, ledgerChain, StaticChain } from './chain.js';
 import type { ProviderConfig } from './config.js';
 import { LedgerSync } from './ledger-sync.js';
 import type { Logger } from './logger.js';
-import { type ManifestStore, memoryManifestStore, openSqliteManifestStore } from './manifest-store.js';
+import { importLegacyManifests, legacyManifestPathOf, loadManifests } from './manifest-store.js';
 import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { listen, providerListener } from './server.js';
@@ -29,7 +29,7 @@ export interface RunningProvider {
   readonly address: string;
   /** Resolves once the state is rebuilt and requests are served. */
   readonly ready: Promise<Result<void, AppError>>;
-  /** Stops accepting, drains requests in flight (bounded by `limits.drainMs`) and closes the stores. */
+  /** Stops accepting, drains requests in flight (bounded by `limits.drainMs`) and closes the store. */
   stop(): Promise<void>;
 }
 
@@ -37,12 +37,6 @@ export interface RunProviderOptions {
   readonly logger: Logger;
   /** Milliseconds since the epoch. */
   readonly now?: () => number;
-}
-
-/** The manifest database beside the lease store's: `provider.db` → `provider.manifests.db`. */
-export function manifestPathOf(storePath: string): string {
-  const ext = extname(storePath);
-  return join(dirname(storePath), `${basename(storePath, ext)}.manifests${ext === '' ? '.db' : ext}`);
 }
 
 /**
@@ -95,28 +89,24 @@ export async function runProvider(
 
   const background = new AbortController();
   const tasks: Promise<unknown>[] = [];
-  let stores: { lease: LeaseStore; manifests: ManifestStore } | undefined;
+  let store: LeaseStore | undefined;
   let sync: LedgerSync | undefined;
 
   const rebuild = async (): Promise<Result<void, AppError>> => {
     const started = now();
-    let lease: LeaseStore;
-    let manifests: ManifestStore;
+    const opened: Result<LeaseStore, AppError> =
+      config.store.kind === 'sqlite' ? openSqliteStore({ path: config.store.path }) : ok(createMemoryStore());
+    if (!opened.ok) return opened;
+    const lease = opened.value;
+    store = lease;
     if (config.store.kind === 'sqlite') {
-      const opened = openSqliteStore({ path: config.store.path });
-      if (!opened.ok) return opened;
-      const openedManifests = openSqliteManifestStore(manifestPathOf(config.store.path));
-      if (!openedManifests.ok) {
-        await opened.value.close();
-        return openedManifests;
+      const legacy = legacyManifestPathOf(config.store.path);
+      const imported = await importLegacyManifests(lease, legacy);
+      if (!imported.ok) return imported;
+      if (imported.value !== undefined) {
+        logger.log('info', 'manifests moved into the lease store', { from: legacy, ...imported.value });
       }
-      lease = opened.value;
-      manifests = openedManifests.value;
-    } else {
-      lease = createMemoryStore();
-      manifests = memoryManifestStore();
     }
-    stores = { lease, manifests };
     const engine = await createLeaseEngine({
       store: lease,
       provider: address,
@@ -126,12 +116,11 @@ export async function runProvider(
       now,
     });
     if (!engine.ok) return engine;
-    const deployed = await manifests.load();
+    const deployed = await loadManifests(lease);
     if (!deployed.ok) return deployed;
     service = new ProviderService({
       provider: address,
       engine: engine.value,
-      manifests,
       deployed: deployed.value,
       chain,
       logger,
@@ -179,11 +168,10 @@ export async function runProvider(
     return ok(undefined);
   };
 
-  const closeStores = async (): Promise<void> => {
+  const closeStore = async (): Promise<void> => {
     await service?.engine.idle();
-    await stores?.lease.close();
-    await stores?.manifests.close();
-    stores = undefined;
+    await store?.close();
+    store = undefined;
   };
 
   const ready = rebuild().then(async (result) => {
@@ -192,7 +180,7 @@ export async function runProvider(
         code: result.error.code,
         error: result.error.message,
       });
-      await closeStores();
+      await closeStore();
     }
     return result;
   });
@@ -210,7 +198,7 @@ export async function runProvider(
       await closed;
       await ready;
       await Promise.allSettled(tasks);
-      await closeStores();
+      await closeStore();
       logger.log('info', 'stopped', {});
     })();
     return stopping;

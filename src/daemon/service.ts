@@ -20,15 +20,15 @@ import type { Chain } from './chain.js';
 import { type IpLeaseStatusEntry, ipLeaseStatus, leaseStatusJson, NO_IPS } from './lease-status.js';
 import type { Logger } from './logger.js';
 import { parseManifest } from './manifest-schema.js';
-import type { DeployedLease, ManifestStore } from './manifest-store.js';
+import { type DeployedLease, manifestDocument, manifestRemoval } from './manifest-store.js';
 import type { DaemonMetrics } from './metrics.js';
 
 export interface ProviderServiceOptions {
   /** This provider's account address. */
   readonly provider: string;
+  /** The engine; its store also keeps the deployed manifests (see manifest-store.ts). */
   readonly engine: LeaseEngine;
-  readonly manifests: ManifestStore;
-  /** What the manifest store held at start-up. */
+  /** The manifests the store held at start-up. */
   readonly deployed: readonly DeployedLease[];
   readonly chain: Chain;
   readonly logger: Logger;
@@ -316,9 +316,6 @@ export class ProviderService {
         const key = leaseKey(id);
         if (this.#closed.has(key)) return fail(appError('LEASE_CLOSED', `lease ${key} was closed meanwhile`));
         const previous = this.#leases.get(key);
-        const deployed = await this.engine.deploy(id, group, { groupSpec: spec, actor: claims.iss });
-        if (!deployed.ok) return deployed;
-        this.#changed(deployed.value.events);
         const now = this.#options.now();
         const record: DeployedLease = Object.freeze({
           id,
@@ -327,8 +324,13 @@ export class ProviderService {
           deployedAt: previous?.deployedAt ?? now,
           updatedAt: now,
         });
-        const stored = await this.#options.manifests.put(record);
-        if (!stored.ok) return stored;
+        const deployed = await this.engine.deploy(id, group, {
+          groupSpec: spec,
+          actor: claims.iss,
+          documents: [manifestDocument(record)],
+        });
+        if (!deployed.ok) return deployed;
+        this.#changed(deployed.value.events);
         this.#index(record);
         const ip = this.#ipStatus(id);
         const report: DeployedLeaseReport = {
@@ -459,12 +461,10 @@ export class ProviderService {
   /** Ends a lease here: releases its addresses into quarantine and forgets its manifest. Idempotent. */
   teardown(id: LeaseId, why: string): Promise<Result<readonly string[]>> {
     return this.#serially(async () => {
-      const closed = await this.engine.close(id);
+      const known = this.#leases.has(leaseKey(id));
+      const closed = await this.engine.close(id, known ? { documents: [manifestRemoval(id)] } : {});
       if (!closed.ok) return closed;
       this.#changed(closed.value.events);
-      const removed = await this.#options.manifests.remove(id);
-      if (!removed.ok) return removed;
-      const known = this.#leases.has(leaseKey(id));
       this.#unindex(id);
       this.#closed.add(leaseKey(id));
       if (known || closed.value.released.length > 0) {

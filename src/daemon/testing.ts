@@ -14,16 +14,16 @@ import {
   publicKeyOf,
   signJwt,
 } from '../identity/index.js';
-import { createLeaseEngine, type LeaseEngine, type LeaseId } from '../lease/index.js';
+import { createLeaseEngine, type LeaseEngine, type LeaseId, leaseKey } from '../lease/index.js';
 import { createLedgerApi, DEFAULT_PRICING, Ledger, LedgerClient } from '../market/index.js';
 import { parseSdl, type Sdl } from '../sdl/index.js';
-import { createMemoryStore } from '../store/index.js';
+import { createMemoryStore, openSqliteFile } from '../store/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { ledgerChain } from './chain.js';
 import { LedgerSync } from './ledger-sync.js';
 import { memoryLogger } from './logger.js';
-import { memoryManifestStore } from './manifest-store.js';
+import type { DeployedLease } from './manifest-store.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { ProviderService } from './service.js';
@@ -113,6 +113,32 @@ deployment:
   return parsed.value;
 }
 
+/** Writes `leases` to a manifest file at `path` in the layout of builds that kept manifests apart. */
+export function writeLegacyManifestFile(path: string, leases: readonly DeployedLease[]): void {
+  const db = openSqliteFile(path, 1000);
+  db.exec(`CREATE TABLE manifests (
+    key TEXT PRIMARY KEY, owner TEXT NOT NULL, dseq TEXT NOT NULL, gseq INTEGER NOT NULL, oseq INTEGER NOT NULL,
+    provider TEXT NOT NULL, manifest_group TEXT NOT NULL, version TEXT NOT NULL, deployed_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID`);
+  const insert = db.prepare('INSERT INTO manifests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const { id, group, version, deployedAt, updatedAt } of leases) {
+    insert.run(
+      leaseKey(id),
+      id.owner,
+      id.dseq,
+      id.gseq,
+      id.oseq,
+      id.provider,
+      JSON.stringify(group),
+      version,
+      deployedAt,
+      updatedAt,
+    );
+  }
+  db.close();
+}
+
 /** The daemon under test, wired to an in-process ledger. */
 export interface Harness {
   readonly app: Hono;
@@ -199,7 +225,6 @@ export async function createHarness(
   service = new ProviderService({
     provider: provider.address,
     engine,
-    manifests: memoryManifestStore(),
     deployed: [],
     chain,
     logger: logs,
