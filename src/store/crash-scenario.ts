@@ -5,6 +5,7 @@
 import type { PoolSpec } from '../ipam/index.js';
 import type { LeaseEngine, LeaseId } from '../lease/index.js';
 import { groupSpecWithIps, leaseOf, manifestGroup } from '../lease/testing.js';
+import { pick, stepRandom } from './crash-harness.js';
 
 export const CRASH_POOLS: readonly PoolSpec[] = [{ name: 'default', addresses: ['198.51.100.0/26'] }];
 export const CRASH_QUARANTINE_MS = 30_000;
@@ -14,22 +15,6 @@ const NAMES = ['web', 'db', 'api'];
 /** The clock at step `n`: one second per step. */
 export function clockAt(step: number): number {
   return 1_700_000_000_000 + step * 1000;
-}
-
-/** mulberry32 over a per-step seed. */
-function random(seed: number, step: number): () => number {
-  let state = (seed * 0x9e3779b1 + step * 0x85ebca6b) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T>(next: () => number, list: readonly T[]): T {
-  return list[Math.floor(next() * list.length)]!;
 }
 
 function group(next: () => number) {
@@ -50,7 +35,7 @@ function group(next: () => number) {
 
 /** Runs step `step`; returns a one-word description. Failures that are values are part of the workload. */
 export async function runStep(engine: LeaseEngine, seed: number, step: number): Promise<string> {
-  const next = random(seed, step);
+  const next = stepRandom(seed, step);
   const roll = next();
   const active = engine
     .leases({ state: 'active' })

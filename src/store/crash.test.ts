@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { Result } from '../errors/index.js';
 import { type AuditEvent, createLeaseEngine, type LeaseEngine, type LeaseStore } from '../lease/index.js';
 import { PROVIDER } from '../lease/testing.js';
+import { runUntilKilled } from './crash-harness.js';
 import { CRASH_POOLS, CRASH_QUARANTINE_MS, clockAt, runStep } from './crash-scenario.js';
 import { createMemoryStore, openSqliteStore } from './index.js';
 import { canonical, normalizeSnapshot } from './store.contract.js';
@@ -21,28 +21,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function unwrap<T>(result: Result<T>): T {
   if (!result.ok) assert.fail(`${result.error.code}: ${result.error.message}`);
   return result.value;
-}
-
-/** Runs the worker from step `first` and SIGKILLs it once it has reported `killAfter` committed steps. */
-function runWorker(db: string, log: string, seed: number, first: number, killAfter: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, db, log, String(seed), String(first)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let lines = 0;
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      for (const byte of chunk) if (byte === 10) lines += 1;
-      if (lines >= killAfter) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve();
-      else reject(new Error(`worker exited with ${code}: ${stderr}`));
-    });
-  });
 }
 
 async function auditOf(store: LeaseStore): Promise<AuditEvent[]> {
@@ -85,7 +63,7 @@ it(`survives ${KILLS} SIGKILLs at random points with every committed step and no
   for (let kill = 0; kill < KILLS; kill++) {
     modelNow = clockAt(position);
     modelEngine = unwrap(await createLeaseEngine({ ...options, store: model, now: () => modelNow }));
-    await runWorker(db, log, seed, position, 1 + Math.floor(random() * 120));
+    await runUntilKilled(worker, [db, log, String(seed), String(position)], 1 + Math.floor(random() * 120));
     const logged = readFileSync(log, 'utf8').trim().split('\n').map(Number);
     const last = logged.at(-1) ?? position - 1;
     const context = `seed ${seed}, kill ${kill}, last logged step ${last}`;
