@@ -537,7 +537,7 @@ describe('provider daemon with a ledger', () => {
     it('reconciles leases that ended while it was not following the ledger', async () => {
       const { dseq } = await deploy(ipSdl('stale-ip'));
       unwrap(h.ledger.closeDeployment({ owner: alice.address, dseq }));
-      assert.equal(unwrap(await h.sync.reconcile()), 1);
+      assert.deepEqual(unwrap(await h.sync.reconcile()), { closed: 1, released: 0 });
       await expectError(
         await h.request('GET', `/lease/${dseq}/1/1/status`, { token }),
         404,

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
-import { type LeaseEngine, type LeaseId, leaseKey, type OrderId } from '../lease/index.js';
+import { type LeaseEngine, type LeaseId, leaseKey, type OrderId, orderKey } from '../lease/index.js';
 import {
   BidEngine,
   type BidGate,
@@ -131,19 +131,35 @@ export class LedgerSync {
   }
 
   /**
-   * Closes every lease held here that the ledger no longer has active, and starts following events
-   * from now. The cursor is read first: events after it are replayed, and every handler is idempotent.
+   * Catches up with what the ledger did while the daemon was away, before bidding starts: closes every
+   * lease held here that the ledger no longer has active, and releases every bid reservation whose order
+   * is neither an active lease of ours (won, its manifest still to come) nor under an open bid of ours
+   * (the bid engine takes those up again). A won lease closed before its manifest came left such a
+   * reservation: the engine held it for the lease, and no one else knew of it. Then starts following
+   * events from now. The cursor is read first: events after it are replayed, and every handler is idempotent.
    */
-  async reconcile(): Promise<Result<number, AppError>> {
+  async reconcile(): Promise<Result<{ readonly closed: number; readonly released: number }, AppError>> {
     const { ledger, provider, service } = this.#options;
     const status = await ledger.status();
     if (!status.ok) return status;
     const leases = await ledger.listLeases({ provider, state: 'active' });
     if (!leases.ok) return leases;
+    const bids = await ledger.listBids({ provider, state: 'open' });
+    if (!bids.ok) return bids;
     const closed = await service.reconcile(new Set(leases.value.map((lease) => leaseKey(lease.id))));
     if (!closed.ok) return closed;
+    const wanted = new Set([...leases.value, ...bids.value].map((held) => orderKey(held.id)));
+    let released = 0;
+    for (const reservation of service.engine.reservations()) {
+      if (wanted.has(reservation.id)) continue;
+      const order = parseOrderKey(reservation.id);
+      if (!order.ok) return order;
+      const dropped = await service.engine.unreserve(order.value);
+      if (!dropped.ok) return dropped;
+      released++;
+    }
     this.#cursor = status.value.lastEventId;
-    return closed;
+    return ok({ closed: closed.value, released });
   }
 
   /** Handles every event since the last poll: a lease of ours closed on chain is torn down here. */
@@ -208,11 +224,13 @@ export class LedgerSync {
       hostUri: this.#options.hostUri,
     });
     const reconciled = await retrying('reconciling with the ledger', async () => {
-      const closed = await this.reconcile();
-      if (closed.ok && closed.value > 0) {
-        logger.log('info', 'closed leases that ended while the provider was away', { closed: closed.value });
+      const done = await this.reconcile();
+      if (done.ok && done.value.closed + done.value.released > 0) {
+        logger.log('info', 'caught up with leases and orders that ended while the provider was away', {
+          ...done.value,
+        });
       }
-      return closed;
+      return done;
     });
     if (!reconciled) return;
     this.#options.onSynced?.();

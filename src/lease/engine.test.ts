@@ -572,6 +572,17 @@ describe('bid gate', () => {
     assert.equal(engine.inventory().reserved, 2n);
   });
 
+  it('lists the reservations it holds, across a restart', async () => {
+    const { engine, clock, restart } = await setup();
+    unwrap(await engine.reserve(order(1), groupSpecWithIps([1, 2])));
+    clock.now += 5;
+    unwrap(await engine.reserve(order(2), groupSpecWithIps([1])));
+    unwrap(await engine.unreserve(order(1)));
+    const held = [{ id: `${ALICE}/2/1/1`, owner: ALICE, count: 1, family: 'v4', at: 1_000_005 }];
+    assert.deepEqual(engine.reservations(), held);
+    assert.deepEqual((await restart()).reservations(), held);
+  });
+
   it("matches Go's numbers: pool 10, 4 in use, 2 reserved leave 4; 3 fit, 5 do not", async () => {
     const { engine } = await setup({ pools: [{ name: 'default', addresses: ['203.0.113.0-203.0.113.9'] }] });
     for (let dseq = 1; dseq <= 4; dseq++)

@@ -29,6 +29,7 @@ import type {
   LeaseRecord,
   LeaseView,
   OrderId,
+  ReservationRecord,
 } from './types.js';
 import { leaseIpStatus, leaseView, type ViewSource, workloadEnv } from './views.js';
 
@@ -131,6 +132,8 @@ export interface LeaseEngine {
   /** Per service, the `AKASH_LEASED_IP_<ENDPOINT>` variables of its active endpoints. */
   env(lease: LeaseId): Result<Readonly<Record<string, Readonly<Record<string, string>>>>>;
   inventory(): LeasedIpInventory;
+  /** The bid gate's reservations, one per order (key `owner/dseq/gseq/oseq`). */
+  reservations(): readonly ReservationRecord[];
   audit(query: AuditQuery): Promise<Result<readonly AuditEvent[]>>;
   /** Resolves when every mutation queued so far has finished. */
   idle(): Promise<void>;
@@ -391,6 +394,10 @@ class Engine implements LeaseEngine {
       available,
       pools,
     });
+  }
+
+  reservations(): readonly ReservationRecord[] {
+    return [...this.state.reservations.values()].map((reservation) => Object.freeze({ ...reservation }));
   }
 
   audit(query: AuditQuery): Promise<Result<readonly AuditEvent[]>> {
