@@ -107,6 +107,11 @@ export const ERROR_TABLE = {
   ATTRIBUTE_MISMATCH: unprocessable,
   PRICING_INVALID: unprocessable,
 
+  // Kubernetes backend (src/k8s)
+  K8S_UNAVAILABLE: { http: 503, exit: EXIT.unavailable },
+  K8S_REJECTED: { http: 502, exit: EXIT.internal },
+  K8S_MALFORMED: { http: 502, exit: EXIT.internal },
+
   // identity: keys and keyring (src/identity)
   KEY_EXISTS: conflict,
   KEYRING_INVALID: { http: 500, exit: EXIT.invalidInput },

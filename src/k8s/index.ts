@@ -1,0 +1,19 @@
+/**
+ * The Kubernetes + MetalLB backend: realizes the lease engine's IP declarations as `ProviderLeasedIP`
+ * objects and LoadBalancer Services pinned to the addresses our IPAM chose, mirrors the IPAM pools into
+ * MetalLB `IPAddressPool`s, and rebuilds its state from the cluster. An adapter: the core never imports it.
+ */
+export type {
+  ClusterState,
+  KubeBackendOptions,
+  PoolSyncResult,
+  RealizedLease,
+  RealizedPort,
+  ReconcileResult,
+  WriteCounts,
+} from './backend.js';
+export { KubeBackend } from './backend.js';
+export type { MalformedObject } from './client.js';
+export type { KubeConnection, KubeGateway, KubeMethod, KubeRequest, KubeResponse } from './gateway.js';
+export { createHttpsGateway } from './gateway.js';
+export { leaseNamespace, sharingKey } from './names.js';
