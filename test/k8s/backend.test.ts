@@ -1,0 +1,240 @@
+/**
+ * The Kubernetes backend against a real kube-apiserver and the real MetalLB controller (test/k8s/harness),
+ * driven by the real lease engine: what the engine decides is what the cluster must end up holding.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { PoolSpec } from '../../src/ipam/index.js';
+import {
+  createHttpsGateway,
+  KubeBackend,
+  type KubeGateway,
+  type RealizedLease,
+} from '../../src/k8s/index.js';
+import { createLeaseEngine, type LeaseEngine, type LeaseId, type LeaseView } from '../../src/lease/index.js';
+import { leaseOf, manifestGroup, PROVIDER } from '../../src/lease/testing.js';
+import { createMemoryStore } from '../../src/store/index.js';
+import { eventually, startCluster, type TestCluster } from './cluster.js';
+
+// Documentation ranges; the harness keeps 203.0.113.0/25 for ClusterIPs and 203.0.113.254 for its probe.
+const POOLS: readonly PoolSpec[] = [
+  { name: 'pool-a', addresses: ['192.0.2.1-192.0.2.14'] },
+  { name: 'pool-b', addresses: ['198.51.100.16/29'] },
+];
+const TENANT = 'akash1tenant';
+const OTHER = 'akash1other';
+const LEASE_A = leaseOf(TENANT, 11);
+const LEASE_B = leaseOf(TENANT, 12);
+const LEASE_C = leaseOf(OTHER, 13);
+
+let cluster: TestCluster;
+let gateway: KubeGateway;
+let backend: KubeBackend;
+let engine: LeaseEngine;
+
+function unwrap<T>(
+  result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } },
+): T {
+  if (!result.ok) assert.fail(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+async function raw(path: string): Promise<{ items: Record<string, unknown>[] }> {
+  const answer = unwrap(await gateway.request({ method: 'GET', path }));
+  assert.equal(answer.status, 200, `GET ${path}: ${JSON.stringify(answer.body)}`);
+  return answer.body as { items: Record<string, unknown>[] };
+}
+
+interface ServiceLike {
+  metadata: { name: string; namespace: string; uid: string; annotations?: Record<string, string> };
+}
+
+async function managedServices(): Promise<ServiceLike[]> {
+  const list = await raw('/api/v1/services?labelSelector=app.kubernetes.io/managed-by%3Dakash-ip');
+  return list.items as unknown as ServiceLike[];
+}
+
+async function deploy(id: LeaseId, services: Parameters<typeof manifestGroup>[1]): Promise<LeaseView> {
+  const view = unwrap(await engine.deploy(id, manifestGroup('dcloud', services))).lease;
+  assert.ok(view !== undefined);
+  return view;
+}
+
+function addressOf(view: LeaseView, endpoint: string): string {
+  const found = view.endpoints.find((e) => e.name === endpoint);
+  assert.equal(found?.state, 'active', `endpoint ${endpoint}: ${JSON.stringify(found)}`);
+  assert.equal(found.addresses.length, 1);
+  return found.addresses[0]!;
+}
+
+/** Waits until MetalLB has confirmed every port of the lease. */
+function confirmed(id: LeaseId): Promise<RealizedLease> {
+  return eventually(`MetalLB confirms ${id.owner}/${id.dseq}`, async () => {
+    const status = unwrap(await backend.status(id));
+    return status.confirmed ? status : undefined;
+  });
+}
+
+describe('k8s backend on a real apiserver + MetalLB controller', () => {
+  before(async () => {
+    cluster = await startCluster();
+    gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
+    backend = new KubeBackend({ gateway, provider: PROVIDER, metallbNamespace: cluster.metallbNamespace });
+    engine = unwrap(
+      await createLeaseEngine({ store: createMemoryStore(), provider: PROVIDER, pools: POOLS }),
+    );
+  });
+
+  after(async () => {
+    gateway?.close();
+    await cluster?.stop();
+  });
+
+  it('installs the ProviderLeasedIP CRD and mirrors the pools as MetalLB IPAddressPools', async () => {
+    unwrap(await backend.ensureCrd());
+    unwrap(await backend.ensureCrd());
+    const first = unwrap(await backend.syncPools(POOLS));
+    assert.deepEqual(first, { created: ['pool-a', 'pool-b'], updated: [], deleted: [] });
+    const pools = await raw(`/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`);
+    const specs = Object.fromEntries(
+      pools.items.map((item) => {
+        const pool = item as { metadata: { name: string }; spec: unknown };
+        return [pool.metadata.name, pool.spec];
+      }),
+    );
+    assert.deepEqual(specs, {
+      'pool-a': { addresses: ['192.0.2.1-192.0.2.14'], autoAssign: false, avoidBuggyIPs: false },
+      'pool-b': { addresses: ['198.51.100.16/29'], autoAssign: false, avoidBuggyIPs: false },
+    });
+    assert.deepEqual(unwrap(await backend.syncPools(POOLS)), { created: [], updated: [], deleted: [] });
+  });
+
+  it('puts two ports of one endpoint on the one address the IPAM chose, confirmed by MetalLB', async () => {
+    const view = await deploy(LEASE_A, {
+      web: [
+        { port: 80, ip: 'web' },
+        { port: 443, ip: 'web' },
+      ],
+    });
+    const address = addressOf(view, 'web');
+    const writes = unwrap(await backend.apply(view));
+    assert.deepEqual(writes, { created: 4, updated: 0, deleted: 0, unchanged: 0 });
+    const status = await confirmed(LEASE_A);
+    assert.deepEqual(
+      status.ports.map((port) => [port.declaration.externalPort, port.assigned]),
+      [
+        [80, [address]],
+        [443, [address]],
+      ],
+    );
+    const services = await managedServices();
+    assert.equal(services.length, 2);
+    for (const service of services) {
+      assert.equal(service.metadata.annotations?.['metallb.io/allow-shared-ip'], `${TENANT}-ip-web`);
+      assert.equal(service.metadata.annotations?.['metallb.io/loadBalancerIPs'], address);
+    }
+    const resources = await raw('/apis/akash.network/v2beta2/namespaces/lease/providerleasedips');
+    assert.deepEqual(
+      resources.items.map((item) => (item as { metadata: { name: string } }).metadata.name).sort(),
+      [`${TENANT}-ip-web-tcp-443`, `${TENANT}-ip-web-tcp-80`],
+    );
+  });
+
+  it('keeps the address when the deployment is updated (new target port, one more port)', async () => {
+    const before = unwrap(await backend.status(LEASE_A));
+    const uids = (await managedServices()).map((service) => service.metadata.uid).sort();
+    const view = await deploy(LEASE_A, {
+      web: [
+        { port: 8080, as: 80, ip: 'web' },
+        { port: 443, ip: 'web' },
+        { port: 53, proto: 'UDP', ip: 'web' },
+      ],
+    });
+    const address = addressOf(view, 'web');
+    assert.deepEqual(before.ports[0]?.addresses, [address]);
+    const writes = unwrap(await backend.apply(view));
+    // Port 80's objects are patched in place (target 80 → 8080), 443's are already right, 53/UDP is new.
+    assert.deepEqual(writes, { created: 2, updated: 2, deleted: 0, unchanged: 2 });
+    const status = await confirmed(LEASE_A);
+    assert.deepEqual(
+      status.ports.map((port) => [port.declaration.externalPort, port.declaration.port, port.assigned]),
+      [
+        [53, 53, [address]],
+        [80, 8080, [address]],
+        [443, 443, [address]],
+      ],
+    );
+    const kept = (await managedServices()).map((service) => service.metadata.uid);
+    for (const uid of uids) assert.ok(kept.includes(uid), 'an existing Service was recreated');
+  });
+
+  it("closing one lease deletes exactly its objects; the same owner's other lease and another tenant's stay", async () => {
+    const viewB = await deploy(LEASE_B, { api: [{ port: 80, ip: 'api' }] });
+    const viewC = await deploy(LEASE_C, { web: [{ port: 80, ip: 'web' }] });
+    unwrap(await backend.apply(viewB));
+    unwrap(await backend.apply(viewC));
+    await confirmed(LEASE_B);
+    await confirmed(LEASE_C);
+
+    const closed = unwrap(await engine.close(LEASE_A)).lease;
+    assert.equal(closed?.state, 'closed');
+    const writes = unwrap(await backend.apply(closed));
+    assert.deepEqual(writes, { created: 0, updated: 0, deleted: 6, unchanged: 0 });
+
+    assert.equal(unwrap(await backend.status(LEASE_A)).ports.length, 0);
+    const left = await managedServices();
+    assert.deepEqual(
+      left.map((service) => service.metadata.annotations?.['metallb.io/allow-shared-ip']).sort(),
+      [`${OTHER}-ip-web`, `${TENANT}-ip-api`],
+    );
+    const b = unwrap(await backend.status(LEASE_B));
+    const c = unwrap(await backend.status(LEASE_C));
+    assert.ok(b.confirmed && c.confirmed);
+    assert.deepEqual(b.ports[0]?.assigned, [addressOf(viewB, 'api')]);
+    assert.deepEqual(c.ports[0]?.assigned, [addressOf(viewC, 'web')]);
+  });
+
+  it('a restarted backend rebuilds its state from the cluster and then writes nothing', async () => {
+    // A lease the engine never made, pinned outside every MetalLB pool: MetalLB cannot confirm it.
+    const stray: LeaseView = {
+      ...engine.lease(LEASE_B)!,
+      id: leaseOf(TENANT, 99),
+      key: 'stray',
+      declarations: [{ endpoint: 'stray', service: 'api', port: 80, externalPort: 80, protocol: 'TCP' }],
+      endpoints: [{ name: 'stray', state: 'active', since: 0, addresses: ['203.0.113.200'] }],
+    };
+    unwrap(await backend.apply(stray));
+
+    const restarted = new KubeBackend({
+      gateway: createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token }),
+      provider: PROVIDER,
+      metallbNamespace: cluster.metallbNamespace,
+    });
+    const state = unwrap(await restarted.rebuild());
+    assert.deepEqual(state.malformed, []);
+    // Assigned leases first (B and C, by key), the unconfirmed stray last.
+    assert.deepEqual(
+      state.leases.map((lease) => [lease.id.dseq, lease.confirmed]),
+      [
+        ['13', true],
+        ['12', true],
+        ['99', false],
+      ],
+    );
+    const rebuiltB = state.leases.find((lease) => lease.id.dseq === '12');
+    assert.deepEqual(
+      rebuiltB?.ports.map((port) => port.declaration),
+      engine.lease(LEASE_B)?.declarations,
+    );
+
+    const result = unwrap(await restarted.reconcile(engine.leases()));
+    assert.deepEqual(result.failures, []);
+    // Only the stray lease's two objects go; every other object is already right.
+    assert.deepEqual(result.writes, { created: 0, updated: 0, deleted: 2, unchanged: 4 });
+    assert.deepEqual([...restarted.observed().keys()].sort(), [LEASE_C, LEASE_B].map(keyOf).sort());
+  });
+});
+
+function keyOf(id: LeaseId): string {
+  return `${id.owner}/${id.dseq}/${id.gseq}/${id.oseq}/${id.provider}`;
+}
