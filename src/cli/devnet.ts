@@ -154,9 +154,10 @@ async function spawnProvider(
   const cli = cliCommand();
   const child = spawn(
     cli.command,
-    [...cli.args, 'provider', 'run', '--config', join(folder, 'provider.yaml')],
+    [...cli.args, 'provider', 'run', '--config', join(folder, 'provider.yaml'), '--stop-with-stdin'],
     {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The daemon stops when this pipe closes, so it never outlives the devnet, even a killed one.
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     },
   );

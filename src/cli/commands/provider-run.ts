@@ -6,7 +6,8 @@ import { providerCommand } from './common.js';
 
 /**
  * Registers `akash-ip provider run --config FILE`: runs the provider daemon in the foreground until
- * SIGINT or SIGTERM. Log lines are JSON on stdout, the first one `{"msg":"listening","url":…}`.
+ * SIGINT or SIGTERM (or, with `--stop-with-stdin`, until its standard input closes). Log lines are JSON on
+ * stdout, the first one `{"msg":"listening","url":…}`.
  */
 export function registerProviderRunCommand(program: Command, io: CliIo, exit: { code: number }): void {
   const provider = providerCommand(program);
@@ -14,6 +15,10 @@ export function registerProviderRunCommand(program: Command, io: CliIo, exit: { 
     .command('run')
     .description('run the provider daemon until SIGINT/SIGTERM (JSON log lines on stdout)')
     .requiredOption('--config <file>', 'provider configuration (YAML or JSON); see examples/provider.yaml')
+    .option(
+      '--stop-with-stdin',
+      'also stop when standard input closes, so a supervisor holding the other end of a pipe (the devnet) is never outlived, even when it is killed',
+    )
     .action(async (options) => {
       // Loaded here, not at the top: every other command would otherwise pay for the daemon's start-up.
       const { jsonLogger, loadConfig, runProvider } = await import('../../daemon/index.js');
@@ -36,18 +41,30 @@ export function registerProviderRunCommand(program: Command, io: CliIo, exit: { 
       }
       const running = started.value;
       // `on`, not `once`: tsx's loader exits on a signal whose only listener is a `once` wrapper
-      let onSignal: (signal: NodeJS.Signals) => void = () => {};
-      const signalled = new Promise<NodeJS.Signals>((resolve) => {
+      let onSignal: (signal: NodeJS.Signals | 'stdin closed') => void = () => {};
+      const signalled = new Promise<NodeJS.Signals | 'stdin closed'>((resolve) => {
         onSignal = resolve;
       });
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      const onStdinClosed = (): void => onSignal('stdin closed');
+      if (options.stopWithStdin === true) {
+        // A dead supervisor takes the read end of stdout with it: the lost log lines must not crash the
+        // daemon before it has stopped cleanly (other write errors still end the process, as before).
+        process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EPIPE') throw error;
+        });
+        // The kernel closes the pipe when the holder dies, SIGKILL included; 'end' needs the stream flowing.
+        process.stdin.on('end', onStdinClosed).on('close', onStdinClosed).resume();
+      }
       // a state that cannot be rebuilt (corrupt store) ends the process; otherwise run until signalled
       const failed = running.ready.then((ready) => (ready.ok ? new Promise<never>(() => {}) : ready.error));
       const outcome = await Promise.race([failed, signalled]);
       await running.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      if (options.stopWithStdin === true)
+        process.stdin.off('end', onStdinClosed).off('close', onStdinClosed).pause();
       if (typeof outcome === 'string') {
         exit.code = EXIT.ok;
         return;
