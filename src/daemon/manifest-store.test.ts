@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type LeaseId, type LeaseStore, leaseKey } from '../lease/index.js';
+import { type LeaseId, type LeaseStore, leaseKey, storeChange } from '../lease/index.js';
 import { createMemoryStore } from '../store/index.js';
 import {
   type DeployedLease,
@@ -32,22 +32,11 @@ function byKey(leases: readonly DeployedLease[]): Map<string, DeployedLease> {
   return new Map(leases.map((lease) => [leaseKey(lease.id), lease]));
 }
 
-const NOTHING = {
-  leases: [],
-  allocations: [],
-  removedAllocations: [],
-  quarantine: [],
-  removedQuarantine: [],
-  reservations: [],
-  removedReservations: [],
-  audit: [],
-};
-
 describe('manifests in the lease store', () => {
   it('gives back the leases its documents record', async () => {
     const store = createMemoryStore();
     const leases = [deployed('1', 'v1', 10), deployed('2', 'v2', 20)];
-    unwrap(await store.commit({ ...NOTHING, documents: leases.map(manifestDocument) }));
+    unwrap(await store.commit(storeChange({ documents: leases.map(manifestDocument) })));
     assert.deepEqual(byKey(unwrap(await loadManifests(store))), byKey(leases));
   });
 
@@ -55,7 +44,7 @@ describe('manifests in the lease store', () => {
     for (const json of ['{', manifestDocument(deployed('2', 'v', 1)).json ?? '']) {
       const store = createMemoryStore();
       const key = leaseKey(deployed('1', 'v', 1).id);
-      unwrap(await store.commit({ ...NOTHING, documents: [{ namespace: MANIFEST_NAMESPACE, key, json }] }));
+      unwrap(await store.commit(storeChange({ documents: [{ namespace: MANIFEST_NAMESPACE, key, json }] })));
       const loaded = await loadManifests(store);
       assert.equal(loaded.ok ? 'ok' : loaded.error.code, 'STORE_CORRUPT');
     }
@@ -72,7 +61,7 @@ describe('manifests in the lease store', () => {
     writeLegacyManifestFile(path, old);
     const store = createMemoryStore();
     const newer = deployed('2', 'new-2', 40);
-    unwrap(await store.commit({ ...NOTHING, documents: [manifestDocument(newer)] }));
+    unwrap(await store.commit(storeChange({ documents: [manifestDocument(newer)] })));
     let commits = 0;
     const counted: LeaseStore = {
       load: () => store.load(),

@@ -10,7 +10,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
-import { type LeaseId, type LeaseStore, leaseKey, type StoreDocument } from '../lease/index.js';
+import { type LeaseId, type LeaseStore, leaseKey, type StoreDocument, storeChange } from '../lease/index.js';
 import type { ManifestGroup } from '../sdl/index.js';
 import { openSqliteFile } from '../store/index.js';
 import { deepFreeze } from './frozen.js';
@@ -145,17 +145,7 @@ export async function importLegacyManifests(
     if (!known.has(document.key)) documents.push(document);
   }
   if (documents.length > 0) {
-    const committed = await store.commit({
-      leases: [],
-      allocations: [],
-      removedAllocations: [],
-      quarantine: [],
-      removedQuarantine: [],
-      reservations: [],
-      removedReservations: [],
-      audit: [],
-      documents,
-    });
+    const committed = await store.commit(storeChange({ documents }));
     if (!committed.ok) return committed;
   }
   let renamedTo = `${path}.migrated`;

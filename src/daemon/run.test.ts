@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importKey } from '../identity/index.js';
+import { storeChange } from '../lease/index.js';
 import { Ledger, serveLedger } from '../market/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { parseConfig } from './config.js';
@@ -178,17 +179,7 @@ describe('runProvider on 127.0.0.1', () => {
     const manifests = unwrap(await loadManifests(store));
     assert.equal(manifests.length, 1);
     unwrap(
-      await store.commit({
-        leases: [],
-        allocations: [],
-        removedAllocations: [],
-        quarantine: [],
-        removedQuarantine: [],
-        reservations: [],
-        removedReservations: [],
-        audit: [],
-        documents: manifests.map((lease) => manifestRemoval(lease.id)),
-      }),
+      await store.commit(storeChange({ documents: manifests.map((lease) => manifestRemoval(lease.id)) })),
     );
     await store.close();
     const legacy = legacyManifestPathOf(storePath);

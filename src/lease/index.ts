@@ -20,5 +20,6 @@ export type {
 export { createLeaseEngine, DEFAULT_QUARANTINE_MS } from './engine.js';
 export { endpointKey, leaseKey, orderKey } from './ids.js';
 export type { LeaseStore, StoreChange, StoreDocument, StoreSnapshot } from './ports.js';
+export { storeChange } from './ports.js';
 export type * from './types.js';
 export { envName } from './views.js';

@@ -57,6 +57,21 @@ export interface StoreChange {
   readonly documents?: readonly StoreDocument[];
 }
 
+/** A {@link StoreChange} holding only `parts`: every list not given is empty. */
+export function storeChange(parts: Partial<StoreChange>): StoreChange {
+  return {
+    leases: [],
+    allocations: [],
+    removedAllocations: [],
+    quarantine: [],
+    removedQuarantine: [],
+    reservations: [],
+    removedReservations: [],
+    audit: [],
+    ...parts,
+  };
+}
+
 /**
  * Durable storage for the lease engine. `commit` is all-or-nothing and must refuse, leaving the store
  * unchanged, a change that would give an address two holders (IP_IN_USE), bind an address's port and

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Result } from '../errors/index.js';
-import { createLeaseEngine } from '../lease/index.js';
+import { createLeaseEngine, storeChange } from '../lease/index.js';
 import { leaseOf, manifestGroup, PROVIDER } from '../lease/testing.js';
 import { openSqliteStore, SCHEMA_VERSION } from './index.js';
 import { runLeaseStoreContract } from './store.contract.js';
@@ -89,17 +89,7 @@ describe('SQLite store', () => {
     const upgraded = unwrap(openSqliteStore({ path }));
     assert.deepEqual(unwrap(await upgraded.load()), before);
     unwrap(
-      await upgraded.commit({
-        leases: [],
-        allocations: [],
-        removedAllocations: [],
-        quarantine: [],
-        removedQuarantine: [],
-        reservations: [],
-        removedReservations: [],
-        audit: [],
-        documents: [{ namespace: 'manifest', key: 'k', json: '{}' }],
-      }),
+      await upgraded.commit(storeChange({ documents: [{ namespace: 'manifest', key: 'k', json: '{}' }] })),
     );
     assert.deepEqual(unwrap(await upgraded.documents('manifest')), [{ key: 'k', json: '{}' }]);
     await upgraded.close();

@@ -16,6 +16,7 @@ import {
   type StoreChange,
   type StoreDocument,
   type StoreSnapshot,
+  storeChange,
 } from '../lease/index.js';
 import { leaseOf, manifestGroup, PROVIDER } from '../lease/testing.js';
 
@@ -23,21 +24,6 @@ import { leaseOf, manifestGroup, PROVIDER } from '../lease/testing.js';
 export interface StoreFixture {
   readonly store: LeaseStore;
   readonly reopen?: () => Promise<LeaseStore>;
-}
-
-const NOTHING: StoreChange = {
-  leases: [],
-  allocations: [],
-  removedAllocations: [],
-  quarantine: [],
-  removedQuarantine: [],
-  reservations: [],
-  removedReservations: [],
-  audit: [],
-};
-
-function change(parts: Partial<StoreChange>): StoreChange {
-  return { ...NOTHING, ...parts };
 }
 
 const ALICE = 'akash1alice';
@@ -138,7 +124,7 @@ export function runLeaseStoreContract(
       const fixture = await make();
       unwrap(
         await fixture.store.commit(
-          change({
+          storeChange({
             leases: [lease(ALICE, 1, [{ name: 'web', state: 'active', since: 1 }]), lease(BOB, 2)],
             allocations: [allocation(ALICE, 1, '203.0.113.1', [80, 443])],
             quarantine: [quarantined('203.0.113.9')],
@@ -184,7 +170,7 @@ export function runLeaseStoreContract(
       const bob = leaseKey(leaseOf(BOB, 2));
       unwrap(
         await store.commit(
-          change({
+          storeChange({
             documents: [
               doc(alice, '{"version":"v2"}'),
               doc(bob, '{"version":"b1"}'),
@@ -201,7 +187,7 @@ export function runLeaseStoreContract(
         [bob, '{"version":"b1"}'],
       ]);
       assert.deepEqual(await documentsOf(store, 'notes'), [[alice, '{"other":true}']]);
-      unwrap(await store.commit(change({ documents: [doc(alice, null)] })));
+      unwrap(await store.commit(storeChange({ documents: [doc(alice, null)] })));
       assert.deepEqual(await documentsOf(store), [[bob, '{"version":"b1"}']]);
       assert.deepEqual(await documentsOf(store, 'notes'), [[alice, '{"other":true}']]);
       assert.deepEqual(await documentsOf(store, 'unknown'), []);
@@ -214,7 +200,7 @@ export function runLeaseStoreContract(
       const closed: LeaseRecord = { ...lease(BOB, 2), state: 'closed', updatedAt: 9, closedAt: 9 };
       unwrap(
         await store.commit(
-          change({
+          storeChange({
             leases: [closed],
             allocations: [allocation(ALICE, 1, '203.0.113.2', [8080])],
             quarantine: [{ ...quarantined('203.0.113.9'), until: 6000 }],
@@ -238,7 +224,7 @@ export function runLeaseStoreContract(
       const moved = { ...allocation(BOB, 2, '203.0.113.1'), owner: BOB };
       unwrap(
         await store.commit(
-          change({
+          storeChange({
             removedAllocations: [allocation(ALICE, 1, '').key],
             removedQuarantine: ['203.0.113.9'],
             removedReservations: [`${BOB}/3/1/1`],
@@ -263,18 +249,21 @@ export function runLeaseStoreContract(
       [
         'an address with two holders',
         'IP_IN_USE',
-        () => change({ allocations: [{ ...allocation(BOB, 2, '203.0.113.1'), owner: BOB }] }),
+        () => storeChange({ allocations: [{ ...allocation(BOB, 2, '203.0.113.1'), owner: BOB }] }),
       ],
       [
         'one port and protocol bound twice on an address',
         'PORT_IN_USE',
-        () => change({ allocations: [{ ...allocation(ALICE, 1, '203.0.113.1'), ports: [80, 80].map(tcp) }] }),
+        () =>
+          storeChange({
+            allocations: [{ ...allocation(ALICE, 1, '203.0.113.1'), ports: [80, 80].map(tcp) }],
+          }),
       ],
       [
         'two allocations of one owner for one endpoint name',
         'IP_IN_USE',
         () =>
-          change({
+          storeChange({
             leases: [lease(ALICE, 4)],
             allocations: [allocation(ALICE, 4, '203.0.113.4')],
           }),
@@ -282,17 +271,17 @@ export function runLeaseStoreContract(
       [
         'an allocation of an unknown lease',
         'STORE_CORRUPT',
-        () => change({ allocations: [allocation(BOB, 7, '203.0.113.7')] }),
+        () => storeChange({ allocations: [allocation(BOB, 7, '203.0.113.7')] }),
       ],
       [
         'allocating a quarantined address',
         'STORE_CORRUPT',
-        () => change({ allocations: [{ ...allocation(BOB, 2, '203.0.113.9'), owner: BOB }] }),
+        () => storeChange({ allocations: [{ ...allocation(BOB, 2, '203.0.113.9'), owner: BOB }] }),
       ],
       [
         'quarantining an allocated address',
         'STORE_CORRUPT',
-        () => change({ quarantine: [quarantined('203.0.113.1')] }),
+        () => storeChange({ quarantine: [quarantined('203.0.113.1')] }),
       ],
     ];
     for (const [what, code, build] of refusals) {
@@ -320,7 +309,7 @@ export function runLeaseStoreContract(
       const { store } = await make();
       unwrap(
         await store.commit(
-          change({
+          storeChange({
             audit: [
               audit(ALICE, 'allocate', '203.0.113.1'),
               audit(BOB, 'allocate', '203.0.113.2'),
@@ -330,7 +319,7 @@ export function runLeaseStoreContract(
           }),
         ),
       );
-      unwrap(await store.commit(change({ audit: [audit(BOB, 'release', '203.0.113.1')] })));
+      unwrap(await store.commit(storeChange({ audit: [audit(BOB, 'release', '203.0.113.1')] })));
       const all = unwrap(await store.queryAudit({}));
       assert.deepEqual(
         all.map((event) => event.id),
