@@ -21,6 +21,8 @@ export interface Listed<T> {
 
 /** List pages: big enough that a provider's objects take few round trips, small enough to bound memory. */
 const PAGE = '500';
+/** Retries of an answer 429, 0.1 s doubling: 6.3 s in all. */
+const RETRIES_429 = 6;
 
 function describe(issues: readonly z.core.$ZodIssue[]): string {
   return issues
@@ -54,7 +56,12 @@ export class KubeClient {
     path: string,
     options: { readonly query?: Record<string, string>; readonly body?: unknown } = {},
   ): Promise<Result<KubeResponse>> {
-    const answer = await this.#gateway.request({ method, path, ...options });
+    let answer = await this.#gateway.request({ method, path, ...options });
+    // 429 is the server asking to come back (a CRD's storage still starting, overload): retry as client-go does.
+    for (let attempt = 0; attempt < RETRIES_429 && answer.ok && answer.value.status === 429; attempt++) {
+      await new Promise((done) => setTimeout(done, 100 * 2 ** attempt));
+      answer = await this.#gateway.request({ method, path, ...options });
+    }
     if (!answer.ok || answer.value.status < 400) return answer;
     const status = statusSchema.safeParse(answer.value.body);
     const reason = status.success ? (status.data.reason ?? '') : '';

@@ -3,6 +3,7 @@
  * an active endpoint one `ProviderLeasedIP` (in the manifest namespace) and one LoadBalancer Service (in
  * the lease's namespace) pinned to the address our IPAM chose; per pool one MetalLB `IPAddressPool`.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { PoolSpec } from '../ipam/index.js';
 import type { Declaration, LeaseId, LeaseView } from '../lease/index.js';
 import {
@@ -157,10 +158,7 @@ function includes(
 
 /** True when the stored object already says what we would write. */
 export function leasedIpMatches(have: LeasedIpObject, want: ReturnType<typeof leasedIpBody>): boolean {
-  return (
-    includes(have.metadata.labels, want.metadata.labels) &&
-    JSON.stringify(have.spec) === JSON.stringify(want.spec)
-  );
+  return includes(have.metadata.labels, want.metadata.labels) && isDeepStrictEqual(have.spec, want.spec);
 }
 
 /** True when the stored Service routes and pins exactly as we would write it. */
@@ -203,7 +201,7 @@ export function servicePatch(have: ServiceObject, want: ReturnType<typeof servic
 /** True when the stored Service's families differ from the wanted ones (only a recreate changes them). */
 export function familiesDiffer(have: ServiceObject, want: ReturnType<typeof serviceBody>): boolean {
   const families = have.spec.ipFamilies;
-  return families !== undefined && JSON.stringify(families) !== JSON.stringify(want.spec.ipFamilies);
+  return families !== undefined && families !== null && !isDeepStrictEqual(families, want.spec.ipFamilies);
 }
 
 /**
@@ -222,7 +220,7 @@ export function poolBody(pool: PoolSpec, namespace: string) {
 
 export function poolMatches(have: IpAddressPoolObject, want: ReturnType<typeof poolBody>): boolean {
   return (
-    JSON.stringify(have.spec.addresses) === JSON.stringify(want.spec.addresses) &&
+    isDeepStrictEqual(have.spec.addresses, want.spec.addresses) &&
     have.spec.autoAssign === false &&
     (have.spec.avoidBuggyIPs ?? false) === want.spec.avoidBuggyIPs
   );

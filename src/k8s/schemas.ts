@@ -41,13 +41,13 @@ export const serviceSchema = z.object({
       )
       .default([]),
     selector: stringMap.optional(),
-    ipFamilies: z.array(z.string()).optional(),
+    ipFamilies: z.array(z.string()).nullish(),
     allocateLoadBalancerNodePorts: z.boolean().optional(),
   }),
   status: z
     .object({
       loadBalancer: z
-        .object({ ingress: z.array(z.object({ ip: z.string().optional() })).optional() })
+        .object({ ingress: z.array(z.object({ ip: z.string().optional() })).nullish() })
         .optional(),
     })
     .optional(),
@@ -105,7 +105,7 @@ export const crdSchema = z.object({
   }),
   status: z
     .object({
-      conditions: z.array(z.object({ type: z.string(), status: z.string() })).optional(),
+      conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish(),
     })
     .optional(),
 });
