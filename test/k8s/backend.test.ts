@@ -233,6 +233,48 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
     assert.deepEqual(result.writes, { created: 0, updated: 0, deleted: 2, unchanged: 4 });
     assert.deepEqual([...restarted.observed().keys()].sort(), [LEASE_C, LEASE_B].map(keyOf).sort());
   });
+
+  it("a migration moves the endpoint's objects to the destination lease and keeps its address", async () => {
+    const source = engine.lease(LEASE_B)!;
+    const address = addressOf(source, 'api');
+    const destination = leaseOf(TENANT, 14);
+    const withheld = await deploy(destination, { api: [{ port: 80, ip: 'api' }] });
+    assert.equal(withheld.endpoints[0]?.state, 'withheld');
+    assert.deepEqual(unwrap(await backend.reconcile(engine.leases())).writes, {
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      unchanged: 4,
+    });
+
+    unwrap(await engine.migrate({ owner: TENANT, destination: { dseq: '14', gseq: 1 }, endpoints: ['api'] }));
+    const result = unwrap(await backend.reconcile(engine.leases()));
+    assert.deepEqual(result.failures, []);
+    // The source's Service and object go first, then the destination's are created with the same pin.
+    assert.deepEqual(result.writes, { created: 2, updated: 0, deleted: 2, unchanged: 2 });
+    assert.equal(unwrap(await backend.status(LEASE_B)).ports.length, 0);
+    const moved = await confirmed(destination);
+    assert.deepEqual(
+      moved.ports.map((port) => port.assigned),
+      [[address]],
+    );
+  });
+
+  it('one lease the server refuses does not stop the others', async () => {
+    // A valid Akash address, but too long for a label value (63 characters): the server refuses even the
+    // label selector that names it (400).
+    const refused = leaseOf(`akash1${'q'.repeat(64)}`, 15);
+    await deploy(refused, { web: [{ port: 80, ip: 'web' }] });
+    const late = leaseOf(OTHER, 16);
+    const view = await deploy(late, { db: [{ port: 5432, ip: 'db' }] });
+    const result = unwrap(await backend.reconcile(engine.leases()));
+    assert.deepEqual(
+      result.failures.map((failure) => [failure.lease, failure.error.code, failure.error.details?.status]),
+      [[keyOf(refused), 'K8S_REJECTED', 400]],
+    );
+    const status = await confirmed(late);
+    assert.deepEqual(status.ports[0]?.assigned, [addressOf(view, 'db')]);
+  });
 });
 
 function keyOf(id: LeaseId): string {
