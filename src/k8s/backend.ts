@@ -41,6 +41,7 @@ import {
 } from './objects.js';
 import {
   crdSchema,
+  eventSchema,
   ipAddressPoolSchema,
   type LeasedIpObject,
   leasedIpSchema,
@@ -83,6 +84,8 @@ export interface RealizedPort {
   readonly assigned: readonly string[];
   /** MetalLB assigned exactly the pinned addresses. */
   readonly confirmed: boolean;
+  /** For an unconfirmed port, MetalLB's latest warning about its Service (from {@link KubeBackend.status}). */
+  readonly problem?: string;
 }
 
 /** One lease's objects, as read back. */
@@ -438,7 +441,37 @@ export class KubeBackend {
     if (!objects.ok) return objects;
     const realized = realize(id, objects.value.resources, objects.value.services);
     this.#remember(realized);
-    return ok(realized);
+    const ports: RealizedPort[] = [];
+    for (const port of realized.ports) {
+      if (port.confirmed || port.service === undefined) {
+        ports.push(port);
+        continue;
+      }
+      const problem = await this.#latestWarning(port.service);
+      if (!problem.ok) return problem;
+      ports.push(problem.value === undefined ? port : { ...port, problem: problem.value });
+    }
+    return ok({ ...realized, ports });
+  }
+
+  /** The newest Warning event of a Service (`namespace/name`), as `reason: message`. */
+  async #latestWarning(service: string): Promise<Result<string | undefined>> {
+    const [namespace, name] = service.split('/') as [string, string];
+    const events = await this.#client.list(
+      eventSchema,
+      `/api/v1/namespaces/${namespace}/events`,
+      '',
+      `involvedObject.kind=Service,involvedObject.name=${name}`,
+    );
+    if (!events.ok) return events;
+    const warnings = events.value.items
+      .filter((event) => event.type === 'Warning')
+      .map((event) => ({
+        at: event.lastTimestamp ?? event.eventTime ?? '',
+        text: `${event.reason ?? ''}: ${event.message ?? ''}`,
+      }))
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return ok(warnings.at(-1)?.text);
   }
 
   #isAssigned(key: string): boolean {

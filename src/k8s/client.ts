@@ -96,13 +96,19 @@ export class KubeClient {
     return this.#parse(schema, path, answer.value.body);
   }
 
-  /** Every object of a collection (all pages) matching the label selector. */
-  async list<T>(schema: z.ZodType<T>, path: string, labelSelector: string): Promise<Result<Listed<T>>> {
+  /** Every object of a collection (all pages) matching the selectors. */
+  async list<T>(
+    schema: z.ZodType<T>,
+    path: string,
+    labelSelector: string,
+    fieldSelector?: string,
+  ): Promise<Result<Listed<T>>> {
     const items: T[] = [];
     const malformed: MalformedObject[] = [];
     let next: string | undefined;
     do {
       const query: Record<string, string> = { labelSelector, limit: PAGE };
+      if (fieldSelector !== undefined) query.fieldSelector = fieldSelector;
       if (next !== undefined) query.continue = next;
       const answer = await this.#call('GET', path, { query });
       if (!answer.ok) return answer;

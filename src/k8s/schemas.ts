@@ -116,3 +116,13 @@ export const listSchema = z.object({
   metadata: z.object({ continue: z.string().optional(), resourceVersion: z.string().optional() }).optional(),
   items: z.array(z.unknown()),
 });
+
+/** A core Event; MetalLB reports why it could not assign an address as one on the Service. */
+export const eventSchema = z.object({
+  metadata: z.object({ name: z.string() }),
+  type: z.string().optional(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  lastTimestamp: z.string().nullish(),
+  eventTime: z.string().nullish(),
+});

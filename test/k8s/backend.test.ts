@@ -204,6 +204,12 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
       endpoints: [{ name: 'stray', state: 'active', since: 0, addresses: ['203.0.113.200'] }],
     };
     unwrap(await backend.apply(stray));
+    const problem = await eventually('MetalLB says why the stray lease has no address', async () => {
+      const port = unwrap(await backend.status(stray.id)).ports[0];
+      assert.equal(port?.confirmed, false);
+      return port?.problem;
+    });
+    assert.match(problem, /^AllocationFailed: .*203\.0\.113\.200/);
 
     const restarted = new KubeBackend({
       gateway: createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token }),
