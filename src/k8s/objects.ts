@@ -125,13 +125,14 @@ export function leasedIpBody(port: DesiredPort, namespace: string) {
 export function serviceBody(port: DesiredPort) {
   const { declaration: d } = port;
   const families = port.addresses.map((address) => (address.includes(':') ? 'IPv6' : 'IPv4'));
+  const labels: Record<string, string> = { ...ownedLabels(port.lease), [LABEL.serviceTarget]: 'metal-lb' };
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
       name: port.service,
       namespace: port.namespace,
-      labels: { ...ownedLabels(port.lease), [LABEL.serviceTarget]: 'metal-lb' },
+      labels,
       annotations: {
         [METALLB.allowSharedIp]: port.sharingKey,
         [METALLB.loadBalancerIps]: port.addresses.join(','),
