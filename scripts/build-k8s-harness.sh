@@ -7,6 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 METALLB_VERSION=v0.15.2
+
+if ! command -v go >/dev/null 2>&1 || ! go version | grep -Eq 'go1\.(2[6-9]|[3-9][0-9])'; then
+  echo "build-k8s-harness: Go >= 1.26 is needed (found: $(go version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+mkdir -p .cache/k8s-harness
+# One build at a time: parallel test runs on one machine would otherwise race on the same output folder.
+exec 9>.cache/k8s-harness/.lock
+flock 9
 harness=test/k8s/harness
 key=$( (cat "$harness/go.mod" "$harness/go.sum" "$harness/main.go"; echo "metallb $METALLB_VERSION"; go version) | sha256sum | cut -c1-16)
 out=.cache/k8s-harness/$key
