@@ -521,6 +521,7 @@ class SharedIpAllocator implements Allocator {
     const { slots } = this;
     const homes: Homes = { slots: [], v4: [], v6: [], pools: [] };
     this.keys.reserve(snapshot.allocations.length + snapshot.quarantine.length);
+    slots.reserve(snapshot.allocations.length + snapshot.quarantine.length);
     for (const allocation of snapshot.allocations) {
       const { key } = allocation;
       const hash = this.keys.hash(key);
