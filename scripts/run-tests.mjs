@@ -23,13 +23,9 @@ function collect(dir, out) {
   return out;
 }
 
-// The k8s tests start a real kube-apiserver and MetalLB controller built by scripts/build-k8s-harness.sh;
-// they run only when asked for by path (`npm run test:k8s`), never as part of a bare run.
-const k8s = join('test', 'k8s');
 const files = roots
   .flatMap((root) => collect(root, []))
   .filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)))
-  .filter((file) => !file.startsWith(k8s) || filter.some((part) => part.includes(k8s)))
   .sort();
 if (files.length === 0) {
   console.error('no test files matched');
