@@ -16,11 +16,13 @@ import { leaseOf, manifestGroup, PROVIDER } from '../../src/lease/testing.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import { eventually, startCluster, type TestCluster } from './cluster.js';
 
-// Documentation ranges; the harness keeps 203.0.113.0/25 for ClusterIPs and 203.0.113.254 for its probe.
+// Documentation ranges; the harness keeps 203.0.113.0/25 and 2001:db8:ffff::/112 for ClusterIPs and
+// 203.0.113.254 for its probe.
 const POOLS: readonly PoolSpec[] = [
   { name: 'pool-a', addresses: ['192.0.2.1-192.0.2.14'] },
   { name: 'pool-b', addresses: ['198.51.100.16/29'] },
 ];
+const POOLS_V6: readonly PoolSpec[] = [{ name: 'pool-v6', addresses: ['2001:db8:1::/120'] }];
 const TENANT = 'akash1tenant';
 const OTHER = 'akash1other';
 const LEASE_A = leaseOf(TENANT, 11);
@@ -31,6 +33,8 @@ let cluster: TestCluster;
 let gateway: KubeGateway;
 let backend: KubeBackend;
 let engine: LeaseEngine;
+/** A second provider engine leasing IPv6 addresses only. */
+let engine6: LeaseEngine;
 
 function unwrap<T>(
   result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } },
@@ -83,6 +87,14 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
     engine = unwrap(
       await createLeaseEngine({ store: createMemoryStore(), provider: PROVIDER, pools: POOLS }),
     );
+    engine6 = unwrap(
+      await createLeaseEngine({
+        store: createMemoryStore(),
+        provider: PROVIDER,
+        pools: POOLS_V6,
+        family: 'v6',
+      }),
+    );
   });
 
   after(async () => {
@@ -93,20 +105,50 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
   it('installs the ProviderLeasedIP CRD and mirrors the pools as MetalLB IPAddressPools', async () => {
     unwrap(await backend.ensureCrd());
     unwrap(await backend.ensureCrd());
-    const first = unwrap(await backend.syncPools(POOLS));
-    assert.deepEqual(first, { created: ['pool-a', 'pool-b'], updated: [], deleted: [] });
-    const pools = await raw(`/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`);
-    const specs = Object.fromEntries(
-      pools.items.map((item) => {
-        const pool = item as { metadata: { name: string }; spec: unknown };
-        return [pool.metadata.name, pool.spec];
+    const poolsPath = `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`;
+    // An operator's own pool: never ours to change or delete.
+    const foreign = unwrap(
+      await gateway.request({
+        method: 'POST',
+        path: poolsPath,
+        body: {
+          apiVersion: 'metallb.io/v1beta1',
+          kind: 'IPAddressPool',
+          metadata: { name: 'operator-pool' },
+          spec: { addresses: ['203.0.113.240/30'], autoAssign: false },
+        },
       }),
     );
-    assert.deepEqual(specs, {
+    assert.equal(foreign.status, 201);
+    const all = [...POOLS, ...POOLS_V6];
+    const first = unwrap(await backend.syncPools(all));
+    assert.deepEqual(first, { created: ['pool-a', 'pool-b', 'pool-v6'], updated: [], deleted: [] });
+    const specs = async () =>
+      Object.fromEntries(
+        (await raw(poolsPath)).items.map((item) => {
+          const pool = item as { metadata: { name: string }; spec: unknown };
+          return [pool.metadata.name, pool.spec];
+        }),
+      );
+    assert.deepEqual(await specs(), {
+      'operator-pool': { addresses: ['203.0.113.240/30'], autoAssign: false, avoidBuggyIPs: false },
       'pool-a': { addresses: ['192.0.2.1-192.0.2.14'], autoAssign: false, avoidBuggyIPs: false },
       'pool-b': { addresses: ['198.51.100.16/29'], autoAssign: false, avoidBuggyIPs: false },
+      'pool-v6': { addresses: ['2001:db8:1::/120'], autoAssign: false, avoidBuggyIPs: false },
     });
-    assert.deepEqual(unwrap(await backend.syncPools(POOLS)), { created: [], updated: [], deleted: [] });
+    assert.deepEqual(unwrap(await backend.syncPools(all)), { created: [], updated: [], deleted: [] });
+    // Dropping and changing pools touches ours only.
+    assert.deepEqual(unwrap(await backend.syncPools([{ ...POOLS[0]!, avoidBuggyIPs: true }, ...POOLS_V6])), {
+      created: [],
+      updated: ['pool-a'],
+      deleted: ['pool-b'],
+    });
+    assert.deepEqual(Object.keys(await specs()).sort(), ['operator-pool', 'pool-a', 'pool-v6']);
+    assert.deepEqual(unwrap(await backend.syncPools(all)), {
+      created: ['pool-b'],
+      updated: ['pool-a'],
+      deleted: [],
+    });
   });
 
   it('puts two ports of one endpoint on the one address the IPAM chose, confirmed by MetalLB', async () => {
@@ -280,6 +322,32 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
     );
     const status = await confirmed(late);
     assert.deepEqual(status.ports[0]?.assigned, [addressOf(view, 'db')]);
+  });
+
+  it('an IPv6 endpoint gets IPv6 LoadBalancer Services on its one address, confirmed by MetalLB', async () => {
+    const id = leaseOf(TENANT, 21);
+    const group = manifestGroup('dcloud', {
+      web: [
+        { port: 80, ip: 'edge' },
+        { port: 443, ip: 'edge' },
+      ],
+    });
+    const view = unwrap(await engine6.deploy(id, group)).lease;
+    assert.ok(view !== undefined);
+    const address = addressOf(view, 'edge');
+    assert.match(address, /^2001:db8:1::/);
+    assert.deepEqual(unwrap(await backend.apply(view)), { created: 4, updated: 0, deleted: 0, unchanged: 0 });
+    const status = await confirmed(id);
+    assert.deepEqual(
+      status.ports.map((port) => port.assigned),
+      [[address], [address]],
+    );
+    const namespace = status.ports[0]?.service?.split('/')[0];
+    const services = await raw(`/api/v1/namespaces/${namespace}/services`);
+    assert.equal(services.items.length, 2);
+    for (const item of services.items) {
+      assert.deepEqual((item as { spec: { ipFamilies: string[] } }).spec.ipFamilies, ['IPv6']);
+    }
   });
 });
 

@@ -55,9 +55,9 @@ import (
 )
 
 // Ranges are documentation addresses: no packet ever goes to them (no kube-proxy, no speaker).
-// The tests' pools must avoid both of these.
+// The tests' pools must avoid these. Dual-stack, so IPv6 LoadBalancer Services can be made too.
 const (
-	serviceCIDR = "203.0.113.0/25"
+	serviceCIDR = "203.0.113.0/25,2001:db8:ffff::/112"
 	probeCIDR   = "203.0.113.254/32"
 	// Address the controller dials inside its own network namespace; forwarded to the apiserver.
 	nsAPIAddr = "127.0.0.1:6443"
