@@ -21,8 +21,12 @@ key=$( (cat "$harness/go.mod" "$harness/go.sum" "$harness/main.go"; echo "metall
 out=.cache/k8s-harness/$key
 link=.cache/k8s-harness/current
 
+# Builds of older sources take ~250 MB each: keep only the one in use.
+prune() { find .cache/k8s-harness -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +; }
+
 if [ -x "$out/k8s-harness" ] && [ -x "$out/controller" ] && [ -d "$out/crds" ]; then
   ln -sfn "$key" "$link"
+  prune
   echo "k8s harness up to date: $out"
   exit 0
 fi
@@ -55,4 +59,5 @@ chmod u+w "$out"/crds.tmp/*.yaml
 mv "$out/crds.tmp" "$out/crds"
 
 ln -sfn "$key" "$link"
+prune
 echo "k8s harness built in $(($(date +%s) - start)) s: $out"
