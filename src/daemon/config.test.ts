@@ -106,6 +106,97 @@ describe('provider configuration', () => {
     assert.match(refusal('provider: {key: p1}\nadminToken: short\n').message, /adminToken/);
   });
 
+  it('has no kubernetes backend unless configured, and reads one with defaults and resolved files', () => {
+    const none = parseConfig('provider: {key: p1}\n', '/etc/akash-ip/provider.yaml', options);
+    assert.ok(none.ok);
+    assert.equal(none.value.kubernetes, undefined);
+
+    const files = parseConfig(
+      'provider: {key: p1}\nkubernetes:\n  server: https://127.0.0.1:6443/\n  tokenFile: k8s/token\n  caFile: /etc/k8s/ca.crt\n',
+      '/etc/akash-ip/provider.yaml',
+      options,
+    );
+    assert.ok(files.ok, files.ok ? '' : files.error.message);
+    assert.deepEqual(files.value.kubernetes, {
+      server: 'https://127.0.0.1:6443',
+      token: { file: resolve('/etc/akash-ip/k8s/token') },
+      ca: { file: '/etc/k8s/ca.crt' },
+      namespace: 'lease',
+      metallbNamespace: 'metallb-system',
+      timeoutMs: 15_000,
+      retryMaxMs: 30_000,
+    });
+    assert.ok(Object.isFrozen(files.value.kubernetes?.token));
+
+    const inline = parseConfig(
+      JSON.stringify({
+        provider: { key: 'p1' },
+        kubernetes: {
+          server: 'https://[::1]:6443',
+          token: 't0ken',
+          ca: '-----BEGIN CERTIFICATE-----',
+          namespace: 'ip-leases',
+          metallbNamespace: 'lb',
+          timeoutMs: 2000,
+          retryMaxMs: 500,
+        },
+      }),
+      '/etc/akash-ip/provider.json',
+      options,
+    );
+    assert.ok(inline.ok, inline.ok ? '' : inline.error.message);
+    assert.deepEqual(inline.value.kubernetes, {
+      server: 'https://[::1]:6443',
+      token: { value: 't0ken' },
+      ca: { value: '-----BEGIN CERTIFICATE-----' },
+      namespace: 'ip-leases',
+      metallbNamespace: 'lb',
+      timeoutMs: 2000,
+      retryMaxMs: 500,
+    });
+  });
+
+  it('points at what it refuses in the kubernetes section', () => {
+    const head = 'provider: {key: p1}\nkubernetes:\n';
+    assert.deepEqual(refusal(`${head}  server: http://127.0.0.1:8080\n  token: t\n  ca: c\n`), {
+      message: '/etc/akash-ip/provider.yaml:3:11: kubernetes.server: must be an https URL without a path',
+      line: 3,
+      col: 11,
+    });
+    const both = refusal(`${head}  server: https://127.0.0.1:6443\n  token: t\n  tokenFile: f\n  ca: c\n`);
+    assert.equal(both.line, 5);
+    assert.match(both.message, /kubernetes\.tokenFile: give exactly one of token and tokenFile/);
+    const neither = refusal(`${head}  server: https://127.0.0.1:6443\n  token: t\n`);
+    assert.equal(neither.line, 3);
+    assert.match(neither.message, /kubernetes: give exactly one of ca and caFile/);
+    const unknown = refusal(
+      `${head}  server: https://127.0.0.1:6443\n  token: t\n  ca: c\n  insecure: true\n`,
+    );
+    assert.equal(unknown.line, 6);
+    assert.match(unknown.message, /kubernetes\.insecure: Unrecognized key/);
+    assert.match(
+      refusal(`${head}  server: https://127.0.0.1:6443\n  token: t\n  ca: c\n  namespace: Lease_NS\n`)
+        .message,
+      /kubernetes\.namespace: must be a Kubernetes object name/,
+    );
+    // A pool becomes a MetalLB IPAddressPool of the same name.
+    const pool = refusal(
+      `pools:\n  - {name: a, addresses: [192.0.2.0/28]}\n  - {name: Public_V4, addresses: [198.51.100.0/28]}\n${head}  server: https://127.0.0.1:6443\n  token: t\n  ca: c\n`,
+    );
+    assert.equal(pool.line, 3);
+    assert.match(
+      pool.message,
+      /pools\[1\]\.name: must be a Kubernetes object name when kubernetes is configured/,
+    );
+    assert.ok(
+      parseConfig(
+        'provider: {key: p1}\npools: [{name: Public_V4, addresses: [192.0.2.0/28]}]\n',
+        'p.yaml',
+        options,
+      ).ok,
+    );
+  });
+
   it('says when the file cannot be read', async () => {
     const loaded = await loadConfig('/nonexistent/provider.yaml', options);
     assert.ok(!loaded.ok);

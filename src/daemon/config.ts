@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
 import { type Family, type PoolSpec, parsePoolSpec, parsePools } from '../ipam/index.js';
+import { isObjectName } from '../k8s/index.js';
 import { DEFAULT_QUARANTINE_MS } from '../lease/index.js';
 import { DEFAULT_PRICING, type PricingConfig, validateAttributes } from '../market/index.js';
 import type { Attribute } from '../sdl/index.js';
@@ -42,12 +43,35 @@ export interface ProviderConfig {
   readonly tenants: readonly { readonly address: string; readonly pubkey: string }[];
   /** Opens the provider-internal routes to callers that are not on loopback. */
   readonly adminToken?: string;
+  /** The Kubernetes + MetalLB backend; without it the engine's state stays in the store alone. */
+  readonly kubernetes?: KubernetesConfig;
   readonly limits: {
     readonly maxBodyBytes: number;
     readonly tokenCacheSize: number;
     readonly drainMs: number;
     readonly maintainIntervalMs: number;
   };
+}
+
+/** A value given inline or read from a file (read at each connection attempt, so a rotated file is picked up). */
+export type Secret = { readonly value: string } | { readonly file: string };
+
+/** Where the cluster is, how to prove who we are, and how often to retry while it cannot be reached. */
+export interface KubernetesConfig {
+  /** `https://host:port` of the kube-apiserver. */
+  readonly server: string;
+  /** Bearer token. */
+  readonly token: Secret;
+  /** PEM of the CA that signed the server's certificate. */
+  readonly ca: Secret;
+  /** Namespace of the `ProviderLeasedIP` objects (Go's `--k8s-manifest-ns`). */
+  readonly namespace: string;
+  /** Namespace MetalLB reads its `IPAddressPool`s from. */
+  readonly metallbNamespace: string;
+  /** Per request to the apiserver. */
+  readonly timeoutMs: number;
+  /** Longest wait between two attempts to reach a cluster that did not answer; waits double up to it. */
+  readonly retryMaxMs: number;
 }
 
 const positive = z.number().positive();
@@ -79,6 +103,38 @@ const poolSchema = z.strictObject({
 const httpUrl = z
   .string()
   .refine((text) => /^https?:\/\/[^\s/]+(\/.*)?$/.test(text), 'must be an http(s) URL');
+
+const objectName = z.string().refine((text) => isObjectName(text), 'must be a Kubernetes object name');
+
+const kubernetesSchema = z
+  .strictObject({
+    server: z
+      .string()
+      .refine((text) => /^https:\/\/[^\s/]+\/?$/.test(text), 'must be an https URL without a path'),
+    token: z.string().min(1).exactOptional(),
+    tokenFile: z.string().min(1).exactOptional(),
+    ca: z.string().min(1).exactOptional(),
+    caFile: z.string().min(1).exactOptional(),
+    namespace: objectName.default('lease'),
+    metallbNamespace: objectName.default('metallb-system'),
+    timeoutMs: z.int().min(100).max(120_000).default(15_000),
+    retryMaxMs: z.int().min(100).max(600_000).default(30_000),
+  })
+  .superRefine((value, context) => {
+    for (const [inline, file] of [
+      ['token', 'tokenFile'],
+      ['ca', 'caFile'],
+    ] as const) {
+      const given = [value[inline], value[file]].filter((part) => part !== undefined).length;
+      if (given !== 1) {
+        context.addIssue({
+          code: 'custom',
+          path: given === 0 ? [] : [file],
+          message: `give exactly one of ${inline} and ${file}`,
+        });
+      }
+    }
+  });
 
 const configSchema = z.strictObject({
   provider: z.strictObject({
@@ -122,6 +178,7 @@ const configSchema = z.strictObject({
     )
     .default([]),
   adminToken: z.string().min(16, 'must be at least 16 characters').exactOptional(),
+  kubernetes: kubernetesSchema.exactOptional(),
   limits: z
     .strictObject({
       maxBodyBytes: z
@@ -218,6 +275,20 @@ function mergePricing(raw: RawConfig['pricing']): PricingConfig {
   });
 }
 
+function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): KubernetesConfig {
+  const secret = (value: string | undefined, file: string | undefined): Secret =>
+    value === undefined ? { file: resolve(base, file ?? '') } : { value };
+  return {
+    server: raw.server.replace(/\/+$/, ''),
+    token: secret(raw.token, raw.tokenFile),
+    ca: secret(raw.ca, raw.caFile),
+    namespace: raw.namespace,
+    metallbNamespace: raw.metallbNamespace,
+    timeoutMs: raw.timeoutMs,
+    retryMaxMs: raw.retryMaxMs,
+  };
+}
+
 /**
  * Parses configuration text. `file` names it in messages and anchors relative paths; `defaultKeyring` is
  * used when the file names no keyring folder.
@@ -252,6 +323,15 @@ export function parseConfig(
   const pools = parsePools(raw.pools);
   if (!pools.ok) return located(file, at(['pools']), ['pools'], pools.error.message);
 
+  if (raw.kubernetes !== undefined) {
+    // Each pool becomes a MetalLB IPAddressPool of the same name.
+    const index = raw.pools.findIndex((pool) => !isObjectName(pool.name));
+    if (index >= 0) {
+      const path = ['pools', index, 'name'];
+      return located(file, at(path), path, 'must be a Kubernetes object name when kubernetes is configured');
+    }
+  }
+
   const ipCapable = raw.pools.length > 0;
   const attributes = raw.attributes ?? (ipCapable ? [{ key: 'ip-lease', value: 'true' }] : []);
   const checked = validateAttributes(attributes, false);
@@ -283,6 +363,7 @@ export function parseConfig(
     ...(raw.ledger === undefined ? {} : { ledger: raw.ledger }),
     tenants: raw.tenants,
     ...(raw.adminToken === undefined ? {} : { adminToken: raw.adminToken }),
+    ...(raw.kubernetes === undefined ? {} : { kubernetes: kubernetesOf(raw.kubernetes, base) }),
     limits: raw.limits,
   };
   return ok(deepFreeze(config));

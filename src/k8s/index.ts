@@ -16,4 +16,4 @@ export { KubeBackend } from './backend.js';
 export type { MalformedObject } from './client.js';
 export type { KubeConnection, KubeGateway, KubeMethod, KubeRequest, KubeResponse } from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
-export { leaseNamespace, sharingKey } from './names.js';
+export { isObjectName, leaseNamespace, sharingKey } from './names.js';
