@@ -12,6 +12,7 @@
  * | `GET /status` | public | 200 provider status with `cluster.inventory.leased_ip` |
  * | `GET /health` · `GET /usage` | public | the IP operator's liveness and `{"Available","InUse"}` |
  * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 bound ports · 204 none · 404 bad ids |
+ * | `GET /k8s/lease/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 the lease's cluster objects with MetalLB's confirmation · 404 no backend |
  * | `GET /healthz` · `/readyz` · `/metrics` | public | liveness · readiness (503 until rebuilt) · Prometheus |
  *
  * "Internal" routes answer callers on loopback, or anyone presenting `Authorization: Bearer <adminToken>`.
@@ -29,6 +30,7 @@ import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
 import { errorResponse, groupSpecSchema } from '../market/index.js';
 import type { StaticChain } from './chain.js';
+import type { ClusterSync } from './cluster-sync.js';
 import type { Logger } from './logger.js';
 import type { FastLaneDeps } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
@@ -43,6 +45,8 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly registry?: StaticChain;
   /** Where a request that failed with a bug is logged. */
   readonly logger?: Logger;
+  /** The Kubernetes backend's sync, when one is configured (undefined until the engine is rebuilt). */
+  readonly cluster?: () => ClusterSync | undefined;
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
@@ -86,7 +90,13 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
   /** The ready service, or the 503 to send. */
   const ready = (c: Context): ProviderService | Response => {
     const service = readiness.ready ? deps.service() : undefined;
-    return service ?? reply(c, appError('NOT_READY', 'the provider is rebuilding its state; retry shortly'));
+    return (
+      service ??
+      reply(
+        c,
+        appError('NOT_READY', readiness.reason ?? 'the provider is rebuilding its state; retry shortly'),
+      )
+    );
   };
 
   const tenant = async (c: Context): Promise<JwtClaims | Response> => {
@@ -177,7 +187,7 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
   app.get('/readyz', (c) =>
     readiness.ready && deps.service() !== undefined
       ? c.text('OK')
-      : reply(c, appError('NOT_READY', 'the provider is rebuilding its state')),
+      : reply(c, appError('NOT_READY', readiness.reason ?? 'the provider is rebuilding its state')),
   );
   app.get('/metrics', async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
@@ -226,7 +236,13 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
 
   app.get(
     '/status',
-    whenReady((c, service) => json(c, service.providerStatus())),
+    whenReady((c, service) => {
+      const cluster = deps.cluster?.();
+      return json(c, {
+        ...(service.providerStatus() as object),
+        ...(cluster === undefined ? {} : { kubernetes: cluster.summary() }),
+      });
+    }),
   );
   app.get(
     '/health',
@@ -253,6 +269,28 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       }
       const entries = service.ipLeaseStatus(owner, at.value);
       return entries.length === 0 ? c.body(null, 204) : json(c, entries);
+    }),
+  );
+
+  app.get(
+    '/k8s/lease/:owner/:dseq/:gseq/:oseq',
+    asInternal(async (c, service) => {
+      const owner = c.req.param('owner') ?? '';
+      const at = leaseAt(c);
+      if (!isAddress(owner) || !at.ok) {
+        return reply(
+          c,
+          appError(
+            'NOT_FOUND',
+            `no lease ${owner}/${c.req.param('dseq')}/${c.req.param('gseq')}/${c.req.param('oseq')}`,
+          ),
+        );
+      }
+      const cluster = deps.cluster?.();
+      if (cluster === undefined) {
+        return reply(c, appError('NOT_FOUND', 'this provider has no Kubernetes backend configured'));
+      }
+      return answer(c, await cluster.lease({ owner, ...at.value, provider: service.provider }));
     }),
   );
 

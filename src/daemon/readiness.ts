@@ -5,6 +5,7 @@
  */
 export class Readiness {
   #ready = false;
+  #reason: string | undefined;
   #inFlight = 0;
   #drained: (() => void) | undefined;
 
@@ -12,8 +13,19 @@ export class Readiness {
     return this.#ready;
   }
 
+  /** Why the daemon is not ready, when it waits on something other than its own state (a cluster). */
+  get reason(): string | undefined {
+    return this.#ready ? undefined : this.#reason;
+  }
+
+  /** Records why the daemon is still not ready; `open()` clears it. */
+  hold(reason: string): void {
+    this.#reason = reason;
+  }
+
   open(): void {
     this.#ready = true;
+    this.#reason = undefined;
   }
 
   close(): void {

@@ -5,7 +5,7 @@
  * flight and closes the store.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type AppError, ok, type Result } from '../errors/index.js';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { getKey } from '../identity/index.js';
 import { createLeaseEngine, type LeaseStore } from '../lease/index.js';
 import { LedgerClient } from '../market/index.js';
@@ -13,6 +13,7 @@ import { createMemoryStore, openSqliteStore } from '../store/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { type Chain, ledgerChain, StaticChain } from './chain.js';
+import { ClusterSync, connectCluster } from './cluster-sync.js';
 import type { ProviderConfig } from './config.js';
 import { LedgerSync } from './ledger-sync.js';
 import type { Logger } from './logger.js';
@@ -55,6 +56,7 @@ export async function runProvider(
 
   const readiness = new Readiness();
   let service: ProviderService | undefined;
+  let cluster: ClusterSync | undefined;
   const metrics = createMetrics(() => service?.engine.inventory().pools ?? []);
   const ledger =
     config.ledger === undefined
@@ -77,6 +79,7 @@ export async function runProvider(
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
     ...(registry === undefined ? {} : { registry }),
     logger,
+    cluster: () => cluster,
   });
 
   const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
@@ -90,7 +93,7 @@ export async function runProvider(
   const background = new AbortController();
   const tasks: Promise<unknown>[] = [];
   let store: LeaseStore | undefined;
-  let sync: LedgerSync | undefined;
+  let ledgerSync: LedgerSync | undefined;
 
   const rebuild = async (): Promise<Result<void, AppError>> => {
     const started = now();
@@ -118,6 +121,19 @@ export async function runProvider(
     if (!engine.ok) return engine;
     const deployed = await loadManifests(lease);
     if (!deployed.ok) return deployed;
+    const kubernetes = config.kubernetes;
+    const sync =
+      kubernetes === undefined
+        ? undefined
+        : new ClusterSync({
+            connect: () => connectCluster(kubernetes, address),
+            engine: engine.value,
+            pools: config.pools,
+            logger,
+            retryMaxMs: kubernetes.retryMaxMs,
+            registry: metrics.registry,
+          });
+    cluster = sync;
     service = new ProviderService({
       provider: address,
       engine: engine.value,
@@ -126,7 +142,8 @@ export async function runProvider(
       logger,
       metrics,
       now,
-      openBids: () => sync?.openBids() ?? 0,
+      openBids: () => ledgerSync?.openBids() ?? 0,
+      ...(sync === undefined ? {} : { committed: (ids) => sync.committed(ids) }),
       ...(ledger === undefined
         ? {
             closeOnChain: (id) => {
@@ -141,6 +158,10 @@ export async function runProvider(
             },
           }),
     });
+    // Go's IP operator holds its barrier until the cluster is read; so does this, but it keeps retrying.
+    if (sync !== undefined && !(await sync.start(background.signal, (reason) => readiness.hold(reason)))) {
+      return fail(appError('NOT_READY', 'stopped before the Kubernetes cluster was synced'));
+    }
     readiness.open();
     const inventory = engine.value.inventory();
     logger.log('info', 'ready', {
@@ -150,9 +171,9 @@ export async function runProvider(
       rebuildMs: now() - started,
     });
     const ready = service;
-    tasks.push(maintainLoop(ready, config.limits.maintainIntervalMs, logger, background.signal));
+    tasks.push(maintainLoop(ready, sync, config.limits.maintainIntervalMs, logger, background.signal));
     if (ledger !== undefined && config.ledger !== undefined) {
-      sync = new LedgerSync({
+      ledgerSync = new LedgerSync({
         ledger,
         provider: address,
         pubkey: Buffer.from(key.value.publicKey).toString('hex'),
@@ -163,23 +184,25 @@ export async function runProvider(
         service: ready,
         logger,
       });
-      tasks.push(sync.run(background.signal));
+      tasks.push(ledgerSync.run(background.signal));
     }
     return ok(undefined);
   };
 
   const closeStore = async (): Promise<void> => {
     await service?.engine.idle();
+    await cluster?.close();
     await store?.close();
     store = undefined;
   };
 
   const ready = rebuild().then(async (result) => {
     if (!result.ok) {
-      logger.log('error', 'cannot rebuild the provider state', {
-        code: result.error.code,
-        error: result.error.message,
-      });
+      if (!background.signal.aborted)
+        logger.log('error', 'cannot rebuild the provider state', {
+          code: result.error.code,
+          error: result.error.message,
+        });
       await closeStore();
     }
     return result;
@@ -209,6 +232,7 @@ export async function runProvider(
 
 async function maintainLoop(
   service: ProviderService,
+  cluster: ClusterSync | undefined,
   intervalMs: number,
   logger: Logger,
   signal: AbortSignal,
@@ -222,5 +246,6 @@ async function maintainLoop(
     const done = await service.maintain();
     if (!done.ok)
       logger.log('warn', 'maintenance failed', { code: done.error.code, error: done.error.message });
+    await cluster?.retry();
   }
 }

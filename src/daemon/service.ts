@@ -39,6 +39,11 @@ export interface ProviderServiceOptions {
   readonly closeOnChain?: (id: LeaseId) => Promise<Result<void, AppError>>;
   /** Orders with a bid of ours still open, for `/status`. */
   readonly openBids?: () => number;
+  /**
+   * Told, after each commit, which leases it changed, in the order a cluster should apply them (a
+   * migration's sources before its destinations). Must not throw; the commit stands whatever it does.
+   */
+  readonly committed?: (leases: readonly LeaseId[]) => void;
 }
 
 /** What one lease got from a manifest. */
@@ -332,6 +337,7 @@ export class ProviderService {
         if (!deployed.ok) return deployed;
         this.#changed(deployed.value.events);
         this.#index(record);
+        if (deployed.value.lease !== undefined) this.#options.committed?.([id]);
         const ip = this.#ipStatus(id);
         const report: DeployedLeaseReport = {
           id,
@@ -417,6 +423,10 @@ export class ProviderService {
       const result = migrated.value;
       if (!dryRun) {
         this.#changed(result.events);
+        this.#options.committed?.([
+          ...result.moves.map((move) => move.from),
+          ...result.moves.map((move) => move.to),
+        ]);
         this.#options.metrics.migrations.inc(result.moves.length);
         for (const move of result.moves) {
           this.#options.logger.log('info', 'endpoint migrated', {
@@ -465,6 +475,7 @@ export class ProviderService {
       const closed = await this.engine.close(id, known ? { documents: [manifestRemoval(id)] } : {});
       if (!closed.ok) return closed;
       this.#changed(closed.value.events);
+      if (closed.value.lease !== undefined) this.#options.committed?.([id]);
       this.#unindex(id);
       this.#closed.add(leaseKey(id));
       if (known || closed.value.released.length > 0) {
@@ -498,7 +509,16 @@ export class ProviderService {
     return this.#serially(async () => {
       const maintained = await this.engine.maintain();
       if (!maintained.ok) return maintained;
-      if (maintained.value.events.length > 0) this.#changed(maintained.value.events);
+      if (maintained.value.events.length > 0) {
+        this.#changed(maintained.value.events);
+        const touched = new Set(maintained.value.events.map((event) => event.lease));
+        this.#options.committed?.(
+          this.engine
+            .leases({ state: 'active' })
+            .filter((lease) => touched.has(lease.key))
+            .map((lease) => lease.id),
+        );
+      }
       if (maintained.value.retried > 0) {
         this.#options.logger.log('info', 'pending endpoints retried', { retried: maintained.value.retried });
       }

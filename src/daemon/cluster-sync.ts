@@ -1,0 +1,301 @@
+/**
+ * Keeps a Kubernetes cluster holding what the lease engine committed. The engine is the source of truth:
+ * a cluster write that fails never undoes a commit; the lease is remembered as not yet realised and
+ * retried on the maintain tick until it goes through. At start-up the cluster is brought in line
+ * (CRD, pools, every lease) before the daemon reports ready; a cluster that does not answer is retried
+ * with a bounded backoff, forever, never leaving the daemon stuck or dead (unlike Go's IP operator,
+ * support#105, which never opened its barrier again).
+ */
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Gauge, type Registry } from 'prom-client';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import type { PoolSpec } from '../ipam/index.js';
+import { createHttpsGateway, KubeBackend, type RealizedLease, type WriteCounts } from '../k8s/index.js';
+import { type LeaseEngine, type LeaseId, leaseKey } from '../lease/index.js';
+import type { KubernetesConfig, Secret } from './config.js';
+import type { Logger } from './logger.js';
+
+/** A backend ready to use, and how to let go of its connections. */
+export interface ClusterConnection {
+  readonly backend: KubeBackend;
+  close(): void;
+}
+
+export interface ClusterSyncOptions {
+  /** Opens a connection; called again after a failed start-up attempt, so rotated credentials are re-read. */
+  readonly connect: () => Promise<Result<ClusterConnection>>;
+  readonly engine: LeaseEngine;
+  readonly pools: readonly PoolSpec[];
+  readonly logger: Logger;
+  /** The first wait after a failed start-up attempt; default 500 ms. */
+  readonly retryMinMs?: number;
+  /** Waits double up to this. */
+  readonly retryMaxMs: number;
+  /** Where the cluster gauges are registered. */
+  readonly registry?: Registry;
+}
+
+/** A lease whose last cluster write failed. */
+export interface UnrealisedLease {
+  readonly lease: string;
+  readonly code: string;
+  readonly error: string;
+}
+
+/** What `/status` reports about the cluster. */
+export interface ClusterSummary {
+  /** The start-up sync is done. */
+  readonly synced: boolean;
+  /** Why the daemon is waiting on the cluster, while it is. */
+  readonly waiting?: string;
+  /** Leases committed but not yet written. */
+  readonly pending: number;
+  readonly unrealised: readonly UnrealisedLease[];
+}
+
+/** One lease in the cluster, with MetalLB's word on each port, and whether our last write went through. */
+export interface ClusterLeaseStatus extends RealizedLease {
+  readonly realised: boolean;
+  readonly error?: string;
+}
+
+async function reveal(secret: Secret, what: string): Promise<Result<string>> {
+  if ('value' in secret) return ok(secret.value);
+  try {
+    return ok((await readFile(secret.file, 'utf8')).trim());
+  } catch (error) {
+    return fail(
+      appError('INVALID_INPUT', `cannot read the ${what} file ${secret.file}: ${(error as Error).message}`),
+    );
+  }
+}
+
+/** Opens the backend the configuration describes; token and CA files are read on every call. */
+export async function connectCluster(
+  config: KubernetesConfig,
+  provider: string,
+): Promise<Result<ClusterConnection>> {
+  const token = await reveal(config.token, 'token');
+  if (!token.ok) return token;
+  const ca = await reveal(config.ca, 'CA');
+  if (!ca.ok) return ca;
+  const gateway = createHttpsGateway({
+    server: config.server,
+    token: token.value,
+    ca: ca.value,
+    timeoutMs: config.timeoutMs,
+  });
+  const backend = new KubeBackend({
+    gateway,
+    provider,
+    namespace: config.namespace,
+    metallbNamespace: config.metallbNamespace,
+  });
+  return ok({ backend, close: () => gateway.close() });
+}
+
+function counted(writes: WriteCounts): boolean {
+  return writes.created + writes.updated + writes.deleted > 0;
+}
+
+export class ClusterSync {
+  readonly #options: ClusterSyncOptions;
+  #connection: ClusterConnection | undefined;
+  #synced = false;
+  #waiting: string | undefined;
+  /** Leases to write, in the order the cluster should see them. */
+  readonly #dirty = new Map<string, LeaseId>();
+  readonly #unrealised = new Map<string, { readonly id: LeaseId; readonly error: AppError }>();
+  #draining: Promise<void> | undefined;
+
+  constructor(options: ClusterSyncOptions) {
+    this.#options = options;
+    const registry = options.registry;
+    if (registry !== undefined) {
+      const self = this;
+      new Gauge({
+        name: 'akash_ip_k8s_synced',
+        help: '1 once the cluster holds the engine state of start-up',
+        registers: [registry],
+        collect() {
+          this.set(self.#synced ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'akash_ip_k8s_unrealised_leases',
+        help: 'Leases whose last cluster write failed, retried on the maintain tick',
+        registers: [registry],
+        collect() {
+          this.set(self.#unrealised.size);
+        },
+      });
+    }
+  }
+
+  /**
+   * The start-up barrier: installs the CRD, mirrors the pools and reconciles every lease of the engine.
+   * Retries until it succeeds; `waiting` is told why each failed attempt is waiting. Resolves false when
+   * `signal` aborts first. One lease the cluster refuses does not hold the barrier: it is left unrealised.
+   */
+  async start(signal: AbortSignal, waiting: (reason: string) => void): Promise<boolean> {
+    const { logger } = this.#options;
+    const minMs = this.#options.retryMinMs ?? 500;
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      const done = await this.#startOnce();
+      if (done.ok) {
+        this.#synced = true;
+        this.#waiting = undefined;
+        return true;
+      }
+      this.#connection?.close();
+      this.#connection = undefined;
+      const delayMs = Math.min(this.#options.retryMaxMs, minMs * 2 ** Math.min(attempt - 1, 20));
+      this.#waiting = `the Kubernetes cluster is not ready (${done.error.code}: ${done.error.message}); attempt ${attempt}, next in ${delayMs} ms`;
+      logger.log('warn', 'kubernetes not ready', {
+        attempt,
+        retryInMs: delayMs,
+        code: done.error.code,
+        error: done.error.message,
+      });
+      waiting(this.#waiting);
+      try {
+        await sleep(delayMs, undefined, { signal });
+      } catch {
+        break;
+      }
+    }
+    return false;
+  }
+
+  async #startOnce(): Promise<Result<void>> {
+    const { engine, logger, pools } = this.#options;
+    if (this.#connection === undefined) {
+      const connected = await this.#options.connect();
+      if (!connected.ok) return connected;
+      this.#connection = connected.value;
+    }
+    const { backend } = this.#connection;
+    const crd = await backend.ensureCrd();
+    if (!crd.ok) return crd;
+    const synced = await backend.syncPools(pools);
+    if (!synced.ok) return synced;
+    const reconciled = await backend.reconcile(engine.leases());
+    if (!reconciled.ok) return reconciled;
+    this.#unrealised.clear();
+    for (const failure of reconciled.value.failures) {
+      const id = engine.leases().find((lease) => lease.key === failure.lease)?.id;
+      if (id !== undefined) this.#unrealised.set(failure.lease, { id, error: failure.error });
+    }
+    logger.log('info', 'kubernetes synced', {
+      pools: synced.value,
+      writes: reconciled.value.writes,
+      unrealised: reconciled.value.failures.map((failure) => ({
+        lease: failure.lease,
+        code: failure.error.code,
+        error: failure.error.message,
+      })),
+    });
+    return ok(undefined);
+  }
+
+  /** Queues the leases a commit touched, in the order given (a migration's source before its destination). */
+  committed(ids: readonly LeaseId[]): void {
+    for (const id of ids) {
+      const key = leaseKey(id);
+      this.#dirty.delete(key);
+      this.#dirty.set(key, id);
+    }
+    if (this.#synced) this.#kick();
+  }
+
+  /** The maintain tick: writes again every lease whose last write failed. */
+  retry(): Promise<void> {
+    if (!this.#synced) return Promise.resolve();
+    this.committed([...this.#unrealised.values()].map((entry) => entry.id));
+    return this.idle();
+  }
+
+  /** Resolves when no write is queued or under way. */
+  async idle(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
+  #kick(): void {
+    if (this.#connection === undefined) return;
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+      if (this.#dirty.size > 0) this.#kick();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    const { engine, logger } = this.#options;
+    const backend = this.#connection?.backend;
+    if (backend === undefined) return;
+    for (const [key, id] of this.#dirty) {
+      this.#dirty.delete(key);
+      // The engine's state now, not at commit: a later commit of the same lease is already in it.
+      const view = engine.lease(id);
+      const written = view?.state === 'active' ? await backend.apply(view) : await backend.remove(id);
+      if (written.ok) {
+        const was = this.#unrealised.delete(key);
+        if (was || counted(written.value)) {
+          logger.log('info', 'lease written to kubernetes', { lease: key, writes: written.value });
+        }
+        continue;
+      }
+      this.#unrealised.set(key, { id, error: written.error });
+      logger.log('warn', 'kubernetes write failed; retried on the maintain tick', {
+        lease: key,
+        code: written.error.code,
+        error: written.error.message,
+      });
+      if (written.error.code === 'K8S_UNAVAILABLE') {
+        // No answer: the rest would wait out the same timeout each. They go on the next tick.
+        for (const [rest, restId] of this.#dirty) {
+          this.#unrealised.set(rest, { id: restId, error: written.error });
+          this.#dirty.delete(rest);
+        }
+        return;
+      }
+    }
+  }
+
+  summary(): ClusterSummary {
+    return {
+      synced: this.#synced,
+      ...(this.#waiting === undefined ? {} : { waiting: this.#waiting }),
+      pending: this.#dirty.size,
+      unrealised: [...this.#unrealised].map(([lease, { error }]) => ({
+        lease,
+        code: error.code,
+        error: error.message,
+      })),
+    };
+  }
+
+  /** The lease as the cluster holds it now (one read), with MetalLB's confirmation of each port. */
+  async lease(id: LeaseId): Promise<Result<ClusterLeaseStatus>> {
+    const backend = this.#connection?.backend;
+    if (backend === undefined || !this.#synced) {
+      return fail(appError('NOT_READY', this.#waiting ?? 'the Kubernetes cluster is not synced yet'));
+    }
+    const status = await backend.status(id);
+    if (!status.ok) return status;
+    const failed = this.#unrealised.get(leaseKey(id));
+    const realised = failed === undefined && !this.#dirty.has(leaseKey(id));
+    return ok({
+      ...status.value,
+      realised,
+      ...(failed === undefined ? {} : { error: failed.error.message }),
+    });
+  }
+
+  /** Waits for writes under way, then drops the connection. */
+  async close(): Promise<void> {
+    await this.idle();
+    this.#connection?.close();
+    this.#connection = undefined;
+  }
+}
