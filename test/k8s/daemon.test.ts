@@ -1,0 +1,402 @@
+/**
+ * The provider daemon (runProvider, HTTP on 127.0.0.1) driving a real kube-apiserver and the real MetalLB
+ * controller: what tenants do through the daemon's routes is what the cluster must end up holding. The
+ * daemon reaches the apiserver through a TCP relay this test starts and stops, so it can see a cluster
+ * that is not there yet, or goes away for a while.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  memoryLogger,
+  type ProviderConfig,
+  parseConfig,
+  type RunningProvider,
+  runProvider,
+} from '../../src/daemon/index.js';
+import { account, ipSdl, tokenOf, unwrap } from '../../src/daemon/testing.js';
+import { importKey } from '../../src/identity/index.js';
+import { createHttpsGateway, type KubeGateway } from '../../src/k8s/index.js';
+import type { Sdl } from '../../src/sdl/index.js';
+import { eventually, startCluster, type TestCluster } from './cluster.js';
+
+const alice = account(0xa11ce);
+const providerKey = account(0x9a9a);
+// A documentation range clear of the harness's ClusterIPs (203.0.113.0/25) and probe (203.0.113.254).
+const POOL = { name: 'daemon-v4', addresses: ['192.0.2.64/28'] };
+
+/** A TCP relay to the apiserver on a fixed port, which can be taken down and brought back. */
+interface Relay {
+  readonly port: number;
+  up(): Promise<void>;
+  down(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const address = probe.address();
+  assert.ok(typeof address === 'object' && address !== null);
+  await new Promise<void>((done) => probe.close(() => done()));
+  return address.port;
+}
+
+async function relayTo(target: URL): Promise<Relay> {
+  const port = await freePort();
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  return {
+    port,
+    async up() {
+      server = createServer((inbound) => {
+        const outbound = connect(Number(target.port), target.hostname);
+        track(inbound);
+        track(outbound);
+        inbound.pipe(outbound).pipe(inbound);
+        inbound.on('close', () => outbound.destroy());
+        outbound.on('close', () => inbound.destroy());
+      });
+      const listening = server;
+      await new Promise<void>((done) => listening.listen(port, '127.0.0.1', done));
+    },
+    async down() {
+      const closing = server;
+      server = undefined;
+      if (closing === undefined) return;
+      const closed = new Promise<void>((done) => closing.close(() => done()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+let cluster: TestCluster;
+let gateway: KubeGateway;
+let relay: Relay;
+let dir: string;
+let config: ProviderConfig;
+let daemon: RunningProvider | undefined;
+let logs: ReturnType<typeof memoryLogger>;
+
+const token = () => tokenOf(alice, Date.now());
+
+async function call(method: string, path: string, body?: unknown): Promise<Response> {
+  assert.ok(daemon !== undefined);
+  return fetch(`${daemon.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token()}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** Registers the lease (standalone mode) and sends its manifest; returns the address of `endpoint`. */
+async function deploy(dseq: string, sdl: Sdl, endpoint: string): Promise<string> {
+  const registered = await call('POST', '/leases', {
+    owner: alice.address,
+    dseq,
+    gseq: 1,
+    oseq: 1,
+    hash: sdl.manifestVersion,
+    group: sdl.groups[0],
+  });
+  assert.equal(registered.status, 200, await registered.clone().text());
+  const sent = await call('PUT', `/deployment/${dseq}/manifest`, sdl.manifest);
+  const report = (await sent.json()) as {
+    leases: { ip_endpoints: Record<string, { addresses: string[] }> }[];
+  };
+  assert.equal(sent.status, 200, JSON.stringify(report));
+  const ip = report.leases[0]?.ip_endpoints[endpoint]?.addresses[0];
+  assert.ok(ip !== undefined, JSON.stringify(report));
+  return ip;
+}
+
+interface ClusterLease {
+  realised: boolean;
+  confirmed: boolean;
+  ports: { declaration: { port: number; externalPort: number }; addresses: string[]; assigned: string[] }[];
+}
+
+async function clusterLease(dseq: string): Promise<ClusterLease> {
+  const answer = await call('GET', `/k8s/lease/${alice.address}/${dseq}/1/1`);
+  const body = (await answer.json()) as ClusterLease;
+  assert.equal(answer.status, 200, JSON.stringify(body));
+  return body;
+}
+
+/** Waits until the daemon says its last write of the lease went through and MetalLB confirmed every port. */
+function confirmed(dseq: string): Promise<ClusterLease> {
+  return eventually(`MetalLB confirms lease ${dseq}`, async () => {
+    const lease = await clusterLease(dseq);
+    return lease.realised && lease.confirmed ? lease : undefined;
+  });
+}
+
+interface ServiceLike {
+  metadata: { uid: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec: { ports: { port: number; targetPort: number }[] };
+  status?: { loadBalancer?: { ingress?: { ip: string }[] } };
+}
+
+/** The Services of this provider in the cluster, by lease dseq, read straight from the apiserver. */
+async function services(): Promise<Map<string, ServiceLike[]>> {
+  const answer = unwrap(
+    await gateway.request({
+      method: 'GET',
+      path: '/api/v1/services',
+      query: { labelSelector: 'app.kubernetes.io/managed-by=akash-ip' },
+    }),
+  );
+  assert.equal(answer.status, 200);
+  const out = new Map<string, ServiceLike[]>();
+  for (const item of (answer.body as { items: ServiceLike[] }).items) {
+    const dseq = item.metadata.labels?.['akash.network/lease.id.dseq'] ?? '?';
+    out.set(dseq, [...(out.get(dseq) ?? []), item]);
+  }
+  return out;
+}
+
+async function kubeStatus(): Promise<{ synced: boolean; pending: number; unrealised: { lease: string }[] }> {
+  const answer = await call('GET', '/status');
+  assert.equal(answer.status, 200);
+  return ((await answer.json()) as { kubernetes: Awaited<ReturnType<typeof kubeStatus>> }).kubernetes;
+}
+
+async function start(): Promise<RunningProvider> {
+  logs = memoryLogger();
+  daemon = unwrap(await runProvider(config, { logger: logs }));
+  return daemon;
+}
+
+function logged(msg: string): Record<string, unknown>[] {
+  return logs.lines.filter((line) => line.msg === msg).map((line) => ({ ...line.fields }));
+}
+
+describe('the provider daemon on a real apiserver + MetalLB controller', () => {
+  before(async () => {
+    cluster = await startCluster();
+    gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
+    relay = await relayTo(new URL(cluster.server));
+    dir = mkdtempSync(join(tmpdir(), 'akash-ip-k8s-daemon-'));
+    unwrap(
+      await importKey(join(dir, 'keys'), 'provider', Buffer.from(providerKey.privateKey).toString('hex')),
+    );
+    writeFileSync(join(dir, 'ca.crt'), cluster.ca);
+    writeFileSync(join(dir, 'token'), `${cluster.token}\n`);
+    config = unwrap(
+      parseConfig(
+        JSON.stringify({
+          provider: { keyring: 'keys', key: 'provider' },
+          store: { kind: 'sqlite', path: 'provider.db' },
+          pools: [POOL],
+          tenants: [{ address: alice.address, pubkey: alice.pubkey }],
+          kubernetes: {
+            // The relay's port: the cluster is not reachable there until the relay is up.
+            server: `https://127.0.0.1:${relay.port}`,
+            tokenFile: 'token',
+            caFile: 'ca.crt',
+            metallbNamespace: cluster.metallbNamespace,
+            retryMaxMs: 200,
+          },
+          limits: { maintainIntervalMs: 200 },
+        }),
+        join(dir, 'provider.json'),
+        { defaultKeyring: join(dir, 'unused') },
+      ),
+    );
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await relay?.down();
+    gateway?.close();
+    await cluster?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stays unready with the reason while the cluster cannot be reached, and syncs once it can', async () => {
+    const running = await start();
+    await eventually('two failed attempts', async () =>
+      logged('kubernetes not ready').length >= 2 ? true : undefined,
+    );
+    const attempts = logged('kubernetes not ready');
+    assert.deepEqual(
+      attempts.slice(0, 2).map((fields) => [fields.attempt, fields.code]),
+      [
+        [1, 'K8S_UNAVAILABLE'],
+        [2, 'K8S_UNAVAILABLE'],
+      ],
+    );
+    const unready = await fetch(`${running.url}/readyz`);
+    assert.equal(unready.status, 503);
+    const why = (await unready.json()) as { code: string; error: string };
+    assert.equal(why.code, 'NOT_READY');
+    assert.match(why.error, /Kubernetes cluster is not ready \(K8S_UNAVAILABLE: .*ECONNREFUSED/);
+    assert.equal((await call('PUT', '/deployment/1/manifest', {})).status, 503);
+    assert.equal((await fetch(`${running.url}/healthz`)).status, 200);
+
+    await relay.up();
+    unwrap(await running.ready);
+    assert.equal((await fetch(`${running.url}/readyz`)).status, 200);
+    const [synced] = logged('kubernetes synced');
+    assert.deepEqual(synced?.pools, { created: ['daemon-v4'], updated: [], deleted: [] });
+    assert.deepEqual(synced?.writes, { created: 0, updated: 0, deleted: 0, unchanged: 0 });
+    const pool = unwrap(
+      await gateway.request({
+        method: 'GET',
+        path: `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools/daemon-v4`,
+      }),
+    );
+    assert.deepEqual((pool.body as { spec: unknown }).spec, {
+      addresses: ['192.0.2.64/28'],
+      autoAssign: false,
+      avoidBuggyIPs: false,
+    });
+    assert.deepEqual(await kubeStatus(), { synced: true, pending: 0, unrealised: [] });
+  });
+
+  it('a manifest sent to the daemon becomes LoadBalancer Services pinned to its address, confirmed by MetalLB', async () => {
+    const address = await deploy(
+      '42',
+      ipSdl('web', [
+        [80, 80],
+        [443, 443],
+      ]),
+      'web',
+    );
+    const other = await deploy('43', ipSdl('api', [[8080, 80]]), 'api');
+    assert.notEqual(address, other);
+    const lease = await confirmed('42');
+    assert.deepEqual(
+      lease.ports.map((port) => [port.declaration.externalPort, port.addresses, port.assigned]),
+      [
+        [80, [address], [address]],
+        [443, [address], [address]],
+      ],
+    );
+    await confirmed('43');
+    const byLease = await services();
+    assert.equal(byLease.get('42')?.length, 2);
+    for (const service of byLease.get('42') ?? []) {
+      assert.equal(service.metadata.annotations?.['metallb.io/loadBalancerIPs'], address);
+      assert.deepEqual(
+        service.status?.loadBalancer?.ingress?.map((entry) => entry.ip),
+        [address],
+      );
+    }
+    // lease-status keeps Akash's shape; the cluster's word is in /k8s/lease and /status only.
+    const status = (await (await call('GET', '/lease/42/1/1/status')).json()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(status), ['services', 'forwarded_ports', 'ips', 'ip_endpoints']);
+    assert.deepEqual(
+      (status.ips as Record<string, { IP: string }[]>).web?.map((entry) => entry.IP),
+      [address, address],
+    );
+  });
+
+  it('an update keeps the address and the Services, and writes the new target port', async () => {
+    const before = await services();
+    const uids = (before.get('42') ?? []).map((service) => service.metadata.uid).sort();
+    const address = await deploy(
+      '42',
+      ipSdl('web', [
+        [8080, 80],
+        [443, 443],
+      ]),
+      'web',
+    );
+    const lease = await eventually('the new target port is written', async () => {
+      const current = await confirmed('42');
+      return current.ports.some((port) => port.declaration.port === 8080) ? current : undefined;
+    });
+    assert.deepEqual(
+      lease.ports.map((port) => [port.declaration.externalPort, port.declaration.port, port.assigned]),
+      [
+        [80, 8080, [address]],
+        [443, 443, [address]],
+      ],
+    );
+    const after = await services();
+    assert.deepEqual((after.get('42') ?? []).map((service) => service.metadata.uid).sort(), uids);
+    assert.deepEqual(
+      (after.get('42') ?? []).map((service) => service.spec.ports[0]?.targetPort).sort(),
+      [443, 8080],
+    );
+  });
+
+  it('a write the cluster misses is kept by the engine and made on a later maintain tick', async () => {
+    await relay.down();
+    const address = await deploy('44', ipSdl('db', [[5432, 5432]]), 'db');
+    const missed = await eventually('the daemon reports the lease unrealised', async () => {
+      const status = await kubeStatus();
+      return status.unrealised.length > 0 ? status : undefined;
+    });
+    assert.deepEqual(
+      missed.unrealised.map((entry) => entry.lease),
+      [`${alice.address}/44/1/1/${providerKey.address}`],
+    );
+    assert.ok(logged('kubernetes write failed; retried on the maintain tick').length > 0);
+    assert.equal((await fetch(`${daemon?.url}/readyz`)).status, 200);
+
+    await relay.up();
+    const lease = await confirmed('44');
+    assert.deepEqual(lease.ports[0]?.assigned, [address]);
+    assert.deepEqual(await kubeStatus(), { synced: true, pending: 0, unrealised: [] });
+  });
+
+  it('closing a lease removes exactly its objects', async () => {
+    const before = await services();
+    const closed = await call('DELETE', '/lease/42/1/1');
+    assert.equal(closed.status, 200, await closed.clone().text());
+    await eventually('the closed lease has no Service left', async () =>
+      (await services()).has('42') ? undefined : true,
+    );
+    const after = await services();
+    assert.deepEqual([...after.keys()].sort(), ['43', '44']);
+    for (const dseq of ['43', '44']) {
+      assert.deepEqual(
+        after.get(dseq)?.map((service) => service.metadata.uid),
+        before.get(dseq)?.map((service) => service.metadata.uid),
+      );
+    }
+    const resources = unwrap(
+      await gateway.request({
+        method: 'GET',
+        path: '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips',
+      }),
+    );
+    assert.deepEqual(
+      (resources.body as { items: { metadata: { name: string } }[] }).items
+        .map((item) => item.metadata.name)
+        .sort(),
+      [`${alice.address}-ip-api-tcp-80`, `${alice.address}-ip-db-tcp-5432`],
+    );
+  });
+
+  it('a restarted daemon finds the cluster right, writes nothing, and reports the same', async () => {
+    const before = await services();
+    await daemon?.stop();
+    const running = await start();
+    unwrap(await running.ready);
+    const [synced] = logged('kubernetes synced');
+    assert.deepEqual(synced?.pools, { created: [], updated: [], deleted: [] });
+    assert.deepEqual(synced?.writes, { created: 0, updated: 0, deleted: 0, unchanged: 4 });
+    assert.deepEqual(synced?.unrealised, []);
+    const after = await services();
+    assert.deepEqual(
+      [...after].map(([dseq, list]) => [dseq, list.map((service) => service.metadata.uid)]),
+      [...before].map(([dseq, list]) => [dseq, list.map((service) => service.metadata.uid)]),
+    );
+    assert.ok((await confirmed('43')).confirmed);
+    assert.ok((await confirmed('44')).confirmed);
+  });
+});
