@@ -183,9 +183,12 @@ export class ClusterSync {
     const reconciled = await backend.reconcile(engine.leases());
     if (!reconciled.ok) return reconciled;
     this.#unrealised.clear();
-    for (const failure of reconciled.value.failures) {
-      const id = engine.leases().find((lease) => lease.key === failure.lease)?.id;
-      if (id !== undefined) this.#unrealised.set(failure.lease, { id, error: failure.error });
+    if (reconciled.value.failures.length > 0) {
+      const ids = new Map(engine.leases().map((lease) => [lease.key, lease.id]));
+      for (const failure of reconciled.value.failures) {
+        const id = ids.get(failure.lease);
+        if (id !== undefined) this.#unrealised.set(failure.lease, { id, error: failure.error });
+      }
     }
     logger.log('info', 'kubernetes synced', {
       pools: synced.value,

@@ -100,8 +100,13 @@ async function call(method: string, path: string, body?: unknown): Promise<Respo
   });
 }
 
-/** Registers the lease (standalone mode) and sends its manifest; returns the address of `endpoint`. */
-async function deploy(dseq: string, sdl: Sdl, endpoint: string): Promise<string> {
+interface EndpointReport {
+  state: string;
+  addresses?: string[];
+}
+
+/** Registers the lease (standalone mode) and sends its manifest; returns its endpoints as reported. */
+async function send(dseq: string, sdl: Sdl): Promise<Record<string, EndpointReport>> {
   const registered = await call('POST', '/leases', {
     owner: alice.address,
     dseq,
@@ -112,12 +117,16 @@ async function deploy(dseq: string, sdl: Sdl, endpoint: string): Promise<string>
   });
   assert.equal(registered.status, 200, await registered.clone().text());
   const sent = await call('PUT', `/deployment/${dseq}/manifest`, sdl.manifest);
-  const report = (await sent.json()) as {
-    leases: { ip_endpoints: Record<string, { addresses: string[] }> }[];
-  };
+  const report = (await sent.json()) as { leases: { ip_endpoints: Record<string, EndpointReport> }[] };
   assert.equal(sent.status, 200, JSON.stringify(report));
-  const ip = report.leases[0]?.ip_endpoints[endpoint]?.addresses[0];
-  assert.ok(ip !== undefined, JSON.stringify(report));
+  return report.leases[0]?.ip_endpoints ?? {};
+}
+
+/** Like {@link send}, for an endpoint that gets an address; returns it. */
+async function deploy(dseq: string, sdl: Sdl, endpoint: string): Promise<string> {
+  const endpoints = await send(dseq, sdl);
+  const ip = endpoints[endpoint]?.addresses?.[0];
+  assert.ok(ip !== undefined, JSON.stringify(endpoints));
   return ip;
 }
 
@@ -382,6 +391,27 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     );
   });
 
+  it("a migration moves the endpoint's objects to the destination lease with its address", async () => {
+    const address = (await confirmed('43')).ports[0]?.assigned[0];
+    assert.ok(address !== undefined);
+    const withheld = await send('45', ipSdl('api', [[8080, 80]]));
+    assert.equal(withheld.api?.state, 'withheld');
+    const moved = await call('POST', '/endpoint/migrate', {
+      endpoints_to_migrate: ['api'],
+      destination_dseq: '45',
+      destination_gseq: 1,
+    });
+    assert.equal(moved.status, 200, await moved.clone().text());
+    const lease = await confirmed('45');
+    assert.deepEqual(lease.ports[0]?.assigned, [address]);
+    const after = await eventually('the source has no Service left', async () => {
+      const current = await services();
+      return current.has('43') ? undefined : current;
+    });
+    assert.deepEqual([...after.keys()].sort(), ['44', '45']);
+    assert.equal((await clusterLease('43')).ports.length, 0);
+  });
+
   it('a restarted daemon finds the cluster right, writes nothing, and reports the same', async () => {
     const before = await services();
     await daemon?.stop();
@@ -396,7 +426,7 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
       [...after].map(([dseq, list]) => [dseq, list.map((service) => service.metadata.uid)]),
       [...before].map(([dseq, list]) => [dseq, list.map((service) => service.metadata.uid)]),
     );
-    assert.ok((await confirmed('43')).confirmed);
     assert.ok((await confirmed('44')).confirmed);
+    assert.ok((await confirmed('45')).confirmed);
   });
 });
