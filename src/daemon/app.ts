@@ -13,6 +13,7 @@
  * | `GET /health` · `GET /usage` | public | the IP operator's liveness and `{"Available","InUse"}` |
  * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 bound ports · 204 none · 404 bad ids |
  * | `GET /k8s/lease/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 the lease's cluster objects with MetalLB's confirmation · 404 no backend |
+ * | `POST /k8s/reconcile` | internal | 200 a drift check now: what differed from the engine and was repaired · 404 no backend · 503 not synced |
  * | `GET /healthz` · `/readyz` · `/metrics` | public | liveness · readiness (503 until rebuilt) · Prometheus |
  *
  * "Internal" routes answer callers on loopback, or anyone presenting `Authorization: Bearer <adminToken>`.
@@ -291,6 +292,17 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
         return reply(c, appError('NOT_FOUND', 'this provider has no Kubernetes backend configured'));
       }
       return answer(c, await cluster.lease({ owner, ...at.value, provider: service.provider }));
+    }),
+  );
+
+  app.post(
+    '/k8s/reconcile',
+    asInternal(async (c) => {
+      const cluster = deps.cluster?.();
+      if (cluster === undefined) {
+        return reply(c, appError('NOT_FOUND', 'this provider has no Kubernetes backend configured'));
+      }
+      return answer(c, await cluster.checkDrift());
     }),
   );
 

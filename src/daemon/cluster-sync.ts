@@ -8,10 +8,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { PoolSpec } from '../ipam/index.js';
-import { createHttpsGateway, KubeBackend, type RealizedLease, type WriteCounts } from '../k8s/index.js';
+import {
+  createHttpsGateway,
+  KubeBackend,
+  type PoolSyncResult,
+  type RealizedLease,
+  type ReconcileResult,
+  type WriteCounts,
+} from '../k8s/index.js';
 import { type LeaseEngine, type LeaseId, leaseKey } from '../lease/index.js';
 import type { KubernetesConfig, Secret } from './config.js';
 import type { Logger } from './logger.js';
@@ -43,6 +50,22 @@ export interface UnrealisedLease {
   readonly error: string;
 }
 
+/** Writes a drift check made: objects created, updated or deleted to undo changes made by hand. */
+export interface RepairCounts {
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+}
+
+/** One drift check: the pools and leases whose objects differed from the engine's, and what was written. */
+export interface DriftReport {
+  readonly pools: PoolSyncResult;
+  readonly leases: readonly { readonly lease: string; readonly writes: WriteCounts }[];
+  readonly repaired: RepairCounts;
+  /** Leases the cluster refused in this check; written again on the maintain tick. */
+  readonly unrealised: number;
+}
+
 /** What `/status` reports about the cluster. */
 export interface ClusterSummary {
   /** The start-up sync is done. */
@@ -52,6 +75,8 @@ export interface ClusterSummary {
   /** Leases committed but not yet written. */
   readonly pending: number;
   readonly unrealised: readonly UnrealisedLease[];
+  /** Drift checks since start: how many ran, and the repairs they made in all. */
+  readonly drift: { readonly checks: number; readonly repaired: RepairCounts; readonly lastError?: string };
 }
 
 /** One lease in the cluster, with MetalLB's word on each port, and whether our last write went through. */
@@ -95,9 +120,11 @@ export async function connectCluster(
   return ok({ backend, close: () => gateway.close() });
 }
 
-function counted(writes: WriteCounts): boolean {
+function counted(writes: RepairCounts): boolean {
   return writes.created + writes.updated + writes.deleted > 0;
 }
+
+const NO_REPAIRS: RepairCounts = { created: 0, updated: 0, deleted: 0 };
 
 export class ClusterSync {
   readonly #options: ClusterSyncOptions;
@@ -108,6 +135,13 @@ export class ClusterSync {
   readonly #dirty = new Map<string, LeaseId>();
   readonly #unrealised = new Map<string, { readonly id: LeaseId; readonly error: AppError }>();
   #draining: Promise<void> | undefined;
+  /** A drift check under way; engine writes wait for it, so the two never interleave on one lease. */
+  #checking: Promise<unknown> | undefined;
+  #drift: { checks: number; repaired: RepairCounts; lastError?: string } = {
+    checks: 0,
+    repaired: NO_REPAIRS,
+  };
+  #repairs: Counter<'write'> | undefined;
 
   constructor(options: ClusterSyncOptions) {
     this.#options = options;
@@ -121,6 +155,12 @@ export class ClusterSync {
         collect() {
           this.set(self.#synced ? 1 : 0);
         },
+      });
+      this.#repairs = new Counter({
+        name: 'akash_ip_k8s_drift_repairs_total',
+        help: 'Objects written by drift checks to undo changes made to the cluster by hand, by write',
+        labelNames: ['write'],
+        registers: [registry],
       });
       new Gauge({
         name: 'akash_ip_k8s_unrealised_leases',
@@ -182,14 +222,7 @@ export class ClusterSync {
     if (!synced.ok) return synced;
     const reconciled = await backend.reconcile(engine.leases());
     if (!reconciled.ok) return reconciled;
-    this.#unrealised.clear();
-    if (reconciled.value.failures.length > 0) {
-      const ids = new Map(engine.leases().map((lease) => [lease.key, lease.id]));
-      for (const failure of reconciled.value.failures) {
-        const id = ids.get(failure.lease);
-        if (id !== undefined) this.#unrealised.set(failure.lease, { id, error: failure.error });
-      }
-    }
+    this.#unrealisedFrom(reconciled.value);
     logger.log('info', 'kubernetes synced', {
       pools: synced.value,
       writes: reconciled.value.writes,
@@ -200,6 +233,100 @@ export class ClusterSync {
       })),
     });
     return ok(undefined);
+  }
+
+  /** After a full reconcile, the leases it could not write are exactly the unrealised ones. */
+  #unrealisedFrom(reconciled: ReconcileResult): void {
+    this.#unrealised.clear();
+    if (reconciled.failures.length === 0) return;
+    const ids = new Map(this.#options.engine.leases().map((lease) => [lease.key, lease.id]));
+    for (const failure of reconciled.failures) {
+      const id = ids.get(failure.lease);
+      if (id !== undefined) this.#unrealised.set(failure.lease, { id, error: failure.error });
+    }
+  }
+
+  /**
+   * A drift check: compares every object of this provider in the cluster (and the pools) with the engine
+   * and writes only what differs, so a Service or `ProviderLeasedIP` deleted or changed by hand is put
+   * back with the engine's address. Objects without our managed-by label are never read for it. Waits for
+   * engine writes under way; commits made meanwhile are written right after it.
+   */
+  async checkDrift(): Promise<Result<DriftReport>> {
+    if (!this.#synced || this.#connection === undefined) {
+      return fail(appError('NOT_READY', this.#waiting ?? 'the Kubernetes cluster is not synced yet'));
+    }
+    // Checked and claimed in one synchronous step, so no drain or other check can start in between.
+    while (this.#draining !== undefined || this.#checking !== undefined) {
+      await (this.#draining ?? this.#checking);
+    }
+    const check = this.#checkOnce(this.#connection.backend);
+    this.#checking = check.finally(() => {
+      this.#checking = undefined;
+      if (this.#dirty.size > 0) this.#kick();
+    });
+    return check;
+  }
+
+  async #checkOnce(backend: KubeBackend): Promise<Result<DriftReport>> {
+    const { engine, logger, pools } = this.#options;
+    const synced = await backend.syncPools(pools);
+    const reconciled = synced.ok ? await backend.reconcile(engine.leases()) : synced;
+    if (!reconciled.ok) {
+      this.#drift.lastError = `${reconciled.error.code}: ${reconciled.error.message}`;
+      logger.log('warn', 'kubernetes drift check failed', {
+        code: reconciled.error.code,
+        error: reconciled.error.message,
+      });
+      return reconciled;
+    }
+    this.#unrealisedFrom(reconciled.value);
+    const poolsWritten = synced.ok ? synced.value : { created: [], updated: [], deleted: [] };
+    const { writes, changed, failures } = reconciled.value;
+    const repaired: RepairCounts = {
+      created: writes.created + poolsWritten.created.length,
+      updated: writes.updated + poolsWritten.updated.length,
+      deleted: writes.deleted + poolsWritten.deleted.length,
+    };
+    const total = this.#drift.repaired;
+    this.#drift = {
+      checks: this.#drift.checks + 1,
+      repaired: {
+        created: total.created + repaired.created,
+        updated: total.updated + repaired.updated,
+        deleted: total.deleted + repaired.deleted,
+      },
+    };
+    for (const write of ['created', 'updated', 'deleted'] as const) {
+      if (repaired[write] > 0) this.#repairs?.inc({ write }, repaired[write]);
+    }
+    const report: DriftReport = {
+      pools: poolsWritten,
+      leases: changed,
+      repaired,
+      unrealised: failures.length,
+    };
+    if (counted(repaired)) logger.log('warn', 'kubernetes drift repaired', { ...report });
+    for (const failure of failures) {
+      logger.log('warn', 'kubernetes drift repair failed; retried on the maintain tick', {
+        lease: failure.lease,
+        code: failure.error.code,
+        error: failure.error.message,
+      });
+    }
+    return ok(report);
+  }
+
+  /** Runs a drift check every `intervalMs` until `signal` aborts. */
+  async checkDriftEvery(intervalMs: number, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await sleep(intervalMs, undefined, { signal });
+      } catch {
+        return;
+      }
+      await this.checkDrift();
+    }
   }
 
   /** Queues the leases a commit touched, in the order given (a migration's source before its destination). */
@@ -221,11 +348,13 @@ export class ClusterSync {
 
   /** Resolves when no write is queued or under way. */
   async idle(): Promise<void> {
-    while (this.#draining !== undefined) await this.#draining;
+    while (this.#draining !== undefined || this.#checking !== undefined) {
+      await (this.#draining ?? this.#checking);
+    }
   }
 
   #kick(): void {
-    if (this.#connection === undefined) return;
+    if (this.#connection === undefined || this.#checking !== undefined) return;
     this.#draining ??= this.#drain().finally(() => {
       this.#draining = undefined;
       if (this.#dirty.size > 0) this.#kick();
@@ -275,6 +404,7 @@ export class ClusterSync {
         code: error.code,
         error: error.message,
       })),
+      drift: { ...this.#drift },
     };
   }
 

@@ -125,6 +125,7 @@ describe('provider configuration', () => {
       metallbNamespace: 'metallb-system',
       timeoutMs: 15_000,
       retryMaxMs: 30_000,
+      reconcileIntervalMs: 60_000,
     });
     assert.ok(Object.isFrozen(files.value.kubernetes?.token));
 
@@ -139,6 +140,7 @@ describe('provider configuration', () => {
           metallbNamespace: 'lb',
           timeoutMs: 2000,
           retryMaxMs: 500,
+          reconcileIntervalMs: 0,
         },
       }),
       '/etc/akash-ip/provider.json',
@@ -153,6 +155,7 @@ describe('provider configuration', () => {
       metallbNamespace: 'lb',
       timeoutMs: 2000,
       retryMaxMs: 500,
+      reconcileIntervalMs: 0,
     });
   });
 
@@ -178,6 +181,11 @@ describe('provider configuration', () => {
       refusal(`${head}  server: https://127.0.0.1:6443\n  token: t\n  ca: c\n  namespace: Lease_NS\n`)
         .message,
       /kubernetes\.namespace: must be a Kubernetes object name/,
+    );
+    assert.match(
+      refusal(`${head}  server: https://127.0.0.1:6443\n  token: t\n  ca: c\n  reconcileIntervalMs: 500\n`)
+        .message,
+      /provider\.yaml:6:24: kubernetes\.reconcileIntervalMs: must be 0 \(no drift checks\) or at least 1000/,
     );
     // A pool becomes a MetalLB IPAddressPool of the same name.
     const pool = refusal(

@@ -72,6 +72,8 @@ export interface KubernetesConfig {
   readonly timeoutMs: number;
   /** Longest wait between two attempts to reach a cluster that did not answer; waits double up to it. */
   readonly retryMaxMs: number;
+  /** Between two drift checks (the whole cluster compared with the engine, differences repaired); 0: none. */
+  readonly reconcileIntervalMs: number;
 }
 
 const positive = z.number().positive();
@@ -119,6 +121,12 @@ const kubernetesSchema = z
     metallbNamespace: objectName.default('metallb-system'),
     timeoutMs: z.int().min(100).max(120_000).default(15_000),
     retryMaxMs: z.int().min(100).max(600_000).default(30_000),
+    reconcileIntervalMs: z
+      .int()
+      .min(0)
+      .max(86_400_000)
+      .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (no drift checks) or at least 1000')
+      .default(60_000),
   })
   .superRefine((value, context) => {
     for (const [inline, file] of [
@@ -286,6 +294,7 @@ function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): 
     metallbNamespace: raw.metallbNamespace,
     timeoutMs: raw.timeoutMs,
     retryMaxMs: raw.retryMaxMs,
+    reconcileIntervalMs: raw.reconcileIntervalMs,
   };
 }
 

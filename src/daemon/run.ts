@@ -172,6 +172,9 @@ export async function runProvider(
     });
     const ready = service;
     tasks.push(maintainLoop(ready, sync, config.limits.maintainIntervalMs, logger, background.signal));
+    if (sync !== undefined && kubernetes !== undefined && kubernetes.reconcileIntervalMs > 0) {
+      tasks.push(sync.checkDriftEvery(kubernetes.reconcileIntervalMs, background.signal));
+    }
     if (ledger !== undefined && config.ledger !== undefined) {
       ledgerSync = new LedgerSync({
         ledger,

@@ -107,6 +107,8 @@ export interface ClusterState {
 
 export interface ReconcileResult {
   readonly writes: WriteCounts;
+  /** The leases whose objects differed from the engine's, with the writes that made them match. */
+  readonly changed: readonly { readonly lease: string; readonly writes: WriteCounts }[];
   /** Leases whose objects could not all be written; every other lease was still handled. */
   readonly failures: readonly { readonly lease: string; readonly error: AppError }[];
 }
@@ -118,6 +120,14 @@ export interface PoolSyncResult {
 }
 
 const NO_WRITES: WriteCounts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
+
+/** A lease's objects as listed: its `ProviderLeasedIP`s and its Services. */
+interface LeaseObjects {
+  readonly resources: readonly LeasedIpObject[];
+  readonly services: readonly ServiceObject[];
+}
+
+const NO_OBJECTS: LeaseObjects = { resources: [], services: [] };
 
 function add(a: WriteCounts, b: WriteCounts): WriteCounts {
   return {
@@ -355,6 +365,12 @@ export class KubeBackend {
 
   /** Reads every object of this provider back and rebuilds the backend's state from them. */
   async rebuild(): Promise<Result<ClusterState>> {
+    const read = await this.#read();
+    return read.ok ? ok(read.value.state) : read;
+  }
+
+  /** {@link rebuild}, keeping each lease's objects so a reconcile can compare them without listing again. */
+  async #read(): Promise<Result<{ state: ClusterState; objects: ReadonlyMap<string, LeaseObjects> }>> {
     const selector = selectorOf({ [LABEL.managedBy]: MANAGED_BY, [LABEL.provider]: this.#provider });
     const resources = await this.#client.list(leasedIpSchema, leasedIpPath(this.#namespace), selector);
     if (!resources.ok) return resources;
@@ -387,7 +403,7 @@ export class KubeBackend {
         Number(assignedAny(b)) - Number(assignedAny(a)) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     );
     this.#state = new Map(leases.map((lease) => [lease.key, lease]));
-    return ok({ leases, malformed });
+    return ok({ state: { leases, malformed }, objects: byLease });
   }
 
   /** The backend's state as last rebuilt or written, by lease key. */
@@ -411,28 +427,35 @@ export class KubeBackend {
    * before its new lease claims them; then leases MetalLB already serves go before the rest.
    */
   async reconcile(leases: readonly LeaseView[]): Promise<Result<ReconcileResult>> {
-    const current = await this.rebuild();
+    const current = await this.#read();
     if (!current.ok) return current;
+    const { state, objects } = current.value;
     const wanted = new Map(
       leases.filter((lease) => lease.state === 'active').map((lease) => [keyOf(lease.id), lease]),
     );
     let writes = NO_WRITES;
+    const changed: { lease: string; writes: WriteCounts }[] = [];
     const failures: { lease: string; error: AppError }[] = [];
-    const run = async (key: string, step: Promise<Result<WriteCounts>>) => {
-      const result = await step;
-      if (result.ok) writes = add(writes, result.value);
-      else failures.push({ lease: key, error: result.error });
+    // Each lease is compared with the objects just read, so a cluster already right costs two lists in all.
+    const run = async (id: LeaseId, ports: readonly DesiredPort[]) => {
+      const key = keyOf(id);
+      const result = await this.#write(id, ports, objects.get(key) ?? NO_OBJECTS);
+      if (!result.ok) {
+        failures.push({ lease: key, error: result.error });
+        return;
+      }
+      writes = add(writes, result.value);
+      if (result.value.created + result.value.updated + result.value.deleted > 0)
+        changed.push({ lease: key, writes: result.value });
     };
-    for (const realized of current.value.leases) {
-      if (!wanted.has(realized.key)) await run(realized.key, this.remove(realized.id));
+    for (const realized of state.leases) {
+      if (!wanted.has(realized.key)) await run(realized.id, []);
     }
-    for (const lease of leases)
-      if (lease.state === 'closed') await run(keyOf(lease.id), this.remove(lease.id));
     const order = [...wanted.values()].sort(
       (a, b) => Number(this.#isAssigned(keyOf(b.id))) - Number(this.#isAssigned(keyOf(a.id))),
     );
-    for (const lease of order) await run(keyOf(lease.id), this.apply(lease));
-    return ok({ writes, failures });
+    for (const lease of order) await run(lease.id, desiredPorts(lease));
+    return ok({ writes, changed, failures });
   }
 
   /** The lease's objects as the cluster holds them now, with MetalLB's confirmation. */
@@ -513,13 +536,21 @@ export class KubeBackend {
 
   async #applyLease(id: LeaseId, ports: readonly DesiredPort[]): Promise<Result<WriteCounts>> {
     const objects = await this.#listLease(id);
-    if (!objects.ok) return objects;
+    return objects.ok ? this.#write(id, ports, objects.value) : objects;
+  }
+
+  /** Makes the lease's listed objects match `ports`: stale ones deleted, missing or changed ones written. */
+  async #write(
+    id: LeaseId,
+    ports: readonly DesiredPort[],
+    objects: LeaseObjects,
+  ): Promise<Result<WriteCounts>> {
     const counts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
     const wantResources = new Set(ports.map((port) => port.resource));
     const wantServices = new Set(ports.map((port) => `${port.namespace}/${port.service}`));
     // Stale Services go first: their ports on the shared address must be free for the new ones.
     const services = new Map<string, ServiceObject>();
-    for (const service of objects.value.services) {
+    for (const service of objects.services) {
       const name = `${service.metadata.namespace}/${service.metadata.name}`;
       if (wantServices.has(name)) {
         services.set(name, service);
@@ -533,7 +564,7 @@ export class KubeBackend {
       if (deleted.value) counts.deleted++;
     }
     const resources = new Map<string, LeasedIpObject>();
-    for (const resource of objects.value.resources) {
+    for (const resource of objects.resources) {
       if (wantResources.has(resource.metadata.name)) {
         resources.set(resource.metadata.name, resource);
         continue;

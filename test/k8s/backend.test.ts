@@ -309,8 +309,9 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
   });
 
   it('one lease the server refuses does not stop the others', async () => {
-    // A valid Akash address, but too long for a label value (63 characters): the server refuses even the
-    // label selector that names it (400).
+    // A valid Akash address, but too long for a label value (63 characters): the server refuses the
+    // objects that carry it (422; a reconcile compares with the objects it listed, so no per-lease
+    // selector, which would be refused with 400, is sent).
     const refused = leaseOf(`akash1${'q'.repeat(64)}`, 15);
     await deploy(refused, { web: [{ port: 80, ip: 'web' }] });
     const late = leaseOf(OTHER, 16);
@@ -318,7 +319,7 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
     const result = unwrap(await backend.reconcile(engine.leases()));
     assert.deepEqual(
       result.failures.map((failure) => [failure.lease, failure.error.code, failure.error.details?.status]),
-      [[keyOf(refused), 'K8S_REJECTED', 400]],
+      [[keyOf(refused), 'K8S_REJECTED', 422]],
     );
     const status = await confirmed(late);
     assert.deepEqual(status.ports[0]?.assigned, [addressOf(view, 'db')]);

@@ -82,7 +82,10 @@ let cluster: TestCluster;
 let gateway: KubeGateway;
 let relay: Relay;
 let dir: string;
+/** Drift checks only when asked (`POST /k8s/reconcile`), so their counts are exact. */
 let config: ProviderConfig;
+/** The same with a drift check every second. */
+let checking: ProviderConfig;
 let daemon: RunningProvider | undefined;
 let logs: ReturnType<typeof memoryLogger>;
 
@@ -133,7 +136,12 @@ async function deploy(dseq: string, sdl: Sdl, endpoint: string): Promise<string>
 interface ClusterLease {
   realised: boolean;
   confirmed: boolean;
-  ports: { declaration: { port: number; externalPort: number }; addresses: string[]; assigned: string[] }[];
+  ports: {
+    declaration: { port: number; externalPort: number };
+    addresses: string[];
+    assigned: string[];
+    resource?: string;
+  }[];
 }
 
 async function clusterLease(dseq: string): Promise<ClusterLease> {
@@ -152,7 +160,14 @@ function confirmed(dseq: string): Promise<ClusterLease> {
 }
 
 interface ServiceLike {
-  metadata: { uid: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    resourceVersion: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   spec: { ports: { port: number; targetPort: number }[] };
   status?: { loadBalancer?: { ingress?: { ip: string }[] } };
 }
@@ -175,15 +190,22 @@ async function services(): Promise<Map<string, ServiceLike[]>> {
   return out;
 }
 
-async function kubeStatus(): Promise<{ synced: boolean; pending: number; unrealised: { lease: string }[] }> {
+const NO_DRIFT = { checks: 0, repaired: { created: 0, updated: 0, deleted: 0 } };
+
+async function kubeStatus(): Promise<{
+  synced: boolean;
+  pending: number;
+  unrealised: { lease: string }[];
+  drift: { checks: number; repaired: { created: number; updated: number; deleted: number } };
+}> {
   const answer = await call('GET', '/status');
   assert.equal(answer.status, 200);
   return ((await answer.json()) as { kubernetes: Awaited<ReturnType<typeof kubeStatus>> }).kubernetes;
 }
 
-async function start(): Promise<RunningProvider> {
+async function start(settings = config): Promise<RunningProvider> {
   logs = memoryLogger();
-  daemon = unwrap(await runProvider(config, { logger: logs }));
+  daemon = unwrap(await runProvider(settings, { logger: logs }));
   return daemon;
 }
 
@@ -202,27 +224,31 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     );
     writeFileSync(join(dir, 'ca.crt'), cluster.ca);
     writeFileSync(join(dir, 'token'), `${cluster.token}\n`);
-    config = unwrap(
-      parseConfig(
-        JSON.stringify({
-          provider: { keyring: 'keys', key: 'provider' },
-          store: { kind: 'sqlite', path: 'provider.db' },
-          pools: [POOL],
-          tenants: [{ address: alice.address, pubkey: alice.pubkey }],
-          kubernetes: {
-            // The relay's port: the cluster is not reachable there until the relay is up.
-            server: `https://127.0.0.1:${relay.port}`,
-            tokenFile: 'token',
-            caFile: 'ca.crt',
-            metallbNamespace: cluster.metallbNamespace,
-            retryMaxMs: 200,
-          },
-          limits: { maintainIntervalMs: 200 },
-        }),
-        join(dir, 'provider.json'),
-        { defaultKeyring: join(dir, 'unused') },
-      ),
-    );
+    const settings = (reconcileIntervalMs: number) =>
+      unwrap(
+        parseConfig(
+          JSON.stringify({
+            provider: { keyring: 'keys', key: 'provider' },
+            store: { kind: 'sqlite', path: 'provider.db' },
+            pools: [POOL],
+            tenants: [{ address: alice.address, pubkey: alice.pubkey }],
+            kubernetes: {
+              // The relay's port: the cluster is not reachable there until the relay is up.
+              server: `https://127.0.0.1:${relay.port}`,
+              tokenFile: 'token',
+              caFile: 'ca.crt',
+              metallbNamespace: cluster.metallbNamespace,
+              retryMaxMs: 200,
+              reconcileIntervalMs,
+            },
+            limits: { maintainIntervalMs: 200 },
+          }),
+          join(dir, 'provider.json'),
+          { defaultKeyring: join(dir, 'unused') },
+        ),
+      );
+    config = settings(0);
+    checking = settings(1000);
   });
 
   after(async () => {
@@ -271,7 +297,7 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
       autoAssign: false,
       avoidBuggyIPs: false,
     });
-    assert.deepEqual(await kubeStatus(), { synced: true, pending: 0, unrealised: [] });
+    assert.deepEqual(await kubeStatus(), { synced: true, pending: 0, unrealised: [], drift: NO_DRIFT });
   });
 
   it('a manifest sent to the daemon becomes LoadBalancer Services pinned to its address, confirmed by MetalLB', async () => {
@@ -359,7 +385,7 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     await relay.up();
     const lease = await confirmed('44');
     assert.deepEqual(lease.ports[0]?.assigned, [address]);
-    assert.deepEqual(await kubeStatus(), { synced: true, pending: 0, unrealised: [] });
+    assert.deepEqual(await kubeStatus(), { synced: true, pending: 0, unrealised: [], drift: NO_DRIFT });
   });
 
   it('closing a lease removes exactly its objects', async () => {
@@ -412,10 +438,112 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     assert.equal((await clusterLease('43')).ports.length, 0);
   });
 
+  it('a drift check puts back what was deleted or changed by hand, and nothing else', async () => {
+    const db = (await confirmed('44')).ports[0]?.assigned[0];
+    const api = (await confirmed('45')).ports[0]?.assigned[0];
+    assert.ok(db !== undefined && api !== undefined);
+    const before = await services();
+    const [dbService] = before.get('44') ?? [];
+    const [apiService] = before.get('45') ?? [];
+    assert.ok(dbService !== undefined && apiService !== undefined);
+    const [free] = ['192.0.2.78', '192.0.2.77'].filter((ip) => ip !== db && ip !== api);
+    assert.ok(free !== undefined);
+
+    // Someone else's Service beside ours, carrying the lease's labels but not our managed-by label.
+    const { 'app.kubernetes.io/managed-by': _ours, ...leaseLabels } = dbService.metadata.labels ?? {};
+    const foreign = unwrap(
+      await gateway.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${dbService.metadata.namespace}/services`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'foreign', labels: leaseLabels, annotations: { note: 'not akash-ip' } },
+          spec: { type: 'ClusterIP', ports: [{ port: 5432, protocol: 'TCP' }] },
+        },
+      }),
+    );
+    assert.equal(foreign.status, 201, JSON.stringify(foreign.body));
+    const foreignMeta = (foreign.body as ServiceLike).metadata;
+
+    // By hand: the db Service deleted, the api lease's ProviderLeasedIP deleted and its Service re-pinned.
+    const deleted = unwrap(
+      await gateway.request({
+        method: 'DELETE',
+        path: `/api/v1/namespaces/${dbService.metadata.namespace}/services/${dbService.metadata.name}`,
+      }),
+    );
+    assert.equal(deleted.status, 200);
+    const resource = `/apis/akash.network/v2beta2/namespaces/lease/providerleasedips/${alice.address}-ip-api-tcp-80`;
+    assert.equal(unwrap(await gateway.request({ method: 'DELETE', path: resource })).status, 200);
+    const apiPath = `/api/v1/namespaces/${apiService.metadata.namespace}/services/${apiService.metadata.name}`;
+    const repinned = unwrap(
+      await gateway.request({
+        method: 'PATCH',
+        path: apiPath,
+        body: { metadata: { annotations: { 'metallb.io/loadBalancerIPs': free } } },
+      }),
+    );
+    assert.equal(repinned.status, 200);
+    // MetalLB follows the hand-made pin: the drift is real before it is repaired.
+    await eventually('MetalLB moves the api Service to the hand-made address', async () => {
+      const now = (await services()).get('45')?.[0];
+      return now?.status?.loadBalancer?.ingress?.[0]?.ip === free ? true : undefined;
+    });
+
+    const answer = await call('POST', '/k8s/reconcile');
+    const report = (await answer.json()) as { leases: { lease: string }[] };
+    assert.equal(answer.status, 200, JSON.stringify(report));
+    // Leases MetalLB still serves go first: the api lease before the db lease whose Service is gone.
+    report.leases.sort((a, b) => (a.lease < b.lease ? -1 : 1));
+    const key = (dseq: string) => `${alice.address}/${dseq}/1/1/${providerKey.address}`;
+    assert.deepEqual(report, {
+      pools: { created: [], updated: [], deleted: [] },
+      leases: [
+        { lease: key('44'), writes: { created: 1, updated: 0, deleted: 0, unchanged: 1 } },
+        { lease: key('45'), writes: { created: 1, updated: 1, deleted: 0, unchanged: 0 } },
+      ],
+      repaired: { created: 2, updated: 1, deleted: 0 },
+      unrealised: 0,
+    });
+    const [line] = logged('kubernetes drift repaired');
+    assert.deepEqual(line?.repaired, { created: 2, updated: 1, deleted: 0 });
+
+    assert.deepEqual((await confirmed('44')).ports[0]?.assigned, [db]);
+    const apiLease = await eventually('MetalLB moves the api Service back', async () => {
+      const lease = await confirmed('45');
+      return lease.ports[0]?.assigned[0] === api ? lease : undefined;
+    });
+    assert.equal(apiLease.ports[0]?.resource, `${alice.address}-ip-api-tcp-80`);
+    const after = await services();
+    assert.equal(after.get('45')?.[0]?.metadata.uid, apiService.metadata.uid);
+    assert.equal(after.get('45')?.[0]?.metadata.annotations?.['metallb.io/loadBalancerIPs'], api);
+    assert.notEqual(after.get('44')?.[0]?.metadata.uid, dbService.metadata.uid);
+
+    const untouched = unwrap(
+      await gateway.request({
+        method: 'GET',
+        path: `/api/v1/namespaces/${dbService.metadata.namespace}/services/foreign`,
+      }),
+    );
+    assert.equal(untouched.status, 200);
+    const meta = (untouched.body as ServiceLike).metadata;
+    assert.deepEqual([meta.uid, meta.resourceVersion], [foreignMeta.uid, foreignMeta.resourceVersion]);
+
+    // Nothing differs any more: a second check writes nothing.
+    const again = (await (await call('POST', '/k8s/reconcile')).json()) as { repaired: unknown };
+    assert.deepEqual(again.repaired, { created: 0, updated: 0, deleted: 0 });
+    assert.deepEqual((await kubeStatus()).drift, {
+      checks: 2,
+      repaired: { created: 2, updated: 1, deleted: 0 },
+    });
+  });
+
   it('a restarted daemon finds the cluster right, writes nothing, and reports the same', async () => {
     const before = await services();
     await daemon?.stop();
-    const running = await start();
+    // From here on drift is also checked on a timer.
+    const running = await start(checking);
     unwrap(await running.ready);
     const [synced] = logged('kubernetes synced');
     assert.deepEqual(synced?.pools, { created: [], updated: [], deleted: [] });
@@ -428,5 +556,27 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     );
     assert.ok((await confirmed('44')).confirmed);
     assert.ok((await confirmed('45')).confirmed);
+  });
+
+  it('drift checks on the interval put back a Service deleted by hand', async () => {
+    const api = (await confirmed('45')).ports[0]?.assigned[0];
+    const [service] = (await services()).get('45') ?? [];
+    assert.ok(api !== undefined && service !== undefined);
+    const deleted = unwrap(
+      await gateway.request({
+        method: 'DELETE',
+        path: `/api/v1/namespaces/${service.metadata.namespace}/services/${service.metadata.name}`,
+      }),
+    );
+    assert.equal(deleted.status, 200);
+    const back = await eventually('a timed drift check recreates the Service', async () => {
+      const now = (await services()).get('45')?.[0];
+      return now !== undefined && now.metadata.uid !== service.metadata.uid ? now : undefined;
+    });
+    assert.equal(back.metadata.annotations?.['metallb.io/loadBalancerIPs'], api);
+    assert.deepEqual((await confirmed('45')).ports[0]?.assigned, [api]);
+    const drift = (await kubeStatus()).drift;
+    assert.ok(drift.checks >= 1);
+    assert.equal(drift.repaired.created, 1);
   });
 });
