@@ -21,6 +21,7 @@ import {
 } from '../k8s/index.js';
 import { type LeaseEngine, type LeaseId, leaseKey } from '../lease/index.js';
 import type { KubernetesConfig, Secret } from './config.js';
+import { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
 import type { Logger } from './logger.js';
 
 /** A backend ready to use, and how to let go of its connections. */
@@ -96,21 +97,23 @@ async function reveal(secret: Secret, what: string): Promise<Result<string>> {
   }
 }
 
-/** Opens the backend the configuration describes; token and CA files are read on every call. */
-export async function connectCluster(
-  config: KubernetesConfig,
-  provider: string,
-): Promise<Result<ClusterConnection>> {
+async function connectionOf(config: KubernetesConfig): Promise<Result<KubeconfigConnection>> {
+  if ('kubeconfig' in config) return loadKubeconfig(config.kubeconfig, config.context);
   const token = await reveal(config.token, 'token');
   if (!token.ok) return token;
   const ca = await reveal(config.ca, 'CA');
   if (!ca.ok) return ca;
-  const gateway = createHttpsGateway({
-    server: config.server,
-    token: token.value,
-    ca: ca.value,
-    timeoutMs: config.timeoutMs,
-  });
+  return ok({ server: config.server, token: token.value, ca: ca.value });
+}
+
+/** Opens the backend the configuration describes; the kubeconfig, token and CA files are read on every call. */
+export async function connectCluster(
+  config: KubernetesConfig,
+  provider: string,
+): Promise<Result<ClusterConnection>> {
+  const connection = await connectionOf(config);
+  if (!connection.ok) return connection;
+  const gateway = createHttpsGateway({ ...connection.value, timeoutMs: config.timeoutMs });
   const backend = new KubeBackend({
     gateway,
     provider,

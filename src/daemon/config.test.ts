@@ -159,6 +159,36 @@ describe('provider configuration', () => {
     });
   });
 
+  it('reads a kubeconfig reference instead of server, token and CA', () => {
+    const parsed = parseConfig(
+      'provider: {key: p1}\nkubernetes:\n  kubeconfig: k8s/config\n  context: admin\n  reconcileIntervalMs: 0\n',
+      '/etc/akash-ip/provider.yaml',
+      options,
+    );
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error.message);
+    assert.deepEqual(parsed.value.kubernetes, {
+      kubeconfig: resolve('/etc/akash-ip/k8s/config'),
+      context: 'admin',
+      namespace: 'lease',
+      metallbNamespace: 'metallb-system',
+      timeoutMs: 15_000,
+      retryMaxMs: 30_000,
+      reconcileIntervalMs: 0,
+    });
+    const head = 'provider: {key: p1}\nkubernetes:\n';
+    const mixed = refusal(`${head}  kubeconfig: /k\n  caFile: /ca.crt\n`);
+    assert.equal(mixed.line, 4);
+    assert.match(mixed.message, /kubernetes\.caFile: give either kubeconfig or caFile/);
+    assert.match(
+      refusal(`${head}  server: https://127.0.0.1:6443\n  token: t\n  ca: c\n  context: x\n`).message,
+      /kubernetes\.context: context needs kubeconfig/,
+    );
+    assert.match(
+      refusal(`${head}  namespace: lease\n`).message,
+      /give server \(with token and ca\) or kubeconfig/,
+    );
+  });
+
   it('points at what it refuses in the kubernetes section', () => {
     const head = 'provider: {key: p1}\nkubernetes:\n';
     assert.deepEqual(refusal(`${head}  server: http://127.0.0.1:8080\n  token: t\n  ca: c\n`), {

@@ -56,14 +56,27 @@ export interface ProviderConfig {
 /** A value given inline or read from a file (read at each connection attempt, so a rotated file is picked up). */
 export type Secret = { readonly value: string } | { readonly file: string };
 
-/** Where the cluster is, how to prove who we are, and how often to retry while it cannot be reached. */
-export interface KubernetesConfig {
+/** The cluster and our credentials, given directly. */
+export interface DirectConnection {
   /** `https://host:port` of the kube-apiserver. */
   readonly server: string;
   /** Bearer token. */
   readonly token: Secret;
   /** PEM of the CA that signed the server's certificate. */
   readonly ca: Secret;
+}
+
+/** The cluster and our credentials, as a kubeconfig file's context says (read at each connection attempt). */
+export interface KubeconfigReference {
+  readonly kubeconfig: string;
+  /** Default: the file's `current-context`. */
+  readonly context?: string;
+}
+
+/** Where the cluster is, how to prove who we are, and how often to retry while it cannot be reached. */
+export type KubernetesConfig = (DirectConnection | KubeconfigReference) & KubernetesSettings;
+
+export interface KubernetesSettings {
   /** Namespace of the `ProviderLeasedIP` objects (Go's `--k8s-manifest-ns`). */
   readonly namespace: string;
   /** Namespace MetalLB reads its `IPAddressPool`s from. */
@@ -110,9 +123,12 @@ const objectName = z.string().refine((text) => isObjectName(text), 'must be a Ku
 
 const kubernetesSchema = z
   .strictObject({
+    kubeconfig: z.string().min(1).exactOptional(),
+    context: z.string().min(1).exactOptional(),
     server: z
       .string()
-      .refine((text) => /^https:\/\/[^\s/]+\/?$/.test(text), 'must be an https URL without a path'),
+      .refine((text) => /^https:\/\/[^\s/]+\/?$/.test(text), 'must be an https URL without a path')
+      .exactOptional(),
     token: z.string().min(1).exactOptional(),
     tokenFile: z.string().min(1).exactOptional(),
     ca: z.string().min(1).exactOptional(),
@@ -129,6 +145,30 @@ const kubernetesSchema = z
       .default(60_000),
   })
   .superRefine((value, context) => {
+    if (value.kubeconfig !== undefined) {
+      const direct = (['server', 'token', 'tokenFile', 'ca', 'caFile'] as const).find(
+        (key) => value[key] !== undefined,
+      );
+      if (direct !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [direct],
+          message: `give either kubeconfig or ${direct}: the kubeconfig names the server and credentials`,
+        });
+      }
+      return;
+    }
+    if (value.context !== undefined) {
+      context.addIssue({ code: 'custom', path: ['context'], message: 'context needs kubeconfig' });
+    }
+    if (value.server === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'give server (with token and ca) or kubeconfig',
+      });
+      return;
+    }
     for (const [inline, file] of [
       ['token', 'tokenFile'],
       ['ca', 'caFile'],
@@ -209,7 +249,8 @@ interface Position {
   readonly col: number;
 }
 
-function located(
+/** An `INVALID_INPUT` refusal naming the file, line and column (and the path) of what is refused. */
+export function located(
   file: string,
   position: Position,
   path: readonly PropertyKey[],
@@ -239,7 +280,7 @@ function formatPath(path: readonly PropertyKey[]): string {
  * The deepest node of `path` that exists, so a missing key points at its parent; `atKey` points at the
  * last key rather than its value.
  */
-function positionOf(
+export function positionOf(
   root: Node | null,
   path: readonly PropertyKey[],
   lines: LineCounter,
@@ -286,10 +327,19 @@ function mergePricing(raw: RawConfig['pricing']): PricingConfig {
 function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): KubernetesConfig {
   const secret = (value: string | undefined, file: string | undefined): Secret =>
     value === undefined ? { file: resolve(base, file ?? '') } : { value };
+  const connection: DirectConnection | KubeconfigReference =
+    raw.kubeconfig === undefined
+      ? {
+          server: (raw.server ?? '').replace(/\/+$/, ''),
+          token: secret(raw.token, raw.tokenFile),
+          ca: secret(raw.ca, raw.caFile),
+        }
+      : {
+          kubeconfig: resolve(base, raw.kubeconfig),
+          ...(raw.context === undefined ? {} : { context: raw.context }),
+        };
   return {
-    server: raw.server.replace(/\/+$/, ''),
-    token: secret(raw.token, raw.tokenFile),
-    ca: secret(raw.ca, raw.caFile),
+    ...connection,
     namespace: raw.namespace,
     metallbNamespace: raw.metallbNamespace,
     timeoutMs: raw.timeoutMs,

@@ -35,14 +35,16 @@ export interface KubeGateway {
   close(): void;
 }
 
-/** Where the API server is and how to prove who we are. */
+/** Where the API server is and how to prove who we are: a bearer token, a client certificate, or both. */
 export interface KubeConnection {
   /** `https://host:port`. */
   readonly server: string;
-  /** PEM of the CA that signed the server's certificate. */
-  readonly ca: string;
+  /** PEM of the CA that signed the server's certificate; without it, the system's trusted roots (as kubectl). */
+  readonly ca?: string;
   /** Bearer token. */
-  readonly token: string;
+  readonly token?: string;
+  /** PEM certificate and key the TLS handshake presents (kubeconfig `client-certificate` / `client-key`). */
+  readonly clientCert?: { readonly cert: string; readonly key: string };
   /** Per request; default 15 000. */
   readonly timeoutMs?: number;
 }
@@ -51,17 +53,20 @@ export interface KubeConnection {
 export function createHttpsGateway(connection: KubeConnection): KubeGateway {
   const base = new URL(connection.server);
   if (base.protocol !== 'https:') throw new Error(`kube server must be https, got ${connection.server}`);
-  const agent = new Agent({ keepAlive: true, maxSockets: 8, ca: connection.ca });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 8,
+    ...(connection.ca === undefined ? {} : { ca: connection.ca }),
+    ...connection.clientCert,
+  });
   const timeoutMs = connection.timeoutMs ?? 15_000;
 
   function request(req: KubeRequest): Promise<Result<KubeResponse, AppError>> {
     const url = new URL(req.path, base);
     for (const [key, value] of Object.entries(req.query ?? {})) url.searchParams.set(key, value);
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      authorization: `Bearer ${connection.token}`,
-    };
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (connection.token !== undefined) headers.authorization = `Bearer ${connection.token}`;
     if (payload !== undefined) {
       headers['content-type'] =
         req.contentType ?? (req.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
