@@ -29,6 +29,8 @@ export interface TestCluster {
   readonly server: string;
   readonly ca: string;
   readonly token: string;
+  /** Path of a kubeconfig (token + CA file) for the apiserver. */
+  readonly kubeconfig: string;
   readonly metallbNamespace: string;
   /** The harness's stderr so far (apiserver and harness messages), for failure reports. */
   log(): string;
@@ -79,6 +81,7 @@ export async function startCluster(): Promise<TestCluster> {
     server: ready.server,
     ca: ready.ca,
     token: ready.token,
+    kubeconfig: ready.kubeconfig,
     metallbNamespace: ready.metallbNamespace,
     log: () => stderr,
     async stop() {

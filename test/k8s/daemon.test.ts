@@ -86,6 +86,8 @@ let dir: string;
 let config: ProviderConfig;
 /** The same with a drift check every second. */
 let checking: ProviderConfig;
+/** The same, reaching the apiserver through the harness's kubeconfig. */
+let viaKubeconfig: ProviderConfig;
 let daemon: RunningProvider | undefined;
 let logs: ReturnType<typeof memoryLogger>;
 
@@ -224,7 +226,7 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     );
     writeFileSync(join(dir, 'ca.crt'), cluster.ca);
     writeFileSync(join(dir, 'token'), `${cluster.token}\n`);
-    const settings = (reconcileIntervalMs: number) =>
+    const settings = (reconcileIntervalMs: number, connection?: object) =>
       unwrap(
         parseConfig(
           JSON.stringify({
@@ -233,10 +235,12 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
             pools: [POOL],
             tenants: [{ address: alice.address, pubkey: alice.pubkey }],
             kubernetes: {
-              // The relay's port: the cluster is not reachable there until the relay is up.
-              server: `https://127.0.0.1:${relay.port}`,
-              tokenFile: 'token',
-              caFile: 'ca.crt',
+              ...(connection ?? {
+                // The relay's port: the cluster is not reachable there until the relay is up.
+                server: `https://127.0.0.1:${relay.port}`,
+                tokenFile: 'token',
+                caFile: 'ca.crt',
+              }),
               metallbNamespace: cluster.metallbNamespace,
               retryMaxMs: 200,
               reconcileIntervalMs,
@@ -249,6 +253,7 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
       );
     config = settings(0);
     checking = settings(1000);
+    viaKubeconfig = settings(0, { kubeconfig: cluster.kubeconfig, context: 'harness' });
   });
 
   after(async () => {
@@ -578,5 +583,26 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     const drift = (await kubeStatus()).drift;
     assert.ok(drift.checks >= 1);
     assert.equal(drift.repaired.created, 1);
+  });
+
+  it('connects through a kubeconfig file and finds the cluster right', async () => {
+    const before = await services();
+    await daemon?.stop();
+    const running = await start(viaKubeconfig);
+    unwrap(await running.ready);
+    const [synced] = logged('kubernetes synced');
+    assert.deepEqual(synced?.writes, { created: 0, updated: 0, deleted: 0, unchanged: 4 });
+    assert.deepEqual(
+      [...(await services())].map(([dseq, list]) => [dseq, list.map((service) => service.metadata.uid)]),
+      [...before].map(([dseq, list]) => [dseq, list.map((service) => service.metadata.uid)]),
+    );
+    assert.ok((await confirmed('44')).confirmed);
+    const answer = await call('POST', '/k8s/reconcile');
+    assert.equal(answer.status, 200);
+    assert.deepEqual(((await answer.json()) as { repaired: unknown }).repaired, {
+      created: 0,
+      updated: 0,
+      deleted: 0,
+    });
   });
 });
