@@ -26,7 +26,7 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import { z } from 'zod';
-import { type AppError, appError, type Result } from '../errors/index.js';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
 import { errorResponse, groupSpecSchema } from '../market/index.js';
@@ -155,6 +155,17 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
   const leaseAt = (c: Context) =>
     parseLeasePath(c.req.param('dseq') ?? '', c.req.param('gseq') ?? '', c.req.param('oseq') ?? '');
 
+  /** The `:owner/:dseq/:gseq/:oseq` of an internal route; a malformed one is a lease that does not exist. */
+  const ownedLeaseAt = (c: Context) => {
+    const owner = c.req.param('owner') ?? '';
+    const at = leaseAt(c);
+    if (!isAddress(owner) || !at.ok) {
+      const path = `${owner}/${c.req.param('dseq')}/${c.req.param('gseq')}/${c.req.param('oseq')}`;
+      return fail(appError('NOT_FOUND', `no lease ${path}`));
+    }
+    return ok({ owner, at: at.value });
+  };
+
   app.use('*', async (c, next) => {
     const start = process.hrtime.bigint();
     await readiness.track(next);
@@ -257,18 +268,10 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
   app.get(
     '/ip-lease-status/:owner/:dseq/:gseq/:oseq',
     asInternal((c, service) => {
-      const owner = c.req.param('owner') ?? '';
-      const at = leaseAt(c);
-      if (!isAddress(owner) || !at.ok) {
-        return reply(
-          c,
-          appError(
-            'NOT_FOUND',
-            `no lease ${owner}/${c.req.param('dseq')}/${c.req.param('gseq')}/${c.req.param('oseq')}`,
-          ),
-        );
-      }
-      const entries = service.ipLeaseStatus(owner, at.value);
+      const lease = ownedLeaseAt(c);
+      if (!lease.ok) return reply(c, lease.error);
+      const { owner, at } = lease.value;
+      const entries = service.ipLeaseStatus(owner, at);
       return entries.length === 0 ? c.body(null, 204) : json(c, entries);
     }),
   );
@@ -276,22 +279,14 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
   app.get(
     '/k8s/lease/:owner/:dseq/:gseq/:oseq',
     asInternal(async (c, service) => {
-      const owner = c.req.param('owner') ?? '';
-      const at = leaseAt(c);
-      if (!isAddress(owner) || !at.ok) {
-        return reply(
-          c,
-          appError(
-            'NOT_FOUND',
-            `no lease ${owner}/${c.req.param('dseq')}/${c.req.param('gseq')}/${c.req.param('oseq')}`,
-          ),
-        );
-      }
+      const lease = ownedLeaseAt(c);
+      if (!lease.ok) return reply(c, lease.error);
+      const { owner, at } = lease.value;
       const cluster = deps.cluster?.();
       if (cluster === undefined) {
         return reply(c, appError('NOT_FOUND', 'this provider has no Kubernetes backend configured'));
       }
-      return answer(c, await cluster.lease({ owner, ...at.value, provider: service.provider }));
+      return answer(c, await cluster.lease({ owner, ...at, provider: service.provider }));
     }),
   );
 
