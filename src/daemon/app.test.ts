@@ -7,7 +7,7 @@ import { StaticChain } from './chain.js';
 import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import type { ProviderService } from './service.js';
-import { account, createHarness, exposeSdl, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
+import { account, bidOn, createHarness, exposeSdl, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
 
 const alice = account(0xa11ce);
 const bob = account(0xb0b);
@@ -549,22 +549,9 @@ describe('provider daemon with a ledger', () => {
   describe('bidding', () => {
     it('bids through the lease engine’s gate and hands the reservation to the deployed lease', async () => {
       unwrap(await h.sync.register());
-      const sdl = ipSdl('bid-ip');
-      const created = unwrap(
-        h.ledger.createDeployment({
-          owner: alice.address,
-          groups: sdl.groups,
-          hash: sdl.manifestVersion,
-          deposit: { denom: 'uakt', amount: '5000000' },
-        }),
-      );
-      const order = created.orders[0]!.id;
-      unwrap(await h.sync.bids.poll());
-      const bids = unwrap(h.ledger.listBids({ ...order, provider: h.provider.address }));
-      assert.equal(bids[0]?.state, 'open');
+      const { sdl, dseq, lease } = await bidOn(h, alice, 'bid-ip');
       assert.equal(h.engine.inventory().reserved, 1n);
-      unwrap(h.ledger.createLease({ ...order, provider: h.provider.address }));
-      const dseq = created.deployment.id.dseq;
+      unwrap(h.ledger.createLease(lease));
       const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: sdl.manifest });
       assert.equal(sent.status, 200);
       assert.equal(h.engine.inventory().reserved, 0n);

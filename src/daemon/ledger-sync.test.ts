@@ -1,26 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { orderKey } from '../lease/index.js';
-import { account, createHarness, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
+import { account, bidOn, createHarness, tokenOf, unwrap } from './testing.js';
 
 const alice = account(0xa11ce);
-
-/** A deployment of `name` with a bid of ours on its one order, its reservation held. */
-async function bidOn(h: Harness, name: string) {
-  const sdl = ipSdl(name);
-  const created = unwrap(
-    h.ledger.createDeployment({
-      owner: alice.address,
-      groups: sdl.groups,
-      hash: sdl.manifestVersion,
-      deposit: { denom: 'uakt', amount: '5000000' },
-    }),
-  );
-  unwrap(await h.sync.bids.poll());
-  const order = created.orders[0]!.id;
-  assert.equal(unwrap(h.ledger.listBids({ ...order, provider: h.provider.address }))[0]?.state, 'open');
-  return { sdl, order, lease: { ...order, provider: h.provider.address } };
-}
 
 describe('catching up with the ledger after time away', () => {
   it('releases the reservation of a lease won and closed while away, and keeps those still wanted', async () => {
@@ -28,10 +11,10 @@ describe('catching up with the ledger after time away', () => {
     try {
       h.fund(alice);
       unwrap(await h.sync.register());
-      const waiting = await bidOn(h, 'waiting-ip');
+      const waiting = await bidOn(h, alice, 'waiting-ip');
       unwrap(h.ledger.createLease(waiting.lease));
-      const open = await bidOn(h, 'open-ip');
-      const gone = await bidOn(h, 'gone-ip');
+      const open = await bidOn(h, alice, 'open-ip');
+      const gone = await bidOn(h, alice, 'gone-ip');
       unwrap(h.ledger.createLease(gone.lease));
       assert.equal(h.engine.inventory().reserved, 3n);
 

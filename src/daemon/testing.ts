@@ -3,6 +3,7 @@
  * harness wiring a daemon app to an in-process devnet ledger reached through its real HTTP API
  * (in-process requests, no socket).
  */
+import assert from 'node:assert/strict';
 import type { Hono } from 'hono';
 import { createLeaseEngine, type LeaseEngine, type LeaseId } from '../lease/index.js';
 import { createLedgerApi, DEFAULT_PRICING, Ledger, LedgerClient } from '../market/index.js';
@@ -11,7 +12,7 @@ import { createMemoryStore } from '../store/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { ledgerChain } from './chain.js';
-import { type Account, account, unwrap } from './fixtures.js';
+import { type Account, account, ipSdl, unwrap } from './fixtures.js';
 import { LedgerSync } from './ledger-sync.js';
 import { memoryLogger } from './logger.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
@@ -197,4 +198,24 @@ export async function createHarness(
       ledger.close();
     },
   };
+}
+
+/**
+ * A deployment by `owner` of the IP SDL named `name`, with this provider's bid open on its one order (the
+ * bid engine's reservation held), as the bidding tests start from.
+ */
+export async function bidOn(h: Harness, owner: Account, name: string) {
+  const sdl = ipSdl(name);
+  const created = unwrap(
+    h.ledger.createDeployment({
+      owner: owner.address,
+      groups: sdl.groups,
+      hash: sdl.manifestVersion,
+      deposit: { denom: 'uakt', amount: '5000000' },
+    }),
+  );
+  unwrap(await h.sync.bids.poll());
+  const order = created.orders[0]!.id;
+  assert.equal(unwrap(h.ledger.listBids({ ...order, provider: h.provider.address }))[0]?.state, 'open');
+  return { sdl, order, dseq: created.deployment.id.dseq, lease: { ...order, provider: h.provider.address } };
 }
