@@ -7,13 +7,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { getKey } from '../identity/index.js';
+import { connectKubeBackend } from '../k8s/index.js';
 import { createLeaseEngine, type LeaseStore } from '../lease/index.js';
 import { LedgerClient } from '../market/index.js';
 import { createMemoryStore, openSqliteStore } from '../store/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { type Chain, ledgerChain, StaticChain } from './chain.js';
-import { ClusterSync, connectCluster } from './cluster-sync.js';
+import { ClusterSync } from './cluster-sync.js';
 import type { ProviderConfig } from './config.js';
 import { LedgerSync } from './ledger-sync.js';
 import type { Logger } from './logger.js';
@@ -126,7 +127,7 @@ export async function runProvider(
       kubernetes === undefined
         ? undefined
         : new ClusterSync({
-            connect: () => connectCluster(kubernetes, address),
+            connect: () => connectKubeBackend(kubernetes, address),
             engine: engine.value,
             pools: config.pools,
             logger,
