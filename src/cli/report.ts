@@ -176,7 +176,7 @@ export function unservedReason(
   if (problems.length === 0) return undefined;
   return appError(
     'ENDPOINT_NOT_LEASED',
-    `deployment ${dseq} runs without all its IPs: ${problems.join('; ')}. (--allow-pending accepts this with exit 0)`,
+    `deployment ${dseq} runs without all its IPs: ${problems.join('; ')} (--allow-pending accepts this with exit 0)`,
   );
 }
 

@@ -414,6 +414,8 @@ export async function deploy(
 /** Options of {@link update}. */
 export interface UpdateOptions {
   readonly dseq: string;
+  /** The SDL's path, for the commands a refusal suggests. */
+  readonly file: string;
   /** Release the addresses of endpoints the new SDL no longer names. */
   readonly yes: boolean;
   readonly timeoutMs: number;
@@ -444,7 +446,7 @@ export async function update(
     );
   }
   const redeploy =
-    `to run this SDL, deploy it anew (\`akash-ip deploy FILE\`), move any endpoint whose IP you keep with ` +
+    `To run this SDL, deploy it anew (\`akash-ip deploy ${options.file}\`), move any endpoint whose IP you keep with ` +
     `\`akash-ip migrate-endpoints --dseq NEW --source-dseq ${dseq} NAME\`, then \`akash-ip close --dseq ${dseq}\``;
   if (before.groups.length !== sdl.groups.length) {
     return fail(

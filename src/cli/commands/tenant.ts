@@ -160,7 +160,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
         const updated = await update(
           session,
           sdl,
-          { dseq: options.dseq, yes: options.yes === true, timeoutMs: options.timeout },
+          { dseq: options.dseq, file, yes: options.yes === true, timeoutMs: options.timeout },
           progressOn(io),
         );
         return updated.ok
