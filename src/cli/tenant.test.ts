@@ -20,6 +20,7 @@ import {
   type OrderBids,
   releasedBy,
   statusSettled,
+  update,
 } from './tenant.js';
 
 const OWNER = 'akash1owner';
@@ -254,47 +255,59 @@ describe('the addresses an update releases', () => {
   });
 });
 
-describe('deploy when the provider refuses the manifest after its lease exists', () => {
-  it('closes the deployment it created, says so and fails with the provider’s code', async () => {
-    const owner = testAccount(31);
-    const provider = testAccount(32);
-    const ledger = value(Ledger.open({ path: ':memory:' }));
-    const uakt = (amount: number) => ({ denom: 'uakt', amount: String(amount) });
-    value(ledger.fundAccount({ address: owner.address, amount: uakt(50_000_000), pubkey: owner.pubkey }));
-    value(ledger.fundAccount({ address: provider.address, amount: uakt(0), pubkey: provider.pubkey }));
-    value(
-      ledger.registerProvider({
-        address: provider.address,
-        hostUri: 'http://provider.test',
-        attributes: [IP_LEASE],
-      }),
-    );
-    const api = createLedgerApi(ledger);
-    const refusal = 'the cluster refuses image nginx:1.27';
-    // The provider: it bids on open orders when asked for its status, and refuses every manifest.
-    const daemon = async (url: string, init: RequestInit): Promise<Response> => {
-      if (url.endsWith('/status')) {
-        for (const order of value(ledger.listOrders({ owner: owner.address, state: 'open' }))) {
-          ledger.createBid({ order: order.id, provider: provider.address, price: uakt(7) });
-        }
-        return Response.json({ cluster: { inventory: { leased_ip: { capacity: 4, allocated: 0 } } } });
-      }
-      assert.equal(init.method, 'PUT');
-      return Response.json({ error: refusal, code: 'INVALID_INPUT' }, { status: 400 });
-    };
-    const signer = { privateKey: owner.privateKey, address: owner.address };
-    const session = {
-      key: { name: 'tenant', address: owner.address, privateKey: owner.privateKey },
-      ledger: new LedgerClient({
-        url: 'http://ledger.test',
-        keys: [owner.privateKey],
-        fetch: (url, init) => Promise.resolve(api.request(url, init)),
-      }),
-      providerLabel: (address: string) => (address === provider.address ? 'provider-1' : address),
-      providerClient: async () =>
-        ok(new ProviderClient({ url: 'http://provider.test', signer, fetch: daemon })),
-    } as unknown as Session;
+/**
+ * An in-process ledger (its real HTTP API) and a provider daemon that bids on open orders when asked for its
+ * status, has seen no lease, and refuses every manifest: what is only known once the ledger holds a lease.
+ */
+function refusingProvider() {
+  const owner = testAccount(31);
+  const provider = testAccount(32);
+  const ledger = value(Ledger.open({ path: ':memory:' }));
+  const uakt = (amount: number) => ({ denom: 'uakt', amount: String(amount) });
+  value(ledger.fundAccount({ address: owner.address, amount: uakt(50_000_000), pubkey: owner.pubkey }));
+  value(ledger.fundAccount({ address: provider.address, amount: uakt(0), pubkey: provider.pubkey }));
+  value(
+    ledger.registerProvider({
+      address: provider.address,
+      hostUri: 'http://provider.test',
+      attributes: [IP_LEASE],
+    }),
+  );
+  const api = createLedgerApi(ledger);
+  const refusal = 'the cluster refuses image nginx:1.27';
+  const bid = () => {
+    for (const order of value(ledger.listOrders({ owner: owner.address, state: 'open' }))) {
+      ledger.createBid({ order: order.id, provider: provider.address, price: uakt(7) });
+    }
+  };
+  const daemon = async (url: string, init: RequestInit): Promise<Response> => {
+    if (url.includes('/lease/'))
+      return Response.json({ error: 'no such lease', code: 'LEASE_NOT_FOUND' }, { status: 404 });
+    if (url.endsWith('/status')) {
+      bid();
+      return Response.json({ cluster: { inventory: { leased_ip: { capacity: 4, allocated: 0 } } } });
+    }
+    assert.equal(init.method, 'PUT');
+    return Response.json({ error: refusal, code: 'INVALID_INPUT' }, { status: 400 });
+  };
+  const signer = { privateKey: owner.privateKey, address: owner.address };
+  const session = {
+    key: { name: 'tenant', address: owner.address, privateKey: owner.privateKey },
+    ledger: new LedgerClient({
+      url: 'http://ledger.test',
+      keys: [owner.privateKey],
+      fetch: (url, init) => Promise.resolve(api.request(url, init)),
+    }),
+    providerLabel: (address: string) => (address === provider.address ? 'provider-1' : address),
+    providerClient: async () =>
+      ok(new ProviderClient({ url: 'http://provider.test', signer, fetch: daemon })),
+  } as unknown as Session;
+  return { owner, ledger, session, refusal, bid };
+}
 
+describe('when the provider refuses a manifest only after the ledger holds the lease', () => {
+  it('deploy closes the deployment it created, says so and fails with the provider’s code', async () => {
+    const { owner, ledger, session, refusal } = refusingProvider();
     const progress: string[] = [];
     const deployed = await deploy(
       session,
@@ -318,5 +331,39 @@ describe('deploy when the provider refuses the manifest after its lease exists',
       value(ledger.listLeases({ owner: owner.address })).map((lease) => lease.state),
       ['closed'],
     );
+  });
+
+  it('update puts the deployment’s previous version back on the ledger', async () => {
+    const { owner, ledger, session, refusal, bid } = refusingProvider();
+    const v1 = sdlOf(EXAMPLE);
+    const { deployment } = value(
+      ledger.createDeployment({
+        owner: owner.address,
+        groups: v1.groups,
+        hash: v1.manifestVersion,
+        deposit: { denom: 'uakt', amount: '5000000' },
+      }),
+    );
+    bid();
+    const [open] = value(ledger.listBids({ owner: owner.address }));
+    assert.ok(open !== undefined);
+    value(ledger.createLease(open.id));
+
+    const v2 = sdlOf(EXAMPLE.replace('nginx:1.27', 'nginx:1.28'));
+    const updated = await update(
+      session,
+      v2,
+      { dseq: deployment.id.dseq, file: 'v2.yaml', yes: false, timeoutMs: 5_000 },
+      () => {},
+    );
+    assert.equal(updated.ok, false);
+    assert.match(
+      updated.ok ? '' : updated.error.message,
+      new RegExp(
+        `${refusal} \\(deployment ${deployment.id.dseq} is back at its previous version ${v1.manifestVersion.slice(0, 12)}…\\)$`,
+      ),
+    );
+    assert.equal(value(ledger.getDeployment(deployment.id)).hash, v1.manifestVersion);
+    assert.notEqual(v2.manifestVersion, v1.manifestVersion);
   });
 });

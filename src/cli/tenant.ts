@@ -317,6 +317,19 @@ export function releasedBy(lease: Lease, status: LeaseStatus, group: ManifestGro
     .map(([endpoint, { addresses }]) => ({ lease: lease.id, endpoint, addresses }));
 }
 
+/**
+ * What an active lease holds on its provider now: its lease-status, or nothing when the provider has not seen
+ * the lease (no manifest yet); a provider that cannot be asked is an error, since it might hold addresses.
+ */
+export async function holdings(
+  session: Session,
+  lease: Lease,
+): Promise<Result<LeaseStatus | undefined, AppError>> {
+  const state = await fetchLeaseState(session, lease);
+  if (state.error === undefined) return ok(state.status);
+  return NOT_SEEN.has(state.error.code) ? ok(undefined) : fail(state.error);
+}
+
 /** `203.0.113.1 (endpoint "api" of lease 5/1/1 on provider-1)`, joined. */
 export function releasesText(releases: readonly Release[], label: (address: string) => string): string {
   return releases
@@ -476,20 +489,19 @@ export async function update(
   if (!leases.ok) return leases;
   const releases: Release[] = [];
   for (const lease of leases.value) {
-    const state = await fetchLeaseState(session, lease);
-    // a provider that has not seen the lease holds nothing for it; one we cannot ask might
-    if (state.error !== undefined && !NOT_SEEN.has(state.error.code)) {
+    const status = await holdings(session, lease);
+    if (!status.ok) {
       return fail(
         appError(
-          state.error.code,
-          `cannot check what the update would change on ${session.providerLabel(lease.id.provider)}: ${state.error.message}; nothing was changed`,
+          status.error.code,
+          `cannot check what the update would change on ${session.providerLabel(lease.id.provider)}: ${status.error.message}; nothing was changed`,
         ),
       );
     }
-    if (state.status === undefined) continue;
+    if (status.value === undefined) continue;
     const name = before.groups.find((group) => group.gseq === lease.id.gseq)?.spec.name;
     const group = sdl.manifest.find((candidate) => candidate.name === name);
-    releases.push(...releasedBy(lease, state.status, group));
+    releases.push(...releasedBy(lease, status.value, group));
   }
   if (releases.length > 0) {
     const text = releasesText(releases, session.providerLabel);

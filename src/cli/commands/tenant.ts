@@ -12,6 +12,7 @@ import {
   deploy,
   fetchLeaseState,
   formatPrice,
+  holdings,
   type LeaseState,
   leaseText,
   type Release,
@@ -281,23 +282,23 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
         const ended = leases.ok ? leases.value : [];
         // what each lease really holds now (an endpoint migrated away holds nothing here), asked before it ends
         const released: Release[] = [];
-        const untold: string[] = [];
+        const untold = new Set<string>();
         for (const lease of ended) {
-          const state = await fetchLeaseState(session, lease);
-          if (state.status !== undefined) released.push(...releasedBy(lease, state.status, undefined));
-          else if (state.error?.code !== 'LEASE_NOT_FOUND')
-            untold.push(session.providerLabel(lease.id.provider));
+          const status = await holdings(session, lease);
+          if (!status.ok) untold.add(session.providerLabel(lease.id.provider));
+          else if (status.value !== undefined) released.push(...releasedBy(lease, status.value, undefined));
         }
         const closed = await session.ledger.closeDeployment(id);
         if (!closed.ok) return closed;
         const providers = [...new Set(ended.map((lease) => session.providerLabel(lease.id.provider)))];
         const ips =
           released.length === 0
-            ? untold.length === 0
+            ? untold.size === 0
               ? '; it held no IP address'
               : ''
             : `; the provider releases ${releasesText(released, session.providerLabel)}`;
-        const unknown = untold.length === 0 ? '' : `; ${untold.join(', ')} could not say which IPs it held`;
+        const unknown =
+          untold.size === 0 ? '' : `; ${[...untold].join(', ')} could not say which IPs it held`;
         return ok({
           data: {
             dseq: options.dseq,
