@@ -13,6 +13,8 @@ export const EXIT = {
   conflict: 4,
   denied: 5,
   unavailable: 6,
+  /** The deployment runs, but an IP endpoint ended without an address (withheld or pending). */
+  notLeased: 7,
   internal: 70,
 } as const;
 
@@ -34,6 +36,7 @@ export const ERROR_TABLE = {
   NOT_FOUND: notFound,
   UNAUTHENTICATED: { http: 401, exit: EXIT.denied },
   FORBIDDEN: { http: 403, exit: EXIT.denied },
+  CONFIRMATION_REQUIRED: { http: 428, exit: EXIT.usage },
   NOT_READY: { http: 503, exit: EXIT.unavailable },
   UNAVAILABLE: { http: 503, exit: EXIT.unavailable },
   PAYLOAD_TOO_LARGE: { http: 413, exit: EXIT.invalidInput },
@@ -89,6 +92,7 @@ export const ERROR_TABLE = {
   ENDPOINT_NOT_FOUND: notFound,
   MIGRATION_INVALID: unprocessable,
   MANIFEST_MISMATCH: unprocessable,
+  ENDPOINT_NOT_LEASED: { http: 409, exit: EXIT.notLeased },
   STORE_CORRUPT: { http: 500, exit: EXIT.internal },
 
   // devnet marketplace (src/market)

@@ -206,6 +206,20 @@ describe('IP endpoint rules: code, message and position', () => {
         ['SDL_IP_NOT_GLOBAL'],
       );
   });
+
+  it('one misspelt profile reports only itself, not the endpoints its service uses as unused', () => {
+    const example = readFileSync(new URL('../../examples/ip-lease.yaml', import.meta.url), 'utf8');
+    const misspelt: [string, string, string][] = [
+      ['compute profile', '      profile: web\n', '      profile: wbe\n'],
+      ['placement', 'deployment:\n  web:\n    dcloud:', 'deployment:\n  web:\n    dclod:'],
+      ['pricing', '        web:\n          denom', '        wbe:\n          denom'],
+    ];
+    for (const [what, from, to] of misspelt) {
+      assert.ok(example.includes(from), what);
+      const result = parseSdl(example.replace(from, to));
+      assert.deepEqual(result.ok ? [] : result.error.map((d) => d.code), ['SDL_PROFILE'], what);
+    }
+  });
 });
 
 describe('decoding as yaml.v3 does', () => {
