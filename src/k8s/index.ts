@@ -32,4 +32,12 @@ export type {
   KubeWatchRequest,
 } from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
+export type {
+  InformerChange,
+  InformerItem,
+  InformerLogger,
+  InformerOptions,
+  InformerStats,
+} from './informer.js';
+export { Informer } from './informer.js';
 export { isObjectName, leaseNamespace, sharingKey } from './names.js';
