@@ -163,7 +163,11 @@ export function createHttpsGateway(connection: KubeConnection): KubeGateway {
     if (signal.aborted) return;
     const call = httpsRequest(url, { method: 'GET', agent: watchAgent, headers: headersOf(), signal });
     // A socket timeout measures silence, not the stream's length: a long watch is fine, a dead one is not.
-    call.setTimeout(idleMs, () => call.destroy(new Error(`no data for ${idleMs} ms`)));
+    let silent: string | undefined;
+    call.setTimeout(idleMs, () => {
+      silent = `no data for ${idleMs} ms`;
+      call.destroy(new Error(silent));
+    });
     try {
       const res = await new Promise<IncomingMessage>((resolve, reject) => {
         call.once('response', resolve);
@@ -202,13 +206,17 @@ export function createHttpsGateway(connection: KubeConnection): KubeGateway {
           yield ok(event);
         }
       }
+      if (silent !== undefined) {
+        yield unavailable(what, silent);
+        return;
+      }
       const last = pending.trim();
       if (last !== '') {
         const event = watchEventOf(last);
         yield event === undefined ? unavailable(what, 'the stream ended inside an event') : ok(event);
       }
     } catch (error) {
-      if (!signal.aborted) yield unavailable(what, (error as Error).message);
+      if (!signal.aborted) yield unavailable(what, silent ?? (error as Error).message);
     } finally {
       call.destroy();
     }
