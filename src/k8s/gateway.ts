@@ -195,6 +195,7 @@ export function createHttpsGateway(connection: KubeConnection): KubeGateway {
         pending += chunk;
         // A chunk may end mid-line: only complete lines are decoded, the rest waits for the next chunk.
         for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+          if (signal.aborted) return;
           const line = pending.slice(0, end).trim();
           pending = pending.slice(end + 1);
           if (line === '') continue;
