@@ -109,6 +109,7 @@ describe('informer on a real apiserver', () => {
       const stats = informer.stats();
       assert.equal(stats.lists, 1, 'a re-opened watch does not list again');
       assert.equal(stats.relists, 0);
+      assert.equal(stats.reconnects, 0, `no failure on the way: ${stats.lastError}`);
       assert.ok(Number(stats.resourceVersion) > 0);
     } finally {
       await informer.stop();
