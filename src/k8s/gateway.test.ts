@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { createServer, type Server, type ServerOptions } from 'node:https';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
@@ -13,47 +13,49 @@ import { createHttpsGateway, type KubeGateway, type KubeWatchEvent } from './gat
 const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const pem = (name: string) => readFileSync(join(testdata, name), 'utf8');
 
-describe('the https gateway', () => {
+/** An https server on 127.0.0.1 with the test server certificate; `url` is set once it listens. */
+function tlsServer(options: ServerOptions, handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const state = { url: '' };
   let server: Server;
-  let url: string;
-
   before(async () => {
-    // Like a kube-apiserver with --client-ca-file: asks for a client certificate (optional) and reports it.
-    server = createServer(
-      {
-        cert: pem('server.crt'),
-        key: pem('server.key'),
-        ca: pem('ca.crt'),
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => {
-        const socket = req.socket as TLSSocket;
-        const peer = socket.getPeerCertificate();
-        res.setHeader('content-type', 'application/json');
-        res.end(
-          JSON.stringify({
-            authorized: socket.authorized,
-            subject: peer.subject?.CN ?? null,
-            authorization: req.headers.authorization ?? null,
-          }),
-        );
-      },
-    );
+    server = createServer({ cert: pem('server.crt'), key: pem('server.key'), ...options }, handler);
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const address = server.address();
     assert.ok(typeof address === 'object' && address !== null);
-    url = `https://127.0.0.1:${address.port}`;
+    state.url = `https://127.0.0.1:${address.port}`;
   });
-
   after(async () => {
     server.closeAllConnections();
     await new Promise<void>((done) => server.close(() => done()));
   });
+  return state;
+}
+
+describe('the https gateway', () => {
+  // Like a kube-apiserver with --client-ca-file: asks for a client certificate (optional) and reports it.
+  const server = tlsServer(
+    {
+      ca: pem('ca.crt'),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (req, res) => {
+      const socket = req.socket as TLSSocket;
+      const peer = socket.getPeerCertificate();
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          authorized: socket.authorized,
+          subject: peer.subject?.CN ?? null,
+          authorization: req.headers.authorization ?? null,
+        }),
+      );
+    },
+  );
 
   it('presents the client certificate in the handshake, without a bearer token', async () => {
     const gateway = createHttpsGateway({
-      server: url,
+      server: server.url,
       ca: pem('ca.crt'),
       clientCert: { cert: pem('client.crt'), key: pem('client.key') },
     });
@@ -68,14 +70,14 @@ describe('the https gateway', () => {
   });
 
   it('sends the bearer token when there is one, and checks the server against the CA', async () => {
-    const gateway = createHttpsGateway({ server: url, ca: pem('ca.crt'), token: 't0ken' });
+    const gateway = createHttpsGateway({ server: server.url, ca: pem('ca.crt'), token: 't0ken' });
     const answer = await gateway.request({ method: 'GET', path: '/version' });
     gateway.close();
     assert.ok(answer.ok, answer.ok ? '' : answer.error.message);
     assert.deepEqual(answer.value.body, { authorized: false, subject: null, authorization: 'Bearer t0ken' });
 
     // Without the CA the server's certificate is not trusted: no exchange at all.
-    const untrusting = createHttpsGateway({ server: url, token: 't0ken' });
+    const untrusting = createHttpsGateway({ server: server.url, token: 't0ken' });
     const refused = await untrusting.request({ method: 'GET', path: '/version' });
     untrusting.close();
     assert.ok(!refused.ok);
@@ -85,26 +87,12 @@ describe('the https gateway', () => {
 });
 
 describe('the https gateway: watch streams', () => {
-  let server: Server;
-  let url: string;
   /** What the server does with the next watch request. */
   let respond: (req: IncomingMessage, res: ServerResponse) => void = () => {};
   const seen: string[] = [];
-
-  before(async () => {
-    server = createServer({ cert: pem('server.crt'), key: pem('server.key') }, (req, res) => {
-      seen.push(req.url ?? '');
-      respond(req, res);
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    const address = server.address();
-    assert.ok(typeof address === 'object' && address !== null);
-    url = `https://127.0.0.1:${address.port}`;
-  });
-
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
+  const server = tlsServer({}, (req, res) => {
+    seen.push(req.url ?? '');
+    respond(req, res);
   });
 
   async function drain(gateway: KubeGateway, signal = new AbortController().signal) {
@@ -128,7 +116,7 @@ describe('the https gateway: watch streams', () => {
         res.end(JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } }));
       });
     };
-    const gateway = createHttpsGateway({ server: url, ca: pem('ca.crt'), token: 't' });
+    const gateway = createHttpsGateway({ server: server.url, ca: pem('ca.crt'), token: 't' });
     const items = await drain(gateway);
     gateway.close();
     assert.ok(seen.at(-1)?.includes('watch=true'));
@@ -147,7 +135,7 @@ describe('the https gateway: watch streams', () => {
       res.writeHead(403, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', code: 403, message: 'services is forbidden' }));
     };
-    const gateway = createHttpsGateway({ server: url, ca: pem('ca.crt') });
+    const gateway = createHttpsGateway({ server: server.url, ca: pem('ca.crt') });
     const items = await drain(gateway);
     gateway.close();
     assert.equal(items.length, 1);
@@ -163,7 +151,7 @@ describe('the https gateway: watch streams', () => {
       res.writeHead(200);
       res.write(`${JSON.stringify({ type: 'ADDED', object: {} })}\n<html>oops</html>\n`);
     };
-    const gateway = createHttpsGateway({ server: url, ca: pem('ca.crt') });
+    const gateway = createHttpsGateway({ server: server.url, ca: pem('ca.crt') });
     const items = await drain(gateway);
     gateway.close();
     assert.deepEqual(
@@ -178,7 +166,7 @@ describe('the https gateway: watch streams', () => {
       res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '1' } } })}\n`);
       // …and nothing more, the connection left open.
     };
-    const gateway = createHttpsGateway({ server: url, ca: pem('ca.crt'), watchIdleMs: 200 });
+    const gateway = createHttpsGateway({ server: server.url, ca: pem('ca.crt'), watchIdleMs: 200 });
     const items = await drain(gateway);
     gateway.close();
     assert.equal(items.length, 2);
@@ -202,7 +190,7 @@ describe('the https gateway: watch streams', () => {
       res.setHeader('content-type', 'application/json');
       res.end('{"kind":"Status"}');
     };
-    const gateway = createHttpsGateway({ server: url, ca: pem('ca.crt') });
+    const gateway = createHttpsGateway({ server: server.url, ca: pem('ca.crt') });
     const abort = new AbortController();
     // Ten watches at once: more than the request pool's 8 sockets.
     const watches = Array.from({ length: 10 }, () => drain(gateway, abort.signal));

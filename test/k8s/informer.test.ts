@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
 import { appError, fail, ok, type Result } from '../../src/errors/index.js';
 import { createHttpsGateway, Informer, type InformerChange, type KubeGateway } from '../../src/k8s/index.js';
 import { eventually, startCluster, type TestCluster } from './cluster.js';
@@ -13,19 +14,18 @@ const NAMESPACE = 'informer-test';
 const SERVICES = `/api/v1/namespaces/${NAMESPACE}/services`;
 const SELECTOR = 'akash-ip.test/informer=yes';
 
-interface Port {
-  readonly name: string;
-  readonly port: number;
-}
+const portSchema = z.object({
+  metadata: z.object({ name: z.string() }),
+  spec: z.object({ ports: z.array(z.object({ port: z.number() })).min(1) }),
+});
+
+type Port = { readonly name: string; readonly port: number };
 
 function parsePort(raw: unknown): Result<Port> {
-  const service = raw as { metadata?: { name?: unknown }; spec?: { ports?: { port?: unknown }[] } };
-  const port = service.spec?.ports?.[0]?.port;
-  const name = service.metadata?.name;
-  if (typeof port !== 'number' || typeof name !== 'string') {
-    return fail(appError('K8S_MALFORMED', 'not a Service with a port'));
-  }
-  return ok({ name, port });
+  const parsed = portSchema.safeParse(raw);
+  return parsed.success
+    ? ok({ name: parsed.data.metadata.name, port: parsed.data.spec.ports[0]!.port })
+    : fail(appError('K8S_MALFORMED', parsed.error.message));
 }
 
 let cluster: TestCluster;
