@@ -122,37 +122,89 @@ describe('FakeKubeGateway: objects', () => {
 
   it('PATCH is an RFC 7386 merge patch; an identical write is no write (same resourceVersion)', async () => {
     const fake = cluster();
-    await call(fake, {
-      method: 'POST',
-      path: SERVICES,
-      body: {
-        ...service('web', { keep: '1', drop: '2' }),
-        spec: { ports: [{ port: 80 }], selector: { a: 'b' } },
-      },
+    const path = '/api/v1/namespaces/tenant/configmaps';
+    fake.add(path, {
+      metadata: { name: 'cm', labels: { keep: '1', drop: '2' } },
+      data: { a: '1', b: '2', nested: 'x' },
     });
     const patched = await call(fake, {
       method: 'PATCH',
-      path: `${SERVICES}/web`,
-      body: {
-        metadata: { labels: { drop: null, add: '3' } },
-        spec: { selector: null, type: 'LoadBalancer' },
-      },
+      path: `${path}/cm`,
+      body: { metadata: { labels: { drop: null, add: '3' } }, data: { b: null, c: '3' }, extra: [1, 2] },
     });
     assert.deepEqual(patched.body.metadata.labels, { keep: '1', add: '3' });
-    assert.deepEqual(patched.body.spec, { ports: [{ port: 80 }], type: 'LoadBalancer' });
-    const again = await call(fake, {
-      method: 'PATCH',
-      path: `${SERVICES}/web`,
-      body: { spec: { type: 'LoadBalancer' } },
-    });
-    assert.equal(again.body.metadata.resourceVersion, patched.body.metadata.resourceVersion);
+    assert.deepEqual(patched.body.data, { a: '1', nested: 'x', c: '3' });
+    // Arrays are replaced whole.
+    const replaced = await call(fake, { method: 'PATCH', path: `${path}/cm`, body: { extra: [3] } });
+    assert.deepEqual(replaced.body.extra, [3]);
+    const again = await call(fake, { method: 'PATCH', path: `${path}/cm`, body: { data: { c: '3' } } });
+    assert.equal(again.body.metadata.resourceVersion, replaced.body.metadata.resourceVersion);
     const strategic = await call(fake, {
       method: 'PATCH',
-      path: `${SERVICES}/web`,
+      path: `${path}/cm`,
       body: {},
       contentType: 'application/strategic-merge-patch+json',
     });
     assert.equal(strategic.status, 415);
+  });
+
+  it('fills in Service defaults as the apiserver does, and keeps allocated values across updates', async () => {
+    const fake = cluster();
+    const created = await call(fake, {
+      method: 'POST',
+      path: SERVICES,
+      body: {
+        metadata: { name: 'lb' },
+        spec: { type: 'LoadBalancer', ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] },
+      },
+    });
+    const spec = created.body.spec;
+    assert.match(spec.clusterIP, /^203\.0\.113\.\d+$/);
+    assert.deepEqual(spec.clusterIPs, [spec.clusterIP]);
+    assert.deepEqual(spec.ipFamilies, ['IPv4']);
+    assert.equal(spec.ipFamilyPolicy, 'SingleStack');
+    assert.equal(spec.allocateLoadBalancerNodePorts, true);
+    assert.deepEqual(
+      spec.ports.map((p: Json) => [p.port, p.protocol, p.targetPort, p.nodePort >= 30000]),
+      [
+        [80, 'TCP', 80, true],
+        [53, 'UDP', 53, true],
+      ],
+    );
+    // A merge patch replaces the ports; the port kept keeps its NodePort, the ClusterIP stays.
+    const patched = await call(fake, {
+      method: 'PATCH',
+      path: `${SERVICES}/lb`,
+      body: { spec: { ports: [{ port: 80, targetPort: 8080 }] } },
+    });
+    assert.equal(patched.body.spec.clusterIP, spec.clusterIP);
+    assert.deepEqual(patched.body.spec.ports, [
+      { port: 80, targetPort: 8080, protocol: 'TCP', nodePort: spec.ports[0].nodePort },
+    ]);
+    // A PUT without the allocated values keeps them too.
+    const put = await call(fake, {
+      method: 'PUT',
+      path: `${SERVICES}/lb`,
+      body: { metadata: { name: 'lb' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } },
+    });
+    assert.equal(put.body.spec.clusterIP, spec.clusterIP);
+    assert.equal(put.body.spec.ports[0].nodePort, spec.ports[0].nodePort);
+    // No NodePorts when the Service asks for none; an IPv6 Service gets an IPv6 ClusterIP.
+    const v6 = await call(fake, {
+      method: 'POST',
+      path: SERVICES,
+      body: {
+        metadata: { name: 'v6' },
+        spec: {
+          type: 'LoadBalancer',
+          allocateLoadBalancerNodePorts: false,
+          ipFamilies: ['IPv6'],
+          ports: [{ port: 80 }],
+        },
+      },
+    });
+    assert.match(v6.body.spec.clusterIP, /^2001:db8:ffff::/);
+    assert.equal(v6.body.spec.ports[0].nodePort, undefined);
   });
 
   it('keeps a Service status out of main-resource writes; /status and setStatus write only the status', async () => {

@@ -277,6 +277,8 @@ export class FakeKubeGateway implements KubeGateway {
   #compacted = 0;
   #down = false;
   #uid = 0;
+  #clusterIps = 0;
+  #nodePorts = 0;
 
   constructor(options: FakeKubeGatewayOptions = {}) {
     this.#requireNamespaces = options.requireNamespaces ?? true;
@@ -689,7 +691,7 @@ export class FakeKubeGateway implements KubeGateway {
     delete meta.deletionTimestamp;
     object.metadata = meta;
     if (this.#hasStatusSubresource(address)) delete object.status;
-    settle(address, object);
+    this.#settle(address, object, undefined);
     const stored: Stored = {
       address: { base: address.base, plural: address.plural, namespace, name },
       object,
@@ -751,7 +753,7 @@ export class FakeKubeGateway implements KubeGateway {
     const conflict = this.#staleVersion(stored, meta.resourceVersion);
     if (conflict !== undefined) return conflict;
     const next = this.#merged(stored, address, copy(body));
-    settle(address, next);
+    this.#settle(address, next, stored.object);
     return { status: 200, body: copy(this.#update(stored, next)) };
   }
 
@@ -761,6 +763,7 @@ export class FakeKubeGateway implements KubeGateway {
     if (conflict !== undefined) return conflict;
     const patched = mergePatch(copy(stored.object), body) as Json;
     const next = this.#merged(stored, address, patched);
+    this.#settle(address, next, stored.object);
     return { status: 200, body: copy(this.#update(stored, next)) };
   }
 
@@ -873,6 +876,67 @@ export class FakeKubeGateway implements KubeGateway {
     return watcher;
   }
 
+  /**
+   * What the apiserver does to every write (defaulting, keeping allocated values) and what its controllers do
+   * at once: a CRD becomes Established, a Namespace Active, a Service gets its defaults, ClusterIP and NodePorts.
+   */
+  #settle(address: Address, object: Json, before: Json | undefined): void {
+    if (address.plural === 'customresourcedefinitions') {
+      object.status = {
+        conditions: [
+          { type: 'NamesAccepted', status: 'True' },
+          { type: 'Established', status: 'True' },
+        ],
+      };
+    } else if (address.base === '/api/v1' && address.plural === 'namespaces' && object.status === undefined) {
+      object.status = { phase: 'Active' };
+    } else if (address.base === '/api/v1' && address.plural === 'services' && isObject(object.spec)) {
+      object.spec = this.#serviceDefaults(object.spec, isObject(before?.spec) ? before.spec : {});
+    }
+  }
+
+  /** A Service spec as the apiserver stores it; allocated values (ClusterIP, NodePorts) survive updates that omit them. */
+  #serviceDefaults(spec: Json, before: Json): Json {
+    const out: Json = { type: 'ClusterIP', sessionAffinity: 'None', ...spec };
+    if (out.type === 'ExternalName') return out;
+    const families: unknown[] = Array.isArray(out.ipFamilies)
+      ? out.ipFamilies
+      : Array.isArray(before.ipFamilies)
+        ? before.ipFamilies
+        : ['IPv4'];
+    out.ipFamilies = families;
+    out.ipFamilyPolicy ??= before.ipFamilyPolicy ?? 'SingleStack';
+    out.internalTrafficPolicy ??= 'Cluster';
+    if (out.clusterIP === undefined || out.clusterIP === '') {
+      // ClusterIPs from the harness's ranges (test/k8s), so no test ever sees another address space.
+      const n = ++this.#clusterIps;
+      out.clusterIP =
+        (before.clusterIP as string | undefined) ??
+        (families[0] === 'IPv6' ? `2001:db8:ffff::${n.toString(16)}` : `203.0.113.${(n % 126) + 1}`);
+    }
+    if (!Array.isArray(out.clusterIPs)) out.clusterIPs = [out.clusterIP];
+    const external = out.type === 'LoadBalancer' || out.type === 'NodePort';
+    if (external) out.externalTrafficPolicy ??= 'Cluster';
+    if (out.type === 'LoadBalancer') out.allocateLoadBalancerNodePorts ??= true;
+    const nodePorts =
+      out.type === 'NodePort' || (out.type === 'LoadBalancer' && out.allocateLoadBalancerNodePorts);
+    const oldPorts = Array.isArray(before.ports) ? before.ports.filter(isObject) : [];
+    if (Array.isArray(out.ports)) {
+      out.ports = out.ports.filter(isObject).map((port) => {
+        const filled: Json = { protocol: 'TCP', ...port };
+        filled.targetPort ??= filled.port;
+        if (nodePorts && filled.nodePort === undefined) {
+          const old = oldPorts.find(
+            (p) => p.port === filled.port && (p.protocol ?? 'TCP') === filled.protocol,
+          );
+          filled.nodePort = old?.nodePort ?? 30000 + (this.#nodePorts++ % 2768);
+        }
+        return filled;
+      });
+    }
+    return out;
+  }
+
   #bookmarkObject(address: Address): Json {
     return { apiVersion: apiVersionOf(address), metadata: { resourceVersion: String(this.#rv) } };
   }
@@ -892,20 +956,6 @@ function pick(source: Json, keys: readonly string[]): Json {
   const out: Json = {};
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out;
-}
-
-/** What controllers do at once after a write: a CRD becomes Established, a Namespace Active. */
-function settle(address: Address, object: Json): void {
-  if (address.plural === 'customresourcedefinitions') {
-    object.status = {
-      conditions: [
-        { type: 'NamesAccepted', status: 'True' },
-        { type: 'Established', status: 'True' },
-      ],
-    };
-  } else if (address.base === '/api/v1' && address.plural === 'namespaces' && object.status === undefined) {
-    object.status = { phase: 'Active' };
-  }
 }
 
 function apiVersionOf(address: Address): string {
