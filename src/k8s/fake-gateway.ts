@@ -681,6 +681,13 @@ export class FakeKubeGateway implements KubeGateway {
     }
     const items = snapshot.items.slice(offset, end).map(copy);
     const itemKind = items[0]?.kind ?? (address.base === '/api/v1' ? CORE_KINDS[address.plural] : undefined);
+    if (address.base === '/api/v1') {
+      // Built-in kinds' list items carry no kind and apiVersion (custom resources' do).
+      for (const item of items) {
+        delete item.kind;
+        delete item.apiVersion;
+      }
+    }
     const kind = typeof itemKind === 'string' ? `${itemKind}List` : 'List';
     return { status: 200, body: { kind, apiVersion: apiVersionOf(address), metadata, items } };
   }
