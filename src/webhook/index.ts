@@ -22,6 +22,7 @@ export type { LeasePodsReport, PodAddressState, RolloutOptions, RolloutResult } 
 export { checkLeasePods, RESTARTED_AT_ANNOTATION, ROLLED_ANNOTATION, rollOnce } from './pods.js';
 export type { Decision, LeasedIpLookup, ReviewOutcome } from './review.js';
 export { MANIFEST_SERVICE_LABEL, review } from './review.js';
+export { type RunningWebhook, startWebhook, type WebhookRunOptions } from './runner.js';
 export type { ReviewObserver, ServingCertificate, WebhookServer, WebhookServerOptions } from './server.js';
 export { createWebhookServer, MUTATE_PATH } from './server.js';
 export {

@@ -17,19 +17,15 @@ import { createLeaseEngine, type LeaseEngine, type LeaseId } from '../../src/lea
 import { leaseOf, manifestGroup, PROVIDER } from '../../src/lease/testing.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import {
-  applyWebhookConfiguration,
   checkLeasePods,
-  createWebhookServer,
   engineLookup,
   INJECTED_ANNOTATION,
   type LeasedIpLookup,
   RESTARTED_AT_ANNOTATION,
   ROLLED_ANNOTATION,
-  type RotationTargets,
+  type RunningWebhook,
   rollOnce,
-  WebhookCertificates,
-  type WebhookConfigurationSpec,
-  type WebhookServer,
+  startWebhook,
 } from '../../src/webhook/index.js';
 import { eventually, startCluster, type TestCluster } from './cluster.js';
 
@@ -45,10 +41,7 @@ let cluster: TestCluster;
 let gateway: KubeGateway;
 let client: KubeClient;
 let engine: LeaseEngine;
-let certs: WebhookCertificates;
-let server: WebhookServer;
-let port: number;
-let spec: WebhookConfigurationSpec;
+let webhook: RunningWebhook;
 /** Every review the webhook answered, by outcome. */
 const outcomes: string[] = [];
 /** While set, every review waits for it: the webhook made slow on purpose. */
@@ -129,11 +122,6 @@ function admitted(): Promise<PodOut> {
   });
 }
 
-const targets = (): RotationTargets => ({
-  publish: (caBundle) => applyWebhookConfiguration(client, { ...spec, caBundle }),
-  serve: (certificate) => server.setCertificate(certificate),
-});
-
 describe('leased-IP admission webhook on a real apiserver', () => {
   before(async () => {
     cluster = await startCluster();
@@ -160,32 +148,29 @@ describe('leased-IP admission webhook on a real apiserver', () => {
       if (gate !== undefined) await gate;
       return lookup(ns, service);
     };
-    certs = unwrap(WebhookCertificates.create({ ipAddresses: ['127.0.0.1'], settleMs: 1_000 }));
-    // Longer than the configuration's timeoutSeconds: the "slow" case is the apiserver giving up.
-    server = createWebhookServer({
-      certificate: certs.serving(),
-      lookup: slowable,
-      handlerTimeoutMs: 10_000,
-    });
-    port = (await server.listen()).port;
-    spec = {
-      provider: PROVIDER,
-      endpoint: { url: `https://127.0.0.1:${port}/mutate` },
-      caBundle: certs.caBundle(),
-      timeoutSeconds: 2,
-    };
+    // The handler timeout is longer than the configuration's timeoutSeconds: "slow" is the apiserver giving up.
+    webhook = unwrap(
+      await startWebhook({
+        client,
+        provider: PROVIDER,
+        lookup: slowable,
+        endpoint: { url: 'https://127.0.0.1:{port}/mutate' },
+        certificates: { ipAddresses: ['127.0.0.1'], settleMs: 1_000 },
+        timeoutSeconds: 2,
+        handlerTimeoutMs: 10_000,
+        onReview: (outcome) => outcomes.push(outcome),
+      }),
+    );
   });
 
   after(async () => {
-    await server?.close();
+    await webhook?.close();
     gateway?.close();
     await cluster?.stop();
   });
 
   it('a pod created before the address exists has no variables; one created after has them', async () => {
     const early = await createPod(NS);
-    unwrap(await applyWebhookConfiguration(client, spec));
-    unwrap(await applyWebhookConfiguration(client, spec));
     unwrap(await engine.deploy(LEASE, manifestGroup('dcloud', { web: [{ port: 80, ip: 'web' }] })));
     unwrap(await engine.deploy(NEIGHBOUR, manifestGroup('dcloud', { web: [{ port: 80, ip: 'edge' }] })));
     await admitted();
@@ -250,22 +235,22 @@ describe('leased-IP admission webhook on a real apiserver', () => {
   });
 
   it('certificate and CA rotation keep admission working', async () => {
-    const step = unwrap(await certs.rotate(targets(), 'ca'));
+    const step = unwrap(await webhook.rotate('ca'));
     assert.deepEqual(step, { bundle: true, certificate: false });
     // The new CA is in the bundle; the old one still signs.
     assert.equal(envOf(await createPod(NS)).AKASH_LEASED_IP_WEB, address());
     await eventually('the new CA signs', async () => {
-      const next = unwrap(await certs.rotate(targets()));
+      const next = unwrap(await webhook.rotate());
       return next.certificate ? true : undefined;
     });
     assert.equal(envOf(await admitted()).AKASH_LEASED_IP_WEB, address());
     assert.equal(envOf(await createPod(NS)).AKASH_LEASED_IP_WEB, address());
-    unwrap(await certs.rotate(targets(), 'certificate'));
+    unwrap(await webhook.rotate('certificate'));
     assert.equal(envOf(await createPod(NS)).AKASH_LEASED_IP_WEB, address());
   });
 
   it('the webhook down does not block pod creation', async () => {
-    await server.close();
+    await webhook.close();
     const pod = await createPod(NS);
     assert.deepEqual(envOf(pod), {});
   });
