@@ -20,5 +20,5 @@ export { connectionOf, connectKubeBackend } from './connect.js';
 export type { KubeConnection, KubeGateway, KubeMethod, KubeRequest, KubeResponse } from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
 export { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
-export { type ObjectMeta, metadataSchema } from './schemas.js';
 export { isObjectName, LABEL, leaseLabels, leaseNamespace, MANAGED_BY, sharingKey } from './names.js';
+export { metadataSchema, type ObjectMeta } from './schemas.js';
