@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { type AppError, ok, type Result } from '../errors/index.js';
 import { type KubeClient, metadataSchema } from '../k8s/index.js';
 import { type LeasedIpLookup, MANIFEST_SERVICE_LABEL } from './review.js';
+import { VARIABLE_PREFIX } from './variables.js';
 
 /** The annotation a rolled workload keeps, so it is rolled once only; its value is when. */
 export const ROLLED_ANNOTATION = 'akash-ip.akash.network/rolled-for-leased-ips';
@@ -30,8 +31,8 @@ const podSchema = z.object({
 /**
  * One pod against the current variables of its service. `current`: every container has every variable
  * with its current value. `missing`: some variable is absent (a pod admitted before the address existed).
- * `stale`: some variable has another value (an address that moved, a migration's source; or a value the
- * container set itself).
+ * `stale`: some variable has another value, or the service no longer has it (an address that moved away,
+ * a migration's source, until the pod restarts; or a value the container set itself).
  */
 export interface PodAddressState {
   readonly pod: string;
@@ -62,8 +63,7 @@ export async function checkLeasePods(
   for (const pod of listed.value.items) {
     if (pod.metadata.deletionTimestamp !== undefined) continue;
     const service = pod.metadata.labels?.[MANIFEST_SERVICE_LABEL] ?? '';
-    const expected = await lookup(namespace, service);
-    if (expected === undefined || Object.keys(expected).length === 0) continue;
+    const expected = (await lookup(namespace, service)) ?? {};
     const missing = new Set<string>();
     const differing = new Set<string>();
     for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
@@ -72,7 +72,12 @@ export async function checkLeasePods(
         if (!env.has(name)) missing.add(name);
         else if (env.get(name) !== value) differing.add(name);
       }
+      // A variable of ours the service no longer has: an address that moved away (a migration's source).
+      for (const name of env.keys())
+        if (name.startsWith(VARIABLE_PREFIX) && !(name in expected)) differing.add(name);
     }
+    // A pod with nothing to carry and carrying nothing is no concern of this report.
+    if (Object.keys(expected).length === 0 && differing.size === 0) continue;
     const state = differing.size > 0 ? 'stale' : missing.size > 0 ? 'missing' : 'current';
     pods.push({ pod: pod.metadata.name, service, state, missing: [...missing], differing: [...differing] });
   }

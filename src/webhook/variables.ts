@@ -7,6 +7,8 @@ import { endpointEnvNames } from '../lease/index.js';
 
 /** The variable that lists every endpoint's addresses. */
 export const LIST_VARIABLE = 'AKASH_LEASED_IPS';
+/** What every variable of ours starts with. */
+export const VARIABLE_PREFIX = 'AKASH_LEASED_IP';
 const IP_PREFIX = 'AKASH_LEASED_IP_';
 const IP6_PREFIX = 'AKASH_LEASED_IP6_';
 

@@ -172,7 +172,8 @@ describe('leased-IP admission webhook on a real apiserver', () => {
   it('a pod created before the address exists has no variables; one created after has them', async () => {
     const early = await createPod(NS);
     unwrap(await engine.deploy(LEASE, manifestGroup('dcloud', { web: [{ port: 80, ip: 'web' }] })));
-    unwrap(await engine.deploy(NEIGHBOUR, manifestGroup('dcloud', { web: [{ port: 80, ip: 'edge' }] })));
+    // The same owner's other deployment declares the same endpoint: withheld until it is migrated there.
+    unwrap(await engine.deploy(NEIGHBOUR, manifestGroup('dcloud', { web: [{ port: 80, ip: 'web' }] })));
     await admitted();
     const late = await createPod(NS);
     assert.deepEqual(envOf(early), {});
@@ -247,6 +248,36 @@ describe('leased-IP admission webhook on a real apiserver', () => {
     assert.equal(envOf(await createPod(NS)).AKASH_LEASED_IP_WEB, address());
     unwrap(await webhook.rotate('certificate'));
     assert.equal(envOf(await createPod(NS)).AKASH_LEASED_IP_WEB, address());
+  });
+
+  it("after a migration, the destination's new pods get the address and the source's are reported stale", async () => {
+    const moved = address();
+    const before = await createPod(NEIGHBOUR_NS);
+    assert.deepEqual(envOf(before), {});
+    unwrap(
+      await engine.migrate({
+        owner: TENANT,
+        destination: { dseq: NEIGHBOUR.dseq, gseq: 1 },
+        endpoints: ['web'],
+      }),
+    );
+    const destination = await createPod(NEIGHBOUR_NS);
+    assert.deepEqual(envOf(destination), { AKASH_LEASED_IP_WEB: moved, AKASH_LEASED_IPS: `web=${moved}` });
+    assert.deepEqual(envOf(await createPod(NS)), {});
+    const source = unwrap(await checkLeasePods(client, NS, engineLookup(engine).lookup));
+    assert.equal(source.current, false);
+    const stale = source.pods.filter((pod) => pod.state === 'stale');
+    assert.ok(stale.length > 0);
+    assert.ok(stale.every((pod) => pod.differing.includes('AKASH_LEASED_IP_WEB')));
+    assert.equal(source.pods.filter((pod) => pod.state !== 'stale').length, 0);
+    const target = unwrap(await checkLeasePods(client, NEIGHBOUR_NS, engineLookup(engine).lookup));
+    assert.deepEqual(
+      target.pods.map((pod) => [pod.pod, pod.state]),
+      [
+        [before.metadata.name, 'missing'],
+        [destination.metadata.name, 'current'],
+      ].sort(),
+    );
   });
 
   it('the webhook down does not block pod creation', async () => {
