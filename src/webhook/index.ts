@@ -12,6 +12,7 @@ export { type EngineLookup, engineLookup } from './engine-lookup.js';
 export type { WebhookConfigurationSpec, WebhookEndpoint } from './install.js';
 export {
   applyWebhookConfiguration,
+  CONFIGURATION_PATH,
   DEFAULT_CONFIGURATION_NAME,
   WEBHOOK_NAME,
   webhookConfiguration,

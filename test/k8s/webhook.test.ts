@@ -17,6 +17,8 @@ import { createLeaseEngine, type LeaseEngine, type LeaseId } from '../../src/lea
 import { leaseOf, manifestGroup, PROVIDER } from '../../src/lease/testing.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import {
+  applyWebhookConfiguration,
+  CONFIGURATION_PATH,
   checkLeasePods,
   engineLookup,
   INJECTED_ANNOTATION,
@@ -54,7 +56,11 @@ function unwrap<T>(
   return result.value;
 }
 
-async function send(method: 'POST' | 'GET', path: string, body?: unknown): Promise<Record<string, unknown>> {
+async function send(
+  method: 'POST' | 'GET' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const answer = unwrap(await gateway.request({ method, path, ...(body === undefined ? {} : { body }) }));
   assert.ok(answer.status < 300, `${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body as Record<string, unknown>;
@@ -278,6 +284,31 @@ describe('leased-IP admission webhook on a real apiserver', () => {
         [destination.metadata.name, 'current'],
       ].sort(),
     );
+  });
+
+  it('the apiserver accepts the in-cluster (Service) form; a configuration that is not ours is left alone', async () => {
+    const inCluster = {
+      provider: PROVIDER,
+      name: 'akash-ip-in-cluster',
+      endpoint: { service: { namespace: 'akash-services', name: 'akash-ip-operator', port: 8443 } },
+      caBundle: 'unused',
+    };
+    const path = `${CONFIGURATION_PATH}/akash-ip-in-cluster`;
+    // A foreign namesake first: never overwritten.
+    await send('POST', CONFIGURATION_PATH, { metadata: { name: 'akash-ip-in-cluster' }, webhooks: [] });
+    const refused = await applyWebhookConfiguration(client, inCluster);
+    assert.equal(refused.ok ? undefined : refused.error.code, 'K8S_REJECTED');
+    unwrap(await gateway.request({ method: 'DELETE', path }));
+    unwrap(await applyWebhookConfiguration(client, inCluster));
+    const stored = (await send('GET', path)) as { webhooks: { clientConfig: { service: unknown } }[] };
+    assert.deepEqual(stored.webhooks[0]?.clientConfig.service, {
+      namespace: 'akash-services',
+      name: 'akash-ip-operator',
+      port: 8443,
+      path: '/mutate',
+    });
+    // Gone again before the next pod: no Service answers in this cluster.
+    unwrap(await gateway.request({ method: 'DELETE', path }));
   });
 
   it('the webhook down does not block pod creation', async () => {
