@@ -123,12 +123,23 @@ describe('engine lookup (daemon mode)', () => {
     assert.equal(lookup('not-a-lease', 'web'), undefined);
   });
 
-  it('finds a lease deployed after the first lookup, and forgets a closed one', async () => {
-    const { lookup } = engineLookup(engine);
+  it('finds a lease deployed later (remembered at once, or by a scan at most once a second); forgets a closed one', async () => {
+    let now = 0;
+    const { lookup, remember } = engineLookup(engine, { now: () => now });
     const later = leaseOf('akash1tenant', 8);
     assert.equal(lookup(leaseNamespace(later), 'web'), undefined);
     unwrap(await engine.deploy(later, manifestGroup('dcloud', { web: [{ port: 80, ip: 'other' }] })));
+    // Within a second of the last scan an unknown namespace is not scanned for again...
+    now = 999;
+    assert.equal(lookup(leaseNamespace(later), 'web'), undefined);
+    now = 1_000;
     assert.ok(lookup(leaseNamespace(later), 'web')?.AKASH_LEASED_IP_OTHER);
+    // ...unless the host process names the lease.
+    const third = leaseOf('akash1tenant', 9);
+    unwrap(await engine.deploy(third, manifestGroup('dcloud', { web: [{ port: 80, ip: 'third' }] })));
+    assert.equal(lookup(leaseNamespace(third), 'web'), undefined);
+    remember(third);
+    assert.ok(lookup(leaseNamespace(third), 'web')?.AKASH_LEASED_IP_THIRD);
     unwrap(await engine.close(later));
     assert.equal(lookup(leaseNamespace(later), 'web'), undefined);
   });
