@@ -10,5 +10,7 @@ export type {
   ExtendedUsage,
   Issuer,
   KeyedCertificate,
+  KeyUsage,
+  NameAttribute,
 } from './certificate.js';
 export { createCa, createCertificate, generateP256, issueCertificate } from './certificate.js';
