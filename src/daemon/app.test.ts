@@ -183,6 +183,34 @@ describe('provider daemon with a ledger', () => {
       await expectError(sent, 413, 'PAYLOAD_TOO_LARGE');
     });
 
+    it('refuses a deeply nested body with a code, before parsing, lease or not (was a 500 stack overflow)', async () => {
+      const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+      const withExtra = (extra: string) =>
+        JSON.stringify(ipSdl('deep-ip').manifest).replace('"name":"web"', `"name":"web","x":${extra}`);
+      // ~10 KB: an account with no lease anywhere used to get 500 "Maximum call stack size exceeded"
+      const deep = withExtra(nested(4000));
+      for (const dseq of ['987655', h.lease(alice, ipSdl('deep-ip')).dseq]) {
+        const message = await expectError(
+          await h.request('PUT', `/deployment/${dseq}/manifest`, { token, raw: deep }),
+          400,
+          'INPUT_TOO_DEEP',
+        );
+        assert.doesNotMatch(message, /stack/);
+      }
+      await expectError(
+        await h.request('POST', '/endpoint/migrate', { token, raw: nested(100) }),
+        400,
+        'INPUT_TOO_DEEP',
+      );
+      // a manifest's own nesting, with unknown fields a newer tool may add, stays well inside the bound
+      const { dseq } = h.lease(alice, ipSdl('deep-ip'));
+      const shallow = withExtra(nested(40));
+      assert.equal(
+        (await h.request('PUT', `/deployment/${dseq}/manifest`, { token, raw: shallow })).status,
+        422,
+      );
+    });
+
     it('lists the caller’s own leases only', async () => {
       const mine = await json<{ id: { owner: string } }[]>(await h.request('GET', '/leases', { token }));
       assert.ok(mine.length > 0);

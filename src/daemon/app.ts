@@ -29,7 +29,7 @@ import { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
-import { errorResponse, groupSpecSchema } from '../market/index.js';
+import { errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { Logger } from './logger.js';
@@ -68,13 +68,9 @@ function peerAddress(c: Context): string | undefined {
   return env?.incoming?.socket?.remoteAddress;
 }
 
+/** The request body as JSON, its nesting bounded before it is parsed (see parseJsonText). */
 async function jsonBody(c: Context): Promise<Result<unknown>> {
-  const text = await c.req.text();
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false, error: appError('INVALID_INPUT', 'the request body is not JSON') };
-  }
+  return parseJsonText(await c.req.text(), 'the request body');
 }
 
 /** Builds the daemon's app; serve it with `@hono/node-server`, or call `app.request()` in tests. */
@@ -236,7 +232,13 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     '/endpoint/migrate',
     asTenant(async (c, service, claims) => {
       const body = await jsonBody(c);
-      if (!body.ok) return reply(c, appError('MIGRATION_INVALID', body.error.message));
+      if (!body.ok) {
+        const error = body.error;
+        return reply(
+          c,
+          error.code === 'INVALID_INPUT' ? appError('MIGRATION_INVALID', error.message) : error,
+        );
+      }
       return answer(c, await service.migrate(claims, body.value));
     }),
   );

@@ -119,7 +119,13 @@ export async function runProvider(
       now,
     });
     if (!engine.ok) return engine;
-    const deployed = await loadManifests(lease);
+    const deployed = await loadManifests(lease, (key, error) =>
+      logger.log('error', 'stored manifest skipped; its tenant must send it again', {
+        lease: key,
+        code: error.code,
+        error: error.message,
+      }),
+    );
     if (!deployed.ok) return deployed;
     const kubernetes = config.kubernetes;
     const sync =

@@ -37,6 +37,7 @@ export const ERROR_TABLE = {
   NOT_READY: { http: 503, exit: EXIT.unavailable },
   UNAVAILABLE: { http: 503, exit: EXIT.unavailable },
   PAYLOAD_TOO_LARGE: { http: 413, exit: EXIT.invalidInput },
+  INPUT_TOO_DEEP: invalid,
   INTERNAL: { http: 500, exit: EXIT.internal },
 
   // SDL engine (src/sdl)
