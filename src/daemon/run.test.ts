@@ -286,6 +286,35 @@ describe('runProvider on 127.0.0.1', () => {
     }
   });
 
+  it('refuses to start on a store another daemon holds, naming it, before it listens', async () => {
+    const config = unwrap(
+      parseConfig(
+        [
+          'provider: {keyring: keys, key: provider}',
+          'store: {kind: sqlite, path: shared/provider.db}',
+          'pools: [{name: edge, addresses: [198.51.100.16/30]}]',
+        ].join('\n'),
+        join(dir, 'shared.yaml'),
+        { defaultKeyring: join(dir, 'unused') },
+      ),
+    );
+    const first = unwrap(await runProvider(config, { logger: watchingLogger() }));
+    try {
+      unwrap(await first.ready);
+      const logger = watchingLogger();
+      const second = await runProvider(config, { logger });
+      assert.equal(second.ok ? 'started' : second.error.code, 'STORE_LOCKED');
+      assert.match(second.ok ? '' : second.error.message, new RegExp(`in use by process ${process.pid} `));
+      assert.deepEqual(logger.lines, [], 'it never listened');
+      assert.equal((await fetch(`${first.url}/readyz`)).status, 200, 'the holder is untouched');
+    } finally {
+      await first.stop();
+    }
+    const again = unwrap(await runProvider(config, { logger: watchingLogger() }));
+    unwrap(await again.ready);
+    await again.stop();
+  });
+
   it('registers itself on a devnet ledger with its own URL', async () => {
     const ledger = unwrap(Ledger.open({ path: ':memory:' }));
     const server = await serveLedger(ledger);

@@ -1,8 +1,8 @@
 /**
- * Running the provider daemon: serve first (so `/readyz` can say 503 while the state is rebuilt), open
- * the store (moving in an earlier build's manifest file), rebuild the lease engine, open the gate, then
- * follow the ledger in the background. Stopping closes the gate, stops accepting, drains requests in
- * flight and closes the store.
+ * Running the provider daemon: open the store (held exclusively: a second daemon on it is refused), serve
+ * (so `/readyz` can say 503 while the state is rebuilt), move in an earlier build's manifest file, rebuild
+ * the lease engine, open the gate, then follow the ledger in the background. Stopping closes the gate,
+ * stops accepting, drains requests in flight and closes the store.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
@@ -82,9 +82,18 @@ export async function runProvider(
     cluster: () => cluster,
   });
 
+  // The store first: a second daemon on the same file is refused before it listens or touches anything.
+  const opened: Result<LeaseStore, AppError> =
+    config.store.kind === 'sqlite' ? openSqliteStore({ path: config.store.path }) : ok(createMemoryStore());
+  if (!opened.ok) return opened;
+  let store: LeaseStore | undefined = opened.value;
+
   const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
   const listening = await listen(listener, config.listen.host, config.listen.port);
-  if (!listening.ok) return listening;
+  if (!listening.ok) {
+    await store.close();
+    return listening;
+  }
   const { server } = listening.value;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${listening.value.port}`;
@@ -92,16 +101,11 @@ export async function runProvider(
 
   const background = new AbortController();
   const tasks: Promise<unknown>[] = [];
-  let store: LeaseStore | undefined;
   let ledgerSync: LedgerSync | undefined;
 
   const rebuild = async (): Promise<Result<void, AppError>> => {
     const started = now();
-    const opened: Result<LeaseStore, AppError> =
-      config.store.kind === 'sqlite' ? openSqliteStore({ path: config.store.path }) : ok(createMemoryStore());
-    if (!opened.ok) return opened;
     const lease = opened.value;
-    store = lease;
     if (config.store.kind === 'sqlite') {
       const legacy = legacyManifestPathOf(config.store.path);
       const imported = await importLegacyManifests(lease, legacy);

@@ -91,6 +91,7 @@ export const ERROR_TABLE = {
   MIGRATION_INVALID: unprocessable,
   MANIFEST_MISMATCH: unprocessable,
   STORE_CORRUPT: { http: 500, exit: EXIT.internal },
+  STORE_LOCKED: conflict,
 
   // devnet marketplace (src/market)
   ACCOUNT_NOT_FOUND: notFound,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -72,6 +72,8 @@ describe('ledger: storage', () => {
     assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: 1 }]);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
+    // accounts' keys and balances: readable by the devnet's user only
+    assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 
   it('refuses a database from a newer build', () => {

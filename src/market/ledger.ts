@@ -13,6 +13,7 @@
 import Database from 'better-sqlite3';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
+import { preparePrivateFile } from '../store/index.js';
 import { matchRequirements, matchResourcesRequirements, validateAttributes } from './attributes.js';
 import { DEC_ONE, formatDec, isUint64, minBig, parseDec, parseUint } from './dec.js';
 import { groupMaxPrice, validateGroupSpec } from './group.js';
@@ -180,6 +181,7 @@ export class Ledger implements MarketLedger {
   static open(options: LedgerOptions): Result<Ledger, AppError> {
     let db: Database.Database;
     try {
+      if (options.path !== ':memory:') preparePrivateFile(options.path);
       db = new Database(options.path);
     } catch (error) {
       return fail(appError('UNAVAILABLE', `cannot open the ledger at ${options.path}: ${String(error)}`));

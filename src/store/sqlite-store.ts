@@ -4,6 +4,7 @@
  * has one holder (PRIMARY KEY), an address's port and protocol one binding (PRIMARY KEY), an owner's
  * endpoint name one allocation (UNIQUE), and an address is never both allocated and quarantined (triggers).
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { Family, PortBinding, Protocol, QuarantineEntry } from '../ipam/index.js';
 import {
@@ -21,7 +22,12 @@ import {
   type StoreSnapshot,
 } from '../lease/index.js';
 import { auditPage } from './audit.js';
-import { openSqliteFile, type SqliteDatabase, type SqliteStatement } from './sqlite-file.js';
+import {
+  openSqliteFile,
+  PRIVATE_FILE_MODE,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from './sqlite-file.js';
 
 /** Schema migrations, applied in order, each once; never edit a shipped one, append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -129,6 +135,39 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** How long a write waits for another connection's lock; default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Let other connections open the file too (default: no). A store has one writer: a second daemon on the same
+   * file would allocate the same addresses from its own memory and trip the schema's constraints, so by default
+   * the store holds the file exclusively and a second opener is refused with STORE_LOCKED naming the holder.
+   */
+  readonly shared?: boolean;
+}
+
+/** `<store>.lock`: who holds the store, for the refusal a second opener gets (the lock itself is SQLite's). */
+export function holderPathOf(path: string): string {
+  return `${path}.lock`;
+}
+
+/** What the holder file says, for a message: "pid 4242 since 2026-…", or nothing readable. */
+function holderOf(path: string): string {
+  try {
+    const holder = JSON.parse(readFileSync(holderPathOf(path), 'utf8')) as { pid?: unknown; since?: unknown };
+    if (typeof holder.pid === 'number') {
+      return `process ${holder.pid}${typeof holder.since === 'string' ? ` (since ${holder.since})` : ''}`;
+    }
+  } catch {
+    // no holder file, or one cut short: say less
+  }
+  return 'another process';
+}
+
+function storeLocked(path: string): AppError {
+  return appError(
+    'STORE_LOCKED',
+    `the store ${path} is in use by ${holderOf(path)}: another provider daemon runs on it; stop that one, or ` +
+      'give this one its own store path',
+    { path },
+  );
 }
 
 function errorOf(error: unknown, what: string): AppError {
@@ -232,6 +271,8 @@ export class SqliteLeaseStore implements LeaseStore {
     private readonly db: SqliteDatabase,
     /** The database file. */
     readonly path: string,
+    /** The holder file this store wrote (exclusive stores), removed on close. */
+    private readonly holderFile?: string,
   ) {
     const raw = (sql: string): SqliteStatement => db.prepare(sql).raw(true);
     this.sql = {
@@ -515,6 +556,7 @@ export class SqliteLeaseStore implements LeaseStore {
 
   async close(): Promise<void> {
     this.db.close();
+    if (this.holderFile !== undefined) rmSync(this.holderFile, { force: true });
   }
 }
 
@@ -524,17 +566,24 @@ export function openSqliteStore(options: SqliteStoreOptions): Result<SqliteLease
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     return fail(appError('INVALID_INPUT', `busyTimeoutMs ${busyTimeoutMs} is not a non-negative integer`));
   }
+  const exclusive = options.shared !== true && options.path !== ':memory:';
   let db: SqliteDatabase | undefined;
   try {
-    db = openSqliteFile(options.path, busyTimeoutMs);
+    db = openSqliteFile(options.path, busyTimeoutMs, { exclusive });
     const migrated = migrate(db);
     if (!migrated.ok) {
       db.close();
       return migrated;
     }
-    return ok(new SqliteLeaseStore(db, options.path));
+    if (!exclusive) return ok(new SqliteLeaseStore(db, options.path));
+    const holderFile = holderPathOf(options.path);
+    writeFileSync(holderFile, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), {
+      mode: PRIVATE_FILE_MODE,
+    });
+    return ok(new SqliteLeaseStore(db, options.path, holderFile));
   } catch (error) {
     db?.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return fail(storeLocked(options.path));
     return fail(errorOf(error, `opening ${options.path}`));
   }
 }
