@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { parseSdl } from '../sdl/index.js';
+import { openSqliteStore } from '../store/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { StaticChain } from './chain.js';
@@ -611,6 +616,70 @@ describe('a pool with no address left', () => {
         assert.equal(status.ip_endpoints['two-ip']?.state, 'pending');
         assert.ok((status.ip_endpoints['two-ip']?.reason ?? '').length > 0);
       }
+    } finally {
+      h.close();
+    }
+  });
+});
+
+describe('what a tenant is told when something breaks inside', () => {
+  it('gets our message and a reference, never the database’s constraint text, which goes to the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'akash-ip-app-'));
+    const path = join(dir, 'provider.db');
+    // shared, so this test can play the second writer the store's lock now keeps out
+    const store = unwrap(openSqliteStore({ path, shared: true }));
+    const h = await createHarness({ store, pools: ['203.0.113.0/30'] });
+    try {
+      h.fund(alice);
+      // a writer that knows nothing of this one's allocations: its addresses belong to no allocation here
+      const intruder = new Database(path);
+      intruder.pragma('foreign_keys = OFF');
+      const taken = intruder.prepare('INSERT INTO addresses (address, key, ord) VALUES (?, ?, 0)');
+      for (let last = 0; last < 4; last++) taken.run(`203.0.113.${last}`, `intruder-${last}`);
+      intruder.close();
+      const sdl = ipSdl('clash-ip');
+      const { dseq } = h.lease(alice, sdl);
+      const token = tokenOf(alice, h.clock.now);
+      const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: sdl.manifest });
+      const body = await json<{ error: string; code: string; details: { ref: string } }>(sent);
+      assert.equal(sent.status, 409);
+      assert.equal(body.code, 'IP_IN_USE');
+      assert.doesNotMatch(body.error, /constraint|UNIQUE|SQLITE|addresses\.address/i);
+      assert.match(body.error, new RegExp(`ref ${body.details.ref}`));
+      const logged = h.logs.lines.find((line) => line.fields.ref === body.details.ref);
+      assert.match(String(logged?.fields.cause), /UNIQUE constraint failed: addresses\.address/);
+    } finally {
+      h.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gets a 500 with a reference for a bug, the exception in the log only', async () => {
+    const h = await createHarness();
+    try {
+      const broken = new Proxy(h.service, {
+        get(target, key) {
+          if (key === 'providerStatus') return () => JSON.parse('{"secret": /etc/shadow');
+          return Reflect.get(target, key);
+        },
+      });
+      const app = createProviderApp({
+        service: () => broken,
+        readiness: h.readiness,
+        verifier: h.verifier,
+        metrics: h.metrics,
+        maxBodyBytes: 1024,
+        logger: h.logs,
+      });
+      const response = await app.request('/status');
+      const body = await json<{ error: string; code: string; details: { ref: string } }>(response);
+      assert.equal(response.status, 500);
+      assert.equal(body.code, 'INTERNAL');
+      assert.doesNotMatch(body.error, /JSON|shadow|position|Unexpected/);
+      const logged = h.logs.lines.find((line) => line.fields.ref === body.details.ref);
+      assert.equal(logged?.level, 'error');
+      assert.match(String(logged?.fields.cause), /SyntaxError|JSON/);
     } finally {
       h.close();
     }

@@ -20,20 +20,28 @@
  * Every error is JSON `{error, code}` with the status of the one error table; every route except
  * liveness, readiness and metrics answers 503 until the daemon's state is rebuilt.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import { z } from 'zod';
-import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import {
+  type AppError,
+  appError,
+  type ErrorCode,
+  fail,
+  ok,
+  type Result,
+  withCause,
+} from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
 import { errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { Logger } from './logger.js';
-import type { FastLaneDeps } from './server.js';
+import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
 
 /** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
@@ -63,9 +71,36 @@ const registrationSchema = z.strictObject({
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 
+function incoming(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
 function peerAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: IncomingMessage } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
+  return incoming(c)?.socket?.remoteAddress;
+}
+
+/** Codes whose messages may carry what broke inside: a tenant gets a reference into the log instead. */
+const OPAQUE: ReadonlySet<ErrorCode> = new Set(['INTERNAL', 'STORE_CORRUPT']);
+
+/**
+ * What a caller is told of `error`: our message and code, never a cause (logged here, with a reference the reply
+ * carries); for an internal failure not even our message, which may name files or rules of the store.
+ */
+function publicError(c: Context, error: AppError, logger: Logger | undefined): AppError {
+  if (error.cause === undefined && !OPAQUE.has(error.code)) return error;
+  const ref = randomBytes(4).toString('hex');
+  logger?.log(OPAQUE.has(error.code) ? 'error' : 'warn', 'request failed', {
+    ref,
+    method: c.req.method,
+    path: c.req.path,
+    code: error.code,
+    error: error.message,
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+  });
+  const message = OPAQUE.has(error.code)
+    ? `the provider failed on this request; its operator finds the details in its log under ref ${ref}`
+    : `${error.message} (ref ${ref} in the provider's log)`;
+  return appError(error.code, message, OPAQUE.has(error.code) ? { ref } : { ...error.details, ref });
 }
 
 /** The request body as JSON, its nesting bounded before it is parsed (see parseJsonText). */
@@ -80,7 +115,7 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
 
   const reply = (c: Context, error: AppError): Response => {
     metrics.errors.inc({ code: error.code });
-    return errorResponse(c, error);
+    return errorResponse(c, publicError(c, error, deps.logger));
   };
   const json = (c: Context, body: unknown): Response => c.json(body as object);
 
@@ -182,12 +217,20 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     }),
   );
   app.onError((error, c) => {
-    deps.logger?.log('error', 'request failed', {
-      method: c.req.method,
-      path: c.req.path,
-      error: error.stack ?? error.message,
-    });
-    return reply(c, appError('INTERNAL', `provider error: ${error.message}`));
+    const request = incoming(c);
+    if (request?.aborted === true || request?.socket?.destroyed === true) {
+      // not a failure of ours: the client went away, or the server gave up reading (counted there, see server.ts)
+      if (timedOut(request.socket)) return errorResponse(c, REQUEST_TIMED_OUT);
+      deps.logger?.log('info', 'client closed the connection before the request was read', {
+        method: c.req.method,
+        path: c.req.path,
+      });
+      return reply(c, appError('CLIENT_CLOSED', 'the client closed the connection'));
+    }
+    return reply(
+      c,
+      withCause(appError('INTERNAL', 'the provider failed on this request'), error.stack ?? error),
+    );
   });
   app.notFound((c) => reply(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 

@@ -89,7 +89,7 @@ export async function runProvider(
   let store: LeaseStore | undefined = opened.value;
 
   const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
-  const listening = await listen(listener, config.listen.host, config.listen.port);
+  const listening = await listen(listener, config.listen.host, config.listen.port, { metrics, logger });
   if (!listening.ok) {
     await store.close();
     return listening;
@@ -215,6 +215,7 @@ export async function runProvider(
         logger.log('error', 'cannot rebuild the provider state', {
           code: result.error.code,
           error: result.error.message,
+          ...(result.error.cause === undefined ? {} : { cause: result.error.cause }),
         });
       await closeStore();
     }

@@ -39,6 +39,9 @@ export const ERROR_TABLE = {
   PAYLOAD_TOO_LARGE: { http: 413, exit: EXIT.invalidInput },
   INPUT_TOO_DEEP: invalid,
   INTERNAL: { http: 500, exit: EXIT.internal },
+  // the client went away before its request was read (nginx's 499), or was too slow sending it
+  CLIENT_CLOSED: { http: 499, exit: EXIT.unavailable },
+  REQUEST_TIMEOUT: { http: 408, exit: EXIT.unavailable },
 
   // SDL engine (src/sdl)
   SDL_IO: invalid,
@@ -127,6 +130,11 @@ export interface AppError<C extends ErrorCode = ErrorCode> {
   readonly code: C;
   readonly message: string;
   readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * What failed underneath, in someone else's words (a database's constraint text, an exception's message): for
+   * the operator's log, never part of a reply, whose `message` is ours.
+   */
+  readonly cause?: string;
 }
 
 /** A success or an expected failure; exceptions are kept for bugs. */
@@ -151,6 +159,11 @@ export function appError<C extends ErrorCode>(
   details?: Readonly<Record<string, unknown>>,
 ): AppError<C> {
   return Object.freeze(details === undefined ? { code, message } : { code, message, details });
+}
+
+/** `error` with `cause` (an exception, or a library's text) recorded for the log; see {@link AppError.cause}. */
+export function withCause<E extends AppError>(error: E, cause: unknown): E {
+  return Object.freeze({ ...error, cause: cause instanceof Error ? cause.message : String(cause) });
 }
 
 /** The HTTP status for a code. */

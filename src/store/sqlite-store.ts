@@ -5,7 +5,7 @@
  * endpoint name one allocation (UNIQUE), and an address is never both allocated and quarantined (triggers).
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { type AppError, appError, fail, ok, type Result, withCause } from '../errors/index.js';
 import type { Family, PortBinding, Protocol, QuarantineEntry } from '../ipam/index.js';
 import {
   type AllocationRecord,
@@ -170,23 +170,31 @@ function storeLocked(path: string): AppError {
   );
 }
 
+/**
+ * A thrown SQLite error as ours: a message of our own (it may reach a tenant), SQLite's text as the cause (for the
+ * log). A constraint the schema enforces means the change conflicts with what the store holds.
+ */
 function errorOf(error: unknown, what: string): AppError {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
+  let ours: AppError;
   if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) {
     if (
       message.includes('addresses.address') ||
       message.includes('allocations.owner, allocations.endpoint')
     ) {
-      return appError('IP_IN_USE', `${what} refused: ${message}`);
+      ours = appError('IP_IN_USE', `${what} refused: the store already holds that address or endpoint`);
+    } else if (message.includes('bindings.')) {
+      ours = appError('PORT_IN_USE', `${what} refused: the store already holds that address's port`);
+    } else {
+      ours = appError('STORE_CORRUPT', `${what} refused: it breaks a rule of the store's schema`);
     }
-    if (message.includes('bindings.')) return appError('PORT_IN_USE', `${what} refused: ${message}`);
-    return appError('STORE_CORRUPT', `${what} refused: ${message}`);
+  } else if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    ours = appError('STORE_CORRUPT', `${what} failed: the file is damaged or not a database`);
+  } else {
+    ours = appError('UNAVAILABLE', `${what} failed: the database did not answer as expected`);
   }
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
-    return appError('STORE_CORRUPT', `${what} failed: ${message}`);
-  }
-  return appError('UNAVAILABLE', `${what} failed: ${message}`);
+  return withCause(ours, error);
 }
 
 function migrate(db: SqliteDatabase): Result<void> {
