@@ -31,6 +31,7 @@ import {
   appError,
   type ErrorCode,
   fail,
+  httpStatus,
   ok,
   type Result,
   withCause,
@@ -40,6 +41,7 @@ import type { LeaseId } from '../lease/index.js';
 import { errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
+import type { FailureLimiter } from './failure-limit.js';
 import type { Logger } from './logger.js';
 import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
@@ -56,6 +58,8 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly logger?: Logger;
   /** The Kubernetes backend's sync, when one is configured (undefined until the engine is rebuilt). */
   readonly cluster?: () => ClusterSync | undefined;
+  /** Slows down sources whose tokens keep failing (see failure-limit.ts); none: no limit. */
+  readonly authFailures?: FailureLimiter;
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
@@ -131,9 +135,24 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     );
   };
 
+  /** The caller's verified claims; a source whose tokens keep failing waits first, before any lookup is paid for. */
   const tenant = async (c: Context): Promise<JwtClaims | Response> => {
+    const limiter = deps.authFailures;
+    const source = peerAddress(c) ?? 'unknown';
+    const wait = limiter?.retryAfterSeconds(source) ?? 0;
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return reply(
+        c,
+        appError('RATE_LIMITED', `too many failed authentications from ${source}; retry in ${wait} s`, {
+          retryAfterSeconds: wait,
+        }),
+      );
+    }
     const claims = await verifier.verify(c.req.header('authorization'));
-    return claims.ok ? claims.value : reply(c, claims.error);
+    if (claims.ok) return claims.value;
+    if (httpStatus(claims.error.code) === 401) limiter?.failed(source);
+    return reply(c, claims.error);
   };
 
   const internal = (c: Context): Response | undefined => {

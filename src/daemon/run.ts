@@ -15,6 +15,7 @@ import { TokenVerifier } from './auth.js';
 import { type Chain, ledgerChain, StaticChain } from './chain.js';
 import { ClusterSync, connectCluster } from './cluster-sync.js';
 import type { ProviderConfig } from './config.js';
+import { FailureLimiter } from './failure-limit.js';
 import { LedgerSync } from './ledger-sync.js';
 import type { Logger } from './logger.js';
 import { importLegacyManifests, legacyManifestPathOf, loadManifests } from './manifest-store.js';
@@ -68,8 +69,23 @@ export async function runProvider(
           ...(config.ledger.adminToken === undefined ? {} : { adminToken: config.ledger.adminToken }),
         });
   const registry = ledger === undefined ? new StaticChain(config.tenants) : undefined;
-  const chain: Chain = ledger === undefined ? (registry as StaticChain) : ledgerChain(ledger, address, now);
-  const verifier = new TokenVerifier({ lookup: chain.pubkey, now, cacheSize: config.limits.tokenCacheSize });
+  const { limits } = config;
+  const chain: Chain =
+    ledger === undefined
+      ? (registry as StaticChain)
+      : ledgerChain(ledger, address, now, limits.tokenCacheSize);
+  const verifier = new TokenVerifier({
+    lookup: chain.pubkey,
+    now,
+    cacheSize: limits.tokenCacheSize,
+    ...(limits.maxTokenLifetimeSeconds === undefined
+      ? {}
+      : { maxLifetimeSeconds: limits.maxTokenLifetimeSeconds }),
+  });
+  const authFailures = new FailureLimiter(
+    { burst: limits.authFailureBurst, perMinute: limits.authFailuresPerMinute },
+    now,
+  );
   const app = createProviderApp({
     service: () => service,
     readiness,
@@ -80,6 +96,7 @@ export async function runProvider(
     ...(registry === undefined ? {} : { registry }),
     logger,
     cluster: () => cluster,
+    authFailures,
   });
 
   // The store first: a second daemon on the same file is refused before it listens or touches anything.
@@ -194,6 +211,8 @@ export async function runProvider(
         attributes: config.attributes,
         pricing: config.pricing,
         pollIntervalMs: config.ledger.pollIntervalMs,
+        bidTimeoutMs: config.ledger.bidTimeoutMs,
+        now,
         service: ready,
         logger,
       });

@@ -34,6 +34,9 @@ export const ERROR_TABLE = {
   NOT_FOUND: notFound,
   UNAUTHENTICATED: { http: 401, exit: EXIT.denied },
   FORBIDDEN: { http: 403, exit: EXIT.denied },
+  // a token whose exp is further from its nbf (or iat) than this provider accepts
+  TOKEN_LIFETIME: { http: 401, exit: EXIT.denied },
+  RATE_LIMITED: { http: 429, exit: EXIT.unavailable },
   NOT_READY: { http: 503, exit: EXIT.unavailable },
   UNAVAILABLE: { http: 503, exit: EXIT.unavailable },
   PAYLOAD_TOO_LARGE: { http: 413, exit: EXIT.invalidInput },

@@ -31,6 +31,7 @@ import {
   advanceSchema,
   bidIdSchema,
   bidQuerySchema,
+  closeBidSchema,
   closeLeaseSchema,
   createBidSchema,
   createDeploymentSchema,
@@ -271,9 +272,9 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
     withId(bidId, (c, id) =>
       write(
         c,
-        emptySchema,
+        closeBidSchema,
         () => id.provider,
-        () => ledger.closeBid(id),
+        (input) => ledger.closeBid(id, input),
       ),
     ),
   );

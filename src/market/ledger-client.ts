@@ -32,6 +32,7 @@ import type {
   Bid,
   BidFilter,
   BidId,
+  CloseBidOptions,
   CloseLeaseInput,
   CreateBidInput,
   CreateDeploymentInput,
@@ -156,8 +157,10 @@ export class LedgerClient implements MarketLedger {
   createBid(input: CreateBidInput): Promise<Result<Bid, AppError>> {
     return this.#call('POST', '/v1/bids', bidSchema, input, { account: input.provider });
   }
-  closeBid(id: BidId): Promise<Result<Bid, AppError>> {
-    return this.#call('POST', `/v1/bids/${bidSegments(id)}/close`, bidSchema, {}, { account: id.provider });
+  closeBid(id: BidId, options: CloseBidOptions = {}): Promise<Result<Bid, AppError>> {
+    return this.#call('POST', `/v1/bids/${bidSegments(id)}/close`, bidSchema, options, {
+      account: id.provider,
+    });
   }
   getBid(id: BidId): Promise<Result<Bid, AppError>> {
     return this.#call('GET', `/v1/bids/${bidSegments(id)}`, bidSchema);
