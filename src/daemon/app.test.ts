@@ -9,6 +9,7 @@ import { openSqliteStore } from '../store/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { StaticChain } from './chain.js';
+import { FailureLimiter } from './failure-limit.js';
 import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import type { ProviderService } from './service.js';
@@ -616,6 +617,51 @@ describe('a pool with no address left', () => {
         assert.equal(status.ip_endpoints['two-ip']?.state, 'pending');
         assert.ok((status.ip_endpoints['two-ip']?.reason ?? '').length > 0);
       }
+    } finally {
+      h.close();
+    }
+  });
+});
+
+describe('a source whose tokens keep failing', () => {
+  it('is answered 429 with Retry-After before any token is looked at, others not', async () => {
+    const h = await createHarness();
+    try {
+      h.fund(alice);
+      const lookups: string[] = [];
+      const app = createProviderApp({
+        service: () => h.service,
+        readiness: h.readiness,
+        verifier: new TokenVerifier({
+          lookup: (address) => {
+            lookups.push(address);
+            return new StaticChain([{ address: alice.address, pubkey: alice.pubkey }]).pubkey(address);
+          },
+          now: () => h.clock.now,
+          cacheSize: 10,
+        }),
+        metrics: h.metrics,
+        maxBodyBytes: 1024,
+        authFailures: new FailureLimiter({ burst: 3, perMinute: 6 }, () => h.clock.now),
+      });
+      const ask = (peer: string, token: string) =>
+        app.request(
+          'http://provider.test/leases',
+          { headers: { authorization: `Bearer ${token}` } },
+          { incoming: { socket: { remoteAddress: peer } } },
+        );
+      // tokens of made-up accounts: each one a key lookup
+      const strangers = [1, 2, 3, 4, 5].map((n) => tokenOf(account(0x7000 + n), h.clock.now));
+      for (const token of strangers.slice(0, 3))
+        await expectError(await ask('198.51.100.7', token), 401, 'UNAUTHENTICATED');
+      const limited = await ask('198.51.100.7', strangers[3]!);
+      assert.equal(limited.headers.get('retry-after'), '10');
+      await expectError(limited, 429, 'RATE_LIMITED');
+      await expectError(await ask('198.51.100.7', tokenOf(alice, h.clock.now)), 429, 'RATE_LIMITED');
+      assert.equal(lookups.length, 3, 'no lookup while limited');
+      assert.equal((await ask('198.51.100.8', tokenOf(alice, h.clock.now))).status, 200);
+      h.clock.now += 10_000;
+      await expectError(await ask('198.51.100.7', strangers[4]!), 401, 'UNAUTHENTICATED');
     } finally {
       h.close();
     }

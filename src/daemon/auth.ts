@@ -25,8 +25,7 @@ export interface TokenVerifierOptions {
   readonly cacheSize: number;
   readonly leewaySeconds?: number;
   /**
-   * Longest validity a token may claim, `exp` − `nbf` (or − `iat` if later), in seconds; undefined: any, as Akash's
-   * provider. A bearer token is good for whoever holds it until it expires, so a provider may insist on short ones.
+   * Longest validity a token may claim, `exp` − `nbf`, in seconds; undefined: any, as Akash's provider. A bearer token is good for whoever holds it until it expires, so a provider may insist on short ones.
    */
   readonly maxLifetimeSeconds?: number;
 }
@@ -125,7 +124,8 @@ export class TokenVerifier {
     if (!verified.ok) return verified;
     const { claims } = verified.value;
     const longest = this.#options.maxLifetimeSeconds;
-    const lifetime = claims.exp - Math.max(claims.nbf, claims.iat);
+    // the window in which the token is usable: a stolen one is good for all of it
+    const lifetime = claims.exp - claims.nbf;
     if (longest !== undefined && lifetime > longest) {
       return fail(
         appError(
