@@ -386,7 +386,11 @@ export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet
 
   const adminToken = hex.encode(randomBytes(24));
   try {
-    server = await serveLedger(ledger, { adminToken, port: options.port });
+    server = await serveLedger(ledger, {
+      adminToken,
+      port: options.port,
+      onBug: (error) => progress(`the ledger failed on a request: ${error.stack ?? error.message}`),
+    });
   } catch (error) {
     await shutdown();
     return fail(
