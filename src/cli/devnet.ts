@@ -229,7 +229,7 @@ async function spawnProvider(
   return ok({ child: handle, url: first });
 }
 
-/** Moves a log grown past {@link MAX_LOG_BYTES} to `<log>.1` (replacing an older one), so restarts append to a bounded file. */
+/** Moves a log grown past {@link MAX_LOG_BYTES} to `<log>.1` (replacing an older one): restarts append to a bounded file. */
 async function rotateLog(path: string): Promise<void> {
   try {
     if ((await stat(path)).size > MAX_LOG_BYTES) await rename(path, `${path}.1`);
