@@ -230,7 +230,7 @@ async function spawnProvider(
 }
 
 /** Moves a log grown past {@link MAX_LOG_BYTES} to `<log>.1` (replacing an older one): restarts append to a bounded file. */
-async function rotateLog(path: string): Promise<void> {
+export async function rotateLog(path: string): Promise<void> {
   try {
     if ((await stat(path)).size > MAX_LOG_BYTES) await rename(path, `${path}.1`);
   } catch {
