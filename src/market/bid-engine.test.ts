@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import {
   BidEngine,
+  type BidEngineOptions,
   type BidGate,
   type DecisionRecord,
   decideBid,
@@ -164,9 +165,15 @@ function devnet(now?: () => number) {
   return { ledger, deploy };
 }
 
-function engine(ledger: Ledger, provider: string, gate: BidGate) {
+function engine(ledger: Ledger, provider: string, gate: BidGate, options: Partial<BidEngineOptions> = {}) {
   const decisions: DecisionRecord[] = [];
-  const bidEngine = new BidEngine({ ledger, provider, gate, onDecision: (record) => decisions.push(record) });
+  const bidEngine = new BidEngine({
+    ledger,
+    provider,
+    gate,
+    onDecision: (record) => decisions.push(record),
+    ...options,
+  });
   return { bidEngine, decisions };
 }
 
@@ -361,15 +368,10 @@ describe('BidEngine', () => {
     const { ledger } = market;
     const deploy = (name: string) => market.deploy(ipGroup(name)).orders[0]!.id;
     const gate = new PoolGate(1);
-    const decisions: DecisionRecord[] = [];
     const errors: AppError[] = [];
-    const bids = new BidEngine({
-      ledger,
-      provider: ipProvider.address,
-      gate,
+    const { bidEngine: bids, decisions } = engine(ledger, ipProvider.address, gate, {
       bidTimeoutMs: 60_000,
       now: () => now,
-      onDecision: (record) => decisions.push(record),
       onError: (error) => errors.push(error),
     });
     const ignored = deploy('ignored');
@@ -408,10 +410,7 @@ describe('BidEngine', () => {
     const { ledger, deploy } = devnet(() => now);
     const order = deploy(ipGroup('won')).orders[0]!.id;
     const gate = new PoolGate(1);
-    const bids = new BidEngine({
-      ledger,
-      provider: ipProvider.address,
-      gate,
+    const { bidEngine: bids } = engine(ledger, ipProvider.address, gate, {
       bidTimeoutMs: 60_000,
       now: () => now,
     });
