@@ -14,6 +14,7 @@ import {
   leasedIpCount,
   matchRequirements,
   type Order,
+  type OrderId,
   type Provider,
 } from '../market/index.js';
 import { goJson, type Sdl } from '../sdl/index.js';
@@ -32,6 +33,16 @@ export interface Refusal {
   readonly provider: string;
   readonly error: AppError;
 }
+
+/**
+ * What a deploy tells as it goes, for faces that show more than progress lines (the web console): the
+ * deployment once created, each bid as it arrives, each provider that will not bid, each lease accepted.
+ */
+export type DeployEvent =
+  | { readonly type: 'created'; readonly deployment: Deployment; readonly orders: readonly Order[] }
+  | { readonly type: 'bid'; readonly bid: Bid }
+  | { readonly type: 'refusal'; readonly order: OrderId; readonly refusal: Refusal }
+  | { readonly type: 'lease'; readonly lease: Lease };
 
 /** Where the bids of one order stand. */
 export interface OrderBids {
@@ -163,6 +174,7 @@ async function collectBids(
   choice: BidChoice,
   timeoutMs: number,
   progress: Progress,
+  onEvent: (event: DeployEvent) => void,
 ): Promise<Result<readonly OrderBids[], AppError>> {
   const listed = await session.ledger.listProviders();
   if (!listed.ok) return listed;
@@ -190,6 +202,7 @@ async function collectBids(
         progress(
           `bid on order ${key} from ${session.providerLabel(bid.id.provider)}: ${formatPrice(bid.price.amount)}`,
         );
+        onEvent({ type: 'bid', bid });
       }
       for (const provider of providers) {
         if (bidders.has(provider.address) || refused.has(provider.address)) continue;
@@ -224,6 +237,7 @@ async function collectBids(
       if (reported.has(note)) continue;
       reported.add(note);
       progress(`${session.providerLabel(refusal.provider)} will not bid: ${refusal.error.message}`);
+      onEvent({ type: 'refusal', order: state.order.id, refusal });
     }
   }
   return ok(states);
@@ -244,6 +258,13 @@ export interface DeployOptions {
   readonly deposit: bigint;
   readonly bidTimeoutMs: number;
   readonly timeoutMs: number;
+  /** Told each step as it happens (see {@link DeployEvent}). */
+  readonly onEvent?: (event: DeployEvent) => void;
+  /**
+   * Chooses an order's bid once its bidding has settled (a person picking in the console); by default
+   * {@link chooseBid} with `choice`. A failure closes the deployment and is returned.
+   */
+  readonly pick?: (state: OrderBids) => Promise<Result<Bid, AppError>>;
 }
 
 /** A deployment with its leases and what each lease's provider reports. */
@@ -275,29 +296,26 @@ export async function deploy(
   if (!created.ok) return created;
   const { deployment, orders } = created.value;
   const dseq = deployment.id.dseq;
+  const onEvent = options.onEvent ?? (() => undefined);
+  onEvent({ type: 'created', deployment, orders });
   progress(
     `deployment ${dseq} created (version ${sdl.manifestVersion.slice(0, 12)}…); waiting for bids on ${orders.length} order(s)`,
   );
-  const settled = await collectBids(session, orders, options.choice, options.bidTimeoutMs, progress);
+  const settled = await collectBids(session, orders, options.choice, options.bidTimeoutMs, progress, onEvent);
   if (!settled.ok) return settled;
 
   const winners: BidId[] = [];
   for (const state of settled.value) {
-    const bid = chooseBid(state.bids, options.choice);
-    if (bid === undefined) {
+    const picked =
+      options.pick === undefined ? pickByChoice(session, state, options) : await options.pick(state);
+    if (!picked.ok) {
       const closed = await session.ledger.closeDeployment(deployment.id);
-      const message = noBidMessage(
-        state,
-        options.choice,
-        session.providerLabel,
-        Math.round(options.bidTimeoutMs / 1000),
-      );
       const cleanup = closed.ok
         ? ` (deployment ${dseq} closed, deposit refunded)`
         : ` (deployment ${dseq} is still open: close it with \`akash-ip close --dseq ${dseq}\`)`;
-      return fail(appError(noBidCode(state, options.choice), `${message}${cleanup}`, { dseq }));
+      return fail(appError(picked.error.code, `${picked.error.message}${cleanup}`, { dseq }));
     }
-    winners.push(bid.id);
+    winners.push(picked.value.id);
   }
   const leases: Lease[] = [];
   for (const bid of winners) {
@@ -306,9 +324,73 @@ export async function deploy(
     progress(
       `lease ${dseq}/${bid.gseq}/${bid.oseq} accepted on ${session.providerLabel(bid.provider)} at ${formatPrice(lease.value.price.amount)}`,
     );
+    onEvent({ type: 'lease', lease: lease.value });
     leases.push(lease.value);
   }
   return deliver(session, deployment, leases, sdl, options.timeoutMs, progress);
+}
+
+/** The bid `options.choice` takes on a settled order, or why there is none. */
+function pickByChoice(session: Session, state: OrderBids, options: DeployOptions): Result<Bid, AppError> {
+  const bid = chooseBid(state.bids, options.choice);
+  if (bid !== undefined) return ok(bid);
+  const message = noBidMessage(
+    state,
+    options.choice,
+    session.providerLabel,
+    Math.round(options.bidTimeoutMs / 1000),
+  );
+  return fail(appError(noBidCode(state, options.choice), message));
+}
+
+/**
+ * Why `sdl` cannot update `deployment`, known before anything is sent: a closed deployment, or other
+ * placement groups than it has. The CLI and the console refuse with this.
+ */
+export function updateRefusal(deployment: Deployment, sdl: Sdl): AppError | undefined {
+  const dseq = deployment.id.dseq;
+  if (deployment.state !== 'active') {
+    return appError(
+      'DEPLOYMENT_CLOSED',
+      `deployment ${dseq} is closed; deploy the SDL anew with \`akash-ip deploy\``,
+    );
+  }
+  if (deployment.groups.length !== sdl.groups.length) {
+    return appError(
+      'MANIFEST_MISMATCH',
+      `deployment ${dseq} has ${deployment.groups.length} group(s) and the SDL ${sdl.groups.length}; an update keeps the placement groups — deploy anew to change them`,
+    );
+  }
+  return undefined;
+}
+
+/** Updates a deployment of the session's key to `sdl`: refusals first, then the ledger's version, then the manifest. */
+export async function update(
+  session: Session,
+  dseq: string,
+  sdl: Sdl,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<Result<DeploymentState, AppError>> {
+  const id = { owner: session.key.address, dseq };
+  const current = await session.ledger.getDeployment(id);
+  if (!current.ok) return current;
+  let deployment = current.value;
+  const refusal = updateRefusal(deployment, sdl);
+  if (refusal !== undefined) return fail(refusal);
+  if (deployment.hash === sdl.manifestVersion) {
+    progress(
+      `deployment ${dseq} already has version ${sdl.manifestVersion.slice(0, 12)}…; sending the manifest again`,
+    );
+  } else {
+    const updated = await session.ledger.updateDeployment({ id, hash: sdl.manifestVersion });
+    if (!updated.ok) return updated;
+    deployment = updated.value;
+    progress(`deployment ${dseq} updated to version ${sdl.manifestVersion.slice(0, 12)}…`);
+  }
+  const leases = await session.ledger.listLeases({ owner: id.owner, dseq, state: 'active' });
+  if (!leases.ok) return leases;
+  return deliver(session, deployment, leases.value, sdl, timeoutMs, progress);
 }
 
 /** Sends the manifest to every lease's provider, then waits for the IPs; shared by deploy and update. */

@@ -8,12 +8,12 @@ import { deploymentReport } from '../report.js';
 import type { Session } from '../session.js';
 import {
   type BidChoice,
-  deliver,
   deploy,
   fetchLeaseState,
   formatPrice,
   type LeaseState,
   leaseText,
+  update,
 } from '../tenant.js';
 import { parseDseq, parseSeq, secondsOption, uaktOption, withSession } from './common.js';
 import { load as loadSdl } from './sdl.js';
@@ -128,41 +128,8 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((file, options, command) =>
       withSdlAndSession(file, options, command, async (session, sdl) => {
-        const progress = progressOn(io);
-        const id = { owner: session.key.address, dseq: options.dseq };
-        const current = await session.ledger.getDeployment(id);
-        if (!current.ok) return current;
-        let deployment = current.value;
-        if (deployment.state !== 'active') {
-          return fail(
-            appError(
-              'DEPLOYMENT_CLOSED',
-              `deployment ${options.dseq} is closed; deploy the SDL anew with \`akash-ip deploy\``,
-            ),
-          );
-        }
-        if (deployment.groups.length !== sdl.groups.length) {
-          return fail(
-            appError(
-              'MANIFEST_MISMATCH',
-              `deployment ${options.dseq} has ${deployment.groups.length} group(s) and the SDL ${sdl.groups.length}; an update keeps the placement groups — deploy anew to change them`,
-            ),
-          );
-        }
-        if (deployment.hash === sdl.manifestVersion) {
-          progress(
-            `deployment ${options.dseq} already has version ${sdl.manifestVersion.slice(0, 12)}…; sending the manifest again`,
-          );
-        } else {
-          const updated = await session.ledger.updateDeployment({ id, hash: sdl.manifestVersion });
-          if (!updated.ok) return updated;
-          deployment = updated.value;
-          progress(`deployment ${options.dseq} updated to version ${sdl.manifestVersion.slice(0, 12)}…`);
-        }
-        const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
-        if (!leases.ok) return leases;
-        const delivered = await deliver(session, deployment, leases.value, sdl, options.timeout, progress);
-        return delivered.ok ? ok(deploymentReport(delivered.value, session.providerLabel)) : delivered;
+        const updated = await update(session, options.dseq, sdl, options.timeout, progressOn(io));
+        return updated.ok ? ok(deploymentReport(updated.value, session.providerLabel)) : updated;
       }),
     );
 
