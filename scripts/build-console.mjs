@@ -5,6 +5,20 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { build } from 'esbuild';
 
+/**
+ * Zod's namespace re-exports every message locale (≈ 260 KB minified) and the bundler cannot drop them; the
+ * SDL engine uses zod's English defaults only (zod configures `en` itself), so the locale index is empty here.
+ */
+const zodWithoutLocales = {
+  name: 'zod-without-locales',
+  setup(build) {
+    build.onResolve({ filter: /locales\/index\.js$/ }, (args) =>
+      args.importer.includes('/node_modules/zod/') ? { path: 'zod-locales', namespace: 'empty' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
 const out = 'dist/console';
 await mkdir(out, { recursive: true });
 await build({
@@ -18,6 +32,7 @@ await build({
   legalComments: 'none',
   outdir: out,
   logLevel: 'warning',
+  plugins: [zodWithoutLocales],
 });
 await copyFile('src/console/web/index.html', `${out}/index.html`);
 await copyFile('src/console/web/app.css', `${out}/app.css`);

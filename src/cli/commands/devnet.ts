@@ -92,7 +92,7 @@ export function dataFlag(data: string): string {
 }
 
 /** Resolves on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
-function untilSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): void } {
+export function untilSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): void } {
   let handler: (signal: NodeJS.Signals) => void = () => undefined;
   const signal = new Promise<NodeJS.Signals>((resolve) => {
     handler = resolve;
