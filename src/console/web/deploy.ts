@@ -14,7 +14,7 @@ export async function deployView(root: HTMLElement): Promise<void> {
   const examples = await call<ExampleJson[]>('GET', '/api/examples');
   const list = examples.ok ? examples.value : [];
   const status = h('div', { id: 'sdl-status', role: 'status', 'aria-live': 'polite' });
-  const problems = h('ol', { class: 'diagnostics', id: 'diagnostics', 'aria-label': 'SDL problems' });
+  const problems = h('ul', { class: 'diagnostics', id: 'diagnostics', 'aria-label': 'SDL problems' });
   let latest: SdlCheck = { ok: false, diagnostics: [] };
 
   const deployButton = h('button', { type: 'submit', class: 'primary', id: 'deploy' }, 'Deploy');
@@ -101,10 +101,11 @@ export async function deployView(root: HTMLElement): Promise<void> {
   const dseqSelect = h('select', { id: 'update-dseq' });
   const refreshDeployments = async () => {
     const deployments = await call<DeploymentJson[]>('GET', '/api/deployments');
+    const active = (deployments.ok ? deployments.value : []).filter((d) => d.state === 'active');
     dseqSelect.replaceChildren(
-      ...(deployments.ok ? deployments.value : [])
-        .filter((d) => d.state === 'active')
-        .map((d) => h('option', { value: d.dseq }, `deployment ${d.dseq}`)),
+      ...(active.length === 0
+        ? [h('option', { value: '' }, 'no active deployment')]
+        : active.map((d) => h('option', { value: d.dseq }, `deployment ${d.dseq}`))),
     );
   };
   await refreshDeployments();
@@ -301,7 +302,15 @@ export async function deployView(root: HTMLElement): Promise<void> {
         'div',
         { class: 'stack' },
         deployForm,
-        h('section', { class: 'panel', 'aria-label': 'Deploy progress and bids' }, progress, bids, outcome),
+        h(
+          'section',
+          { class: 'panel', 'aria-labelledby': 'bids-title' },
+          h('h2', { id: 'bids-title' }, 'Bids and lease'),
+          h('p', { class: 'muted small' }, 'Bids appear here as providers send them, with the reason of each provider that will not bid.'),
+          progress,
+          bids,
+          outcome,
+        ),
         updateForm,
       ),
     ),

@@ -1,0 +1,47 @@
+/// <reference lib="dom" />
+// (functions passed to waitForFunction and evaluate run in the page)
+/**
+ * The provider view in a real browser: the pools' chart fills up as deployments take a provider's addresses.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ipSdl } from '../e2e/harness.js';
+import { type ConsoleRig, startRig } from './browser.js';
+
+describe('provider console in Chromium', () => {
+  let rig: ConsoleRig;
+
+  before(async () => {
+    rig = await startRig();
+  });
+  after(async () => {
+    const errors = [...(rig?.pageErrors ?? [])];
+    await rig?.dispose();
+    assert.deepEqual(errors, [], 'the page threw');
+  });
+
+  it('charts a pool filling up', async () => {
+    await rig.openView('provider');
+    const summary = rig.page.locator('article[data-provider="provider-2"] .summary');
+    await summary.waitFor();
+    assert.equal(await summary.getAttribute('data-capacity'), '4');
+    for (const name of ['e1', 'e2', 'e3', 'e4']) {
+      const file = await rig.box.file(`${name}.yaml`, ipSdl({ endpoints: [name] }));
+      const deployed = await rig.box.run('deploy', file, '--provider', 'provider-2');
+      assert.equal(deployed.code, 0, deployed.stderr);
+    }
+    await rig.page.waitForFunction(
+      () =>
+        document
+          .querySelector('article[data-provider="provider-2"] .summary')
+          ?.getAttribute('data-allocated') === '4',
+    );
+    const areas = rig.page.locator('article[data-provider="provider-2"] polygon[data-series="allocated"]');
+    assert.equal(await areas.count(), 1);
+    assert.match(
+      (await rig.page.locator('article[data-provider="provider-2"] svg').getAttribute('aria-label')) ?? '',
+      /provider-2: 4 allocated, 0 reserved, 0 quarantined of 4/,
+    );
+    await rig.shot('provider-full');
+  });
+});
