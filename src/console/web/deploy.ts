@@ -169,7 +169,7 @@ export async function deployView(root: HTMLElement): Promise<void> {
     );
     let job = '';
     const choose = async (body: unknown) => {
-      for (const button of bidRows.querySelectorAll('button')) button.disabled = true;
+      for (const button of bids.querySelectorAll('button')) button.disabled = true;
       const answer = await call('POST', `/api/deploy/${job}/choose`, body);
       if (!answer.ok) say(outcome, `${answer.error.code}: ${answer.error.error}`, 'error');
     };
@@ -237,13 +237,12 @@ export async function deployView(root: HTMLElement): Promise<void> {
           ),
         );
         (bidRows.querySelector('button') as HTMLButtonElement | null)?.focus();
-      } else if (event.type === 'lease') {
-        progress.append(h('li', {}, `lease ${event.lease} on ${event.label} at ${event.price.perBlock}`));
       } else if (event.type === 'done') {
-        outcome.replaceChildren(
-          h('h3', {}, 'Your lease'),
-          deploymentCard(event.deployment, () => undefined),
-        );
+        // a fix or a close from here continues in the Leases view, which shows every deployment it touches
+        const toLeases = () => {
+          location.hash = '#leases';
+        };
+        outcome.replaceChildren(h('h3', {}, 'Your lease'), deploymentCard(event.deployment, toLeases));
         void refreshDeployments();
       } else if (event.type === 'error') {
         say(outcome, `${event.error.code}: ${event.error.error}`, 'error');
@@ -264,7 +263,9 @@ export async function deployView(root: HTMLElement): Promise<void> {
     if (updated.ok) {
       updateOutcome.replaceChildren(
         h('p', { class: 'note ok' }, `deployment ${updated.value.dseq} updated`),
-        deploymentCard(updated.value, () => undefined),
+        deploymentCard(updated.value, () => {
+          location.hash = '#leases';
+        }),
       );
     } else {
       updateOutcome.replaceChildren(
@@ -306,7 +307,11 @@ export async function deployView(root: HTMLElement): Promise<void> {
           'section',
           { class: 'panel', 'aria-labelledby': 'bids-title' },
           h('h2', { id: 'bids-title' }, 'Bids and lease'),
-          h('p', { class: 'muted small' }, 'Bids appear here as providers send them, with the reason of each provider that will not bid.'),
+          h(
+            'p',
+            { class: 'muted small' },
+            'Bids appear here as providers send them, with the reason of each provider that will not bid.',
+          ),
           progress,
           bids,
           outcome,
