@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type Running, Sandbox } from '../e2e/harness.js';
 
@@ -41,6 +42,8 @@ export interface ConsoleRig {
   /** Replaces the editor's text as a person pasting it would. */
   setSdl(text: string): Promise<void>;
   openView(view: 'deploy' | 'leases' | 'provider'): Promise<void>;
+  /** Screenshots the page 390 px wide (a phone) and fails if it scrolls sideways there. */
+  phone(name: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -101,10 +104,40 @@ export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
         await page.click(`a[data-view="${view}"]`);
         await page.waitForSelector(`main[data-ready="${view}"]`);
       },
+      async phone(name) {
+        await page.setViewportSize({ width: 390, height: 844 });
+        try {
+          await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+          const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+          assert.ok(Number(overflow) <= 0, `the page scrolls sideways by ${overflow}px at 390 px`);
+        } finally {
+          await page.setViewportSize({ width: 1280, height: 800 });
+        }
+      },
       dispose,
     };
   } catch (error) {
     await dispose();
     throw error;
   }
+}
+
+/**
+ * Registers the file's `before` and `after`: one rig for the whole file, disposed at its end, where the
+ * page must not have thrown. Returns the rig's getter (set once `before` has run).
+ */
+export function useRig(): () => ConsoleRig {
+  let rig: ConsoleRig | undefined;
+  before(async () => {
+    rig = await startRig();
+  });
+  after(async () => {
+    const errors = [...(rig?.pageErrors ?? [])];
+    await rig?.dispose();
+    assert.deepEqual(errors, [], 'the page threw');
+  });
+  return () => {
+    assert.ok(rig !== undefined, 'the rig did not start');
+    return rig;
+  };
 }

@@ -4,23 +4,15 @@
  * The provider view in a real browser: the pools' chart fills up as deployments take a provider's addresses.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ipSdl } from '../e2e/harness.js';
-import { type ConsoleRig, startRig } from './browser.js';
+import { useRig } from './browser.js';
 
 describe('provider console in Chromium', () => {
-  let rig: ConsoleRig;
-
-  before(async () => {
-    rig = await startRig();
-  });
-  after(async () => {
-    const errors = [...(rig?.pageErrors ?? [])];
-    await rig?.dispose();
-    assert.deepEqual(errors, [], 'the page threw');
-  });
+  const rigOf = useRig();
 
   it('charts a pool filling up', async () => {
+    const rig = rigOf();
     await rig.openView('provider');
     const summary = rig.page.locator('article[data-provider="provider-2"] .summary');
     await summary.waitFor();
@@ -43,5 +35,6 @@ describe('provider console in Chromium', () => {
       /provider-2: 4 allocated, 0 reserved, 0 quarantined of 4/,
     );
     await rig.shot('provider-full');
+    await rig.phone('provider-phone');
   });
 });

@@ -10,9 +10,9 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CLI, type DeploymentJson, EXAMPLE_SDL } from '../e2e/harness.js';
-import { type ConsoleRig, startRig } from './browser.js';
+import { useRig } from './browser.js';
 
 /** A valid SDL with two placement groups, which no update of a one-group deployment can take. */
 const TWO_GROUPS = `version: "2.0"
@@ -65,18 +65,10 @@ deployment:
 `;
 
 describe('tenant console in Chromium', () => {
-  let rig: ConsoleRig;
-
-  before(async () => {
-    rig = await startRig();
-  });
-  after(async () => {
-    const errors = [...(rig?.pageErrors ?? [])];
-    await rig?.dispose();
-    assert.deepEqual(errors, [], 'the page threw');
-  });
+  const rigOf = useRig();
 
   it('refuses requests without the token, from another host name or from another origin (403)', async () => {
+    const rig = rigOf();
     const bare = await fetch(`${rig.base}/api/session`);
     assert.equal(bare.status, 403);
     assert.equal(((await bare.json()) as { code: string }).code, 'FORBIDDEN');
@@ -117,6 +109,7 @@ describe('tenant console in Chromium', () => {
   });
 
   it('marks SDL errors while typing, with the positions, codes and messages of `sdl validate`', async () => {
+    const rig = rigOf();
     await rig.page.goto(rig.url);
     await rig.page.waitForSelector('main[data-ready="deploy"]');
     assert.equal(new URL(rig.page.url()).searchParams.get('token'), null, 'the token leaves the address bar');
@@ -140,6 +133,7 @@ describe('tenant console in Chromium', () => {
     assert.match(shown.join('\n'), /^sdl\.yaml:\d+:\d+: SDL_ENDPOINT_UNDECLARED: /m);
     await rig.page.locator('#diagnostics button').first().click();
     await rig.shot('sdl-errors');
+    await rig.phone('sdl-errors-phone');
 
     // a problem in the list takes the cursor to its place; typing the missing letter clears the marks
     await rig.page.locator('#diagnostics button[data-code="SDL_ENDPOINT_UNDECLARED"]').press('Enter');
@@ -160,6 +154,7 @@ describe('tenant console in Chromium', () => {
   let ip = '';
 
   it('walks AEP-17 in the page: deploy, a second deployment withheld, migrate with a preview, close the first, the IP stays', async () => {
+    const rig = rigOf();
     await rig.openView('deploy');
     await rig.page.selectOption('#example', 'ip-lease');
     await rig.page.waitForSelector('#sdl-status .note.ok');
@@ -229,14 +224,11 @@ describe('tenant console in Chromium', () => {
     const status = await rig.box.json<DeploymentJson>('lease-status', '--dseq', secondDseq);
     assert.equal(status.leases[0]?.endpoints.myendpoint?.addresses[0], ip);
 
-    await rig.page.setViewportSize({ width: 390, height: 844 });
-    await rig.shot('leases-phone');
-    const overflow = await rig.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 390 px`);
-    await rig.page.setViewportSize({ width: 1280, height: 800 });
+    await rig.phone('leases-phone');
   });
 
   it('refuses an update the deployment cannot take, before anything changes', async () => {
+    const rig = rigOf();
     const before = await rig.box.json<{ hash: string }>('lease-status', '--dseq', secondDseq);
     await rig.openView('deploy');
     await rig.setSdl(TWO_GROUPS);

@@ -8,20 +8,13 @@ import type { CliIo } from '../io.js';
 import { colorsFor, printError } from '../output.js';
 import type { Session } from '../session.js';
 import { globalsOf } from './common.js';
-import { untilSignal } from './devnet.js';
+import { parsePort, untilSignal } from './devnet.js';
 
 function parseMs(text: string): number {
   const value = Number(text);
   if (!/^[0-9]+$/.test(text) || value < 100 || value > 600_000) {
     throw new InvalidArgumentError('must be a whole number of milliseconds between 100 and 600000');
   }
-  return value;
-}
-
-function parsePort(text: string): number {
-  const value = Number(text);
-  if (!/^[0-9]+$/.test(text) || value > 65535)
-    throw new InvalidArgumentError('must be a port number 0-65535');
   return value;
 }
 

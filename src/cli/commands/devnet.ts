@@ -26,7 +26,8 @@ function parseBlockMs(text: string): number {
   return value;
 }
 
-function parsePort(text: string): number {
+/** A TCP port 0-65535 (0: any free port), as an option value. */
+export function parsePort(text: string): number {
   const value = Number(text);
   if (!/^[0-9]+$/.test(text) || value > 65535)
     throw new InvalidArgumentError('must be a port number 0-65535');
