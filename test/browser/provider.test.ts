@@ -34,6 +34,12 @@ describe('provider console in Chromium', () => {
       (await rig.page.locator('article[data-provider="provider-2"] svg').getAttribute('aria-label')) ?? '',
       /provider-2: 4 allocated, 0 reserved, 0 quarantined of 4/,
     );
+    // who holds each address, from the provider's audit trail
+    await rig.page.locator('article[data-provider="provider-2"] details summary').first().click();
+    const holders = rig.page.locator('article[data-provider="provider-2"] .audit-box table').first();
+    await holders.waitFor();
+    assert.equal(await holders.locator('tbody tr').count(), 4);
+    assert.match((await holders.textContent()) ?? '', /198\.51\.100\.1.*\/1\/1\//s);
     await rig.shot('provider-full');
     await rig.phone('provider-phone');
   });

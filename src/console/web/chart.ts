@@ -65,7 +65,7 @@ export function poolChart(label: string, address: string, history: readonly Samp
   figure.append(
     svg(
       'svg',
-      { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': summary, preserveAspectRatio: 'none' },
+      { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': summary },
       ...ticks.map((tick) =>
         svg(
           'g',

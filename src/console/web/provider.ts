@@ -20,6 +20,18 @@ function holders(audit: readonly AuditJson[]): Map<string, string> {
   return out;
 }
 
+/** `dseq/gseq/oseq` of a lease (or order) key `owner/dseq/gseq/oseq[/provider]`, with the owner shortened. */
+function leaseCell(key: string): HTMLElement {
+  const [owner = '', dseq = '', gseq = '', oseq = ''] = key.split('/');
+  const short = owner.length > 20 ? `${owner.slice(0, 10)}…${owner.slice(-6)}` : owner;
+  return h(
+    'span',
+    { title: key },
+    `${dseq}/${gseq}/${oseq}`,
+    h('span', { class: 'muted small' }, ` ${short}`),
+  );
+}
+
 async function auditOf(provider: ProviderJson, into: HTMLElement): Promise<void> {
   const audit = await call<AuditJson[]>('GET', `/api/providers/${provider.address}/audit`);
   if (!audit.ok) {
@@ -33,7 +45,7 @@ async function auditOf(provider: ProviderJson, into: HTMLElement): Promise<void>
       : table(
           `Holders of ${provider.label}'s addresses`,
           ['IP', 'Held by lease'],
-          held.map(([ip, lease]) => [ip, lease]),
+          held.map(([ip, lease]) => [ip, leaseCell(lease)]),
         ),
     table(
       `Recent audit trail of ${provider.label}`,
