@@ -56,7 +56,7 @@ async function auditOf(provider: ProviderJson, into: HTMLElement): Promise<void>
         .map((e) => [
           new Date(e.at).toLocaleTimeString(),
           e.action,
-          e.lease,
+          leaseCell(e.lease),
           e.endpoint ?? '',
           e.address ?? '',
           e.detail ?? '',
