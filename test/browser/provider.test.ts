@@ -39,7 +39,7 @@ describe('provider console in Chromium', () => {
     const holders = rig.page.locator('article[data-provider="provider-2"] .audit-box table').first();
     await holders.waitFor();
     assert.equal(await holders.locator('tbody tr').count(), 4);
-    assert.match((await holders.textContent()) ?? '', /198\.51\.100\.1.*\/1\/1\//s);
+    assert.match((await holders.textContent()) ?? '', /198\.51\.100\.1\s*\d+\/1\/1 akash1/);
     await rig.shot('provider-full');
     await rig.phone('provider-phone');
   });
