@@ -66,6 +66,17 @@ const leaseDetailsSchema = z.looseObject({
 /** `GET /lease/{dseq}/{gseq}/{oseq}/ip-details`: the workload's IP variables per service, and the audit trail. */
 export type LeaseDetails = z.infer<typeof leaseDetailsSchema>;
 
+const bidDecisionSchema = z.looseObject({
+  order: z.looseObject({ owner: z.string(), dseq: z.string(), gseq: z.number(), oseq: z.number() }),
+  provider: z.string(),
+  outcome: z.enum(['bid', 'declined', 'failed']),
+  code: z.string().exactOptional(),
+  message: z.string(),
+  price: z.looseObject({ denom: z.string(), amount: z.string() }).exactOptional(),
+});
+/** One decision of a provider's bid engine. */
+export type BidDecisionJson = z.infer<typeof bidDecisionSchema>;
+
 const migrateReplySchema = z.looseObject({ transferred: z.array(z.string()) });
 /** The answer to `POST /endpoint/migrate`. */
 export type MigrateReply = z.infer<typeof migrateReplySchema>;
@@ -180,6 +191,11 @@ export class ProviderClient {
   /** `GET /ip-audit`: the provider's newest audit entries (a provider-internal route: loopback callers only). */
   recentAudit(limit: number): Promise<Result<readonly AuditEventJson[], AppError>> {
     return this.#call('GET', `/ip-audit?limit=${limit}`, undefined, z.array(auditEventSchema));
+  }
+
+  /** `GET /bid-decisions`: the bid engine's latest decisions (provider-internal: loopback callers only). */
+  bidDecisions(): Promise<Result<readonly BidDecisionJson[], AppError>> {
+    return this.#call('GET', '/bid-decisions', undefined, z.array(bidDecisionSchema));
   }
 
   /** `POST /endpoint/migrate`: moves the named endpoints of this owner to the destination deployment. */

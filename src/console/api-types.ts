@@ -207,3 +207,13 @@ export interface ProvidersJson {
   readonly providers: readonly ProviderJson[];
   readonly history: readonly SampleJson[];
 }
+
+/** One decision of a provider's bid engine: bid, declined (with its code and reason), or failed. */
+export interface DecisionJson {
+  /** `dseq/gseq/oseq`. */
+  readonly order: string;
+  readonly outcome: string;
+  readonly code?: string;
+  readonly message: string;
+  readonly price?: PriceJson;
+}

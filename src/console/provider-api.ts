@@ -6,9 +6,9 @@
 import type { ProviderStatus } from '../cli/provider-client.js';
 import type { Session } from '../cli/session.js';
 import { type AppError, ok, type Result } from '../errors/index.js';
-import type { AuditJson, PoolJson, ProviderJson, SampleJson } from './api-types.js';
+import type { AuditJson, DecisionJson, PoolJson, ProviderJson, SampleJson } from './api-types.js';
 import type { PoolHistory } from './history.js';
-import { errorJson } from './tenant-api.js';
+import { errorJson, priceJson } from './tenant-api.js';
 
 /** Audit entries the provider view shows. */
 const AUDIT_SHOWN = 200;
@@ -111,4 +111,24 @@ export async function providerAudit(
   if (!client.ok) return client;
   const audit = await client.value.recentAudit(AUDIT_SHOWN);
   return audit.ok ? ok([...audit.value]) : audit;
+}
+
+/** A provider's latest bid decisions with their reasons, newest first. */
+export async function providerDecisions(
+  session: Session,
+  address: string,
+): Promise<Result<DecisionJson[], AppError>> {
+  const client = await session.providerClient(address);
+  if (!client.ok) return client;
+  const decisions = await client.value.bidDecisions();
+  if (!decisions.ok) return decisions;
+  return ok(
+    [...decisions.value].reverse().map((d) => ({
+      order: `${d.order.dseq}/${d.order.gseq}/${d.order.oseq}`,
+      outcome: d.outcome,
+      ...(d.code === undefined ? {} : { code: d.code }),
+      message: d.message,
+      ...(d.price === undefined ? {} : { price: priceJson(d.price.amount) }),
+    })),
+  );
 }

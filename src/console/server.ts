@@ -21,7 +21,7 @@ import { type AppError, appError, fail, ok, type Result } from '../errors/index.
 import { errorResponse } from '../market/index.js';
 import type { DeployEventJson, ExampleJson, SessionJson } from './api-types.js';
 import { PoolHistory } from './history.js';
-import { listProviders, providerAudit, startSampler } from './provider-api.js';
+import { listProviders, providerAudit, providerDecisions, startSampler } from './provider-api.js';
 import {
   cookieName,
   hostAllowed,
@@ -249,6 +249,10 @@ export function createConsoleApp(options: {
   });
   app.get('/api/providers/:address/audit', async (c) =>
     answer(c, await providerAudit(session, c.req.param('address'))),
+  );
+
+  app.get('/api/providers/:address/decisions', async (c) =>
+    answer(c, await providerDecisions(session, c.req.param('address'))),
   );
 
   app.post('/api/deploy', async (c) => {

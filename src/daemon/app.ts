@@ -13,6 +13,7 @@
  * | `GET /status` | public | 200 provider status with `cluster.inventory.leased_ip` |
  * | `GET /health` · `GET /usage` | public | the IP operator's liveness and `{"Available","InUse"}` |
  * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 bound ports · 204 none · 404 bad ids |
+ * | `GET /bid-decisions` | internal | 200 the bid engine's latest decisions (bid, declined with a code and reason, failed), oldest first |
  * | `GET /ip-audit?limit=N` | internal | 200 the newest N (default 200, at most 1000) audit entries, oldest first |
  * | `GET /k8s/lease/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 the lease's cluster objects with MetalLB's confirmation · 404 no backend |
  * | `POST /k8s/reconcile` | internal | 200 a drift check now: what differed from the engine and was repaired · 404 no backend · 503 not synced |
@@ -31,7 +32,7 @@ import { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
-import { errorResponse, groupSpecSchema } from '../market/index.js';
+import { type DecisionRecord, errorResponse, groupSpecSchema } from '../market/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { Logger } from './logger.js';
@@ -50,6 +51,8 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly logger?: Logger;
   /** The Kubernetes backend's sync, when one is configured (undefined until the engine is rebuilt). */
   readonly cluster?: () => ClusterSync | undefined;
+  /** The bid engine's latest decisions with their reasons (ledger mode); none in standalone mode. */
+  readonly bidDecisions?: () => readonly DecisionRecord[];
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
@@ -284,6 +287,11 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       const entries = service.ipLeaseStatus(owner, at);
       return entries.length === 0 ? c.body(null, 204) : json(c, entries);
     }),
+  );
+
+  app.get(
+    '/bid-decisions',
+    asInternal((c) => json(c, deps.bidDecisions?.() ?? [])),
   );
 
   app.get(

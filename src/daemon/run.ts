@@ -81,6 +81,7 @@ export async function runProvider(
     ...(registry === undefined ? {} : { registry }),
     logger,
     cluster: () => cluster,
+    bidDecisions: () => ledgerSync?.bids.recentDecisions() ?? [],
   });
 
   const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });

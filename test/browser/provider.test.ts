@@ -36,7 +36,13 @@ describe('provider console in Chromium', () => {
     );
     // who holds each address, from the provider's audit trail
     await rig.page.locator('article[data-provider="provider-2"] details summary').first().click();
-    const holders = rig.page.locator('article[data-provider="provider-2"] .audit-box table').first();
+    const box = rig.page.locator('article[data-provider="provider-2"] .audit-box');
+    await box.locator('table').first().waitFor();
+    assert.match(
+      (await box.locator('table').first().textContent()) ?? '',
+      /\d+\/1\/1\s*bid\s*[\d.]+ uakt\/block/,
+    );
+    const holders = box.locator('table').nth(1);
     await holders.waitFor();
     assert.equal(await holders.locator('tbody tr').count(), 4);
     assert.match((await holders.textContent()) ?? '', /198\.51\.100\.1\s*\d+\/1\/1 akash1/);

@@ -3,7 +3,7 @@
  * numbers and as a chart over time, refreshed at the console's sampling rate while shown, and each
  * provider's recent IP audit trail with the current holder of each address.
  */
-import type { AuditJson, ProviderJson, ProvidersJson, SessionJson } from '../api-types.js';
+import type { AuditJson, DecisionJson, ProviderJson, ProvidersJson, SessionJson } from '../api-types.js';
 import { call } from './api.js';
 import { poolChart } from './chart.js';
 import { h, say, table } from './dom.js';
@@ -33,13 +33,33 @@ function leaseCell(key: string): HTMLElement {
 }
 
 async function auditOf(provider: ProviderJson, into: HTMLElement): Promise<void> {
-  const audit = await call<AuditJson[]>('GET', `/api/providers/${provider.address}/audit`);
+  const [audit, decisions] = await Promise.all([
+    call<AuditJson[]>('GET', `/api/providers/${provider.address}/audit`),
+    call<DecisionJson[]>('GET', `/api/providers/${provider.address}/decisions`),
+  ]);
   if (!audit.ok) {
     say(into, `${audit.error.code}: ${audit.error.error}`, 'error');
     return;
   }
+  const decided = decisions.ok
+    ? table(
+        `Bid decisions of ${provider.label}`,
+        ['Order', 'Decision', 'Price', 'Why'],
+        decisions.value
+          .slice(0, 50)
+          .map((d) => [
+            d.order,
+            h('span', { class: `badge ${d.outcome === 'bid' ? 'active' : 'withheld'}` }, d.outcome),
+            d.price === undefined ? '' : `${d.price.perBlock} (${d.price.perMonth})`,
+            d.code === undefined ? d.message : h('span', {}, h('code', {}, d.code), ` ${d.message}`),
+          ]),
+      )
+    : h('p', { class: 'note error' }, `${decisions.error.code}: ${decisions.error.error}`);
   const held = [...holders(audit.value)];
   into.replaceChildren(
+    h('h4', {}, 'Bid decisions'),
+    decided,
+    h('h4', {}, 'Who holds each address'),
     held.length === 0
       ? h('p', { class: 'muted' }, 'No address is held.')
       : table(
@@ -47,6 +67,7 @@ async function auditOf(provider: ProviderJson, into: HTMLElement): Promise<void>
           ['IP', 'Held by lease'],
           held.map(([ip, lease]) => [ip, leaseCell(lease)]),
         ),
+    h('h4', {}, 'Audit trail'),
     table(
       `Recent audit trail of ${provider.label}`,
       ['Time', 'Action', 'Lease', 'Endpoint', 'IP', 'Detail'],
@@ -70,7 +91,7 @@ function providerCard(provider: ProviderJson, data: ProvidersJson): HTMLElement 
   const details = h(
     'details',
     { ontoggle: () => details.open && void auditOf(provider, audit) },
-    h('summary', {}, 'IP holders and audit trail'),
+    h('summary', {}, 'Bid decisions, IP holders and audit trail'),
     audit,
   );
   return h(
