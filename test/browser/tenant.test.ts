@@ -211,6 +211,11 @@ describe('tenant console in Chromium', () => {
     assert.match((await confirm.textContent()) ?? '', /holds no IP: no address is released/);
     await confirm.getByRole('button', { name: 'Close it' }).click();
     await rig.page.waitForFunction(
+      (dseq) =>
+        document.getElementById('leases-status')?.textContent === `deployment ${dseq} closed; no IP released`,
+      firstDseq,
+    );
+    await rig.page.waitForFunction(
       (dseq) => document.querySelector(`article[data-dseq="${dseq}"] h3 .badge.closed`) !== null,
       firstDseq,
     );

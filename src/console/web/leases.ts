@@ -91,7 +91,7 @@ async function migrateFlow(
   endpoint: string,
   source: string | undefined,
   region: HTMLElement,
-  changed: () => void,
+  changed: (message: string) => void,
 ): Promise<void> {
   const request = {
     dseq: deployment.dseq,
@@ -115,19 +115,16 @@ async function migrateFlow(
   const moved = await call<MigrateJson>('POST', '/api/migrate', { ...request, dryRun: false });
   if (!moved.ok) say(region, `${moved.error.code}: ${moved.error.error}`, 'error');
   else {
-    say(
-      region,
-      `moved ${moved.value.transferred.join(', ') || 'nothing'} to deployment ${deployment.dseq}`,
-      'ok',
-    );
-    changed();
+    const message = `moved ${moved.value.transferred.join(', ') || 'nothing'} to deployment ${deployment.dseq}`;
+    say(region, message, 'ok');
+    changed(message);
   }
 }
 
 async function closeFlow(
   deployment: DeploymentJson,
   region: HTMLElement,
-  changed: () => void,
+  changed: (message: string) => void,
 ): Promise<void> {
   const held = deployment.leases.flatMap((lease) =>
     lease.endpoints
@@ -154,17 +151,14 @@ async function closeFlow(
   const closed = await call<CloseJson>('POST', '/api/close', { dseq: deployment.dseq });
   if (!closed.ok) say(region, `${closed.error.code}: ${closed.error.error}`, 'error');
   else {
-    say(
-      region,
-      `deployment ${closed.value.dseq} closed${closed.value.released.length === 0 ? '; no IP released' : `; released ${closed.value.released.join(', ')}`}`,
-      'ok',
-    );
-    changed();
+    const message = `deployment ${closed.value.dseq} closed${closed.value.released.length === 0 ? '; no IP released' : `; released ${closed.value.released.join(', ')}`}`;
+    say(region, message, 'ok');
+    changed(message);
   }
 }
 
 /** One deployment: its leases, endpoints and the actions on it. */
-export function deploymentCard(deployment: DeploymentJson, changed: () => void): HTMLElement {
+export function deploymentCard(deployment: DeploymentJson, changed: (message: string) => void): HTMLElement {
   const region = h('div', { class: 'card-status', role: 'status', 'aria-live': 'polite' });
   const active = deployment.state === 'active';
   const leases = deployment.leases.map((lease) =>
@@ -237,18 +231,22 @@ export function deploymentCard(deployment: DeploymentJson, changed: () => void):
 
 export async function leasesView(root: HTMLElement): Promise<void> {
   const list = h('div', { class: 'cards', id: 'deployments', 'aria-live': 'polite' });
-  const status = h('div', { role: 'status' });
-  const refresh = async () => {
+  const status = h('div', { role: 'status', id: 'leases-status' });
+  /** Reloads the deployments; `message` (what an action just did) stays shown above them. */
+  const refresh = async (message?: string) => {
     const deployments = await call<DeploymentJson[]>('GET', '/api/deployments');
     if (!deployments.ok) {
       say(status, `${deployments.error.code}: ${deployments.error.error}`, 'error');
       return;
     }
-    status.replaceChildren();
+    if (message === undefined) status.replaceChildren();
+    else say(status, message, 'ok');
     list.replaceChildren(
       ...(deployments.value.length === 0
         ? [h('p', { class: 'muted' }, 'No deployments yet: deploy one from the Deploy view.')]
-        : deployments.value.map((deployment) => deploymentCard(deployment, () => void refresh()))),
+        : deployments.value.map((deployment) =>
+            deploymentCard(deployment, (message) => void refresh(message)),
+          )),
     );
     list.setAttribute('data-loaded', String(Date.now()));
   };
