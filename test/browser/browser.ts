@@ -28,6 +28,39 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
+/**
+ * Runs in the page: for every visible element with its own text, the WCAG contrast of its colour against the
+ * first opaque background behind it (walking up the tree), against AA's 4.5:1, or 3:1 for large text (24 px, or
+ * 18.66 px bold). Disabled controls are exempt, as WCAG allows. Returns one line per failure.
+ */
+const CONTRAST_CHECK = `(() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let at = el; at; at = at.parentElement) {
+      const c = rgb(getComputedStyle(at).backgroundColor);
+      if (c.length >= 3 && (c.length === 3 || c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '');
+    if (!own || el.closest('[disabled], svg, dialog:not([open])') || el.getClientRects().length === 0) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || Number(style.opacity) === 0) continue;
+    const fg = lum(rgb(style.color)), bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) out.push(el.tagName + '.' + el.className + ' "' + el.textContent.trim().slice(0, 40) + '" ' + ratio.toFixed(2) + ':1');
+  }
+  return out;
+})()`;
+
 /** A devnet, its console and a browser page on it. */
 export interface ConsoleRig {
   readonly box: Sandbox;
@@ -42,6 +75,8 @@ export interface ConsoleRig {
   /** Replaces the editor's text as a person pasting it would. */
   setSdl(text: string): Promise<void>;
   openView(view: 'deploy' | 'leases' | 'provider'): Promise<void>;
+  /** Text on the page whose contrast with its background is under WCAG AA (4.5:1, or 3:1 for large text). */
+  contrastFailures(): Promise<string[]>;
   /** Screenshots the page 390 px wide (a phone) and fails if it scrolls sideways there. */
   phone(name: string): Promise<void>;
   dispose(): Promise<void>;
@@ -104,6 +139,7 @@ export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
         await page.click(`a[data-view="${view}"]`);
         await page.waitForSelector(`main[data-ready="${view}"]`);
       },
+      contrastFailures: () => page.evaluate(CONTRAST_CHECK) as Promise<string[]>,
       async phone(name) {
         await page.setViewportSize({ width: 390, height: 844 });
         try {

@@ -47,6 +47,7 @@ describe('provider console in Chromium', () => {
     assert.equal(await holders.locator('tbody tr').count(), 4);
     assert.match((await holders.textContent()) ?? '', /198\.51\.100\.1\s*\d+\/1\/1 akash1/);
     await rig.shot('provider-full');
+    assert.deepEqual(await rig.contrastFailures(), []);
     await rig.phone('provider-phone');
   });
 });

@@ -133,6 +133,7 @@ describe('tenant console in Chromium', () => {
     assert.match(shown.join('\n'), /^sdl\.yaml:\d+:\d+: SDL_ENDPOINT_UNDECLARED: /m);
     await rig.page.locator('#diagnostics button').first().click();
     await rig.shot('sdl-errors');
+    assert.deepEqual(await rig.contrastFailures(), []);
     await rig.phone('sdl-errors-phone');
 
     // a problem in the list takes the cursor to its place; typing the missing letter clears the marks
@@ -179,6 +180,7 @@ describe('tenant console in Chromium', () => {
     await take.waitFor();
     assert.match((await rig.page.locator('#bid-table').textContent()) ?? '', /uakt\/block.*AKT\/month/s);
     await rig.shot('deploy-bids');
+    assert.deepEqual(await rig.contrastFailures(), []);
     await take.press('Enter');
     const second = rig.page.locator('#outcome article.card');
     await second.locator('.badge.withheld').waitFor();
@@ -224,6 +226,7 @@ describe('tenant console in Chromium', () => {
     assert.equal(await kept.locator('tbody .badge').first().textContent(), 'active');
     assert.match((await kept.textContent()) ?? '', /AKASH_LEASED_IP_MYENDPOINT=203\.0\.113\.\d+/);
     await rig.shot('leases-after-close');
+    assert.deepEqual(await rig.contrastFailures(), []);
 
     // the same, as the CLI sees it
     const status = await rig.box.json<DeploymentJson>('lease-status', '--dseq', secondDseq);
