@@ -228,6 +228,19 @@ describe('tenant console in Chromium', () => {
     await rig.shot('leases-after-close');
     assert.deepEqual(await rig.contrastFailures(), []);
 
+    // keyboard only: Enter opens the confirmation with the focus inside it, Escape backs out
+    await kept.locator(`button[data-close="${secondDseq}"]`).focus();
+    await rig.page.keyboard.press('Enter');
+    await rig.page.locator('dialog[open]').waitFor();
+    assert.equal(await rig.page.evaluate(() => document.activeElement?.closest('dialog') !== null), true);
+    assert.match(
+      (await rig.page.locator('dialog[open] #released').textContent()) ?? '',
+      new RegExp(ip.replaceAll('.', '\\.')),
+    );
+    await rig.page.keyboard.press('Escape');
+    await rig.page.locator('dialog').waitFor({ state: 'detached' });
+    assert.equal(await kept.locator('tbody .badge').first().textContent(), 'active');
+
     // the same, as the CLI sees it
     const status = await rig.box.json<DeploymentJson>('lease-status', '--dseq', secondDseq);
     assert.equal(status.leases[0]?.endpoints.myendpoint?.addresses[0], ip);
