@@ -16,6 +16,7 @@ const session = {
   ledgerUrl: 'http://127.0.0.1:1',
 } as unknown as Session;
 
+const logged: string[] = [];
 const app = createConsoleApp({
   session,
   assets: { html: '<!doctype html><title>console</title>', files: new Map() },
@@ -24,6 +25,7 @@ const app = createConsoleApp({
   token: TOKEN,
   port: () => PORT,
   sampleMs: 1000,
+  logError: (error) => logged.push(error.message),
 });
 
 async function code(response: Response): Promise<string> {
@@ -91,6 +93,16 @@ describe('console server', () => {
     const body = (await response.json()) as { code: string; error: string };
     assert.equal(body.code, 'INVALID_INPUT');
     assert.match(body.error, /^invalid request at dseq: /);
+  });
+
+  it('answers a bug with INTERNAL and our message, logging the exception text instead', async () => {
+    // the stub session has no ledger: listing deployments throws, as a bug would
+    const response = await app.request('/api/deployments', { headers: { ...HOST, [TOKEN_HEADER]: TOKEN } });
+    assert.equal(response.status, 500);
+    const body = (await response.json()) as { code: string; error: string };
+    assert.equal(body.code, 'INTERNAL');
+    assert.doesNotMatch(body.error, /undefined|TypeError|listDeployments/);
+    assert.equal(logged.length, 1);
   });
 
   it('answers an unknown deploy job with 404', async () => {

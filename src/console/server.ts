@@ -7,8 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
@@ -160,6 +159,8 @@ export function createConsoleApp(options: {
   readonly token: string;
   readonly port: () => number;
   readonly sampleMs: number;
+  /** Where a request that failed with a bug is told. */
+  readonly logError: (error: Error) => void;
 }): Hono {
   const { session, token } = options;
   const app = new Hono();
@@ -203,7 +204,11 @@ export function createConsoleApp(options: {
         ),
     }),
   );
-  app.onError((error, c) => errorResponse(c, appError('INTERNAL', `console error: ${error.message}`)));
+  // a bug's text goes to the console's own output, never to the page
+  app.onError((error, c) => {
+    options.logError(error);
+    return errorResponse(c, appError('INTERNAL', 'the console failed on this request; its output says why'));
+  });
   app.notFound((c) => errorResponse(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
   app.get('/', (c) => {
@@ -344,6 +349,7 @@ export async function startConsole(options: ConsoleOptions): Promise<Result<Runn
     token,
     port: () => port,
     sampleMs,
+    logError: (error) => process.stderr.write(`console: ${error.stack ?? error.message}\n`),
   });
   const server: Server = createServer({ headersTimeout: 10_000 }, getRequestListener(app.fetch));
   const listening = await new Promise<Result<number, AppError>>((resolve) => {
