@@ -165,13 +165,13 @@ export async function listDeployments(session: Session): Promise<Result<Deployme
       BigInt(b.id.dseq) > BigInt(a.id.dseq) ? 1 : BigInt(b.id.dseq) < BigInt(a.id.dseq) ? -1 : 0,
     )
     .slice(0, LISTED_DEPLOYMENTS);
-  const out: DeploymentJson[] = [];
-  for (const deployment of newest) {
-    const state = await stateOf(session, deployment);
-    if (!state.ok) return state;
-    out.push(await deploymentJson(session, state.value));
-  }
-  return ok(out);
+  // each deployment asks the ledger and its providers: together, not one after the other
+  const states = await Promise.all(newest.map((deployment) => stateOf(session, deployment)));
+  const failed = states.find((state) => !state.ok);
+  if (failed !== undefined && !failed.ok) return failed;
+  return ok(
+    await Promise.all(states.flatMap((state) => (state.ok ? [deploymentJson(session, state.value)] : []))),
+  );
 }
 
 /** A person's answer to "which bid?": a provider, the cheapest, or none (the deployment is closed). */
