@@ -40,7 +40,7 @@ import type {
   PriceJson,
 } from './api-types.js';
 
-/** The deploy and update timeouts `akash-ip deploy` uses by default. */
+/** The deposit (uakt) and the waits `akash-ip deploy` and `update` use by default. */
 const DEPOSIT = 5_000_000n;
 const BID_TIMEOUT_MS = 30_000;
 const DELIVER_TIMEOUT_MS = 60_000;
