@@ -9,7 +9,7 @@ import type { EndpointStatus, LeasedIp } from './provider-client.js';
 import { type DeploymentState, formatPrice, type LeaseState, leaseText } from './tenant.js';
 
 /** One IP endpoint of a lease, flattened for tables. */
-interface EndpointRow {
+export interface EndpointRow {
   readonly name: string;
   readonly state: string;
   readonly addresses: readonly string[];
@@ -17,7 +17,8 @@ interface EndpointRow {
   readonly note: string;
 }
 
-function endpointRows(state: LeaseState): EndpointRow[] {
+/** The IP endpoints of a lease with their ports (`web 80→80/TCP`) and notes. */
+export function endpointRows(state: LeaseState): EndpointRow[] {
   const status = state.status;
   if (status === undefined) return [];
   const byAddress = new Map<string, string[]>();

@@ -16,6 +16,7 @@ import {
   leasedIpCount,
   matchRequirements,
   type Order,
+  type OrderId,
   type Provider,
 } from '../market/index.js';
 import { goJson, type ManifestGroup, type Sdl } from '../sdl/index.js';
@@ -34,6 +35,16 @@ export interface Refusal {
   readonly provider: string;
   readonly error: AppError;
 }
+
+/**
+ * What a deploy tells as it goes, for faces that show more than progress lines (the web console): the
+ * deployment once created, each bid as it arrives, each provider that will not bid, each lease accepted.
+ */
+export type DeployEvent =
+  | { readonly type: 'created'; readonly deployment: Deployment; readonly orders: readonly Order[] }
+  | { readonly type: 'bid'; readonly bid: Bid }
+  | { readonly type: 'refusal'; readonly order: OrderId; readonly refusal: Refusal }
+  | { readonly type: 'lease'; readonly lease: Lease };
 
 /** Where the bids of one order stand. */
 export interface OrderBids {
@@ -165,6 +176,7 @@ async function collectBids(
   choice: BidChoice,
   timeoutMs: number,
   progress: Progress,
+  onEvent: (event: DeployEvent) => void,
 ): Promise<Result<readonly OrderBids[], AppError>> {
   const listed = await session.ledger.listProviders();
   if (!listed.ok) return listed;
@@ -192,6 +204,7 @@ async function collectBids(
         progress(
           `bid on order ${key} from ${session.providerLabel(bid.id.provider)}: ${formatPrice(bid.price.amount)}`,
         );
+        onEvent({ type: 'bid', bid });
       }
       for (const provider of providers) {
         if (bidders.has(provider.address) || refused.has(provider.address)) continue;
@@ -226,6 +239,7 @@ async function collectBids(
       if (reported.has(note)) continue;
       reported.add(note);
       progress(`${session.providerLabel(refusal.provider)} will not bid: ${refusal.error.message}`);
+      onEvent({ type: 'refusal', order: state.order.id, refusal });
     }
   }
   return ok(states);
@@ -246,6 +260,13 @@ export interface DeployOptions {
   readonly deposit: bigint;
   readonly bidTimeoutMs: number;
   readonly timeoutMs: number;
+  /** Told each step as it happens (see {@link DeployEvent}). */
+  readonly onEvent?: (event: DeployEvent) => void;
+  /**
+   * Chooses an order's bid once its bidding has settled (a person picking in the console); by default
+   * {@link chooseBid} with `choice`. A failure closes the deployment and is returned.
+   */
+  readonly pick?: (state: OrderBids) => Promise<Result<Bid, AppError>>;
 }
 
 /** A deployment with its leases and what each lease's provider reports. */
@@ -391,25 +412,20 @@ export async function deploy(
   if (!created.ok) return created;
   const { deployment, orders } = created.value;
   const dseq = deployment.id.dseq;
+  const onEvent = options.onEvent ?? (() => undefined);
+  onEvent({ type: 'created', deployment, orders });
   progress(
     `deployment ${dseq} created (version ${sdl.manifestVersion.slice(0, 12)}…); waiting for bids on ${orders.length} order(s)`,
   );
-  const settled = await collectBids(session, orders, options.choice, options.bidTimeoutMs, progress);
+  const settled = await collectBids(session, orders, options.choice, options.bidTimeoutMs, progress, onEvent);
   if (!settled.ok) return abandon(session, deployment, 0, settled.error);
 
   const winners: BidId[] = [];
   for (const state of settled.value) {
-    const bid = chooseBid(state.bids, options.choice);
-    if (bid === undefined) {
-      const message = noBidMessage(
-        state,
-        options.choice,
-        session.providerLabel,
-        Math.round(options.bidTimeoutMs / 1000),
-      );
-      return abandon(session, deployment, 0, appError(noBidCode(state, options.choice), message));
-    }
-    winners.push(bid.id);
+    const picked =
+      options.pick === undefined ? pickByChoice(session, state, options) : await options.pick(state);
+    if (!picked.ok) return abandon(session, deployment, 0, picked.error);
+    winners.push(picked.value.id);
   }
   const leases: Lease[] = [];
   for (const bid of winners) {
@@ -418,6 +434,7 @@ export async function deploy(
     progress(
       `lease ${dseq}/${bid.gseq}/${bid.oseq} accepted on ${session.providerLabel(bid.provider)} at ${formatPrice(lease.value.price.amount)}`,
     );
+    onEvent({ type: 'lease', lease: lease.value });
     leases.push(lease.value);
   }
   const delivered = await deliver(session, deployment, leases, sdl, options.timeoutMs, progress);
@@ -536,6 +553,19 @@ export async function update(
     ? ` (deployment ${dseq} is back at its previous version ${before.hash.slice(0, 12)}…)`
     : ` (the ledger keeps the new version while the provider runs the old one: run the update again)`;
   return fail(appError(delivered.error.code, `${delivered.error.message}${note}`, delivered.error.details));
+}
+
+/** The bid `options.choice` takes on a settled order, or why there is none. */
+function pickByChoice(session: Session, state: OrderBids, options: DeployOptions): Result<Bid, AppError> {
+  const bid = chooseBid(state.bids, options.choice);
+  if (bid !== undefined) return ok(bid);
+  const message = noBidMessage(
+    state,
+    options.choice,
+    session.providerLabel,
+    Math.round(options.bidTimeoutMs / 1000),
+  );
+  return fail(appError(noBidCode(state, options.choice), message));
 }
 
 /** Sends the manifest to every lease's provider, then waits for the IPs; shared by deploy and update. */

@@ -5,6 +5,7 @@
  * |---|---|---|
  * | `PUT /deployment/{dseq}/manifest` | owner JWT, scope `send-manifest` | 200 report · 400 · 401 · 403 · 404 · 422 `MANIFEST_MISMATCH` |
  * | `GET /lease/{dseq}/{gseq}/{oseq}/status` | owner JWT, scope `status` | 200 lease-status · 401 · 403 · 404 |
+ * | `GET /lease/{dseq}/{gseq}/{oseq}/ip-details` | owner JWT, scope `status` | 200 `{env, audit}`: the workload's IP variables and the lease's audit trail · 401 · 403 · 404 |
  * | `DELETE /lease/{dseq}/{gseq}/{oseq}` | owner JWT, full access | 200 `{released}` · 401 · 403 · 404 |
  * | `POST /endpoint/migrate` | owner JWT, scope `ip-migrate` | 200 `{transferred}` · 422 bad body · 400 empty / inactive destination / unknown endpoint · 401 · 403 |
  * | `GET /leases` | owner JWT, scope `status` | 200 the caller's leases |
@@ -12,6 +13,8 @@
  * | `GET /status` | public | 200 provider status with `cluster.inventory.leased_ip` |
  * | `GET /health` · `GET /usage` | public | the IP operator's liveness and `{"Available","InUse"}` |
  * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 bound ports · 204 none · 404 bad ids |
+ * | `GET /bid-decisions` | internal | 200 the bid engine's latest decisions (bid, declined with a code and reason, failed), oldest first |
+ * | `GET /ip-audit?limit=N` | internal | 200 the newest N (default 200, at most 1000) audit entries, oldest first |
  * | `GET /k8s/lease/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 the lease's cluster objects with MetalLB's confirmation · 404 no backend |
  * | `POST /k8s/reconcile` | internal | 200 a drift check now: what differed from the engine and was repaired · 404 no backend · 503 not synced |
  * | `GET /healthz` · `/readyz` · `/metrics` | public | liveness · readiness (503 until rebuilt) · Prometheus |
@@ -38,7 +41,7 @@ import {
 } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
-import { errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
+import { type DecisionRecord, errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { FailureLimiter } from './failure-limit.js';
@@ -60,6 +63,8 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly cluster?: () => ClusterSync | undefined;
   /** Slows down sources whose tokens keep failing (see failure-limit.ts); none: no limit. */
   readonly authFailures?: FailureLimiter;
+  /** The bid engine's latest decisions with their reasons (ledger mode); none in standalone mode. */
+  readonly bidDecisions?: () => readonly DecisionRecord[];
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
@@ -277,6 +282,14 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     }),
   );
 
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/ip-details',
+    asTenant(async (c, service, claims) => {
+      const at = leaseAt(c);
+      return at.ok ? answer(c, await service.leaseDetails(claims, at.value)) : reply(c, at.error);
+    }),
+  );
+
   app.put(
     '/deployment/:dseq/manifest',
     asTenant(async (c, service, claims) => {
@@ -341,6 +354,23 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       const { owner, at } = lease.value;
       const entries = service.ipLeaseStatus(owner, at);
       return entries.length === 0 ? c.body(null, 204) : json(c, entries);
+    }),
+  );
+
+  app.get(
+    '/bid-decisions',
+    asInternal((c) => json(c, deps.bidDecisions?.() ?? [])),
+  );
+
+  app.get(
+    '/ip-audit',
+    asInternal(async (c, service) => {
+      const text = c.req.query('limit') ?? '200';
+      const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : 0;
+      if (limit < 1 || limit > 1000) {
+        return reply(c, appError('INVALID_INPUT', `limit "${text}" is not between 1 and 1000`));
+      }
+      return answer(c, await service.recentAudit(limit));
     }),
   );
 

@@ -98,6 +98,7 @@ export async function runProvider(
     logger,
     cluster: () => cluster,
     authFailures,
+    bidDecisions: () => ledgerSync?.bids.recentDecisions() ?? [],
   });
 
   // The store first: a second daemon on the same file is refused before it listens or touches anything.

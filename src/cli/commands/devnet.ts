@@ -26,7 +26,8 @@ function parseBlockMs(text: string): number {
   return value;
 }
 
-function parsePort(text: string): number {
+/** A TCP port 0-65535 (0: any free port), as an option value. */
+export function parsePort(text: string): number {
   const value = Number(text);
   if (!/^[0-9]+$/.test(text) || value > 65535)
     throw new InvalidArgumentError('must be a port number 0-65535');
@@ -92,7 +93,7 @@ export function dataFlag(data: string): string {
 }
 
 /** Resolves on the first SIGINT or SIGTERM; `dispose` removes the handlers. */
-function untilSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): void } {
+export function untilSignal(): { readonly signal: Promise<NodeJS.Signals>; dispose(): void } {
   let handler: (signal: NodeJS.Signals) => void = () => undefined;
   const signal = new Promise<NodeJS.Signals>((resolve) => {
     handler = resolve;
