@@ -3,6 +3,7 @@
  * {@link ProviderConfig}. Every refusal names the file, line and column of the offending value.
  */
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -85,6 +86,21 @@ export interface KubernetesSyncSettings {
   readonly retryMaxMs: number;
   /** Between two drift checks (the whole cluster compared with the engine, differences repaired); 0: none. */
   readonly reconcileIntervalMs: number;
+  /** The leased-IP admission webhook (src/webhook); off unless configured. */
+  readonly webhook?: WebhookSettings;
+}
+
+/** Where the daemon serves the admission webhook, and how the apiserver reaches it back. */
+export interface WebhookSettings {
+  readonly listen: { readonly host: string; readonly port: number };
+  /** What the apiserver dials, e.g. `https://10.0.0.5:8443/mutate`; `{port}` is the port actually bound. */
+  readonly url: string;
+  /** The serving certificate's names: by default the URL's host. */
+  readonly ipAddresses: readonly string[];
+  readonly dnsNames: readonly string[];
+  readonly timeoutSeconds: number;
+  /** Roll a lease's workloads once when its first address is confirmed; never without this opt-in. */
+  readonly rollOnFirstAddress: boolean;
 }
 
 const positive = z.number().positive();
@@ -119,6 +135,55 @@ const httpUrl = z
 
 const objectName = z.string().refine((text) => isObjectName(text), 'must be a Kubernetes object name');
 
+/** The host of an https URL (brackets of an IPv6 literal removed), or undefined when it is not one. */
+function httpsHost(text: string): string | undefined {
+  if (!/^https:\/\/[^\s/]+\/\S*$/.test(text)) return undefined;
+  try {
+    // `{port}` is filled in once the port is bound; any number stands for it here.
+    const host = new URL(text.replace('{port}', '1')).hostname;
+    return host.startsWith('[') ? host.slice(1, -1) : host;
+  } catch {
+    return undefined;
+  }
+}
+
+const webhookSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.int().min(0).max(65535).default(8443),
+      })
+      .default({ host: '0.0.0.0', port: 8443 }),
+    url: z
+      .string()
+      .refine(
+        (text) => httpsHost(text) !== undefined,
+        'must be an https URL with a path, e.g. https://10.0.0.5:8443/mutate',
+      ),
+    ipAddresses: z
+      .array(z.string().refine((text) => isIP(text) !== 0, 'must be an IP address'))
+      .exactOptional(),
+    dnsNames: z
+      .array(z.string().regex(/^[a-z0-9*]([a-z0-9.-]*[a-z0-9])?$/i, 'must be a DNS name'))
+      .exactOptional(),
+    timeoutSeconds: z.int().min(1).max(30).default(3),
+    rollOnFirstAddress: z.boolean().default(false),
+  })
+  .superRefine((value, context) => {
+    const host = httpsHost(value.url);
+    if (host === undefined || (value.ipAddresses === undefined && value.dnsNames === undefined)) return;
+    // The apiserver verifies the certificate against the URL's host: a certificate without it never serves.
+    const names = [...(value.ipAddresses ?? []), ...(value.dnsNames ?? [])].map((name) => name.toLowerCase());
+    if (!names.includes(host.toLowerCase())) {
+      context.addIssue({
+        code: 'custom',
+        path: [value.ipAddresses === undefined ? 'dnsNames' : 'ipAddresses'],
+        message: `must include the url's host ${host}: the apiserver checks the certificate against it`,
+      });
+    }
+  });
+
 const kubernetesSchema = z
   .strictObject({
     kubeconfig: z.string().min(1).exactOptional(),
@@ -141,6 +206,7 @@ const kubernetesSchema = z
       .max(86_400_000)
       .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (no drift checks) or at least 1000')
       .default(60_000),
+    webhook: webhookSchema.exactOptional(),
   })
   .superRefine((value, context) => {
     if (value.kubeconfig !== undefined) {
@@ -270,6 +336,20 @@ function mergePricing(raw: RawConfig['pricing']): PricingConfig {
   });
 }
 
+function webhookOf(raw: z.infer<typeof webhookSchema>): WebhookSettings {
+  const named = raw.ipAddresses !== undefined || raw.dnsNames !== undefined;
+  const host = httpsHost(raw.url) ?? '';
+  const byIp = isIP(host) !== 0;
+  return {
+    listen: raw.listen,
+    url: raw.url,
+    ipAddresses: named ? (raw.ipAddresses ?? []) : byIp ? [host] : [],
+    dnsNames: named ? (raw.dnsNames ?? []) : byIp ? [] : [host],
+    timeoutSeconds: raw.timeoutSeconds,
+    rollOnFirstAddress: raw.rollOnFirstAddress,
+  };
+}
+
 function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): KubernetesConfig {
   const secret = (value: string | undefined, file: string | undefined): Secret =>
     value === undefined ? { file: resolve(base, file ?? '') } : { value };
@@ -291,6 +371,7 @@ function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): 
     timeoutMs: raw.timeoutMs,
     retryMaxMs: raw.retryMaxMs,
     reconcileIntervalMs: raw.reconcileIntervalMs,
+    ...(raw.webhook === undefined ? {} : { webhook: webhookOf(raw.webhook) }),
   };
 }
 
