@@ -45,9 +45,11 @@ import { type DecisionRecord, errorResponse, groupSpecSchema, parseJsonText } fr
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { FailureLimiter } from './failure-limit.js';
+import { withIpEnv } from './lease-status.js';
 import type { Logger } from './logger.js';
 import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
+import type { DaemonWebhook } from './webhook.js';
 
 /** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
 export interface ProviderAppDeps extends FastLaneDeps {
@@ -61,6 +63,11 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly logger?: Logger;
   /** The Kubernetes backend's sync, when one is configured (undefined until the engine is rebuilt). */
   readonly cluster?: () => ClusterSync | undefined;
+  /**
+   * The admission webhook, when configured: lease-status then carries `ip_env`, whether the lease's pods
+   * carry its addresses (a read of the cluster per request).
+   */
+  readonly webhook?: () => Pick<DaemonWebhook, 'pods'> | undefined;
   /** Slows down sources whose tokens keep failing (see failure-limit.ts); none: no limit. */
   readonly authFailures?: FailureLimiter;
   /** The bid engine's latest decisions with their reasons (ledger mode); none in standalone mode. */
@@ -274,11 +281,16 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
 
   app.get(
     '/lease/:dseq/:gseq/:oseq/status',
-    asTenant((c, service, claims) => {
+    asTenant(async (c, service, claims) => {
       const at = leaseAt(c);
       if (!at.ok) return reply(c, at.error);
       const status = service.leaseStatus(claims, at.value);
-      return status.ok ? c.body(status.value, 200, JSON_TYPE) : reply(c, status.error);
+      if (!status.ok) return reply(c, status.error);
+      const webhook = deps.webhook?.();
+      if (webhook === undefined) return c.body(status.value, 200, JSON_TYPE);
+      const id = service.leaseIdOf(claims, at.value);
+      if (!id.ok) return reply(c, id.error);
+      return c.body(withIpEnv(status.value, await webhook.pods(id.value)), 200, JSON_TYPE);
     }),
   );
 

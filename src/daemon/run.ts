@@ -5,6 +5,7 @@
  * stops accepting, drains requests in flight and closes the store.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getRequestListener } from '@hono/node-server';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { getKey } from '../identity/index.js';
 import { connectKubeBackend } from '../k8s/index.js';
@@ -24,6 +25,7 @@ import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { listen, providerListener } from './server.js';
 import { ProviderService } from './service.js';
+import { DaemonWebhook } from './webhook.js';
 
 /** A running daemon. */
 export interface RunningProvider {
@@ -59,6 +61,7 @@ export async function runProvider(
   const readiness = new Readiness();
   let service: ProviderService | undefined;
   let cluster: ClusterSync | undefined;
+  let webhook: DaemonWebhook | undefined;
   const metrics = createMetrics(() => service?.engine.inventory().pools ?? []);
   const ledger =
     config.ledger === undefined
@@ -97,6 +100,7 @@ export async function runProvider(
     ...(registry === undefined ? {} : { registry }),
     logger,
     cluster: () => cluster,
+    webhook: () => webhook,
     authFailures,
     bidDecisions: () => ledgerSync?.bids.recentDecisions() ?? [],
   });
@@ -107,7 +111,12 @@ export async function runProvider(
   if (!opened.ok) return opened;
   let store: LeaseStore | undefined = opened.value;
 
-  const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
+  // The fast lane answers lease-status from the service's cache alone; with the webhook, lease-status also
+  // reads the lease's pods from the cluster (`ip_env`), so it goes through the app.
+  const listener =
+    config.kubernetes?.webhook === undefined
+      ? providerListener(app, { service: () => service, readiness, verifier, metrics })
+      : getRequestListener(app.fetch);
   const listening = await listen(listener, config.listen.host, config.listen.port, { metrics, logger });
   if (!listening.ok) {
     await store.close();
@@ -163,6 +172,17 @@ export async function runProvider(
             registry: metrics.registry,
           });
     cluster = sync;
+    const admission =
+      kubernetes?.webhook === undefined
+        ? undefined
+        : new DaemonWebhook({
+            settings: kubernetes.webhook,
+            cluster: kubernetes,
+            provider: address,
+            engine: engine.value,
+            logger,
+            registry: metrics.registry,
+          });
     service = new ProviderService({
       provider: address,
       engine: engine.value,
@@ -172,7 +192,14 @@ export async function runProvider(
       metrics,
       now,
       openBids: () => ledgerSync?.openBids() ?? 0,
-      ...(sync === undefined ? {} : { committed: (ids) => sync.committed(ids) }),
+      ...(sync === undefined
+        ? {}
+        : {
+            committed: (ids) => {
+              sync.committed(ids);
+              admission?.committed(ids);
+            },
+          }),
       ...(ledger === undefined
         ? {
             closeOnChain: (id) => {
@@ -192,6 +219,11 @@ export async function runProvider(
       return fail(appError('NOT_READY', 'stopped before the Kubernetes cluster was synced'));
     }
     readiness.open();
+    // After the sync: the apiserver can only reach the webhook through a cluster that answers us too.
+    if (admission !== undefined) {
+      webhook = admission;
+      await admission.start();
+    }
     const inventory = engine.value.inventory();
     logger.log('info', 'ready', {
       leases: service.size,
@@ -200,7 +232,9 @@ export async function runProvider(
       rebuildMs: now() - started,
     });
     const ready = service;
-    tasks.push(maintainLoop(ready, sync, config.limits.maintainIntervalMs, logger, background.signal));
+    tasks.push(
+      maintainLoop(ready, sync, admission, config.limits.maintainIntervalMs, logger, background.signal),
+    );
     if (sync !== undefined && kubernetes !== undefined && kubernetes.reconcileIntervalMs > 0) {
       tasks.push(sync.checkDriftEvery(kubernetes.reconcileIntervalMs, background.signal));
     }
@@ -225,6 +259,7 @@ export async function runProvider(
 
   const closeStore = async (): Promise<void> => {
     await service?.engine.idle();
+    await webhook?.close();
     await cluster?.close();
     await store?.close();
     store = undefined;
@@ -268,6 +303,7 @@ export async function runProvider(
 async function maintainLoop(
   service: ProviderService,
   cluster: ClusterSync | undefined,
+  webhook: DaemonWebhook | undefined,
   intervalMs: number,
   logger: Logger,
   signal: AbortSignal,
@@ -282,5 +318,6 @@ async function maintainLoop(
     if (!done.ok)
       logger.log('warn', 'maintenance failed', { code: done.error.code, error: done.error.message });
     await cluster?.retry();
+    if (cluster !== undefined) await webhook?.tick((id) => cluster.lease(id));
   }
 }

@@ -234,6 +234,15 @@ export class ProviderService {
     return status.ok ? status.value : NO_IPS;
   }
 
+  /** The ID of the caller's lease at `dseq/gseq/oseq`, refused as lease-status refuses it. */
+  leaseIdOf(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+  ): Result<LeaseId> {
+    const found = this.#find(claims, at, 'status');
+    return found.ok ? ok(found.value.id) : found;
+  }
+
   /** The lease-status JSON of the caller's lease; cached until the next change of lease state. */
   leaseStatus(
     claims: JwtClaims,
