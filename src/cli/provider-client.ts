@@ -29,17 +29,33 @@ const endpointStatusSchema = z.looseObject({
   held_by: z.looseObject({ dseq: z.string(), gseq: z.number(), oseq: z.number() }).optional(),
 });
 
+/** akash-ip's lease-status extension: whether the lease's pods carry its addresses (admission webhook on). */
+const ipEnvSchema = z.looseObject({
+  current: z.boolean().nullable(),
+  pods: z
+    .array(
+      z.looseObject({ pod: z.string(), service: z.string(), state: z.enum(['current', 'missing', 'stale']) }),
+    )
+    .optional(),
+  code: z.string().optional(),
+  error: z.string().optional(),
+});
+
 const leaseStatusSchema = z.looseObject({
   services: z.record(z.string(), z.unknown()).nullable().optional(),
   forwarded_ports: z.record(z.string(), z.unknown()).nullable().optional(),
   ips: z.record(z.string(), z.array(leasedIpSchema)).nullable(),
   ip_endpoints: z.record(z.string(), endpointStatusSchema).optional(),
+  // An extension: one we cannot read is left out, never a reason to refuse the lease's status.
+  ip_env: ipEnvSchema.optional().catch(undefined),
 });
 
 /** One entry of lease-status `ips` (Akash's capitalised keys). */
 export type LeasedIp = z.infer<typeof leasedIpSchema>;
 /** An IP endpoint's state as the provider reports it next to `ips`. */
 export type EndpointStatus = z.infer<typeof endpointStatusSchema>;
+/** Whether a lease's pods carry its addresses, as akash-ip's provider reports it. */
+export type IpEnvStatus = z.infer<typeof ipEnvSchema>;
 /** Akash lease-status JSON, as far as the CLI reads it. */
 export type LeaseStatus = z.infer<typeof leaseStatusSchema>;
 
