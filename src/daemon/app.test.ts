@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { appError, fail, ok, type Result } from '../errors/index.js';
+import type { LeaseId } from '../lease/index.js';
 import { parseSdl } from '../sdl/index.js';
 import { openSqliteStore } from '../store/index.js';
+import type { LeasePodsReport } from '../webhook/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { StaticChain } from './chain.js';
@@ -118,6 +121,54 @@ describe('provider daemon with a ledger', () => {
       assert.equal(status.ips, null);
       assert.deepEqual(status.ip_endpoints, {});
       assert.equal(status.services.web?.total, 1);
+    });
+
+    it('adds ip_env after the lease-status bytes when the webhook is configured', async () => {
+      const { dseq } = await deploy(ipSdl('env-ip'));
+      const plain = await (await h.request('GET', `/lease/${dseq}/1/1/status`, { token })).text();
+      const asked: LeaseId[] = [];
+      const report: LeasePodsReport = {
+        current: false,
+        pods: [
+          { pod: 'web-1', service: 'web', state: 'missing', missing: ['AKASH_LEASED_IPS'], differing: [] },
+        ],
+      };
+      let answer: Result<LeasePodsReport> = ok(report);
+      const pods = async (id: LeaseId) => {
+        asked.push(id);
+        return answer;
+      };
+      const app = createProviderApp({
+        service: () => h.service,
+        readiness: h.readiness,
+        verifier: h.verifier,
+        metrics: h.metrics,
+        maxBodyBytes: 1024,
+        webhook: () => ({ pods }),
+      });
+      const get = async () => {
+        const response = await app.request(`/lease/${dseq}/1/1/status`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(response.status, 200);
+        return response.text();
+      };
+      assert.equal(await get(), `${plain.slice(0, -1)},"ip_env":${JSON.stringify(report)}}`);
+      assert.deepEqual(asked, [
+        { owner: alice.address, dseq, gseq: 1, oseq: 1, provider: h.provider.address },
+      ]);
+      answer = fail(appError('K8S_UNAVAILABLE', 'the apiserver did not answer'));
+      assert.deepEqual(JSON.parse(await get()).ip_env, {
+        current: null,
+        code: 'K8S_UNAVAILABLE',
+        error: 'the apiserver did not answer',
+      });
+      // Another owner's lease is refused before the cluster is asked.
+      const other = await app.request(`/lease/${dseq}/1/1/status`, {
+        headers: { authorization: `Bearer ${tokenOf(bob, h.clock.now)}` },
+      });
+      assert.equal(other.status, 403);
+      assert.equal(asked.length, 2);
     });
 
     it('keeps the address across an update, and applies the new target port (Go F3)', async () => {
