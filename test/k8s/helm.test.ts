@@ -131,11 +131,16 @@ function succeeded(run: Helm, what: string): string {
   return run.stdout;
 }
 
-/** `helm template` with the given --set pairs, as parsed objects. */
-async function render(...sets: string[]): Promise<KubeObject[]> {
+/** `helm template` with the given --set pairs. */
+function template(...sets: string[]): Promise<Helm> {
   const args = ['template', RELEASE, CHART, '--namespace', NAMESPACE];
   for (const set of sets) args.push('--set', set);
-  const out = succeeded(await helm(args), `helm template ${sets.join(' ')}`);
+  return helm(args);
+}
+
+/** `helm template` with the given --set pairs, as parsed objects. */
+async function render(...sets: string[]): Promise<KubeObject[]> {
+  const out = succeeded(await template(...sets), `helm template ${sets.join(' ')}`);
   return parseAllDocuments(out)
     .map((doc) => doc.toJS() as KubeObject | null)
     .filter((object): object is KubeObject => object !== null);
@@ -322,29 +327,15 @@ describe('helm chart akash-ip-operator: lint and render', () => {
         (name) => !name.includes('WEBHOOK') && !name.includes('ROLL'),
       ),
     );
-    const refused = await helm([
-      'template',
-      RELEASE,
-      CHART,
-      '--set',
+    const refused = await template(
       `provider_address=${PROVIDER}`,
-      '--set',
       'webhook.enabled=false',
-      '--set',
       'rollOnFirstAddress=true',
-    ]);
+    );
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /rollOnFirstAddress needs webhook\.enabled/);
     for (const bad of ['webhook.timeoutSeconds=0', 'webhook.timeoutSeconds=31', 'webhook.port=0']) {
-      const run = await helm([
-        'template',
-        RELEASE,
-        CHART,
-        '--set',
-        `provider_address=${PROVIDER}`,
-        '--set',
-        bad,
-      ]);
+      const run = await template(`provider_address=${PROVIDER}`, bad);
       assert.notEqual(run.code, 0, `${bad} was accepted`);
     }
   });
