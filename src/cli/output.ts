@@ -2,12 +2,21 @@
  * How commands print: the same data as JSON, YAML or a human table on stdout, errors and progress on
  * stderr. Colour follows the NO_COLOR / FORCE_COLOR conventions and is off when stdout is not a terminal.
  */
+import { createRequire } from 'node:module';
 import { Option } from '@commander-js/extra-typings';
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
 import picocolors from 'picocolors';
-import { stringify } from 'yaml';
+import type { stringify } from 'yaml';
 import { type AppError, exitCode } from '../errors/index.js';
 import type { CliIo } from './io.js';
+
+/**
+ * The table and YAML libraries are required on first use: every command module imports this one to declare
+ * `--output`, and neither `--help` nor the SDL commands should pay for loading them.
+ */
+const require = createRequire(import.meta.url);
+const tableClass = (): typeof Table => require('cli-table3') as typeof Table;
+const yamlStringify = (): typeof stringify => (require('yaml') as { stringify: typeof stringify }).stringify;
 
 /** The output formats every read command accepts. */
 const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -44,7 +53,7 @@ export interface Column<T> {
 
 /** A borderless table (cli-table3), headers in bold; an empty table still prints its header. */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[], colors: Colors): string {
-  const table = new Table({
+  const table = new (tableClass())({
     head: columns.map((column) => colors.bold(column.header)),
     chars: {
       top: '',
@@ -80,7 +89,7 @@ export function toJson(data: unknown): string {
 
 /** YAML of the same data as {@link toJson}. */
 export function toYaml(data: unknown): string {
-  return stringify(JSON.parse(toJson(data)) as unknown, { lineWidth: 0 });
+  return yamlStringify()(JSON.parse(toJson(data)) as unknown, { lineWidth: 0 });
 }
 
 /** What a command produced: the data (json/yaml) and its human rendering (table). */

@@ -1,12 +1,16 @@
 /**
  * What tenant and devnet commands share: the global options (`--home`, `--data`, `--ledger`, `--from`), typed
  * argument parsers that turn bad values into usage errors, and one way to finish a command.
+ *
+ * Command modules declare their commands when the program is built, for every run and every `--help`: at module
+ * level they import only commander, the parsers here, the output formats and types. What an action needs (the SDL
+ * engine, the session, the ledger and provider clients) it imports when it runs (`await import(…)`).
  */
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { type AppError, EXIT, exitCode, type Result } from '../../errors/index.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputFormat, printError, type Report } from '../output.js';
-import { type ConnectionOptions, openSession, type Session } from '../session.js';
+import type { ConnectionOptions, Session } from '../session.js';
 
 /** Adds the options every tenant command understands, anywhere on the command line. */
 export function addGlobalOptions(program: Command): void {
@@ -62,6 +66,7 @@ export async function withSession(
   format: OutputFormat,
   body: (session: Session) => Promise<Result<Report, AppError>>,
 ): Promise<void> {
+  const { openSession } = await import('../session.js');
   const session = await openSession(globalsOf(command));
   if (!session.ok) {
     exit.code = printError(io, session.error);

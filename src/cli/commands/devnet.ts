@@ -1,9 +1,7 @@
 import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
 import { type AppError, appError, EXIT, fail, ok, type Result } from '../../errors/index.js';
-import { isAddress } from '../../identity/index.js';
-import { DENOM, LedgerClient } from '../../market/index.js';
-import { type Devnet, startDevnet } from '../devnet.js';
-import { type DevnetFile, readDevnetFile, resolvePaths } from '../home.js';
+import type { Devnet } from '../devnet.js';
+import type { DevnetFile } from '../home.js';
 import type { CliIo } from '../io.js';
 import {
   emit,
@@ -14,8 +12,6 @@ import {
   type Report,
   renderTable,
 } from '../output.js';
-import { freeIps, ProviderClient } from '../provider-client.js';
-import { findKey } from '../session.js';
 import { finish, globalsOf, secondsOption, uaktOption } from './common.js';
 
 function parseBlockMs(text: string): number {
@@ -46,6 +42,8 @@ interface ProviderSummary {
 
 /** The devnet's summary: where everything is, and (for `devnet`) what to run next. */
 async function devnetReport(file: DevnetFile, data: string, hint: boolean): Promise<Report> {
+  const { freeIps, ProviderClient } = await import('../provider-client.js');
+  const flag = await dataFlag(data);
   const providers: ProviderSummary[] = [];
   for (const entry of file.providers) {
     const status = await new ProviderClient({ url: entry.url, timeoutMs: 3000 }).status();
@@ -81,12 +79,13 @@ async function devnetReport(file: DevnetFile, data: string, hint: boolean): Prom
         ],
         colors,
       ) +
-      (hint ? `\n${colors.cyan('next')}: akash-ip deploy examples/ip-lease.yaml${dataFlag(data)}\n` : '\n'),
+      (hint ? `\n${colors.cyan('next')}: akash-ip deploy examples/ip-lease.yaml${flag}\n` : '\n'),
   };
 }
 
 /** ` --data DIR` when the folder is not the one commands find by default. */
-export function dataFlag(data: string): string {
+export async function dataFlag(data: string): Promise<string> {
+  const { resolvePaths } = await import('../home.js');
   const defaults = resolvePaths({}, process.env, process.cwd()).data;
   return data === defaults ? '' : ` --data ${data}`;
 }
@@ -144,6 +143,7 @@ export async function launchDevnet(
   hint: boolean,
 ): Promise<LaunchedDevnet | { exit: number }> {
   const stop = untilSignal();
+  const { startDevnet } = await import('../devnet.js');
   const devnet = await startDevnet({
     data,
     blockMs: flags.blockMs,
@@ -186,6 +186,7 @@ export function registerDevnetCommands(program: Command, io: CliIo, exit: { code
   )
     .addOption(outputOption())
     .action(async (options, command) => {
+      const { resolvePaths } = await import('../home.js');
       const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
       const launched = await launchDevnet(io, paths.data, options, options.output as OutputFormat, true);
       if ('exit' in launched) {
@@ -212,6 +213,13 @@ async function fund(
   target: string,
   amount: bigint,
 ): Promise<Result<Report, AppError>> {
+  const [{ isAddress }, { DENOM, LedgerClient }, { readDevnetFile, resolvePaths }, { findKey }] =
+    await Promise.all([
+      import('../../identity/index.js'),
+      import('../../market/index.js'),
+      import('../home.js'),
+      import('../session.js'),
+    ]);
   const globals = globalsOf(command);
   const paths = resolvePaths(globals, process.env, process.cwd());
   const file = await readDevnetFile(paths.data);

@@ -4,19 +4,17 @@ import type { Bid, Lease, LeaseState as LedgerLeaseState } from '../../market/in
 import type { Sdl } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
 import { type OutputFormat, outputOption, progressOn, type Report, renderTable } from '../output.js';
-import { deploymentReport } from '../report.js';
 import type { Session } from '../session.js';
-import {
-  type BidChoice,
-  deliver,
-  deploy,
-  fetchLeaseState,
-  formatPrice,
-  type LeaseState,
-  leaseText,
-} from '../tenant.js';
+import type { BidChoice, LeaseState } from '../tenant.js';
 import { parseDseq, parseSeq, secondsOption, uaktOption, withSession } from './common.js';
 import { load as loadSdl } from './sdl.js';
+
+/** The tenant flows and their reports, loaded when a command runs: `--help` and the SDL commands skip them. */
+async function flows() {
+  const [tenant, report] = await Promise.all([import('../tenant.js'), import('../report.js')]);
+  return { ...tenant, ...report };
+}
+type Flows = Awaited<ReturnType<typeof flows>>;
 
 /** A deployment sequence for the provider's JSON: a number when it is exact (as Go sends it), else a string. */
 function dseqJson(dseq: string): number | string {
@@ -100,6 +98,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((file, options, command) =>
       withSdlAndSession(file, options, command, async (session, sdl) => {
+        const { deploy, deploymentReport } = await flows();
         let choice: BidChoice = { pick: options.pick };
         if (options.provider !== undefined) {
           const provider = session.resolveProvider(options.provider);
@@ -128,6 +127,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((file, options, command) =>
       withSdlAndSession(file, options, command, async (session, sdl) => {
+        const { deliver, deploymentReport } = await flows();
         const progress = progressOn(io);
         const id = { owner: session.key.address, dseq: options.dseq };
         const current = await session.ledger.getDeployment(id);
@@ -179,6 +179,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        const { deploymentReport, fetchLeaseState } = await flows();
         const provider =
           options.provider === undefined ? ok(undefined) : session.resolveProvider(options.provider);
         if (!provider.ok) return provider;
@@ -299,7 +300,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
         const bids = await session.ledger.listBids({ owner: session.key.address, dseq: options.dseq });
-        return bids.ok ? ok(bidsReport(bids.value, session.providerLabel)) : bids;
+        return bids.ok ? ok(bidsReport(bids.value, session.providerLabel, await flows())) : bids;
       }),
     );
 
@@ -321,13 +322,17 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
           ...(options.dseq === undefined ? {} : { dseq: options.dseq }),
           ...(state === undefined ? {} : { state }),
         });
-        return leases.ok ? ok(leasesReport(leases.value, session.providerLabel)) : leases;
+        return leases.ok ? ok(leasesReport(leases.value, session.providerLabel, await flows())) : leases;
       }),
     );
 }
 
 /** The bids table. */
-function bidsReport(bids: readonly Bid[], label: (address: string) => string): Report {
+function bidsReport(
+  bids: readonly Bid[],
+  label: (address: string) => string,
+  { formatPrice }: Pick<Flows, 'formatPrice'>,
+): Report {
   return {
     data: bids,
     human: (colors) =>
@@ -345,7 +350,11 @@ function bidsReport(bids: readonly Bid[], label: (address: string) => string): R
 }
 
 /** The leases table. */
-function leasesReport(leases: readonly Lease[], label: (address: string) => string): Report {
+function leasesReport(
+  leases: readonly Lease[],
+  label: (address: string) => string,
+  { formatPrice, leaseText }: Pick<Flows, 'formatPrice' | 'leaseText'>,
+): Report {
   return {
     data: leases,
     human: (colors) =>
