@@ -87,6 +87,38 @@ describe('argument errors exit with the usage code', () => {
   }
 });
 
+describe('a usage error is one line, the usage and where the help is', () => {
+  it('a misspelt option is named with the nearest flag, before any missing required option', async () => {
+    const outcome = await run('lease-status', '--dsq', '3');
+    assert.equal(outcome.code, EXIT.usage);
+    assert.equal(
+      outcome.stderr,
+      "error: unknown option '--dsq' (did you mean --dseq?)\n" +
+        'usage: akash-ip lease-status --dseq <dseq> [options]\n' +
+        'see `akash-ip lease-status --help`\n',
+    );
+    assert.equal(outcome.stdout, '');
+  });
+
+  it('a missing required option or argument prints no help text', async () => {
+    for (const args of [['lease-status'], ['sdl', 'validate'], ['provider', 'run'], ['nosuch']]) {
+      const outcome = await run(...args);
+      assert.equal(outcome.code, EXIT.usage, args.join(' '));
+      assert.equal(outcome.stderr.split('\n').length, 4, outcome.stderr);
+      assert.match(outcome.stderr, /^error: .*\nusage: akash-ip .*\nsee `akash-ip.* --help`\n$/);
+      assert.doesNotMatch(outcome.stderr, /Options:/);
+    }
+  });
+
+  it('help marks required options', async () => {
+    const outcome = await run('lease-status', '--help');
+    assert.equal(outcome.code, EXIT.ok);
+    assert.match(outcome.stdout, /^Usage: akash-ip lease-status --dseq <dseq> \[options\]$/m);
+    assert.match(outcome.stdout, /^ {2}--dseq <dseq> +deployment sequence \(required\)$/m);
+    assert.match(outcome.stdout, /^ {2}--gseq <gseq> +only this group$/m);
+  });
+});
+
 describe('an invalid SDL is refused before anything is sent', () => {
   for (const command of [['deploy'], ['update', '--dseq', '5']]) {
     it(`${command[0]} prints FILE:LINE:COL diagnostics and contacts nothing`, async () => {

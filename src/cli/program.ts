@@ -1,4 +1,4 @@
-import { Command, CommanderError } from '@commander-js/extra-typings';
+import { Command, CommanderError, Help, type Option } from '@commander-js/extra-typings';
 import { EXIT } from '../errors/index.js';
 import { addGlobalOptions } from './commands/common.js';
 import { registerDevnetCommands } from './commands/devnet.js';
@@ -10,25 +10,85 @@ import { registerStartCommand } from './commands/start.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import type { CliIo } from './io.js';
 
+/**
+ * Every command module, registered in this order. A module only declares its commands (it imports what they
+ * need when they run, see commands/common.ts), so building the whole tree stays cheap: adding a command is one
+ * entry here.
+ */
+const COMMANDS: readonly ((program: Command, io: CliIo, exit: { code: number }) => void)[] = [
+  registerSdlCommands,
+  registerKeysCommands,
+  registerDevnetCommands,
+  registerStartCommand,
+  registerTenantCommands,
+  registerProviderPoolCommand,
+  registerProviderRunCommand,
+];
+
+/** Commander's internals this module relies on (commander is pinned to ~14.0). */
+interface CommandInternals {
+  _checkForMissingMandatoryOptions(): void;
+}
+
+/** A command and all its subcommands, depth first. */
+function* commandTree(command: Command): Generator<Command> {
+  yield command;
+  for (const sub of command.commands as Command[]) yield* commandTree(sub);
+}
+
+/** `akash-ip lease-status`: the words that run `command`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at !== null; at = at.parent as Command | null)
+    names.unshift(at.name());
+  return names.join(' ');
+}
+
+/** Help that marks required options, after commander's own notes such as the choices. */
+const HELP = {
+  optionDescription(this: Help, option: Option): string {
+    const text = Help.prototype.optionDescription.call(this, option);
+    return option.mandatory ? `${text} (required)` : text;
+  },
+};
+
+/**
+ * Usage errors the way people expect them: one line saying what is wrong (a misspelt option before a missing one,
+ * with the nearest flag), the command's one-line usage with its required options, and where the full help is.
+ */
+function shapeUsageErrors(program: Command): void {
+  for (const command of commandTree(program)) {
+    const required = command.options.filter((option) => option.mandatory).map((option) => option.flags);
+    if (required.length > 0) command.usage(`${required.join(' ')} ${command.usage()}`);
+    command.showHelpAfterError(
+      `usage: ${command.createHelp().commandUsage(command)}\nsee \`${commandPath(command)} --help\``,
+    );
+    // Commander checks required options before unknown ones, so `--dsq 3` would be reported as a missing
+    // `--dseq`; the check runs instead once the options and arguments are known to be well formed.
+    (command as unknown as CommandInternals)._checkForMissingMandatoryOptions = () => undefined;
+  }
+  const checkRequired = Command.prototype as unknown as CommandInternals;
+  program.hook('preAction', (_program, action) => {
+    checkRequired._checkForMissingMandatoryOptions.call(action);
+  });
+}
+
 /** Builds the `akash-ip` command tree; each command records its exit code in `exit.code`. */
 function buildProgram(io: CliIo, exit: { code: number }): Command {
   const program = new Command('akash-ip')
     .description('Dedicated IP leases for Akash deployments: SDL engine, provider IP operator and tenant CLI')
     .version('0.1.0')
-    .showHelpAfterError()
     .exitOverride()
+    .configureHelp(HELP)
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // commander puts its suggestion on a line of its own: `(Did you mean --dseq?)`
+      outputError: (text, write) => write(text.replace(/\n\(Did you mean (.+)\)\n$/, ' (did you mean $1)\n')),
     });
   addGlobalOptions(program);
-  registerSdlCommands(program, io, exit);
-  registerKeysCommands(program, io, exit);
-  registerDevnetCommands(program, io, exit);
-  registerStartCommand(program, io, exit);
-  registerTenantCommands(program, io, exit);
-  registerProviderPoolCommand(program, io, exit);
-  registerProviderRunCommand(program, io, exit);
+  for (const register of COMMANDS) register(program, io, exit);
+  shapeUsageErrors(program);
   return program;
 }
 

@@ -14,7 +14,12 @@ interface KeyRow {
 }
 
 function row(info: KeyInfo, keyring: KeyRow['keyring']): KeyRow {
-  return { name: info.name, address: info.address, pubkey: Buffer.from(info.publicKey).toString('hex'), keyring };
+  return {
+    name: info.name,
+    address: info.address,
+    pubkey: Buffer.from(info.publicKey).toString('hex'),
+    keyring,
+  };
 }
 
 /** The keyring and the folders, loaded when a keys command runs. */
