@@ -2,6 +2,7 @@
  * How commands print: the same data as JSON, YAML or a human table on stdout, errors and progress on
  * stderr. Colour follows the NO_COLOR / FORCE_COLOR conventions and is off when stdout is not a terminal.
  */
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Option } from '@commander-js/extra-typings';
 import type Table from 'cli-table3';
@@ -82,14 +83,29 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
     .join('\n')}\n`;
 }
 
-/** JSON with bigints as decimal strings: what scripts read. */
+/** Marks a bigint while JSON.stringify runs (it has no number form for them); random, so no string can forge it. */
+const BIGINT = `${randomUUID()}:`;
+const MARKED_BIGINT = new RegExp(`"${BIGINT}(-?[0-9]+)"`, 'g');
+
+function markedJson(data: unknown): string {
+  return JSON.stringify(
+    data,
+    (_key, value: unknown) => (typeof value === 'bigint' ? `${BIGINT}${value}` : value),
+    2,
+  );
+}
+
+/** JSON for scripts: numbers as numbers, bigints included (with every digit, as IPv6 pool sizes need). */
 export function toJson(data: unknown): string {
-  return `${JSON.stringify(data, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)}\n`;
+  return `${markedJson(data).replace(MARKED_BIGINT, '$1')}\n`;
 }
 
 /** YAML of the same data as {@link toJson}. */
 export function toYaml(data: unknown): string {
-  return yamlStringify()(JSON.parse(toJson(data)) as unknown, { lineWidth: 0 });
+  const plain = JSON.parse(markedJson(data), (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith(BIGINT) ? BigInt(value.slice(BIGINT.length)) : value,
+  ) as unknown;
+  return yamlStringify()(plain, { lineWidth: 0 });
 }
 
 /** What a command produced: the data (json/yaml) and its human rendering (table). */

@@ -36,8 +36,9 @@ interface ProviderSummary {
   readonly url: string;
   readonly ipLease: boolean;
   readonly pools: readonly string[];
-  readonly capacity: string;
-  readonly free: string;
+  /** null when the provider did not answer. */
+  readonly capacity: bigint | null;
+  readonly free: bigint | null;
 }
 
 /** The devnet's summary: where everything is, and (for `devnet`) what to run next. */
@@ -47,15 +48,15 @@ async function devnetReport(file: DevnetFile, data: string, hint: boolean): Prom
   const providers: ProviderSummary[] = [];
   for (const entry of file.providers) {
     const status = await new ProviderClient({ url: entry.url, timeoutMs: 3000 }).status();
-    const capacity = status.ok ? (status.value.cluster.inventory.leased_ip?.capacity ?? 0n) : undefined;
+    const capacity = status.ok ? (status.value.cluster.inventory.leased_ip?.capacity ?? 0n) : null;
     providers.push({
       name: entry.name,
       address: entry.address,
       url: entry.url,
       ipLease: entry.ipLease,
       pools: entry.pools,
-      capacity: capacity === undefined ? '?' : capacity.toString(),
-      free: status.ok ? freeIps(status.value).toString() : '?',
+      capacity,
+      free: status.ok ? freeIps(status.value) : null,
     });
   }
   const { adminToken: _secret, ...ledger } = file.ledger;
@@ -75,7 +76,10 @@ async function devnetReport(file: DevnetFile, data: string, hint: boolean): Prom
             header: 'IP POOL',
             value: (p) => (p.pools.length === 0 ? '- (no IP leases)' : p.pools.join(', ')),
           },
-          { header: 'FREE IPS', value: (p) => (p.ipLease ? `${p.free}/${p.capacity}` : '-') },
+          {
+            header: 'FREE IPS',
+            value: (p) => (p.ipLease ? `${p.free ?? '?'}/${p.capacity ?? '?'}` : '-'),
+          },
         ],
         colors,
       ) +

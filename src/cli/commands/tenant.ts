@@ -299,6 +299,12 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        // an unknown deployment is NOT_FOUND (exit 3), as in lease-status, not an empty list
+        const deployment = await session.ledger.getDeployment({
+          owner: session.key.address,
+          dseq: options.dseq,
+        });
+        if (!deployment.ok) return deployment;
         const bids = await session.ledger.listBids({ owner: session.key.address, dseq: options.dseq });
         return bids.ok ? ok(bidsReport(bids.value, session.providerLabel, await flows())) : bids;
       }),
@@ -316,6 +322,11 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        if (options.dseq !== undefined) {
+          const id = { owner: session.key.address, dseq: options.dseq };
+          const deployment = await session.ledger.getDeployment(id);
+          if (!deployment.ok) return deployment;
+        }
         const state: LedgerLeaseState | undefined = options.state === 'all' ? undefined : options.state;
         const leases = await session.ledger.listLeases({
           owner: session.key.address,
