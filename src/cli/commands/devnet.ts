@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
 import { type AppError, appError, EXIT, fail, ok, type Result } from '../../errors/index.js';
 import type { Devnet } from '../devnet.js';
-import type { DevnetFile } from '../home.js';
+import type { DevnetFile, Paths } from '../home.js';
 import type { CliIo } from '../io.js';
 import {
   emit,
@@ -12,7 +12,8 @@ import {
   type Report,
   renderTable,
 } from '../output.js';
-import { finish, globalsOf, secondsOption, uaktOption } from './common.js';
+import type { ConnectionOptions } from '../session.js';
+import { finish, globalsOf, pathsOf, secondsOption, uaktOption } from './common.js';
 
 function parseBlockMs(text: string): number {
   const value = Number(text);
@@ -190,8 +191,7 @@ export function registerDevnetCommands(program: Command, io: CliIo, exit: { code
   )
     .addOption(outputOption())
     .action(async (options, command) => {
-      const { resolvePaths } = await import('../home.js');
-      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const paths = await pathsOf(command, io);
       const launched = await launchDevnet(io, paths.data, options, options.output as OutputFormat, true);
       if ('exit' in launched) {
         exit.code = launched.exit;
@@ -208,24 +208,23 @@ export function registerDevnetCommands(program: Command, io: CliIo, exit: { code
     .addOption(uaktOption('--amount <uakt>', 'uakt to give', 100_000_000n))
     .addOption(outputOption())
     .action(async (target, options, command) => {
-      finish(io, exit, options.output, await fund(command, target, options.amount));
+      const paths = await pathsOf(command, io);
+      finish(io, exit, options.output, await fund(globalsOf(command), paths, target, options.amount));
     });
 }
 
 async function fund(
-  command: { optsWithGlobals(): object },
+  globals: ConnectionOptions,
+  paths: Paths,
   target: string,
   amount: bigint,
 ): Promise<Result<Report, AppError>> {
-  const [{ isAddress }, { DENOM, LedgerClient }, { readDevnetFile, resolvePaths }, { findKey }] =
-    await Promise.all([
-      import('../../identity/index.js'),
-      import('../../market/index.js'),
-      import('../home.js'),
-      import('../session.js'),
-    ]);
-  const globals = globalsOf(command);
-  const paths = resolvePaths(globals, process.env, process.cwd());
+  const [{ isAddress }, { DENOM, LedgerClient }, { readDevnetFile }, { findKey }] = await Promise.all([
+    import('../../identity/index.js'),
+    import('../../market/index.js'),
+    import('../home.js'),
+    import('../session.js'),
+  ]);
   const file = await readDevnetFile(paths.data);
   if (!file.ok) return file;
   let address = target;

@@ -3,7 +3,7 @@ import { fail, ok, type Result } from '../../errors/index.js';
 import type { KeyInfo } from '../../identity/index.js';
 import type { CliIo } from '../io.js';
 import { outputOption, type Report, renderTable } from '../output.js';
-import { finish, globalsOf } from './common.js';
+import { finish, pathsOf } from './common.js';
 
 /** A key as the keys commands print it; `keyring` says which folder holds it. */
 interface KeyRow {
@@ -61,8 +61,8 @@ export function registerKeysCommands(program: Command, io: CliIo, exit: { code: 
     .option('--force', 'replace an existing key of that name (its old secret is lost)')
     .addOption(outputOption())
     .action(async (name, options, command) => {
-      const { addKey, resolvePaths } = await keyring();
-      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const { addKey } = await keyring();
+      const paths = await pathsOf(command, io);
       const added = await addKey(paths.keyring, name, { force: options.force === true });
       finish(io, exit, options.output, added.ok ? ok(keysReport([row(added.value, 'home')], true)) : added);
     });
@@ -72,8 +72,8 @@ export function registerKeysCommands(program: Command, io: CliIo, exit: { code: 
     .description('list the keys of the home keyring, then those of the devnet')
     .addOption(outputOption())
     .action(async (options, command) => {
-      const { devnetKeyring, listKeys, resolvePaths } = await keyring();
-      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const { devnetKeyring, listKeys } = await keyring();
+      const paths = await pathsOf(command, io);
       const rows: KeyRow[] = [];
       let failure: Result<never> | undefined;
       for (const [dir, keyring] of [
@@ -96,8 +96,8 @@ export function registerKeysCommands(program: Command, io: CliIo, exit: { code: 
     .argument('<name>', 'key name')
     .addOption(outputOption())
     .action(async (name, options, command) => {
-      const { findKey, resolvePaths } = await keyring();
-      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const { findKey } = await keyring();
+      const paths = await pathsOf(command, io);
       const found = await findKey(paths, name);
       if (!found.ok) {
         finish(io, exit, options.output, found);

@@ -8,7 +8,7 @@ import type { CliIo } from '../io.js';
 import { colorsFor, emit, outputOption, type Progress, printError, progressOn } from '../output.js';
 import type { ConnectionOptions, Session } from '../session.js';
 import type { DeploymentState, LeaseState } from '../tenant.js';
-import { globalsOf } from './common.js';
+import { globalsOf, pathsOf } from './common.js';
 import { addDevnetOptions, dataFlag, launchDevnet, serveUntilSignal } from './devnet.js';
 import { load as loadSdl } from './sdl.js';
 
@@ -90,12 +90,9 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
     .option('--sdl <file>', 'the SDL to deploy', exampleSdl())
     .addOption(outputOption())
     .action(async (options, command) => {
-      const [{ resolvePaths }, { deploymentReport }] = await Promise.all([
-        import('../home.js'),
-        import('../report.js'),
-      ]);
+      const { deploymentReport } = await import('../report.js');
       const globals = globalsOf(command);
-      const paths = resolvePaths(globals, process.env, process.cwd());
+      const paths = await pathsOf(command, io);
       const loaded = await loadSdl(options.sdl, io, false);
       if ('exit' in loaded) {
         exit.code = loaded.exit;
