@@ -4,10 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { Command } from '@commander-js/extra-typings';
 import { EXIT } from '../errors/index.js';
 import { writeDevnetFile } from './home.js';
-import { runCaptured } from './testing.js';
+import { COMMAND_MODULES } from './program.js';
+import { runCaptured, sink } from './testing.js';
 
 let home: string;
 let requests = 0;
@@ -85,6 +88,27 @@ describe('argument errors exit with the usage code', () => {
       assert.equal(outcome.stdout, '');
     });
   }
+});
+
+describe('command modules', () => {
+  it('each registers exactly the top-level commands its entry names (a run loads only that entry)', async () => {
+    const io = { stdout: sink().stream, stderr: sink().stream, stdin: Readable.from([]) };
+    for (const module of COMMAND_MODULES) {
+      const program = new Command('akash-ip');
+      (await module.load())(program, io, { code: 0 });
+      assert.deepEqual(
+        program.commands.map((command) => command.name()),
+        module.commands,
+      );
+    }
+  });
+
+  it('help lists every command', async () => {
+    const outcome = await run('--help');
+    const listed = [...outcome.stdout.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((match) => match[1]);
+    const registered = new Set(COMMAND_MODULES.flatMap((module) => module.commands));
+    assert.deepEqual(new Set(listed.filter((name) => name !== 'help')), registered);
+  });
 });
 
 describe('a usage error is one line, the usage and where the help is', () => {

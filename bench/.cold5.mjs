@@ -1,0 +1,13 @@
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const sdl = await import('/work/wt-cli/dist/src/sdl/index.js');
+const fs = await import('node:fs');
+const hello = fs.readFileSync('/work/wt-cli/examples/ip-lease.yaml');
+const big = fs.readFileSync('/tmp/cli-200.yaml');
+const c0 = cpu();
+let r = sdl.parseSdl(hello); sdl.goJson(r.value.manifest, '  ');
+const c1 = cpu();
+r = sdl.parseSdl(hello); sdl.goJson(r.value.manifest, '  ');
+const c2 = cpu();
+r = sdl.parseSdl(big); sdl.goJson(r.value.manifest, '  ');
+const c3 = cpu();
+console.log(`hello1=${(c1-c0).toFixed(0)} hello2=${(c2-c1).toFixed(0)} big-after-hello=${(c3-c2).toFixed(0)}`);
