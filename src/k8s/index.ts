@@ -1,19 +1,48 @@
 /**
  * The Kubernetes + MetalLB backend: realizes the lease engine's IP declarations as `ProviderLeasedIP`
  * objects and LoadBalancer Services pinned to the addresses our IPAM chose, mirrors the IPAM pools into
- * MetalLB `IPAddressPool`s, and rebuilds its state from the cluster. An adapter: the core never imports it.
+ * MetalLB `IPAddressPool`s, and rebuilds its state from the cluster. An adapter: the core never imports it;
+ * it implements the core's `Realizer` port and owns its configuration ({@link KubeClusterConfig}).
  */
-export type {
-  ClusterState,
-  KubeBackendOptions,
-  PoolSyncResult,
-  RealizedLease,
-  RealizedPort,
-  ReconcileResult,
-  WriteCounts,
-} from './backend.js';
+export type { ClusterState, KubeBackendOptions } from './backend.js';
 export { KubeBackend } from './backend.js';
-export type { MalformedObject } from './client.js';
-export type { KubeConnection, KubeGateway, KubeMethod, KubeRequest, KubeResponse } from './gateway.js';
+export type { Listed, MalformedObject } from './client.js';
+export { KubeClient, rejectedStatus } from './client.js';
+export type {
+  DirectConnection,
+  KubeBackendConnection,
+  KubeClusterConfig,
+  KubeconfigReference,
+  KubeSettings,
+  Secret,
+} from './connect.js';
+export { connectionOf, connectKubeBackend } from './connect.js';
+export type {
+  FakeFailure,
+  FakeKubeGatewayOptions,
+  FakeMatch,
+  FakeRequest,
+} from './fake-gateway.js';
+export { FakeKubeGateway } from './fake-gateway.js';
+export type {
+  KubeConnection,
+  KubeGateway,
+  KubeMethod,
+  KubeRequest,
+  KubeResponse,
+  KubeWatchEvent,
+  KubeWatchEventType,
+  KubeWatchRequest,
+} from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
-export { isObjectName, leaseNamespace, sharingKey } from './names.js';
+export type {
+  InformerChange,
+  InformerItem,
+  InformerLogger,
+  InformerOptions,
+  InformerStats,
+} from './informer.js';
+export { Informer } from './informer.js';
+export { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
+export { isObjectName, LABEL, leaseLabels, leaseNamespace, MANAGED_BY, sharingKey } from './names.js';
+export { metadataSchema, type ObjectMeta } from './schemas.js';

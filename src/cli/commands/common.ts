@@ -7,7 +7,7 @@
  * engine, the session, the ledger and provider clients) it imports when it runs (`await import(…)`).
  */
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { type AppError, EXIT, exitCode, type Result } from '../../errors/index.js';
+import { type AppError, EXIT, type Result } from '../../errors/index.js';
 import type { Paths } from '../home.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputFormat, printError, type Report } from '../output.js';
@@ -69,7 +69,8 @@ export function finish(
   }
   emit(io, format, result.value);
   const { incomplete } = result.value;
-  exit.code = incomplete === undefined ? EXIT.ok : exitCode(incomplete.code);
+  // the report is on stdout; why it is incomplete, and what to do, goes to stderr like any error
+  exit.code = incomplete === undefined ? EXIT.ok : printError(io, incomplete);
 }
 
 /** Runs a command that needs the tenant session: opens it (or prints why not), then finishes with `body`'s outcome. */
