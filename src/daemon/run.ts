@@ -25,7 +25,7 @@ import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { listen, providerListener } from './server.js';
 import { ProviderService } from './service.js';
-import { DaemonWebhook } from './webhook.js';
+import { clusterGateway, DaemonWebhook } from './webhook.js';
 
 /** A running daemon. */
 export interface RunningProvider {
@@ -177,7 +177,7 @@ export async function runProvider(
         ? undefined
         : new DaemonWebhook({
             settings: kubernetes.webhook,
-            cluster: kubernetes,
+            connect: () => clusterGateway(kubernetes),
             provider: address,
             engine: engine.value,
             logger,

@@ -27,18 +27,30 @@ import {
   startWebhook,
   webhookMetrics,
 } from '../webhook/index.js';
-import type { ClusterLeaseStatus } from './cluster-sync.js';
 import type { WebhookSettings } from './config.js';
 import type { Logger } from './logger.js';
 
 export interface DaemonWebhookOptions {
   readonly settings: WebhookSettings;
-  /** The cluster the daemon's backend writes to; the webhook's configuration goes there too. */
-  readonly cluster: KubeClusterConfig;
+  /** A gateway to the cluster the daemon's backend writes to ({@link clusterGateway}); the configuration goes there too. */
+  readonly connect: () => Promise<Result<KubeGateway>>;
   readonly provider: string;
   readonly engine: LeaseEngine;
   readonly logger: Logger;
   readonly registry: Registry;
+}
+
+/** What the maintain tick reads of a lease in the cluster (ClusterSync's `lease`): MetalLB's word per port. */
+export type ConfirmationOf = (
+  id: LeaseId,
+) => Promise<Result<{ readonly ports: readonly { readonly confirmed: boolean }[] }>>;
+
+/** A gateway to the cluster the configuration describes; credential files are read now. */
+export async function clusterGateway(cluster: KubeClusterConfig): Promise<Result<KubeGateway>> {
+  const connection = await connectionOf(cluster);
+  return connection.ok
+    ? ok(createHttpsGateway({ ...connection.value, timeoutMs: cluster.timeoutMs }))
+    : connection;
 }
 
 function hasAddress(view: LeaseView | undefined): boolean {
@@ -98,10 +110,10 @@ export class DaemonWebhook {
   async #start(): Promise<Result<RunningWebhook>> {
     const { settings, provider, logger } = this.#options;
     if (this.#client === undefined) {
-      const connection = await connectionOf(this.#options.cluster);
-      if (!connection.ok) return connection;
-      this.#gateway = createHttpsGateway({ ...connection.value, timeoutMs: this.#options.cluster.timeoutMs });
-      this.#client = new KubeClient(this.#gateway);
+      const gateway = await this.#options.connect();
+      if (!gateway.ok) return gateway;
+      this.#gateway = gateway.value;
+      this.#client = new KubeClient(gateway.value);
     }
     try {
       return await startWebhook({
@@ -153,7 +165,7 @@ export class DaemonWebhook {
    * The maintain tick: starts the webhook if its start failed, and, opted in, rolls the workloads of each
    * lease whose first address MetalLB now confirms (one port serving it is enough: the address exists).
    */
-  async tick(status: (id: LeaseId) => Promise<Result<ClusterLeaseStatus>>): Promise<void> {
+  async tick(status: ConfirmationOf): Promise<void> {
     if (this.#running === undefined) await this.start();
     const client = this.#client;
     if (client === undefined) return;
