@@ -3,9 +3,12 @@
  * on free addresses, and report lease-status `ips`, workload variables and an audit trail. Pure core:
  * storage comes in through the {@link LeaseStore} port (adapters in src/store).
  */
-export { checkAgainstSpec, declarationsOf, leasedIpSequences } from './declarations.js';
+export type { DeclarationInput } from './declarations.js';
+export { checkAgainstSpec, checkDeclarations, declarationsOf, leasedIpSequences } from './declarations.js';
 export type {
+  AddressPins,
   CloseResult,
+  DeclarationsDeployOptions,
   DeployOptions,
   DeployResult,
   LeaseEngine,
@@ -15,6 +18,7 @@ export type {
   MigrationMove,
   MigrationResult,
   MutationOptions,
+  PoolChangeResult,
   ReserveResult,
 } from './engine.js';
 export { createLeaseEngine, DEFAULT_QUARANTINE_MS } from './engine.js';

@@ -255,7 +255,12 @@ export class Mutation {
    * have their ports brought in line; new endpoints get an address, or are withheld when another
    * deployment of the owner holds the name. Returns undefined for an unknown lease with no IP endpoint.
    */
-  deploy(id: LeaseId, group: string, declarations: readonly Declaration[]): Result<LeaseRecord | undefined> {
+  deploy(
+    id: LeaseId,
+    group: string,
+    declarations: readonly Declaration[],
+    pins?: Readonly<Record<string, readonly string[]>>,
+  ): Result<LeaseRecord | undefined> {
     const key = leaseKey(id);
     const previous = this.draft.leases.get(key);
     if (previous?.state === 'closed') {
@@ -300,7 +305,7 @@ export class Mutation {
         }
         continue;
       }
-      const allocated = this.allocate(id, name, list, was);
+      const allocated = this.allocate(id, name, list, was, pins?.[name]);
       if (!allocated.ok) return allocated;
       endpoints.push(allocated.value);
     }
