@@ -174,3 +174,20 @@ describe('migration by overwrite', () => {
     assert.deepEqual(await engine.check(), []);
   });
 });
+
+describe('reopen', () => {
+  it('deploys a closed lease again only when asked, and its endpoint reclaims its quarantined address', async () => {
+    const { engine } = await setup();
+    const lease = leaseOf(ALICE, 1);
+    const first = unwrap(await engine.deployDeclarations(lease, [port('web', 80)]));
+    unwrap(await engine.close(lease));
+    const refused = await engine.deployDeclarations(lease, [port('web', 80)]);
+    assert.equal(refused.ok ? '' : refused.error.code, 'LEASE_CLOSED');
+    const reopened = unwrap(await engine.deployDeclarations(lease, [port('web', 80)], { reopen: true }));
+    assert.equal(reopened.lease?.state, 'active');
+    assert.equal(reopened.lease?.closedAt, undefined);
+    assert.equal(reopened.lease?.createdAt, first.lease?.createdAt);
+    assert.deepEqual(reopened.lease?.endpoints[0]?.addresses, first.lease?.endpoints[0]?.addresses);
+    assert.equal(engine.inventory().quarantined, 0n);
+  });
+});

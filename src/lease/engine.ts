@@ -89,6 +89,11 @@ export interface DeclarationsDeployOptions extends MutationOptions {
   /** The lease record's group name; default empty. */
   readonly group?: string;
   readonly pins?: AddressPins;
+  /**
+   * Deploys a closed lease again instead of refusing it (LEASE_CLOSED). The operator closes a lease whose
+   * objects all vanished, and they may come back (the Go provider's F1 deletes every tenant's objects).
+   */
+  readonly reopen?: boolean;
 }
 
 /** What a pool change left behind: allocations whose addresses lie in no pool now (kept, not handed out again). */
@@ -297,12 +302,12 @@ class Engine implements LeaseEngine {
     lease: LeaseId,
     group: string,
     declarations: readonly Declaration[],
-    options: MutationOptions & { readonly pins?: AddressPins },
+    options: MutationOptions & { readonly pins?: AddressPins; readonly reopen?: boolean },
   ): Promise<Result<DeployResult>> {
     const id = parseLeaseId(lease, this.config.provider);
     if (!id.ok) return id;
     return this.mutate(options, (mutation) => {
-      const deployed = mutation.deploy(id.value, group, declarations, options.pins);
+      const deployed = mutation.deploy(id.value, group, declarations, options.pins, options.reopen);
       if (!deployed.ok) return deployed;
       const record = deployed.value;
       return ok({

@@ -260,14 +260,17 @@ export class Mutation {
     group: string,
     declarations: readonly Declaration[],
     pins?: Readonly<Record<string, readonly string[]>>,
+    reopen = false,
   ): Result<LeaseRecord | undefined> {
     const key = leaseKey(id);
-    const previous = this.draft.leases.get(key);
-    if (previous?.state === 'closed') {
+    const stored = this.draft.leases.get(key);
+    if (stored?.state === 'closed' && !reopen) {
       return fail(
         appError('LEASE_CLOSED', `lease ${key} is closed; a closed lease cannot be deployed again`),
       );
     }
+    // A reopened lease starts from nothing; its endpoints reclaim their quarantined addresses by key.
+    const previous = stored?.state === 'closed' ? undefined : stored;
     if (previous === undefined && declarations.length === 0) return ok(undefined);
     if (declarations.length > 0 && !this.config.hasPools) {
       return fail(appError('NO_IP_SUPPORT', 'this provider has no IP pool; it cannot lease IP endpoints'));
@@ -315,7 +318,7 @@ export class Mutation {
       group,
       declarations,
       endpoints: Object.freeze(endpoints),
-      createdAt: previous?.createdAt ?? this.now,
+      createdAt: stored?.createdAt ?? this.now,
       updatedAt: this.now,
     });
     if (previous !== undefined && sameLease(previous, next)) return ok(previous);
