@@ -14,6 +14,32 @@ export type {
 } from './backend.js';
 export { KubeBackend } from './backend.js';
 export type { MalformedObject } from './client.js';
+export { KubeClient, rejectedStatus } from './client.js';
 export type { KubeConnection, KubeGateway, KubeMethod, KubeRequest, KubeResponse } from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
-export { isObjectName, leaseNamespace, sharingKey } from './names.js';
+export {
+  isObjectName,
+  LABEL,
+  leaseNamespace,
+  MANAGED_BY,
+  METALLB,
+  METALLB_LEGACY,
+  serviceNames,
+  sharingKey,
+} from './names.js';
+export {
+  type DesiredPort,
+  desiredPorts,
+  familiesDiffer,
+  type ServiceStyle,
+  serviceBody,
+  serviceMatches,
+  servicePatch,
+  servicePath,
+} from './objects.js';
+export {
+  type IpAddressPoolObject,
+  ipAddressPoolSchema,
+  type ServiceObject,
+  serviceSchema,
+} from './schemas.js';
