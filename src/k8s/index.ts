@@ -15,7 +15,23 @@ export type {
 export { KubeBackend } from './backend.js';
 export type { MalformedObject } from './client.js';
 export { KubeClient, rejectedStatus } from './client.js';
-export type { KubeConnection, KubeGateway, KubeMethod, KubeRequest, KubeResponse } from './gateway.js';
+export type {
+  FakeFailure,
+  FakeKubeGatewayOptions,
+  FakeMatch,
+  FakeRequest,
+} from './fake-gateway.js';
+export { FakeKubeGateway } from './fake-gateway.js';
+export type {
+  KubeConnection,
+  KubeGateway,
+  KubeMethod,
+  KubeRequest,
+  KubeResponse,
+  KubeWatchEvent,
+  KubeWatchEventType,
+  KubeWatchRequest,
+} from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
 export {
   isObjectName,
