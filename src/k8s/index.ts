@@ -33,6 +33,14 @@ export type {
   KubeWatchRequest,
 } from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
+export type {
+  InformerChange,
+  InformerItem,
+  InformerLogger,
+  InformerOptions,
+  InformerStats,
+} from './informer.js';
+export { Informer } from './informer.js';
 export {
   isObjectName,
   LABEL,
