@@ -195,6 +195,7 @@ export class IpOperator {
     this.#now = options.now ?? Date.now;
     const common = {
       gateway: options.gateway,
+      logger: options.logger,
       ...(options.watchBackoff === undefined ? {} : { backoff: options.watchBackoff }),
     };
     this.#leasedIps = new Informer({
@@ -418,7 +419,8 @@ export class IpOperator {
       group.ports.push(port);
       groups.set(port.leaseKey, group);
     }
-    for (const [name, { problem }] of this.#leasedIps.malformed()) {
+    for (const [key, { problem }] of this.#leasedIps.malformed()) {
+      const name = key.slice(key.indexOf('/') + 1);
       ignored.push({
         key: `object/${name}`,
         objects: [name],
