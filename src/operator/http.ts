@@ -15,6 +15,7 @@ import { routePath } from 'hono/route';
 import type { Registry } from 'prom-client';
 import { type IpLeaseStatusEntry, type Logger, parseLeasePath } from '../daemon/index.js';
 import { isAddress } from '../identity/index.js';
+import { jsonCount } from './pools.js';
 import type { Ignored, IpOperator, LeaseState } from './reconciler.js';
 
 export interface OperatorAppDeps {
@@ -125,9 +126,7 @@ export function createOperatorApp(deps: OperatorAppDeps): Hono {
     const usage = operator.usage();
     if (usage === undefined) return c.body(null, 204);
     // Huge IPv6 pools: the Go client decodes into uint64, JSON readers into doubles; stay exact for both.
-    const cap = (value: bigint) =>
-      value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : value;
-    const text = `{"Available":${cap(usage.available)},"InUse":${cap(usage.inUse)}}\n`;
+    const text = `{"Available":${jsonCount(usage.available)},"InUse":${jsonCount(usage.inUse)}}\n`;
     if (text !== usageText) {
       usageText = text;
       usageSince = now();

@@ -45,6 +45,11 @@ export interface PoolPicture {
   poolOf(address: string): string | undefined;
 }
 
+/** A count as a JSON number: exact up to 2^53 - 1, capped there (a huge IPv6 pool). */
+export function jsonCount(value: bigint): number {
+  return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
+}
+
 /** The canonical text of an address, or undefined when it is none. */
 export function canonicalAddress(text: string): string | undefined {
   const parsed = parseAddress(text.trim());

@@ -42,7 +42,7 @@ import {
   leaseKey,
 } from '../lease/index.js';
 import { type DeclaredPort, leasedIpCollection, parseLeasedIp, sharingKeyOf } from './leased-ip.js';
-import { type PoolPicture, picturePools, poolCollection } from './pools.js';
+import { jsonCount, type PoolPicture, picturePools, poolCollection } from './pools.js';
 import {
   heldAddresses,
   ingressAddresses,
@@ -843,7 +843,9 @@ export class IpOperator {
       ignored: this.#ignored.length,
       writes: { ...this.#writes },
       backingOff: this.#failures.size,
-      ...(usage === undefined ? {} : { available: usage.available, inUse: usage.inUse }),
+      ...(usage === undefined
+        ? {}
+        : { available: jsonCount(usage.available), inUse: jsonCount(usage.inUse) }),
     };
   }
 
