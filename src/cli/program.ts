@@ -3,6 +3,7 @@ import { EXIT } from '../errors/index.js';
 import { addGlobalOptions } from './commands/common.js';
 import { registerDevnetCommands } from './commands/devnet.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerOperatorCommand } from './commands/operator.js';
 import { registerProviderPoolCommand } from './commands/provider-pool.js';
 import { registerProviderRunCommand } from './commands/provider-run.js';
 import { registerSdlCommands } from './commands/sdl.js';
@@ -29,6 +30,7 @@ function buildProgram(io: CliIo, exit: { code: number }): Command {
   registerTenantCommands(program, io, exit);
   registerProviderPoolCommand(program, io, exit);
   registerProviderRunCommand(program, io, exit);
+  registerOperatorCommand(program, io, exit);
   return program;
 }
 

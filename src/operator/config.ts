@@ -84,7 +84,7 @@ const schema = z.object({
     .string()
     .regex(/^\d{1,5}$/, '--rest-port must be a port number')
     .transform(Number)
-    .refine((port) => port >= 1 && port <= 65535, '--rest-port must be between 1 and 65535'),
+    .refine((port) => port <= 65535, '--rest-port must be between 0 (any free port) and 65535'),
   quarantineMs: z
     .string()
     .regex(DURATION, '--quarantine must be a duration such as 90s, 30m or 1h')
