@@ -1,0 +1,131 @@
+/**
+ * `akash-ip operator` against the real kube-apiserver and MetalLB controller: objects written as the Go
+ * provider's DeclareIP writes them, answers read as the Go provider's IP client reads them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { memoryLogger } from '../../src/daemon/index.js';
+import { createHttpsGateway, KubeBackend, type KubeGateway, leaseNamespace } from '../../src/k8s/index.js';
+import type { LeaseId } from '../../src/lease/index.js';
+import { parseOperatorConfig, type RunningOperator, runOperator } from '../../src/operator/index.js';
+import {
+  ALICE,
+  type GoDeclaration,
+  goLeasedIp,
+  leaseOf,
+  metallbPool,
+  PROVIDER,
+} from '../../src/operator/testing.js';
+import { eventually, startCluster, type TestCluster } from './cluster.js';
+
+const LEASED_IPS = '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips';
+const web = { endpoint: 'web', service: 'web', port: 8080, externalPort: 80 } as const;
+const tls = { endpoint: 'web', service: 'web', port: 8443, externalPort: 443 } as const;
+const dnsTcp = { endpoint: 'dns', service: 'dns', port: 53, externalPort: 53, protocol: 'TCP' } as const;
+const dnsUdp = { endpoint: 'dns', service: 'dns', port: 53, externalPort: 53, protocol: 'UDP' } as const;
+
+let cluster: TestCluster;
+let gateway: KubeGateway;
+let running: RunningOperator | undefined;
+
+async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
+  const answer = await gateway.request({ method, path, ...(body === undefined ? {} : { body }) });
+  if (!answer.ok) assert.fail(answer.error.message);
+  assert.ok(answer.value.status < 300, `${method} ${path}: ${JSON.stringify(answer.value.body)}`);
+  return answer.value.body as { items?: { metadata: { name: string; resourceVersion: string } }[] };
+}
+
+async function start(): Promise<RunningOperator> {
+  const config = parseOperatorConfig(
+    { provider: PROVIDER, kubeconfig: cluster.kubeconfig, restAddress: '127.0.0.1', restPort: '0' },
+    { AP_METALLB_NAMESPACE: cluster.metallbNamespace },
+  );
+  if (!config.ok) assert.fail(config.error.message);
+  const started = await runOperator(config.value, { logger: memoryLogger() });
+  if (!started.ok) assert.fail(started.error.message);
+  return started.value;
+}
+
+async function declare(lease: LeaseId, ...ports: GoDeclaration[]): Promise<void> {
+  await call('POST', '/api/v1/namespaces', { metadata: { name: leaseNamespace(lease) } });
+  for (const port of ports) await call('POST', LEASED_IPS, goLeasedIp(lease, port));
+}
+
+async function get(path: string): Promise<Response> {
+  assert.ok(running !== undefined);
+  return fetch(`${running.url}${path}`);
+}
+
+async function serviceVersions(lease: LeaseId): Promise<Record<string, string>> {
+  const list = await call('GET', `/api/v1/namespaces/${leaseNamespace(lease)}/services`);
+  return Object.fromEntries(
+    (list.items ?? []).map((item) => [item.metadata.name, item.metadata.resourceVersion]),
+  );
+}
+
+describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
+  before(async () => {
+    cluster = await startCluster();
+    gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
+    // The Akash provider's chart installs the CRD; the daemon's backend installs a compatible one here.
+    const crd = await new KubeBackend({ gateway, provider: PROVIDER }).ensureCrd();
+    assert.ok(crd.ok, crd.ok ? '' : crd.error.message);
+    // ensureCrd made the manifest namespace `lease` as well.
+    await call(
+      'POST',
+      `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`,
+      metallbPool('default', ['192.0.2.1-192.0.2.14'], cluster.metallbNamespace),
+    );
+  });
+
+  after(async () => {
+    await running?.stop();
+    gateway?.close();
+    await cluster?.stop();
+  });
+
+  it('deploys Go-declared ports, MetalLB confirms them, the Go client reads them; a restart writes nothing', async () => {
+    running = await start();
+    const lease = leaseOf(ALICE, 100);
+    await declare(lease, web, tls, dnsTcp, dnsUdp);
+    const entries = await eventually('all four ports confirmed', async () => {
+      const answer = await get(`/ip-lease-status/${ALICE}/100/1/1`);
+      if (answer.status !== 200) return undefined;
+      const list = (await answer.json()) as { ExternalPort: number; IP: string; Protocol: string }[];
+      return list.length === 4 ? list : undefined;
+    });
+    const byPort = Object.fromEntries(
+      entries.map((entry) => [`${entry.ExternalPort}/${entry.Protocol}`, entry.IP]),
+    );
+    assert.equal(byPort['80/TCP'], byPort['443/TCP']);
+    assert.equal(byPort['53/TCP'], byPort['53/UDP']);
+    assert.notEqual(byPort['80/TCP'], byPort['53/TCP']);
+    assert.equal(await (await get('/health')).text(), 'OK');
+    assert.equal(await (await get('/usage')).text(), '{"Available":14,"InUse":2}\n');
+
+    const before = await serviceVersions(lease);
+    await running.stop();
+    running = await start();
+    await eventually('health after the restart', async () =>
+      (await get('/health')).status === 200 ? true : undefined,
+    );
+    const again = (await (await get(`/ip-lease-status/${ALICE}/100/1/1`)).json()) as unknown[];
+    assert.deepEqual(
+      new Set(again.map((entry) => JSON.stringify(entry))),
+      new Set(entries.map((e) => JSON.stringify(e))),
+    );
+    assert.deepEqual(await serviceVersions(lease), before, 'no Service was written on restart');
+  });
+
+  it('closes a lease whose objects are deleted: its Services go, its address stays counted (quarantine)', async () => {
+    const lease = leaseOf(ALICE, 100);
+    for (const port of [web, tls, dnsTcp, dnsUdp]) {
+      await call('DELETE', `${LEASED_IPS}/${goLeasedIp(lease, port).metadata.name}`);
+    }
+    await eventually('the Services deleted', async () =>
+      Object.keys(await serviceVersions(lease)).length === 0 ? true : undefined,
+    );
+    assert.equal((await get(`/ip-lease-status/${ALICE}/100/1/1`)).status, 204);
+    assert.equal(await (await get('/usage')).text(), '{"Available":14,"InUse":2}\n');
+  });
+});
