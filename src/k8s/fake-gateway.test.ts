@@ -68,7 +68,8 @@ describe('FakeKubeGateway: objects', () => {
     assert.equal(meta.namespace, 'tenant');
     assert.match(meta.uid, /^[0-9a-f-]{36}$/);
     assert.match(meta.resourceVersion, /^\d+$/);
-    assert.equal(meta.generation, 1);
+    assert.equal(meta.generation, undefined, 'core kinds count no generations');
+    assert.equal(created.body.kind, 'Service');
     assert.match(meta.creationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     created.body.spec.ports[0].port = 1;
     const read = await call(fake, { method: 'GET', path: `${SERVICES}/web` });
@@ -98,68 +99,141 @@ describe('FakeKubeGateway: objects', () => {
     assert.deepEqual(fake.objects('/api/v1/services'), []);
   });
 
-  it('PUT replaces and refuses a stale resourceVersion (409 Conflict); generation counts spec changes', async () => {
+  it('PUT replaces and refuses a stale resourceVersion (409 Conflict); a custom resource counts spec changes', async () => {
     const fake = cluster();
-    const created = (await call(fake, { method: 'POST', path: SERVICES, body: service('web') })).body;
-    const next = { ...created, spec: { ports: [{ port: 81 }] } };
-    const replaced = await call(fake, { method: 'PUT', path: `${SERVICES}/web`, body: next });
+    const things = '/apis/example.com/v1/namespaces/tenant/things';
+    const created = fake.add(things, { metadata: { name: 'one' }, spec: { size: 1 } }) as Json;
+    assert.equal(created.metadata.generation, 1);
+    assert.equal(created.apiVersion, 'example.com/v1');
+    const next = { ...created, spec: { size: 2 } };
+    const replaced = await call(fake, { method: 'PUT', path: `${things}/one`, body: next });
     assert.equal(replaced.status, 200);
-    assert.equal(replaced.body.spec.ports[0].port, 81);
+    assert.equal(replaced.body.spec.size, 2);
     assert.equal(replaced.body.metadata.generation, 2);
     assert.equal(replaced.body.metadata.uid, created.metadata.uid);
     assert.ok(Number(replaced.body.metadata.resourceVersion) > Number(created.metadata.resourceVersion));
-    const stale = await call(fake, { method: 'PUT', path: `${SERVICES}/web`, body: next });
+    const stale = await call(fake, { method: 'PUT', path: `${things}/one`, body: next });
     assert.equal(stale.status, 409);
     assert.equal(stale.body.reason, 'Conflict');
     // A label change is no spec change.
     const labelled = await call(fake, {
       method: 'PATCH',
-      path: `${SERVICES}/web`,
+      path: `${things}/one`,
       body: { metadata: { labels: { a: 'b' } } },
     });
     assert.equal(labelled.body.metadata.generation, 2);
+    // A PUT to a missing object is 404, except for a Service, which the apiserver creates.
+    assert.equal((await call(fake, { method: 'PUT', path: `${things}/two`, body: next })).status, 404);
+    const put = await call(fake, { method: 'PUT', path: `${SERVICES}/new`, body: service('new') });
+    assert.equal(put.status, 201);
   });
 
   it('PATCH is an RFC 7386 merge patch; an identical write is no write (same resourceVersion)', async () => {
     const fake = cluster();
-    await call(fake, {
-      method: 'POST',
-      path: SERVICES,
-      body: {
-        ...service('web', { keep: '1', drop: '2' }),
-        spec: { ports: [{ port: 80 }], selector: { a: 'b' } },
-      },
+    const path = '/api/v1/namespaces/tenant/configmaps';
+    fake.add(path, {
+      metadata: { name: 'cm', labels: { keep: '1', drop: '2' } },
+      data: { a: '1', b: '2', nested: 'x' },
     });
     const patched = await call(fake, {
       method: 'PATCH',
-      path: `${SERVICES}/web`,
-      body: {
-        metadata: { labels: { drop: null, add: '3' } },
-        spec: { selector: null, type: 'LoadBalancer' },
-      },
+      path: `${path}/cm`,
+      body: { metadata: { labels: { drop: null, add: '3' } }, data: { b: null, c: '3' }, extra: [1, 2] },
     });
     assert.deepEqual(patched.body.metadata.labels, { keep: '1', add: '3' });
-    assert.deepEqual(patched.body.spec, { ports: [{ port: 80 }], type: 'LoadBalancer' });
-    const again = await call(fake, {
-      method: 'PATCH',
-      path: `${SERVICES}/web`,
-      body: { spec: { type: 'LoadBalancer' } },
-    });
-    assert.equal(again.body.metadata.resourceVersion, patched.body.metadata.resourceVersion);
+    assert.deepEqual(patched.body.data, { a: '1', nested: 'x', c: '3' });
+    // Arrays are replaced whole.
+    const replaced = await call(fake, { method: 'PATCH', path: `${path}/cm`, body: { extra: [3] } });
+    assert.deepEqual(replaced.body.extra, [3]);
+    const again = await call(fake, { method: 'PATCH', path: `${path}/cm`, body: { data: { c: '3' } } });
+    assert.equal(again.body.metadata.resourceVersion, replaced.body.metadata.resourceVersion);
     const strategic = await call(fake, {
       method: 'PATCH',
-      path: `${SERVICES}/web`,
+      path: `${path}/cm`,
       body: {},
       contentType: 'application/strategic-merge-patch+json',
     });
     assert.equal(strategic.status, 415);
   });
 
+  it('fills in Service defaults as the apiserver does, and keeps allocated values across updates', async () => {
+    const fake = cluster();
+    const created = await call(fake, {
+      method: 'POST',
+      path: SERVICES,
+      body: {
+        metadata: { name: 'lb' },
+        spec: {
+          type: 'LoadBalancer',
+          ports: [
+            { name: 'web', port: 80 },
+            { name: 'dns', port: 53, protocol: 'UDP' },
+          ],
+        },
+      },
+    });
+    const spec = created.body.spec;
+    assert.match(spec.clusterIP, /^203\.0\.113\.\d+$/);
+    assert.deepEqual(spec.clusterIPs, [spec.clusterIP]);
+    assert.deepEqual(spec.ipFamilies, ['IPv4']);
+    assert.equal(spec.ipFamilyPolicy, 'SingleStack');
+    assert.equal(spec.allocateLoadBalancerNodePorts, true);
+    assert.deepEqual(
+      spec.ports.map((p: Json) => [p.port, p.protocol, p.targetPort, p.nodePort >= 30000]),
+      [
+        [80, 'TCP', 80, true],
+        [53, 'UDP', 53, true],
+      ],
+    );
+    // A merge patch replaces the ports: a port keeps the NodePort of the old port of its name, the ClusterIP stays.
+    const patched = await call(fake, {
+      method: 'PATCH',
+      path: `${SERVICES}/lb`,
+      body: { spec: { ports: [{ name: 'web', port: 80, targetPort: 8080 }] } },
+    });
+    assert.equal(patched.body.spec.clusterIP, spec.clusterIP);
+    assert.deepEqual(patched.body.spec.ports, [
+      { name: 'web', port: 80, targetPort: 8080, protocol: 'TCP', nodePort: spec.ports[0].nodePort },
+    ]);
+    // Renamed (here: unnamed), it is another port to the apiserver: a new NodePort.
+    const renamed = await call(fake, {
+      method: 'PUT',
+      path: `${SERVICES}/lb`,
+      body: { metadata: { name: 'lb' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } },
+    });
+    assert.equal(renamed.body.spec.clusterIP, spec.clusterIP);
+    assert.notEqual(renamed.body.spec.ports[0].nodePort, spec.ports[0].nodePort);
+    // Two ports need names.
+    const unnamed = await call(fake, {
+      method: 'PATCH',
+      path: `${SERVICES}/lb`,
+      body: { spec: { ports: [{ port: 80 }, { port: 81 }] } },
+    });
+    assert.equal(unnamed.status, 422);
+    assert.match(unnamed.body.message, /spec\.ports\[0\]\.name: Required value/);
+    // No NodePorts when the Service asks for none; an IPv6 Service gets an IPv6 ClusterIP.
+    const v6 = await call(fake, {
+      method: 'POST',
+      path: SERVICES,
+      body: {
+        metadata: { name: 'v6' },
+        spec: {
+          type: 'LoadBalancer',
+          allocateLoadBalancerNodePorts: false,
+          ipFamilies: ['IPv6'],
+          ports: [{ port: 80 }],
+        },
+      },
+    });
+    assert.match(v6.body.spec.clusterIP, /^2001:db8:ffff::/);
+    assert.equal(v6.body.spec.ports[0].nodePort, undefined);
+  });
+
   it('keeps a Service status out of main-resource writes; /status and setStatus write only the status', async () => {
     const fake = cluster();
     const withStatus = { ...service('web'), status: { loadBalancer: { ingress: [{ ip: '192.0.2.9' }] } } };
     const created = await call(fake, { method: 'POST', path: SERVICES, body: withStatus });
-    assert.equal(created.body.status, undefined, 'a create drops the status');
+    assert.deepEqual(created.body.status, { loadBalancer: {} }, 'a create drops the status');
     fake.setStatus(`${SERVICES}/web`, { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } });
     const patched = await call(fake, {
       method: 'PATCH',
@@ -193,7 +267,7 @@ describe('FakeKubeGateway: objects', () => {
       body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'other' } },
     });
     assert.equal(wrongUid.status, 409);
-    assert.match(wrongUid.body.message, /Precondition failed/);
+    assert.match(wrongUid.body.message, /the UID in the precondition \(other\) does not match/);
     const deleted = await call(fake, {
       method: 'DELETE',
       path: `${SERVICES}/web`,

@@ -101,7 +101,8 @@ const REASONS: Readonly<Record<number, string>> = {
   503: 'ServiceUnavailable',
 };
 
-function statusBody(code: number, reason: string, message: string, name?: string): Json {
+function statusBody(code: number, reason: string, message: string, name?: string, kind?: string): Json {
+  const details = { ...(name === undefined ? {} : { name }), ...(kind === undefined ? {} : { kind }) };
   return {
     kind: 'Status',
     apiVersion: 'v1',
@@ -109,10 +110,21 @@ function statusBody(code: number, reason: string, message: string, name?: string
     status: 'Failure',
     message,
     reason,
-    ...(name === undefined ? {} : { details: { name } }),
+    ...(Object.keys(details).length === 0 ? {} : { details }),
     code,
   };
 }
+
+/** Kinds of the core collections tests use, for bodies that leave `kind` out (the apiserver fills it in). */
+const CORE_KINDS: Readonly<Record<string, string>> = {
+  namespaces: 'Namespace',
+  services: 'Service',
+  configmaps: 'ConfigMap',
+  secrets: 'Secret',
+  events: 'Event',
+  pods: 'Pod',
+  endpoints: 'Endpoints',
+};
 
 function copy<T>(value: T): T {
   return structuredClone(value);
@@ -277,6 +289,8 @@ export class FakeKubeGateway implements KubeGateway {
   #compacted = 0;
   #down = false;
   #uid = 0;
+  #clusterIps = 0;
+  #nodePorts = 0;
 
   constructor(options: FakeKubeGatewayOptions = {}) {
     this.#requireNamespaces = options.requireNamespaces ?? true;
@@ -487,11 +501,16 @@ export class FakeKubeGateway implements KubeGateway {
     return answer.body as Json;
   }
 
-  /** Replaces an object's whole content without a request (not logged; no resourceVersion check). */
+  /**
+   * Replaces an object's whole content without a request (not logged; no resourceVersion check and no
+   * validation, so a test can plant what a careless writer would; defaults are still filled in).
+   */
   replace(path: string, body: unknown): Json {
     const stored = this.#itemAt(path);
     const object = copy(body) as Json;
     object.metadata = { ...metaOf(object), ...pick(metaOf(stored.object), IMMUTABLE_META) };
+    const address = parsePath(path)!;
+    this.#settle(address, object, stored.object);
     const updated = this.#update(stored, object);
     this.#notify();
     return copy(updated);
@@ -542,12 +561,26 @@ export class FakeKubeGateway implements KubeGateway {
     }
     const stored = this.#objects.get(this.#keyOfItem(address));
     const notFound = () =>
-      error(404, `${address.plural} "${address.name}" not found`, 'NotFound', address.name);
+      error(404, `${address.plural} "${address.name}" not found`, 'NotFound', address.name, address.plural);
     switch (req.method) {
       case 'GET':
         return stored === undefined ? notFound() : { status: 200, body: copy(stored.object) };
       case 'PUT':
-        return stored === undefined ? notFound() : this.#put(stored, address, req.body);
+        if (stored !== undefined) return this.#put(stored, address, req.body);
+        // Services (only, of the kinds tests use) may be created by a PUT, as the apiserver allows.
+        if (address.base !== '/api/v1' || address.plural !== 'services') return notFound();
+        if (nameOfBody(req.body) !== address.name) {
+          return error(400, `the name of the object does not match the name on the URL (${address.name})`);
+        }
+        return this.#create(
+          {
+            base: address.base,
+            group: address.group,
+            plural: address.plural,
+            ...(address.namespace === undefined ? {} : { namespace: address.namespace }),
+          },
+          req.body,
+        );
       case 'PATCH': {
         if (stored === undefined) return notFound();
         const type = req.contentType ?? 'application/merge-patch+json';
@@ -647,7 +680,15 @@ export class FakeKubeGateway implements KubeGateway {
       metadata.remainingItemCount = snapshot.items.length - end;
     }
     const items = snapshot.items.slice(offset, end).map(copy);
-    const kind = typeof items[0]?.kind === 'string' ? `${items[0].kind}List` : 'List';
+    const itemKind = items[0]?.kind ?? (address.base === '/api/v1' ? CORE_KINDS[address.plural] : undefined);
+    if (address.base === '/api/v1') {
+      // Built-in kinds' list items carry no kind and apiVersion (custom resources' do).
+      for (const item of items) {
+        delete item.kind;
+        delete item.apiVersion;
+      }
+    }
+    const kind = typeof itemKind === 'string' ? `${itemKind}List` : 'List';
     return { status: 200, body: { kind, apiVersion: apiVersionOf(address), metadata, items } };
   }
 
@@ -673,23 +714,30 @@ export class FakeKubeGateway implements KubeGateway {
       this.#requireNamespaces &&
       !this.#objects.has(keyOf('/api/v1', 'namespaces', '', namespace))
     ) {
-      return error(404, `namespaces "${namespace}" not found`, 'NotFound', namespace);
+      return error(404, `namespaces "${namespace}" not found`, 'NotFound', namespace, 'namespaces');
     }
     const key = keyOf(address.base, address.plural, namespace, name);
     if (this.#objects.has(key)) {
-      return error(409, `${address.plural} "${name}" already exists`, 'AlreadyExists', name);
+      return error(409, `${address.plural} "${name}" already exists`, 'AlreadyExists', name, address.plural);
     }
     this.#rv++;
     meta.uid = `00000000-0000-4000-8000-${String(++this.#uid).padStart(12, '0')}`;
     meta.resourceVersion = String(this.#rv);
     meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    meta.generation = 1;
+    // Custom resources (and the other groups' kinds) count spec changes; core kinds like Service do not.
+    if (address.group !== '') meta.generation = 1;
+    else delete meta.generation;
     if (namespace !== '') meta.namespace = namespace;
     else delete meta.namespace;
     delete meta.deletionTimestamp;
     object.metadata = meta;
     if (this.#hasStatusSubresource(address)) delete object.status;
-    settle(address, object);
+    this.#settle(address, object, undefined);
+    const invalid = validate(address, object);
+    if (invalid !== undefined) {
+      this.#rv--;
+      return invalid;
+    }
     const stored: Stored = {
       address: { base: address.base, plural: address.plural, namespace, name },
       object,
@@ -712,7 +760,8 @@ export class FakeKubeGateway implements KubeGateway {
       { ...before, metadata: undefined, status: undefined },
       { ...next, metadata: undefined, status: undefined },
     );
-    if (specChanged) meta.generation = Number(metaOf(before).generation ?? 1) + 1;
+    const generation = metaOf(before).generation;
+    if (specChanged && typeof generation === 'number') meta.generation = generation + 1;
     this.#rv++;
     meta.resourceVersion = String(this.#rv);
     next.metadata = meta;
@@ -751,7 +800,9 @@ export class FakeKubeGateway implements KubeGateway {
     const conflict = this.#staleVersion(stored, meta.resourceVersion);
     if (conflict !== undefined) return conflict;
     const next = this.#merged(stored, address, copy(body));
-    settle(address, next);
+    this.#settle(address, next, stored.object);
+    const invalid = validate(address, next);
+    if (invalid !== undefined) return invalid;
     return { status: 200, body: copy(this.#update(stored, next)) };
   }
 
@@ -761,6 +812,9 @@ export class FakeKubeGateway implements KubeGateway {
     if (conflict !== undefined) return conflict;
     const patched = mergePatch(copy(stored.object), body) as Json;
     const next = this.#merged(stored, address, patched);
+    this.#settle(address, next, stored.object);
+    const invalid = validate(address, next);
+    if (invalid !== undefined) return invalid;
     return { status: 200, body: copy(this.#update(stored, next)) };
   }
 
@@ -773,6 +827,7 @@ export class FakeKubeGateway implements KubeGateway {
         'the object has been modified; please apply your changes to the latest version and try again',
       'Conflict',
       stored.address.name,
+      stored.address.plural,
     );
   }
 
@@ -782,9 +837,12 @@ export class FakeKubeGateway implements KubeGateway {
     if (preconditions.uid !== undefined && preconditions.uid !== meta.uid) {
       return error(
         409,
-        `Precondition failed: UID in precondition: ${String(preconditions.uid)}, UID in object meta: ${String(meta.uid)}`,
+        `Operation cannot be fulfilled on ${String(stored.object.kind ?? stored.address.plural)} "${stored.address.name}": ` +
+          `the UID in the precondition (${String(preconditions.uid)}) does not match the UID in record ` +
+          `(${String(meta.uid)}). The object might have been deleted and then recreated`,
         'Conflict',
         stored.address.name,
+        String(stored.object.kind ?? stored.address.plural),
       );
     }
     const conflict = this.#staleVersion(stored, preconditions.resourceVersion);
@@ -873,6 +931,88 @@ export class FakeKubeGateway implements KubeGateway {
     return watcher;
   }
 
+  /**
+   * What the apiserver does to every write (defaulting, keeping allocated values) and what its controllers do
+   * at once: a CRD becomes Established, a Namespace Active, a Service gets its defaults, ClusterIP and NodePorts.
+   */
+  #settle(address: Address, object: Json, before: Json | undefined): void {
+    object.apiVersion = apiVersionOf(address);
+    const kind =
+      object.kind ?? before?.kind ?? (address.base === '/api/v1' ? CORE_KINDS[address.plural] : undefined);
+    if (kind !== undefined) object.kind = kind;
+    if (address.plural === 'customresourcedefinitions') {
+      object.status = {
+        conditions: [
+          { type: 'NamesAccepted', status: 'True' },
+          { type: 'Established', status: 'True' },
+        ],
+      };
+    } else if (address.base === '/api/v1' && address.plural === 'namespaces') {
+      const meta = metaOf(object);
+      object.metadata = {
+        ...meta,
+        labels: { ...(isObject(meta.labels) ? meta.labels : {}), 'kubernetes.io/metadata.name': meta.name },
+      };
+      object.spec = { finalizers: ['kubernetes'], ...(isObject(object.spec) ? object.spec : {}) };
+      object.status ??= { phase: 'Active' };
+    } else if (address.base === '/api/v1' && address.plural === 'services') {
+      object.spec = this.#serviceDefaults(
+        isObject(object.spec) ? object.spec : {},
+        isObject(before?.spec) ? before.spec : {},
+      );
+      object.status ??= { loadBalancer: {} };
+    }
+  }
+
+  /** A Service spec as the apiserver stores it; allocated values (ClusterIP, NodePorts) survive updates that omit them. */
+  #serviceDefaults(spec: Json, before: Json): Json {
+    const out: Json = { type: 'ClusterIP', sessionAffinity: 'None', ...spec };
+    if (out.type === 'ExternalName') return out;
+    const families: unknown[] = Array.isArray(out.ipFamilies)
+      ? out.ipFamilies
+      : Array.isArray(before.ipFamilies)
+        ? before.ipFamilies
+        : ['IPv4'];
+    out.ipFamilies = families;
+    out.ipFamilyPolicy ??= before.ipFamilyPolicy ?? 'SingleStack';
+    out.internalTrafficPolicy ??= 'Cluster';
+    if (out.clusterIP === undefined || out.clusterIP === '') {
+      // ClusterIPs from the harness's ranges (test/k8s), so no test ever sees another address space.
+      const n = ++this.#clusterIps;
+      out.clusterIP =
+        (before.clusterIP as string | undefined) ??
+        (families[0] === 'IPv6' ? `2001:db8:ffff::${n.toString(16)}` : `203.0.113.${(n % 126) + 1}`);
+    }
+    if (!Array.isArray(out.clusterIPs)) out.clusterIPs = [out.clusterIP];
+    const external = out.type === 'LoadBalancer' || out.type === 'NodePort';
+    if (external) out.externalTrafficPolicy ??= 'Cluster';
+    if (out.type === 'LoadBalancer') out.allocateLoadBalancerNodePorts ??= true;
+    const nodePorts =
+      out.type === 'NodePort' || (out.type === 'LoadBalancer' && out.allocateLoadBalancerNodePorts);
+    const ports = Array.isArray(out.ports) ? out.ports.filter(isObject) : [];
+    // As the apiserver: a port that omits its NodePort keeps the one of the old port with the same name,
+    // unless another port of the new spec already holds it.
+    const oldByName = new Map(
+      (Array.isArray(before.ports) ? before.ports.filter(isObject) : []).map((p) => [
+        String(p.name ?? ''),
+        p.nodePort,
+      ]),
+    );
+    const held = new Set(ports.map((p) => p.nodePort).filter((n) => n !== undefined));
+    out.ports = ports.map((port) => {
+      const filled: Json = { protocol: 'TCP', ...port };
+      filled.targetPort ??= filled.port;
+      if (nodePorts && filled.nodePort === undefined) {
+        const old = oldByName.get(String(filled.name ?? ''));
+        const nodePort = old !== undefined && !held.has(old) ? old : 30000 + (this.#nodePorts++ % 2768);
+        filled.nodePort = nodePort;
+        held.add(nodePort);
+      }
+      return filled;
+    });
+    return out;
+  }
+
   #bookmarkObject(address: Address): Json {
     return { apiVersion: apiVersionOf(address), metadata: { resourceVersion: String(this.#rv) } };
   }
@@ -894,18 +1034,23 @@ function pick(source: Json, keys: readonly string[]): Json {
   return out;
 }
 
-/** What controllers do at once after a write: a CRD becomes Established, a Namespace Active. */
-function settle(address: Address, object: Json): void {
-  if (address.plural === 'customresourcedefinitions') {
-    object.status = {
-      conditions: [
-        { type: 'NamesAccepted', status: 'True' },
-        { type: 'Established', status: 'True' },
-      ],
-    };
-  } else if (address.base === '/api/v1' && address.plural === 'namespaces' && object.status === undefined) {
-    object.status = { phase: 'Active' };
-  }
+/** The apiserver's validation, as far as tests rely on it: a Service's ports. */
+function validate(address: Address, object: Json): KubeResponse | undefined {
+  if (address.base !== '/api/v1' || address.plural !== 'services' || !isObject(object.spec)) return undefined;
+  const name = String(metaOf(object).name);
+  const ports = Array.isArray(object.spec.ports) ? object.spec.ports.filter(isObject) : [];
+  const problems: string[] = [];
+  ports.forEach((port, index) => {
+    if (ports.length > 1 && (typeof port.name !== 'string' || port.name === '')) {
+      problems.push(`spec.ports[${index}].name: Required value`);
+    }
+    if (typeof port.port !== 'number' || port.port < 1 || port.port > 65535) {
+      problems.push(`spec.ports[${index}].port: Invalid value: ${JSON.stringify(port.port)}`);
+    }
+  });
+  if (problems.length === 0) return undefined;
+  const message = `Service "${name}" is invalid: ${problems.length === 1 ? problems[0] : `[${problems.join(', ')}]`}`;
+  return error(422, message, 'Invalid', name, 'Service');
 }
 
 function apiVersionOf(address: Address): string {
@@ -930,6 +1075,6 @@ function matches(match: FakeMatch, req: FakeRequest): boolean {
   return match.name === undefined || match.name === req.name;
 }
 
-function error(code: number, message: string, reason?: string, name?: string): KubeResponse {
-  return { status: code, body: statusBody(code, reason ?? REASONS[code] ?? 'Unknown', message, name) };
+function error(code: number, message: string, reason?: string, name?: string, kind?: string): KubeResponse {
+  return { status: code, body: statusBody(code, reason ?? REASONS[code] ?? 'Unknown', message, name, kind) };
 }

@@ -163,7 +163,11 @@ export function createHttpsGateway(connection: KubeConnection): KubeGateway {
     if (signal.aborted) return;
     const call = httpsRequest(url, { method: 'GET', agent: watchAgent, headers: headersOf(), signal });
     // A socket timeout measures silence, not the stream's length: a long watch is fine, a dead one is not.
-    call.setTimeout(idleMs, () => call.destroy(new Error(`no data for ${idleMs} ms`)));
+    let silent: string | undefined;
+    call.setTimeout(idleMs, () => {
+      silent = `no data for ${idleMs} ms`;
+      call.destroy(new Error(silent));
+    });
     try {
       const res = await new Promise<IncomingMessage>((resolve, reject) => {
         call.once('response', resolve);
@@ -191,6 +195,7 @@ export function createHttpsGateway(connection: KubeConnection): KubeGateway {
         pending += chunk;
         // A chunk may end mid-line: only complete lines are decoded, the rest waits for the next chunk.
         for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+          if (signal.aborted) return;
           const line = pending.slice(0, end).trim();
           pending = pending.slice(end + 1);
           if (line === '') continue;
@@ -202,13 +207,17 @@ export function createHttpsGateway(connection: KubeConnection): KubeGateway {
           yield ok(event);
         }
       }
+      if (silent !== undefined) {
+        yield unavailable(what, silent);
+        return;
+      }
       const last = pending.trim();
       if (last !== '') {
         const event = watchEventOf(last);
         yield event === undefined ? unavailable(what, 'the stream ended inside an event') : ok(event);
       }
     } catch (error) {
-      if (!signal.aborted) yield unavailable(what, (error as Error).message);
+      if (!signal.aborted) yield unavailable(what, silent ?? (error as Error).message);
     } finally {
       call.destroy();
     }

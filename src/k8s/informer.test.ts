@@ -4,25 +4,26 @@ import { appError, fail, ok, type Result } from '../errors/index.js';
 import { FakeKubeGateway } from './fake-gateway.js';
 import { Informer, type InformerChange, type InformerOptions } from './informer.js';
 
-const SERVICES = '/api/v1/namespaces/tenant/services';
+/** A custom resource: the apiserver checks no field of it, so a test can store a malformed one. */
+const PORTS = '/apis/example.com/v1/namespaces/tenant/ports';
 
 interface Port {
   readonly name: string;
   readonly port: number;
 }
 
-/** The parsed form: a Service's name and first port; a Service without a numeric port is malformed. */
+/** The parsed form: the object's name and first port; one without a numeric port is malformed. */
 function parsePort(raw: unknown): Result<Port> {
-  const service = raw as { metadata?: { name?: unknown }; spec?: { ports?: { port?: unknown }[] } };
-  const port = service.spec?.ports?.[0]?.port;
-  const name = service.metadata?.name;
+  const object = raw as { metadata?: { name?: unknown }; spec?: { ports?: { port?: unknown }[] } };
+  const port = object.spec?.ports?.[0]?.port;
+  const name = object.metadata?.name;
   if (typeof port !== 'number' || typeof name !== 'string') {
-    return fail(appError('K8S_MALFORMED', `service ${String(name)}: spec.ports[0].port is not a number`));
+    return fail(appError('K8S_MALFORMED', `${String(name)}: spec.ports[0].port is not a number`));
   }
   return ok({ name, port });
 }
 
-function service(name: string, port: unknown = 80, labels: Record<string, string> = { app: 'x' }) {
+function portObject(name: string, port: unknown = 80, labels: Record<string, string> = { app: 'x' }) {
   return { metadata: { name, labels }, spec: { ports: [{ port }] } };
 }
 
@@ -60,9 +61,9 @@ function harness(fake: FakeKubeGateway, options: Partial<InformerOptions<Port>> 
   const logs: string[] = [];
   const informer = new Informer<Port>({
     gateway: fake,
-    path: SERVICES,
+    path: PORTS,
     parse: parsePort,
-    name: 'services',
+    name: 'ports',
     sleep: sleeps.sleep,
     random: () => 0.999_999,
     now: () => 0,
@@ -99,10 +100,10 @@ function harness(fake: FakeKubeGateway, options: Partial<InformerOptions<Port>> 
 describe('Informer', () => {
   it('lists, delivers one batch of adds, then watches from the list resourceVersion', async () => {
     const fake = cluster();
-    fake.add(SERVICES, service('a', 80));
-    fake.add(SERVICES, service('b', 81));
+    fake.add(PORTS, portObject('a', 80));
+    fake.add(PORTS, portObject('b', 81));
     fake.add('/api/v1/namespaces', { metadata: { name: 'other' } });
-    fake.add('/api/v1/namespaces/other/services', service('elsewhere'));
+    fake.add('/apis/example.com/v1/namespaces/other/ports', portObject('elsewhere'));
     const h = harness(fake);
     h.informer.start();
     h.informer.start();
@@ -138,15 +139,15 @@ describe('Informer', () => {
 
   it('delivers live adds, modifications (with the previous object) and deletions, each as its own batch', async () => {
     const fake = cluster();
-    fake.add(SERVICES, service('a', 80));
+    fake.add(PORTS, portObject('a', 80));
     const h = harness(fake);
     h.informer.start();
     await h.watching();
-    fake.add(SERVICES, service('b', 90));
+    fake.add(PORTS, portObject('b', 90));
     assert.deepEqual(await h.batch(2), ['added tenant/b 90']);
-    fake.replace(`${SERVICES}/a`, service('a', 8080));
+    fake.replace(`${PORTS}/a`, portObject('a', 8080));
     assert.deepEqual(await h.batch(3), ['modified tenant/a 8080 was 80']);
-    fake.remove(`${SERVICES}/b`);
+    fake.remove(`${PORTS}/b`);
     assert.deepEqual(await h.batch(4), ['deleted tenant/b was 90']);
     assert.deepEqual([...h.informer.items().keys()], ['tenant/a']);
     assert.equal(h.informer.stats().resourceVersion, fake.resourceVersion());
@@ -156,16 +157,16 @@ describe('Informer', () => {
 
   it('passes its selectors to the list and the watch', async () => {
     const fake = cluster();
-    fake.add(SERVICES, service('a', 80, { app: 'x' }));
-    fake.add(SERVICES, service('b', 81, { app: 'y' }));
+    fake.add(PORTS, portObject('a', 80, { app: 'x' }));
+    fake.add(PORTS, portObject('b', 81, { app: 'y' }));
     const h = harness(fake, { labelSelector: 'app=x' });
     h.informer.start();
     assert.deepEqual(await h.batch(1), ['added tenant/a 80']);
     await h.watching();
     // b joins the selection, a leaves it: an add and a delete for the informer.
-    fake.replace(`${SERVICES}/b`, service('b', 81, { app: 'x' }));
+    fake.replace(`${PORTS}/b`, portObject('b', 81, { app: 'x' }));
     assert.deepEqual(await h.batch(2), ['added tenant/b 81']);
-    fake.replace(`${SERVICES}/a`, service('a', 80, { app: 'y' }));
+    fake.replace(`${PORTS}/a`, portObject('a', 80, { app: 'y' }));
     assert.deepEqual(await h.batch(3), ['deleted tenant/a was 80']);
     await h.informer.stop();
   });
@@ -196,18 +197,18 @@ describe('Informer', () => {
 
   it('after 410 Gone, lists again and delivers the difference, deletions made while away included', async () => {
     const fake = cluster();
-    fake.add(SERVICES, service('a', 80));
-    fake.add(SERVICES, service('b', 81));
-    fake.add(SERVICES, service('c', 82));
+    fake.add(PORTS, portObject('a', 80));
+    fake.add(PORTS, portObject('b', 81));
+    fake.add(PORTS, portObject('c', 82));
     const h = harness(fake);
     h.informer.start();
     await h.watching();
     fake.down();
     const backoff = await h.sleeps.next();
     // While the informer is away: a deleted, b changed, d added, c untouched; then history is compacted.
-    fake.remove(`${SERVICES}/a`);
-    fake.replace(`${SERVICES}/b`, service('b', 9081));
-    fake.add(SERVICES, service('d', 83));
+    fake.remove(`${PORTS}/a`);
+    fake.replace(`${PORTS}/b`, portObject('b', 9081));
+    fake.add(PORTS, portObject('d', 83));
     fake.compact();
     fake.up();
     backoff.release();
@@ -228,7 +229,7 @@ describe('Informer', () => {
 
   it('backs off while the server is down (doubling, capped), and converges when it is back', async () => {
     const fake = cluster();
-    fake.add(SERVICES, service('a', 80));
+    fake.add(PORTS, portObject('a', 80));
     const h = harness(fake, { backoff: { minMs: 100, maxMs: 400 } });
     h.informer.start();
     await h.watching();
@@ -240,7 +241,7 @@ describe('Informer', () => {
       if (i < 3) backoff.release();
       else {
         // Another writer changed the cluster meanwhile; the watch resumes from the last version and sees it.
-        fake.add(SERVICES, service('b', 81));
+        fake.add(PORTS, portObject('b', 81));
         fake.up();
         backoff.release();
       }
@@ -251,13 +252,13 @@ describe('Informer', () => {
     assert.equal(stats.reconnects, 4);
     assert.equal(stats.lists, 1, 'no re-list: the history still had the version');
     assert.match(stats.lastError ?? '', /K8S_UNAVAILABLE|ECONNREFUSED|connection reset/);
-    assert.ok(h.logs.some((line) => line.startsWith('warn informer services: watch failed')));
+    assert.ok(h.logs.some((line) => line.startsWith('warn informer ports: watch failed')));
     await h.informer.stop();
   });
 
   it('a failed first list is retried with backoff; the informer syncs when the server answers', async () => {
     const fake = cluster();
-    fake.add(SERVICES, service('a', 80));
+    fake.add(PORTS, portObject('a', 80));
     fake.down();
     const h = harness(fake);
     h.informer.start();
@@ -283,7 +284,7 @@ describe('Informer', () => {
       },
     });
     paged.add('/api/v1/namespaces', { metadata: { name: 'tenant' } });
-    for (const name of ['a', 'b', 'c', 'd', 'e']) paged.add(SERVICES, service(name));
+    for (const name of ['a', 'b', 'c', 'd', 'e']) paged.add(PORTS, portObject(name));
     const h = harness(paged, { pageSize: 2 });
     h.informer.start();
     await h.informer.synced();
@@ -305,8 +306,8 @@ describe('Informer', () => {
 
   it('keeps a malformed object aside with its reason, and takes it back once fixed', async () => {
     const fake = cluster();
-    fake.add(SERVICES, service('good', 80));
-    fake.add(SERVICES, service('bad', 'http'));
+    fake.add(PORTS, portObject('good', 80));
+    fake.add(PORTS, portObject('bad', 'http'));
     const h = harness(fake);
     h.informer.start();
     assert.deepEqual(await h.batch(1), ['added tenant/bad malformed', 'added tenant/good 80']);
@@ -314,12 +315,12 @@ describe('Informer', () => {
     assert.match(h.informer.malformed().get('tenant/bad')?.problem.message ?? '', /port is not a number/);
     assert.ok(h.logs.some((line) => line.includes('does not parse')));
     await h.watching();
-    fake.replace(`${SERVICES}/bad`, service('bad', 443));
+    fake.replace(`${PORTS}/bad`, portObject('bad', 443));
     assert.deepEqual(await h.batch(2), ['modified tenant/bad 443']);
     assert.equal(h.informer.malformed().size, 0);
     assert.equal(h.informer.items().get('tenant/bad')?.object.port, 443);
     // Breaking it again: the good version leaves the cache, the change says what it was.
-    fake.replace(`${SERVICES}/bad`, service('bad', null));
+    fake.replace(`${PORTS}/bad`, portObject('bad', null));
     assert.deepEqual(await h.batch(3), ['modified tenant/bad was 443 malformed']);
     assert.equal(h.informer.items().has('tenant/bad'), false);
     await h.informer.stop();
@@ -333,11 +334,11 @@ describe('Informer', () => {
     });
     h.informer.start();
     await h.watching();
-    fake.add(SERVICES, service('a'));
+    fake.add(PORTS, portObject('a'));
     assert.deepEqual(await h.batch(1), ['added tenant/a 80']);
-    assert.ok(h.logs.some((line) => line.startsWith('error informer services: a subscriber threw')));
+    assert.ok(h.logs.some((line) => line.startsWith('error informer ports: a subscriber threw')));
     unsubscribe();
-    fake.add(SERVICES, service('b'));
+    fake.add(PORTS, portObject('b'));
     assert.deepEqual(await h.batch(2), ['added tenant/b 80']);
     assert.equal(h.logs.filter((line) => line.includes('subscriber threw')).length, 1);
     await h.informer.stop();
@@ -360,7 +361,7 @@ describe('Informer', () => {
     const h = harness(fake);
     h.informer.start();
     await h.watching();
-    fake.add(SERVICES, service('a'));
+    fake.add(PORTS, portObject('a'));
     await h.batch(1);
     const rv = h.informer.stats().resourceVersion;
     fake.fail({ method: 'WATCH' }, { status: 500, times: 1 });
@@ -386,9 +387,9 @@ describe('Informer', () => {
     fake.down();
     const informer = new Informer<Port>({
       gateway: fake,
-      path: SERVICES,
+      path: PORTS,
       parse: parsePort,
-      name: 'services',
+      name: 'ports',
       backoff: { minMs: 3_600_000, maxMs: 3_600_000 },
     });
     informer.start();
@@ -398,7 +399,7 @@ describe('Informer', () => {
     assert.equal(informer.isSynced(), false);
     // Started again, it goes on from where it was.
     fake.up();
-    fake.add(SERVICES, service('a'));
+    fake.add(PORTS, portObject('a'));
     informer.start();
     await informer.synced();
     assert.deepEqual([...informer.items().keys()], ['tenant/a']);
