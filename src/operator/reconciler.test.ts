@@ -81,6 +81,27 @@ describe('IP operator reconcile', () => {
     await h.stop();
   });
 
+  it("keeps Go's hashed sharing key for a name with '_' and hashes a Service name Go could not write", async () => {
+    const h = await Harness.create();
+    const lease = leaseOf(ALICE, 17);
+    const long = 'a'.repeat(60);
+    h.declare(lease, { ...web, endpoint: 'my_web' }, { ...web, service: long, endpoint: 'long' });
+    await h.settle();
+    const services = [...h.services(lease).values()] as never as {
+      metadata: { name: string; annotations: Record<string, string> };
+    }[];
+    const keys = services.map(
+      (service) => service.metadata.annotations['metallb.universe.tf/allow-shared-ip'],
+    );
+    assert.ok(keys.includes(goLeasedIp(lease, { ...web, endpoint: 'my_web' }).spec.sharing_key));
+    const hashed = services.find((service) => service.metadata.name !== 'web-ip-80-tcp');
+    assert.match(hashed?.metadata.name ?? '', /^ip-[0-9a-v]{16}-80-tcp$/);
+    const port = h.operator.state()[0]?.ports.find((candidate) => candidate.serviceName === long);
+    assert.equal(port?.goName, `${long}-ip-80-tcp`);
+    assert.equal(port?.state, 'confirmed');
+    await h.stop();
+  });
+
   it('ignores and reports an object of another provider, and isolates a malformed one', async () => {
     const h = await Harness.create();
     const other = leaseOf(BOB, 12, 1, 1, OTHER_PROVIDER);
