@@ -21,6 +21,21 @@ export async function until(condition: () => boolean, what: string, limitMs = 10
   }
 }
 
+/** Resolves with the first value `probe` gives that is not undefined, probing after every turn of the event loop. */
+export async function untilValue<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  limitMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 export interface HarnessOptions {
   readonly pool?: readonly string[];
   readonly store?: LeaseStore;
