@@ -117,6 +117,37 @@ describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
     assert.deepEqual(await serviceVersions(lease), before, 'no Service was written on restart');
   });
 
+  it("migration by overwrite: the destination's Services get the same address, confirmed by MetalLB", async () => {
+    const from = leaseOf(ALICE, 200);
+    const to = leaseOf(ALICE, 201);
+    await declare(from, { ...web, endpoint: 'mig' }, { ...tls, endpoint: 'mig' });
+    const before = await eventually('the source confirmed', async () => {
+      const answer = await get(`/ip-lease-status/${ALICE}/200/1/1`);
+      const list = answer.status === 200 ? ((await answer.json()) as { IP: string }[]) : [];
+      return list.length === 2 ? list[0]?.IP : undefined;
+    });
+    await call('POST', '/api/v1/namespaces', { metadata: { name: leaseNamespace(to) } });
+    for (const port of [web, tls]) {
+      const body = goLeasedIp(to, { ...port, endpoint: 'mig' });
+      const path = `${LEASED_IPS}/${body.metadata.name}`;
+      const current = (await call('GET', path)) as unknown as { metadata: { resourceVersion: string } };
+      const answer = await gateway.request({
+        method: 'PUT',
+        path,
+        body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } },
+      });
+      assert.ok(answer.ok && answer.value.status === 200);
+    }
+    const after = await eventually('the destination confirmed', async () => {
+      const answer = await get(`/ip-lease-status/${ALICE}/201/1/1`);
+      const list = answer.status === 200 ? ((await answer.json()) as { IP: string }[]) : [];
+      return list.length === 2 ? list.map((entry) => entry.IP) : undefined;
+    });
+    assert.deepEqual(after, [before, before]);
+    assert.equal((await get(`/ip-lease-status/${ALICE}/200/1/1`)).status, 204);
+    assert.deepEqual(await serviceVersions(from), {});
+  });
+
   it('closes a lease whose objects are deleted: its Services go, its address stays counted (quarantine)', async () => {
     const lease = leaseOf(ALICE, 100);
     for (const port of [web, tls, dnsTcp, dnsUdp]) {
@@ -126,6 +157,7 @@ describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
       Object.keys(await serviceVersions(lease)).length === 0 ? true : undefined,
     );
     assert.equal((await get(`/ip-lease-status/${ALICE}/100/1/1`)).status, 204);
-    assert.equal(await (await get('/usage')).text(), '{"Available":14,"InUse":2}\n');
+    // Two quarantined addresses of lease 100, one held by the migrated endpoint.
+    assert.equal(await (await get('/usage')).text(), '{"Available":14,"InUse":3}\n');
   });
 });
