@@ -12,6 +12,7 @@ import {
   ALICE,
   type GoDeclaration,
   goLeasedIp,
+  goService,
   leaseOf,
   metallbPool,
   PROVIDER,
@@ -148,6 +149,35 @@ describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
     assert.deepEqual(await serviceVersions(from), {});
   });
 
+  it("adopts the Go operator's Services: MetalLB's addresses become the pins, no tenant's IP changes", async () => {
+    await running?.stop();
+    running = undefined;
+    const lease = leaseOf(ALICE, 300);
+    await declare(lease, { ...web, endpoint: 'adopt' }, { ...dnsUdp, endpoint: 'adopt' });
+    for (const port of [web, dnsUdp]) {
+      await call(
+        'POST',
+        `/api/v1/namespaces/${leaseNamespace(lease)}/services`,
+        goService(lease, { ...port, endpoint: 'adopt' }),
+      );
+    }
+    const assigned = await eventually('MetalLB assigns the Go Services', async () => {
+      const list = (await call('GET', `/api/v1/namespaces/${leaseNamespace(lease)}/services`)) as unknown as {
+        items: { status?: { loadBalancer?: { ingress?: { ip: string }[] } } }[];
+      };
+      const ips = list.items.map((item) => item.status?.loadBalancer?.ingress?.[0]?.ip);
+      return ips.length === 2 && ips.every((ip) => ip !== undefined) ? ips : undefined;
+    });
+    assert.equal(assigned[0], assigned[1], 'one sharing key, one address');
+    running = await start();
+    const entries = await eventually('the adopted ports confirmed', async () => {
+      const answer = await get(`/ip-lease-status/${ALICE}/300/1/1`);
+      const list = answer.status === 200 ? ((await answer.json()) as { IP: string }[]) : [];
+      return list.length === 2 ? list.map((entry) => entry.IP) : undefined;
+    });
+    assert.deepEqual(entries, [assigned[0], assigned[0]]);
+  });
+
   it('closes a lease whose objects are deleted: its Services go, its address stays counted (quarantine)', async () => {
     const lease = leaseOf(ALICE, 100);
     for (const port of [web, tls, dnsTcp, dnsUdp]) {
@@ -157,7 +187,7 @@ describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
       Object.keys(await serviceVersions(lease)).length === 0 ? true : undefined,
     );
     assert.equal((await get(`/ip-lease-status/${ALICE}/100/1/1`)).status, 204);
-    // Two quarantined addresses of lease 100, one held by the migrated endpoint.
-    assert.equal(await (await get('/usage')).text(), '{"Available":14,"InUse":3}\n');
+    // Two quarantined addresses of lease 100, one of the migrated endpoint, one adopted.
+    assert.equal(await (await get('/usage')).text(), '{"Available":14,"InUse":4}\n');
   });
 });
