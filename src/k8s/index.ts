@@ -15,6 +15,7 @@ export type {
 export { KubeBackend } from './backend.js';
 export type { MalformedObject } from './client.js';
 export { KubeClient, rejectedStatus } from './client.js';
+export { latestWarning } from './events.js';
 export type {
   FakeFailure,
   FakeKubeGatewayOptions,

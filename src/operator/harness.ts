@@ -43,6 +43,8 @@ export interface HarnessOptions {
   /** Leave MetalLB out (tests of what happens before it confirms). */
   readonly noMetallb?: boolean;
   readonly start?: boolean;
+  /** The operator's clock (milliseconds); default the real one. */
+  readonly clock?: { now: number };
 }
 
 export class Harness {
@@ -79,6 +81,7 @@ export class Harness {
       metallbNamespace: 'metallb-system',
       pools: ['default'],
       logger: this.logger,
+      ...(this.options.clock === undefined ? {} : { now: () => this.options.clock?.now ?? 0 }),
       writeBackoff: { minMs: 5, maxMs: 40 },
       watchBackoff: { minMs: 5, maxMs: 40 },
     });

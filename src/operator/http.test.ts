@@ -107,6 +107,31 @@ describe('operator HTTP API', () => {
     await h.stop();
   });
 
+  it("reports MetalLB's reason for a Service it leaves unconfirmed", async () => {
+    const clock = { now: 1_000_000 };
+    const h = await Harness.create({ noMetallb: true, clock });
+    const lease = leaseOf(ALICE, 12);
+    h.declare(lease, web);
+    await h.settle();
+    h.fake.add(`/api/v1/namespaces/${leaseNamespace(lease)}/events`, {
+      metadata: { name: 'web-ip-80-tcp.1', namespace: leaseNamespace(lease) },
+      involvedObject: { kind: 'Service', name: 'web-ip-80-tcp', namespace: leaseNamespace(lease) },
+      type: 'Warning',
+      reason: 'AllocationFailed',
+      message: 'Failed to allocate IP for "web-ip-80-tcp": no available IPs',
+      lastTimestamp: '2026-01-02T03:04:05Z',
+    });
+    clock.now += 10_000;
+    h.operator.resync();
+    await h.settle();
+    const state = (await (await appOf(h).request('/state')).json()) as Record<string, { reason?: string }[]>;
+    assert.equal(
+      Object.values(state)[0]?.[0]?.reason,
+      'MetalLB: AllocationFailed: Failed to allocate IP for "web-ip-80-tcp": no available IPs',
+    );
+    await h.stop();
+  });
+
   it('answers 500 with a JSON body and Content-Type when a route fails (F9)', async () => {
     const h = await Harness.create();
     const app = appOf(h, {

@@ -26,6 +26,7 @@ import {
   KubeClient,
   type KubeGateway,
   LABEL,
+  latestWarning,
   leaseNamespace,
   type ServiceObject,
   serviceMatches,
@@ -129,6 +130,10 @@ type Expectation =
 
 /** How long a write's echo is waited for before the object is compared afresh. */
 const ECHO_WAIT_MS = 30_000;
+/** A Service unconfirmed this long has MetalLB's Events read for why; again after as long. */
+const METALLB_REASON_MS = 10_000;
+/** Event reads per pass, so a pool-wide refusal does not turn into a burst of requests. */
+const METALLB_READS_PER_PASS = 16;
 
 function zodParse<T>(schema: z.ZodType<T>, what: string) {
   return (raw: unknown): Result<T, AppError> => {
@@ -185,6 +190,8 @@ export class IpOperator {
   readonly #failures = new Map<string, Failure>();
   readonly #expected = new Map<string, Expectation>();
   readonly #inFlight = new Set<string>();
+  /** Services that exist but whose address MetalLB has not reported: since when, and its Warning if read. */
+  readonly #unconfirmed = new Map<string, { readonly since: number; checkedAt?: number; reason?: string }>();
   readonly #writes: WriteStats = { created: 0, updated: 0, deleted: 0, failed: 0 };
   #passes = 0;
 
@@ -261,6 +268,11 @@ export class IpOperator {
     return this.#firstPass;
   }
 
+  /** Runs a pass soon, whatever the informers say (a clock moved on; an operator asks). */
+  resync(): void {
+    this.#schedule();
+  }
+
   /** Resolves when no pass is running or scheduled (tests). */
   async idle(): Promise<void> {
     while (this.#running !== undefined || this.#scheduled !== undefined) {
@@ -310,6 +322,9 @@ export class IpOperator {
       .leases({ state: 'active' })
       .some((lease) => lease.endpoints.some((endpoint) => endpoint.state === 'pending'));
     if (pending) at = Math.min(at, this.#now() + (this.#options.pendingRetryMs ?? 30_000));
+    for (const entry of this.#unconfirmed.values()) {
+      at = Math.min(at, (entry.checkedAt ?? entry.since) + METALLB_REASON_MS);
+    }
     if (at === Number.POSITIVE_INFINITY) return;
     this.#timer = setTimeout(() => this.#schedule(), Math.max(0, at - this.#now()));
     this.#timer.unref();
@@ -648,6 +663,35 @@ export class IpOperator {
     for (const key of this.#failures.keys()) {
       if (!wanted.has(key) && !observed.has(key)) this.#failures.delete(key);
     }
+    await this.#readMetallbReasons(wanted, observed, now);
+  }
+
+  /** For Services MetalLB leaves unconfirmed for a while: its newest Warning says why (pool, conflict…). */
+  async #readMetallbReasons(
+    wanted: ReadonlyMap<string, WantedService>,
+    observed: ReadonlyMap<string, ServiceObject>,
+    now: number,
+  ): Promise<void> {
+    const due: string[] = [];
+    for (const [key, want] of wanted) {
+      const have = observed.get(key);
+      const ingress = have === undefined ? [] : ingressAddresses(have);
+      if (have === undefined || want.port.addresses.every((address) => ingress.includes(address))) {
+        this.#unconfirmed.delete(key);
+        continue;
+      }
+      const entry = this.#unconfirmed.get(key) ?? { since: now };
+      this.#unconfirmed.set(key, entry);
+      if ((entry.checkedAt ?? entry.since) + METALLB_REASON_MS <= now) due.push(key);
+    }
+    for (const key of this.#unconfirmed.keys()) if (!wanted.has(key)) this.#unconfirmed.delete(key);
+    for (const key of due.slice(0, METALLB_READS_PER_PASS)) {
+      const entry = this.#unconfirmed.get(key);
+      if (entry === undefined) continue;
+      entry.checkedAt = now;
+      const warning = await latestWarning(this.#client, key);
+      if (warning.ok && warning.value !== undefined) entry.reason = warning.value;
+    }
   }
 
   async #runAll(tasks: readonly (() => Promise<void>)[]): Promise<void> {
@@ -798,12 +842,15 @@ export class IpOperator {
           have !== undefined && service.port.addresses.every((a) => ingressAddresses(have).includes(a));
         if (confirmed) return { ...named, state: 'confirmed' };
         const failure = this.#failures.get(service.key);
+        const metallb = this.#unconfirmed.get(service.key)?.reason;
         const reason =
           failure !== undefined
             ? `writing the Service failed (${failure.attempts}×): ${failure.error.message}`
             : have === undefined
               ? 'the Service is being created'
-              : 'waiting for MetalLB to assign the address';
+              : metallb !== undefined
+                ? `MetalLB: ${metallb}`
+                : 'waiting for MetalLB to assign the address';
         return { ...named, state: 'pending', reason };
       });
       const lastEventAt = this.#lastEventAt.get(lease.key);
