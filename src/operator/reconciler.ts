@@ -868,6 +868,17 @@ export class IpOperator {
     return this.#ignored;
   }
 
+  /** Why the first sync is not done yet: the informers that have not listed, with their last error. */
+  syncProblems(): readonly string[] {
+    if (this.#firstPass) return [];
+    const out: string[] = [];
+    for (const [name, stats] of Object.entries(this.informerStats())) {
+      if (stats.synced) continue;
+      out.push(`${name} not listed yet${stats.lastError === undefined ? '' : `: ${stats.lastError}`}`);
+    }
+    return out.length > 0 ? out : ['the first sync is not done'];
+  }
+
   /** What keeps addresses from being leased (missing or unusable pools), for /readyz and /state. */
   problems(): readonly string[] {
     const out: string[] = [];
