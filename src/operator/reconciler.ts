@@ -307,6 +307,11 @@ export class IpOperator {
       } while (this.#again && !this.#stopped);
     })().finally(() => {
       this.#running = undefined;
+      // A change that came between the loop's last check and now must not wait for the next one.
+      if (this.#again) {
+        this.#again = false;
+        this.#schedule();
+      }
       this.#arm();
     });
   }
@@ -349,12 +354,13 @@ export class IpOperator {
       if (!maintained.ok) this.#logFailure('retrying pending endpoints failed', maintained.error);
     }
     this.#ignored = [...ignored, ...this.#leaseProblems.values()];
-    await this.#syncServices(services);
+    // The ledger is now exact: /health and /usage may answer while the Services are being written.
     if (!this.#firstPass) {
       this.#firstPass = true;
       this.#firstPassDone();
       this.#options.logger.log('info', 'first sync done', this.summary());
     }
+    await this.#syncServices(services);
   }
 
   async #syncPools(services: readonly ServiceObject[]): Promise<boolean> {
