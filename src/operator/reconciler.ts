@@ -577,7 +577,9 @@ export class IpOperator {
       if (!closed.ok) this.#logFailure('closing a lease failed', closed.error, { lease: lease.key });
       else this.#logEvents(lease.key, closed.value.events);
     }
-    for (const key of this.#leaseProblems.keys()) if (!groups.has(key)) this.#leaseProblems.delete(key);
+    for (const map of [this.#leaseProblems, this.#lastEventAt]) {
+      for (const key of map.keys()) if (!groups.has(key)) map.delete(key);
+    }
   }
 
   #logEvents(lease: string, events: readonly AuditEntry[]): void {
@@ -666,8 +668,8 @@ export class IpOperator {
       tasks.push(() => this.#delete(key, have));
     }
     await this.#runAll(tasks);
-    for (const key of this.#failures.keys()) {
-      if (!wanted.has(key) && !observed.has(key)) this.#failures.delete(key);
+    for (const map of [this.#failures, this.#expected]) {
+      for (const key of map.keys()) if (!wanted.has(key) && !observed.has(key)) map.delete(key);
     }
     await this.#readMetallbReasons(wanted, observed, now);
   }
