@@ -1,6 +1,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { EXIT } from '../errors/index.js';
 import { addGlobalOptions } from './commands/common.js';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerDevnetCommands } from './commands/devnet.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerOperatorCommand } from './commands/operator.js';
@@ -27,6 +28,7 @@ function buildProgram(io: CliIo, exit: { code: number }): Command {
   registerKeysCommands(program, io, exit);
   registerDevnetCommands(program, io, exit);
   registerStartCommand(program, io, exit);
+  registerConsoleCommand(program, io, exit);
   registerTenantCommands(program, io, exit);
   registerProviderPoolCommand(program, io, exit);
   registerProviderRunCommand(program, io, exit);

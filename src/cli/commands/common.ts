@@ -3,7 +3,7 @@
  * argument parsers that turn bad values into usage errors, and one way to finish a command.
  */
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { type AppError, EXIT, exitCode, type Result } from '../../errors/index.js';
+import { type AppError, EXIT, type Result } from '../../errors/index.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputFormat, printError, type Report } from '../output.js';
 import { type ConnectionOptions, openSession, type Session } from '../session.js';
@@ -51,7 +51,8 @@ export function finish(
   }
   emit(io, format, result.value);
   const { incomplete } = result.value;
-  exit.code = incomplete === undefined ? EXIT.ok : exitCode(incomplete.code);
+  // the report is on stdout; why it is incomplete, and what to do, goes to stderr like any error
+  exit.code = incomplete === undefined ? EXIT.ok : printError(io, incomplete);
 }
 
 /** Runs a command that needs the tenant session: opens it (or prints why not), then finishes with `body`'s outcome. */

@@ -11,6 +11,7 @@ import { deploymentReport } from '../report.js';
 import { type ConnectionOptions, openSession, type Session } from '../session.js';
 import { type DeploymentState, deploy, fetchLeaseState, type LeaseState } from '../tenant.js';
 import { globalsOf } from './common.js';
+import { serveConsole } from './console.js';
 import { addDevnetOptions, dataFlag, launchDevnet, serveUntilSignal } from './devnet.js';
 import { load as loadSdl } from './sdl.js';
 
@@ -128,7 +129,9 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
             ` · akash-ip provider pool${flag} · Ctrl-C stops the devnet\n`,
         );
       }
+      const web = await serveConsole(io, session);
       await serveUntilSignal(io, launched);
+      await web?.close();
       exit.code = EXIT.ok;
     });
 }
