@@ -37,6 +37,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     commands: ['provider'],
     load: async () => (await import('./commands/provider-run.js')).registerProviderRunCommand,
   },
+  {
+    commands: ['operator'],
+    load: async () => (await import('./commands/operator.js')).registerOperatorCommand,
+  },
 ];
 
 /** The top-level command `argv` names: its first word that is neither an option nor a global option's value. */
