@@ -6,7 +6,8 @@
  */
 export type { ClusterState, KubeBackendOptions } from './backend.js';
 export { KubeBackend } from './backend.js';
-export type { MalformedObject } from './client.js';
+export type { Listed, MalformedObject } from './client.js';
+export { KubeClient, rejectedStatus } from './client.js';
 export type {
   DirectConnection,
   KubeBackendConnection,
@@ -19,4 +20,5 @@ export { connectionOf, connectKubeBackend } from './connect.js';
 export type { KubeConnection, KubeGateway, KubeMethod, KubeRequest, KubeResponse } from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
 export { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
-export { isObjectName, leaseNamespace, sharingKey } from './names.js';
+export { isObjectName, LABEL, leaseLabels, leaseNamespace, MANAGED_BY, sharingKey } from './names.js';
+export { metadataSchema, type ObjectMeta } from './schemas.js';

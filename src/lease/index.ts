@@ -31,4 +31,4 @@ export type {
   WriteCounts,
 } from './realizer.js';
 export type * from './types.js';
-export { envName } from './views.js';
+export { endpointEnvNames, envName } from './views.js';
