@@ -18,7 +18,12 @@ import {
   type Secret,
 } from '../k8s/index.js';
 import { DEFAULT_QUARANTINE_MS } from '../lease/index.js';
-import { DEFAULT_PRICING, type PricingConfig, validateAttributes } from '../market/index.js';
+import {
+  DEFAULT_BID_TIMEOUT_MS,
+  DEFAULT_PRICING,
+  type PricingConfig,
+  validateAttributes,
+} from '../market/index.js';
 import type { Attribute } from '../sdl/index.js';
 import { deepFreeze } from './frozen.js';
 
@@ -43,6 +48,11 @@ export interface ProviderConfig {
     readonly url: string;
     readonly timeoutMs: number;
     readonly pollIntervalMs: number;
+    /**
+     * How long a bid of ours waits for its lease before we close it and release what it holds (Akash's
+     * `--bid-timeout`, 5 minutes).
+     */
+    readonly bidTimeoutMs: number;
     /** Lets the daemon record its own public key through the faucet when the ledger has none yet. */
     readonly adminToken?: string;
   };
@@ -54,9 +64,16 @@ export interface ProviderConfig {
   readonly kubernetes?: KubernetesConfig;
   readonly limits: {
     readonly maxBodyBytes: number;
+    /** Verified tokens kept, and accounts' keys (known and unknown) kept. */
     readonly tokenCacheSize: number;
     readonly drainMs: number;
     readonly maintainIntervalMs: number;
+    /** Longest validity a tenant's token may claim (exp − nbf), in seconds; undefined: any (as Akash). */
+    readonly maxTokenLifetimeSeconds?: number;
+    /** Failed authentications a source address may have in a row before it gets 429. */
+    readonly authFailureBurst: number;
+    /** How fast a source earns failures back; 0: no limit. */
+    readonly authFailuresPerMinute: number;
   };
 }
 
@@ -193,6 +210,7 @@ const configSchema = z.strictObject({
       url: httpUrl,
       timeoutMs: z.int().min(100).max(120_000).default(5000),
       pollIntervalMs: z.int().min(10).max(60_000).default(1000),
+      bidTimeoutMs: z.int().min(100).max(86_400_000).default(DEFAULT_BID_TIMEOUT_MS),
       adminToken: z.string().min(1).exactOptional(),
     })
     .exactOptional(),
@@ -218,8 +236,18 @@ const configSchema = z.strictObject({
       tokenCacheSize: z.int().min(1).max(1_000_000).default(10_000),
       drainMs: z.int().min(0).max(600_000).default(10_000),
       maintainIntervalMs: z.int().min(100).max(3_600_000).default(30_000),
+      maxTokenLifetimeSeconds: z.int().min(1).max(31_536_000).exactOptional(),
+      authFailureBurst: z.int().min(1).max(1_000_000).default(20),
+      authFailuresPerMinute: z.int().min(0).max(1_000_000).default(30),
     })
-    .default({ maxBodyBytes: 1 << 20, tokenCacheSize: 10_000, drainMs: 10_000, maintainIntervalMs: 30_000 }),
+    .default({
+      maxBodyBytes: 1 << 20,
+      tokenCacheSize: 10_000,
+      drainMs: 10_000,
+      maintainIntervalMs: 30_000,
+      authFailureBurst: 20,
+      authFailuresPerMinute: 30,
+    }),
 });
 
 type RawConfig = z.infer<typeof configSchema>;

@@ -24,12 +24,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { errorResponse } from './http-error.js';
+import { parseJsonText } from './json-text.js';
 import type { Ledger } from './ledger.js';
 import { ReplayGuard, verifyRequest } from './ledger-auth.js';
 import {
   advanceSchema,
   bidIdSchema,
   bidQuerySchema,
+  closeBidSchema,
   closeLeaseSchema,
   createBidSchema,
   createDeploymentSchema,
@@ -104,13 +106,9 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
     status: ContentfulStatusCode = 200,
   ): Promise<Response> {
     const text = await c.req.text();
-    let json: unknown;
-    try {
-      json = text === '' ? {} : JSON.parse(text);
-    } catch {
-      return errorResponse(c, appError('INVALID_INPUT', 'the request body is not JSON'));
-    }
-    const input = parseWith(schema, json, 'request body');
+    const json = text === '' ? ok({}) : parseJsonText(text, 'the request body');
+    if (!json.ok) return errorResponse(c, json.error);
+    const input = parseWith(schema, json.value, 'request body');
     if (!input.ok) return errorResponse(c, input.error);
     const allowed =
       actor === 'admin'
@@ -274,9 +272,9 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
     withId(bidId, (c, id) =>
       write(
         c,
-        emptySchema,
+        closeBidSchema,
         () => id.provider,
-        () => ledger.closeBid(id),
+        (input) => ledger.closeBid(id, input),
       ),
     ),
   );

@@ -329,6 +329,22 @@ describe('diagnostics', () => {
     );
   });
 
+  it('quote at most a short head of an overlong value, however long the SDL’s value is', () => {
+    const huge = 'x'.repeat(500_000);
+    const text = load('rules/ip-undeclared');
+    const result = parseSdl(
+      text.replace(/ip: [a-z0-9-]+/, `ip: ${huge}`).replace(/denom: uakt/, `denom: ${huge}`),
+    );
+    assert.equal(result.ok, false);
+    const messages = result.ok ? [] : result.error.map((d) => d.message);
+    assert.ok(messages.length > 0);
+    for (const message of messages) {
+      assert.ok(message.length < 400, `${message.length} characters: ${message.slice(0, 120)}`);
+      if (message.includes('xxx')) assert.match(message, /x… \(500000 characters\)/);
+    }
+    assert.ok(messages.some((message) => message.includes('xxx')));
+  });
+
   it('fold into one AppError with the first code', () => {
     const result = parseSdl(load('rules/ip-undeclared'));
     assert.equal(result.ok, false);

@@ -34,6 +34,7 @@ export function registerProviderRunCommand(program: Command, io: CliIo, exit: { 
         logger.log('error', 'the provider did not start', {
           code: started.error.code,
           error: started.error.message,
+          ...(started.error.cause === undefined ? {} : { cause: started.error.cause }),
         });
         io.stderr.write(`${started.error.message}\n`);
         exit.code = exitCode(started.error.code);
