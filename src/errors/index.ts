@@ -124,6 +124,13 @@ export const ERROR_TABLE = {
   K8S_REJECTED: { http: 502, exit: EXIT.internal },
   K8S_MALFORMED: { http: 502, exit: EXIT.internal },
 
+  // account certificates (src/x509, the ledger's cert module, the tenant's provider client)
+  CERTIFICATE_INVALID: invalid,
+  CERTIFICATE_NOT_FOUND: notFound,
+  CERTIFICATE_EXISTS: conflict,
+  // the provider's server certificate is not the one its address published (or pinned): nothing was sent to it
+  PROVIDER_UNTRUSTED: { http: 502, exit: EXIT.denied },
+
   // identity: keys and keyring (src/identity)
   KEY_EXISTS: conflict,
   KEYRING_INVALID: { http: 500, exit: EXIT.invalidInput },
