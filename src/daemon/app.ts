@@ -45,6 +45,7 @@ import type { FailureLimiter } from './failure-limit.js';
 import type { Logger } from './logger.js';
 import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
+import { type ClientCertificates, peerCertificateOf } from './tls.js';
 
 /** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
 export interface ProviderAppDeps extends FastLaneDeps {
@@ -60,6 +61,8 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly cluster?: () => ClusterSync | undefined;
   /** Slows down sources whose tokens keep failing (see failure-limit.ts); none: no limit. */
   readonly authFailures?: FailureLimiter;
+  /** mTLS: checks the client certificate of an HTTPS connection (see tls.ts); none: certificates are refused. */
+  readonly clientCertificates?: ClientCertificates;
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
@@ -135,6 +138,28 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     );
   };
 
+  /** A JWT, or (mTLS) the client certificate of the connection; both at once is ambiguous, as in Akash's gateway. */
+  const authenticate = async (c: Context): Promise<Result<JwtClaims>> => {
+    const header = c.req.header('authorization');
+    const peer = peerCertificateOf(incoming(c)?.socket);
+    if (peer === undefined) return verifier.verify(header);
+    if (header !== undefined) {
+      return fail(
+        appError('UNAUTHENTICATED', 'send either a client certificate or an Authorization header, not both', {
+          reason: 'ambiguous',
+        }),
+      );
+    }
+    return (
+      deps.clientCertificates?.verify(peer) ??
+      fail(
+        appError('UNAUTHENTICATED', 'this provider does not accept client certificates', {
+          reason: 'mtls-disabled',
+        }),
+      )
+    );
+  };
+
   /** The caller's verified claims; a source whose tokens keep failing waits first, before any lookup is paid for. */
   const tenant = async (c: Context): Promise<JwtClaims | Response> => {
     const limiter = deps.authFailures;
@@ -149,7 +174,7 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
         }),
       );
     }
-    const claims = await verifier.verify(c.req.header('authorization'));
+    const claims = await authenticate(c);
     if (claims.ok) return claims.value;
     if (httpStatus(claims.error.code) === 401) limiter?.failed(source);
     return reply(c, claims.error);

@@ -24,6 +24,13 @@ import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { listen, providerListener } from './server.js';
 import { ProviderService } from './service.js';
+import {
+  ClientCertificates,
+  ledgerCertificates,
+  loadOrCreateServerCertificate,
+  publishServerCertificate,
+  type ServerCertificate,
+} from './tls.js';
 
 /** A running daemon. */
 export interface RunningProvider {
@@ -98,6 +105,16 @@ export async function runProvider(
     logger,
     cluster: () => cluster,
     authFailures,
+    ...(ledger === undefined || config.listen.tls === undefined
+      ? {}
+      : {
+          clientCertificates: new ClientCertificates({
+            lookup: ledgerCertificates(ledger),
+            now,
+            cacheSize: limits.tokenCacheSize,
+            cacheMs: config.listen.tls.clientCertCacheMs,
+          }),
+        }),
   });
 
   // The store first: a second daemon on the same file is refused before it listens or touches anything.
@@ -106,16 +123,44 @@ export async function runProvider(
   if (!opened.ok) return opened;
   let store: LeaseStore | undefined = opened.value;
 
+  const tlsConfig = config.listen.tls;
+  let gatewayCertificate: ServerCertificate | undefined;
+  if (tlsConfig !== undefined) {
+    const hosts = [
+      config.listen.host,
+      ...(config.hostUri === undefined ? [] : [new URL(config.hostUri).hostname]),
+    ];
+    const loaded = await loadOrCreateServerCertificate(
+      tlsConfig,
+      address,
+      hosts.filter((host) => host !== '0.0.0.0' && host !== '::').map((host) => host.replace(/^\[|\]$/g, '')),
+      new Date(now()),
+      logger,
+    );
+    if (!loaded.ok) {
+      await store.close();
+      return loaded;
+    }
+    gatewayCertificate = loaded.value;
+  }
   const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
-  const listening = await listen(listener, config.listen.host, config.listen.port, { metrics, logger });
+  const listening = await listen(listener, config.listen.host, config.listen.port, {
+    metrics,
+    logger,
+    ...(gatewayCertificate === undefined ? {} : { tls: gatewayCertificate }),
+  });
   if (!listening.ok) {
     await store.close();
     return listening;
   }
   const { server } = listening.value;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  const url = `http://${host}:${listening.value.port}`;
-  logger.log('info', 'listening', { url, provider: address });
+  const url = `${gatewayCertificate === undefined ? 'http' : 'https'}://${host}:${listening.value.port}`;
+  logger.log('info', 'listening', {
+    url,
+    provider: address,
+    ...(gatewayCertificate === undefined ? {} : { certificateSerial: gatewayCertificate.serial }),
+  });
 
   const background = new AbortController();
   const tasks: Promise<unknown>[] = [];
@@ -216,6 +261,17 @@ export async function runProvider(
         now,
         service: ready,
         logger,
+        ...(gatewayCertificate === undefined
+          ? {}
+          : {
+              afterRegister: async () => {
+                const published = await publishServerCertificate(ledger, address, gatewayCertificate);
+                if (published.ok && published.value === 'published') {
+                  logger.log('info', 'gateway certificate published', { serial: gatewayCertificate.serial });
+                }
+                return published;
+              },
+            }),
       });
       tasks.push(ledgerSync.run(background.signal));
     }
