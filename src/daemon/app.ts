@@ -38,10 +38,12 @@ import {
 } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
-import { errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
+import { errorResponse, groupSpecSchema, parseJsonExact } from '../market/index.js';
+import type { GroupSpec } from '../sdl/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { FailureLimiter } from './failure-limit.js';
+import { type BidScreening, versionInfo } from './gateway-info.js';
 import type { Logger } from './logger.js';
 import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
@@ -61,6 +63,8 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly cluster?: () => ClusterSync | undefined;
   /** Slows down sources whose tokens keep failing (see failure-limit.ts); none: no limit. */
   readonly authFailures?: FailureLimiter;
+  /** `GET /validate`: screens a group as the bid engine would (see gateway-info.ts); none: 404. */
+  readonly screen?: (spec: GroupSpec, owner: string, service: ProviderService) => BidScreening;
   /** mTLS: checks the client certificate of an HTTPS connection (see tls.ts); none: certificates are refused. */
   readonly clientCertificates?: ClientCertificates;
 }
@@ -110,9 +114,30 @@ function publicError(c: Context, error: AppError, logger: Logger | undefined): A
   return appError(error.code, message, OPAQUE.has(error.code) ? { ref } : { ...error.details, ref });
 }
 
-/** The request body as JSON, its nesting bounded before it is parsed (see parseJsonText). */
+/**
+ * The request body as JSON, its nesting bounded before it is parsed, and integers beyond 2^53 kept exact as
+ * decimal strings (a uint64 `destination_dseq` sent as a JSON number; see parseJsonExact).
+ */
 async function jsonBody(c: Context): Promise<Result<unknown>> {
-  return parseJsonText(await c.req.text(), 'the request body');
+  return parseJsonExact(await c.req.text(), 'the request body');
+}
+
+/**
+ * The body of a GET (Akash's `GET /validate` carries one), read from Node's request: the web Request the app
+ * sees has none for a GET. At most `max` bytes.
+ */
+async function getBody(c: Context, max: number): Promise<Result<string>> {
+  const request = incoming(c);
+  if (request === undefined) return ok('');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max)
+      return fail(appError('PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`));
+    chunks.push(chunk);
+  }
+  return ok(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** Builds the daemon's app; serve it with `@hono/node-server`, or call `app.request()` in tests. */
@@ -297,6 +322,50 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       return status.ok ? c.body(status.value, 200, JSON_TYPE) : reply(c, status.error);
     }),
   );
+
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/manifest',
+    asTenant((c, service, claims) => {
+      const at = leaseAt(c);
+      return at.ok ? answer(c, service.manifest(claims, at.value)) : reply(c, at.error);
+    }),
+  );
+
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/service/:name/status',
+    asTenant((c, service, claims) => {
+      const at = leaseAt(c);
+      if (!at.ok) return reply(c, at.error);
+      return answer(c, service.serviceStatus(claims, at.value, c.req.param('name') ?? ''));
+    }),
+  );
+
+  app.get('/version', (c) => json(c, versionInfo()));
+
+  const screen = deps.screen;
+  if (screen !== undefined) {
+    app.get(
+      '/validate',
+      asTenant(async (c, service, claims) => {
+        const text = await getBody(c, deps.maxBodyBytes);
+        if (!text.ok) return reply(c, text.error);
+        const body = parseJsonExact(text.value, 'the request body');
+        if (!body.ok) return reply(c, body.error);
+        const spec = groupSpecSchema.safeParse(body.value);
+        if (!spec.success) {
+          const issue = spec.error.issues[0];
+          return reply(
+            c,
+            appError(
+              'INVALID_INPUT',
+              `the body is not a group spec: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`,
+            ),
+          );
+        }
+        return json(c, screen(spec.data, claims.iss, service));
+      }),
+    );
+  }
 
   app.put(
     '/deployment/:dseq/manifest',

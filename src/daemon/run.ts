@@ -17,6 +17,7 @@ import { type Chain, ledgerChain, StaticChain } from './chain.js';
 import { ClusterSync } from './cluster-sync.js';
 import type { ProviderConfig } from './config.js';
 import { FailureLimiter } from './failure-limit.js';
+import { screenGroup } from './gateway-info.js';
 import { LedgerSync } from './ledger-sync.js';
 import type { Logger } from './logger.js';
 import { importLegacyManifests, legacyManifestPathOf, loadManifests } from './manifest-store.js';
@@ -105,6 +106,13 @@ export async function runProvider(
     logger,
     cluster: () => cluster,
     authFailures,
+    screen: (spec, owner, ready) =>
+      screenGroup(
+        spec,
+        owner,
+        { address, attributes: config.attributes, pricing: config.pricing },
+        ready.engine.inventory(),
+      ),
     ...(ledger === undefined || config.listen.tls === undefined
       ? {}
       : {

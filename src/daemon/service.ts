@@ -17,7 +17,14 @@ import {
 } from '../lease/index.js';
 import { type GroupSpec, type ManifestGroup, manifestVersion } from '../sdl/index.js';
 import type { Chain } from './chain.js';
-import { type IpLeaseStatusEntry, ipLeaseStatus, leaseStatusJson, NO_IPS } from './lease-status.js';
+import {
+  type IpLeaseStatusEntry,
+  ipLeaseStatus,
+  leaseStatusJson,
+  NO_IPS,
+  type ServiceStatus,
+  serviceStatusOf,
+} from './lease-status.js';
 import type { Logger } from './logger.js';
 import { parseManifest } from './manifest-schema.js';
 import { type DeployedLease, manifestDocument, manifestRemoval } from './manifest-store.js';
@@ -248,6 +255,33 @@ export class ProviderService {
     return ok(json);
   }
 
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/manifest` (scope `get-manifest`): the deployed group, as Go's `manifest.Manifest`. */
+  manifest(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+  ): Result<readonly ManifestGroup[]> {
+    const found = this.#find(claims, at, 'get-manifest');
+    return found.ok ? ok([found.value.group]) : found;
+  }
+
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/service/{name}/status` (scope `status`): chain-sdk's `ServiceStatus`. */
+  serviceStatus(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+    name: string,
+  ): Result<ServiceStatus> {
+    const found = this.#find(claims, at, 'status');
+    if (!found.ok) return found;
+    const status = serviceStatusOf(found.value.group, name);
+    return status === undefined
+      ? fail(
+          appError('SERVICE_NOT_FOUND', `lease ${at.dseq}/${at.gseq}/${at.oseq} has no service "${name}"`, {
+            services: found.value.group.services.map((service) => service.name),
+          }),
+        )
+      : ok(status);
+  }
+
   /**
    * `PUT /deployment/{dseq}/manifest`: checks the manifest against the deployment on chain (version hash,
    * one group per lease, IP endpoints as ordered), then deploys or updates each of the caller's leases.
@@ -350,13 +384,18 @@ export class ProviderService {
           ),
         };
         reports.push(report);
-        this.#options.logger.log('info', `manifest ${report.action}`, {
-          lease: key,
-          version,
-          endpoints: Object.fromEntries(
-            Object.entries(ip.ip_endpoints).map(([name, status]) => [name, status.state]),
-          ),
-        });
+        this.#options.logger.log(
+          report.withheld.length === 0 ? 'info' : 'warn',
+          `manifest ${report.action}`,
+          {
+            lease: key,
+            version,
+            endpoints: Object.fromEntries(
+              Object.entries(ip.ip_endpoints).map(([name, status]) => [name, status.state]),
+            ),
+            ...(report.withheld.length === 0 ? {} : { withheld: report.withheld }),
+          },
+        );
       }
       return ok({ dseq, version, leases: reports });
     });
@@ -439,7 +478,8 @@ export class ProviderService {
       }
       const seqs = (id: LeaseId) => ({ dseq: id.dseq, gseq: id.gseq, oseq: id.oseq });
       return ok({
-        transferred: dryRun ? [] : names,
+        // only what moved: an endpoint the destination already held is in `unchanged`, not here
+        transferred: dryRun ? [] : [...new Set(result.moves.map((move) => move.endpoint))],
         dry_run: dryRun,
         moves: result.moves.map((move) => ({
           endpoint: move.endpoint,

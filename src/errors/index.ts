@@ -100,6 +100,7 @@ export const ERROR_TABLE = {
   MIGRATION_INVALID: unprocessable,
   MANIFEST_MISMATCH: unprocessable,
   ENDPOINT_NOT_LEASED: { http: 409, exit: EXIT.notLeased },
+  SERVICE_NOT_FOUND: notFound,
   STORE_CORRUPT: { http: 500, exit: EXIT.internal },
   STORE_LOCKED: conflict,
 
