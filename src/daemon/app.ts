@@ -90,6 +90,9 @@ function peerAddress(c: Context): string | undefined {
   return incoming(c)?.socket?.remoteAddress;
 }
 
+/** What reading a request fails with when its connection went away under it. */
+const CUT_SHORT: ReadonlySet<string> = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ABORT_ERR']);
+
 /** Codes whose messages may carry what broke inside: a tenant gets a reference into the log instead. */
 const OPAQUE: ReadonlySet<ErrorCode> = new Set(['INTERNAL', 'STORE_CORRUPT']);
 
@@ -287,7 +290,8 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
   );
   app.onError((error, c) => {
     const request = incoming(c);
-    if (request?.aborted === true || request?.socket?.destroyed === true) {
+    const cutShort = CUT_SHORT.has(String((error as NodeJS.ErrnoException).code));
+    if (cutShort && request !== undefined && (request.aborted || request.socket?.destroyed === true)) {
       // not a failure of ours: the client went away, or the server gave up reading (counted there, see server.ts)
       if (timedOut(request.socket)) return errorResponse(c, REQUEST_TIMED_OUT);
       deps.logger?.log('info', 'client closed the connection before the request was read', {

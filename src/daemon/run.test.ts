@@ -42,6 +42,22 @@ function watchingLogger(): Logger & {
   };
 }
 
+/** Standalone mode: tells the daemon at `url` of alice's lease `dseq/1/1` of `sdl` (POST /leases, internal). */
+function registerLease(url: string, dseq: string, sdl: ReturnType<typeof ipSdl>): Promise<Response> {
+  return fetch(`${url}/leases`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      owner: alice.address,
+      dseq,
+      gseq: 1,
+      oseq: 1,
+      hash: sdl.manifestVersion,
+      group: sdl.groups[0],
+    }),
+  });
+}
+
 describe('runProvider on 127.0.0.1', () => {
   let dir: string;
   before(async () => {
@@ -79,18 +95,7 @@ describe('runProvider on 127.0.0.1', () => {
     unwrap(await running.ready);
     assert.equal((await fetch(`${running.url}/readyz`)).status, 200);
 
-    const registered = await fetch(`${running.url}/leases`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        owner: alice.address,
-        dseq: '42',
-        gseq: 1,
-        oseq: 1,
-        hash: sdl.manifestVersion,
-        group: sdl.groups[0],
-      }),
-    });
+    const registered = await registerLease(running.url, '42', sdl);
     assert.equal(registered.status, 200);
     const sent = await fetch(`${running.url}/deployment/42/manifest`, {
       method: 'PUT',
@@ -153,18 +158,7 @@ describe('runProvider on 127.0.0.1', () => {
     let before: Awaited<ReturnType<typeof statusOf>>;
     try {
       unwrap(await first.ready);
-      const registered = await fetch(`${first.url}/leases`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          owner: alice.address,
-          dseq: '7',
-          gseq: 1,
-          oseq: 1,
-          hash: sdl.manifestVersion,
-          group: sdl.groups[0],
-        }),
-      });
+      const registered = await registerLease(first.url, '7', sdl);
       assert.equal(registered.status, 200);
       const sent = await fetch(`${first.url}/deployment/7/manifest`, {
         method: 'PUT',
@@ -224,19 +218,7 @@ describe('runProvider on 127.0.0.1', () => {
     const sdl = ipSdl('edge-ip');
     const auth = { authorization: `Bearer ${tokenOf(alice, Date.now())}` };
     // standalone: the registry of leases lives in memory, so each start is told of the lease again
-    const register = (url: string) =>
-      fetch(`${url}/leases`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          owner: alice.address,
-          dseq: '9',
-          gseq: 1,
-          oseq: 1,
-          hash: sdl.manifestVersion,
-          group: sdl.groups[0],
-        }),
-      });
+    const register = (url: string) => registerLease(url, '9', sdl);
     const send = (url: string) =>
       fetch(`${url}/deployment/9/manifest`, {
         method: 'PUT',

@@ -83,14 +83,16 @@ const HUNG_UP: ReadonlySet<string> = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STA
 /** Raw HTTP/1.1 replies for the socket-level refusals (no request object exists for them). */
 function rawReply(status: string, error: AppError): string {
   const body = JSON.stringify({ error: error.message, code: error.code });
-  return `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  const head = `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}`;
+  return `${head}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /**
  * Node's socket-level refusals, with what they are counted and logged as: a request the client was too slow to
  * send is a REQUEST_TIMEOUT (408, JSON like every other refusal), a client that hung up is not counted here (the
- * app counts CLIENT_CLOSED for a request it had begun), a request that is not HTTP is INVALID_INPUT. Node's default would count none of them and answer in plain
- * text; the app, reading a timed-out body, would otherwise see a bug.
+ * app counts CLIENT_CLOSED for a request it had begun), a request that is not HTTP is INVALID_INPUT. Node's
+ * default would count none of them and answer in plain text; the app, reading a timed-out body, would otherwise
+ * see a bug.
  */
 function watchClientErrors(server: Server, metrics: DaemonMetrics, logger: Logger | undefined): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import {
   BidEngine,
+  type BidEngineOptions,
   type BidGate,
   type DecisionRecord,
   decideBid,
@@ -132,8 +133,8 @@ describe('decideBid', () => {
 });
 
 /** A ledger with an owner and two providers: one with `ip-lease: true`, one without. */
-function devnet() {
-  const ledger = value(Ledger.open({ path: ':memory:' }));
+function devnet(now?: () => number) {
+  const ledger = value(Ledger.open({ path: ':memory:', ...(now === undefined ? {} : { now }) }));
   value(ledger.fundAccount({ address: owner.address, amount: { denom: 'uakt', amount: '100000000' } }));
   for (const account of [ipProvider, plainProvider]) {
     value(ledger.fundAccount({ address: account.address, amount: { denom: 'uakt', amount: '0' } }));
@@ -164,9 +165,15 @@ function devnet() {
   return { ledger, deploy };
 }
 
-function engine(ledger: Ledger, provider: string, gate: BidGate) {
+function engine(ledger: Ledger, provider: string, gate: BidGate, options: Partial<BidEngineOptions> = {}) {
   const decisions: DecisionRecord[] = [];
-  const bidEngine = new BidEngine({ ledger, provider, gate, onDecision: (record) => decisions.push(record) });
+  const bidEngine = new BidEngine({
+    ledger,
+    provider,
+    gate,
+    onDecision: (record) => decisions.push(record),
+    ...options,
+  });
   return { bidEngine, decisions };
 }
 
@@ -357,35 +364,14 @@ describe('BidEngine', () => {
 
   it('withdraws a bid nobody accepts within the bid timeout, its IPs going to the order that waited for them', async () => {
     let now = 1_000_000;
-    const ledger = value(Ledger.open({ path: ':memory:', now: () => now }));
-    value(ledger.fundAccount({ address: owner.address, amount: { denom: 'uakt', amount: '100000000' } }));
-    value(ledger.fundAccount({ address: ipProvider.address, amount: { denom: 'uakt', amount: '0' } }));
-    value(
-      ledger.registerProvider({
-        address: ipProvider.address,
-        hostUri: 'https://127.0.0.1:8443',
-        attributes: [IP_LEASE],
-      }),
-    );
-    const deploy = (name: string) =>
-      value(
-        ledger.createDeployment({
-          owner: owner.address,
-          groups: [ipGroup(name)],
-          hash: hashOf(1),
-          deposit: { denom: 'uakt', amount: '5000000' },
-        }),
-      ).orders[0]!.id;
+    const market = devnet(() => now);
+    const { ledger } = market;
+    const deploy = (name: string) => market.deploy(ipGroup(name)).orders[0]!.id;
     const gate = new PoolGate(1);
-    const decisions: DecisionRecord[] = [];
     const errors: AppError[] = [];
-    const bids = new BidEngine({
-      ledger,
-      provider: ipProvider.address,
-      gate,
+    const { bidEngine: bids, decisions } = engine(ledger, ipProvider.address, gate, {
       bidTimeoutMs: 60_000,
       now: () => now,
-      onDecision: (record) => decisions.push(record),
       onError: (error) => errors.push(error),
     });
     const ignored = deploy('ignored');
@@ -421,29 +407,10 @@ describe('BidEngine', () => {
 
   it('never withdraws a bid the tenant accepted meanwhile: the lease keeps the reservation', async () => {
     let now = 1_000_000;
-    const ledger = value(Ledger.open({ path: ':memory:', now: () => now }));
-    value(ledger.fundAccount({ address: owner.address, amount: { denom: 'uakt', amount: '100000000' } }));
-    value(ledger.fundAccount({ address: ipProvider.address, amount: { denom: 'uakt', amount: '0' } }));
-    value(
-      ledger.registerProvider({
-        address: ipProvider.address,
-        hostUri: 'https://127.0.0.1:8443',
-        attributes: [IP_LEASE],
-      }),
-    );
-    const order = value(
-      ledger.createDeployment({
-        owner: owner.address,
-        groups: [ipGroup('won')],
-        hash: hashOf(1),
-        deposit: { denom: 'uakt', amount: '5000000' },
-      }),
-    ).orders[0]!.id;
+    const { ledger, deploy } = devnet(() => now);
+    const order = deploy(ipGroup('won')).orders[0]!.id;
     const gate = new PoolGate(1);
-    const bids = new BidEngine({
-      ledger,
-      provider: ipProvider.address,
-      gate,
+    const { bidEngine: bids } = engine(ledger, ipProvider.address, gate, {
       bidTimeoutMs: 60_000,
       now: () => now,
     });

@@ -69,6 +69,8 @@ export interface LedgerApiOptions {
   readonly maxBodyBytes?: number;
   /** Largest clock difference a signed request may have. Default 60 s. */
   readonly maxSkewMs?: number;
+  /** Told of a request that failed with a bug; the caller gets INTERNAL without the exception's text. */
+  readonly onBug?: (error: Error) => void;
 }
 
 /** Default largest request body: 1 MiB, far above the biggest GroupSpec set. */
@@ -91,7 +93,10 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
       onError: (c) => errorResponse(c, appError('PAYLOAD_TOO_LARGE', 'the request body is too large')),
     }),
   );
-  app.onError((error, c) => errorResponse(c, appError('INTERNAL', `ledger error: ${error.message}`)));
+  app.onError((error, c) => {
+    options.onBug?.(error);
+    return errorResponse(c, appError('INTERNAL', 'the ledger failed on this request'));
+  });
   app.notFound((c) => errorResponse(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
   function checkAdmin(c: Context): Result<void, AppError> {

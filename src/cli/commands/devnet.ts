@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, type OptionValues } from '@commande
 import { type AppError, appError, EXIT, fail, ok, type Result } from '../../errors/index.js';
 import { isAddress } from '../../identity/index.js';
 import { DENOM, LedgerClient } from '../../market/index.js';
-import { type Devnet, startDevnet } from '../devnet.js';
+import { type Devnet, MAX_RESTARTS, startDevnet } from '../devnet.js';
 import { type DevnetFile, readDevnetFile, resolvePaths } from '../home.js';
 import type { CliIo } from '../io.js';
 import {
@@ -113,15 +113,23 @@ export interface DevnetFlags {
   readonly blockMs: number;
   readonly port: number;
   readonly quarantine: number;
+  readonly bidTimeout: number;
 }
 
-/** Adds `--block-ms`, `--port` and `--quarantine`. */
+/** Adds `--block-ms`, `--port`, `--quarantine` and `--bid-timeout`. */
 export function addDevnetOptions<G extends OptionValues>(command: Command<[], Record<never, never>, G>) {
   return command
     .option('--block-ms <ms>', 'wall time per ledger block', parseBlockMs, 1000)
     .option('--port <port>', 'ledger port on 127.0.0.1 (0: any free port)', parsePort, 0)
     .addOption(
       secondsOption('--quarantine <seconds>', 'cool-down of a released IP before it is leased again', 60),
+    )
+    .addOption(
+      secondsOption(
+        '--bid-timeout <seconds>',
+        "how long a provider's bid waits for its lease before it is withdrawn and its IPs released",
+        300,
+      ),
     );
 }
 
@@ -149,6 +157,7 @@ export async function launchDevnet(
     blockMs: flags.blockMs,
     port: flags.port,
     quarantineMs: flags.quarantine,
+    bidTimeoutMs: flags.bidTimeout,
     progress: progressOn(io),
   });
   if (!devnet.ok) {
@@ -165,7 +174,14 @@ export async function serveUntilSignal(io: CliIo, { devnet, stop }: LaunchedDevn
   progress('Ctrl-C stops the devnet; its state stays in the data folder and a restart resumes it');
   const watch = (async () => {
     for await (const exit of devnet.exits) {
-      progress(`${exit.name} exited (code ${exit.code ?? 'signal'}); see ${exit.log}`);
+      const last = exit.lastLines.map((line) => `  | ${line}`).join('\n');
+      const next =
+        exit.restart === undefined
+          ? `giving up after ${MAX_RESTARTS} restarts in a row`
+          : `restart ${exit.restart.attempt}/${MAX_RESTARTS} in ${exit.restart.inMs} ms`;
+      progress(
+        `${exit.name} exited (code ${exit.code ?? 'signal'}); ${next}; its log ${exit.log} ends:\n${last}`,
+      );
     }
   })();
   const signal = await stop.signal;
