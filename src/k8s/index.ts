@@ -17,8 +17,32 @@ export type {
   Secret,
 } from './connect.js';
 export { connectionOf, connectKubeBackend } from './connect.js';
-export type { KubeConnection, KubeGateway, KubeMethod, KubeRequest, KubeResponse } from './gateway.js';
+export type {
+  FakeFailure,
+  FakeKubeGatewayOptions,
+  FakeMatch,
+  FakeRequest,
+} from './fake-gateway.js';
+export { FakeKubeGateway } from './fake-gateway.js';
+export type {
+  KubeConnection,
+  KubeGateway,
+  KubeMethod,
+  KubeRequest,
+  KubeResponse,
+  KubeWatchEvent,
+  KubeWatchEventType,
+  KubeWatchRequest,
+} from './gateway.js';
 export { createHttpsGateway } from './gateway.js';
+export type {
+  InformerChange,
+  InformerItem,
+  InformerLogger,
+  InformerOptions,
+  InformerStats,
+} from './informer.js';
+export { Informer } from './informer.js';
 export { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
 export { isObjectName, LABEL, leaseLabels, leaseNamespace, MANAGED_BY, sharingKey } from './names.js';
 export { metadataSchema, type ObjectMeta } from './schemas.js';

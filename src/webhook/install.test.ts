@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ok } from '../errors/index.js';
-import { KubeClient, type KubeGateway, type KubeRequest } from '../k8s/index.js';
+import { FakeKubeGateway, KubeClient } from '../k8s/index.js';
 import { webhookConfiguration } from './install.js';
 import { rollOnce } from './pods.js';
 
@@ -69,14 +68,7 @@ describe('MutatingWebhookConfiguration', () => {
 
 describe('roll once', () => {
   it('makes no request at all without the opt-in', async () => {
-    const requests: KubeRequest[] = [];
-    const gateway: KubeGateway = {
-      request: async (req) => {
-        requests.push(req);
-        return ok({ status: 500, body: undefined });
-      },
-      close: () => {},
-    };
+    const gateway = new FakeKubeGateway();
     const result = await rollOnce(
       new KubeClient(gateway),
       'ns',
@@ -86,6 +78,6 @@ describe('roll once', () => {
       },
     );
     assert.deepEqual(result, { ok: true, value: { rolled: [], alreadyRolled: [] } });
-    assert.equal(requests.length, 0);
+    assert.equal(gateway.requests.length, 0);
   });
 });

@@ -23,9 +23,11 @@ export interface WebhookRunOptions {
   /** The names in the serving certificate (the Service's DNS names, or 127.0.0.1), and rotation timing. */
   readonly certificates: WebhookCertificateOptions;
   readonly configurationName?: string;
+  /** The configuration's `timeoutSeconds`; default 3. */
   readonly timeoutSeconds?: number;
   /** Between rotation steps; default 1 hour. */
   readonly rotateEveryMs?: number;
+  /** Default a second under `timeoutSeconds` (at least 500 ms). */
   readonly handlerTimeoutMs?: number;
   readonly onReview?: ReviewObserver;
   /** A rotation step that failed (it is tried again on the next tick). */
@@ -46,7 +48,8 @@ export async function startWebhook(options: WebhookRunOptions): Promise<Result<R
   const server = createWebhookServer({
     certificate: certs.value.serving(),
     lookup: options.lookup,
-    ...(options.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: options.handlerTimeoutMs }),
+    // Answer a second before the apiserver gives up, so a slow lookup still yields "allowed" from us.
+    handlerTimeoutMs: options.handlerTimeoutMs ?? Math.max(500, (options.timeoutSeconds ?? 3) * 1000 - 1000),
     ...(options.onReview === undefined ? {} : { onReview: options.onReview }),
   });
   const address = await server.listen(options.listen?.port ?? 0, options.listen?.host ?? '127.0.0.1');

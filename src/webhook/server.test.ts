@@ -199,13 +199,19 @@ describe('webhook server', () => {
   it('refuses a body over the limit, non-JSON and non-reviews (the apiserver then applies Ignore)', async () => {
     const big = await post(port, ca.certificate, Buffer.alloc(65 * 1024, 0x20));
     assert.equal(big.status, 413);
+    // Without a declared length (chunked), the limit holds while reading.
+    const chunked = await post(port, ca.certificate, [
+      Buffer.alloc(40 * 1024, 0x20),
+      Buffer.alloc(40 * 1024, 0x20),
+    ]);
+    assert.equal(chunked.status, 413);
     const junk = await post(port, ca.certificate, 'not json');
     assert.equal(junk.status, 400);
     const notReview = await post(port, ca.certificate, '{"kind":"Pod"}');
     assert.equal(notReview.status, 400);
     const wrongPath = await post(port, ca.certificate, '{}', '/other');
     assert.equal(wrongPath.status, 404);
-    assert.deepEqual(outcomes.slice(-3), ['malformed', 'malformed', 'malformed']);
+    assert.deepEqual(outcomes.slice(-4), ['malformed', 'malformed', 'malformed', 'malformed']);
   });
 
   it('serves a new certificate to new connections after setCertificate, without a restart', async () => {

@@ -43,24 +43,39 @@ export const MUTATE_PATH = '/mutate';
 const DEFAULT_TIMEOUT_MS = 2_000;
 const DEFAULT_MAX_BODY = 1 << 20;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(close ? { connection: 'close' } : {}),
+  });
   res.end(text);
 }
 
-/** The body, or `undefined` when it grew past the limit. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/** The body, or `undefined` when it grew past the limit (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? '0') > limit) {
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
 }
 
 export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
@@ -75,8 +90,9 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     const body = await readBody(req, limit);
     if (body === undefined) {
       // No uid can be echoed without reading the body; the apiserver applies failurePolicy Ignore.
-      send(res, 413, { message: `an AdmissionReview is at most ${limit} bytes` });
-      req.destroy();
+      // The unread rest of the body dies with the connection, closed once the answer is out.
+      send(res, 413, { message: `an AdmissionReview is at most ${limit} bytes` }, true);
+      res.once('finish', () => req.destroy());
       done('malformed');
       return;
     }

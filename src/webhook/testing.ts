@@ -31,7 +31,7 @@ export function podReview(
 export function post(
   port: number,
   ca: string,
-  body: string | Buffer,
+  body: string | Buffer | readonly Buffer[],
   path = '/mutate',
 ): Promise<{ status: number; body: unknown; serial: string }> {
   return new Promise((resolve, reject) => {
@@ -60,7 +60,11 @@ export function post(
       },
     );
     call.on('error', reject);
-    call.end(body);
+    // Several chunks are sent without a content-length (chunked), as a streaming client would.
+    if (Array.isArray(body)) {
+      for (const chunk of body) call.write(chunk);
+      call.end();
+    } else call.end(body);
   });
 }
 

@@ -134,24 +134,31 @@ describe('x509 certificates', () => {
     }
   });
 
-  it('makes an Akash-style self-signed client certificate (CN = account address)', () => {
+  it("makes an Akash-style certificate: self-signed P-256, CN = the address, the auth-version attribute, Go's key usages", () => {
     const keys = generateP256();
     const pem = unwrap(
       createCertificate({
-        subject: { commonName: 'akash1provider' },
+        subject: { commonName: 'akash1provider', extra: [{ oid: '2.23.133.2.6', value: 'v0.0.1' }] },
+        issuer: { name: { commonName: 'akash1provider' }, publicKey: keys.publicKey },
         publicKey: keys.publicKey,
         signingKey: keys.privateKey,
         notBefore: NOW,
         notAfter: LATER,
+        keyUsage: ['keyEncipherment', 'dataEncipherment'],
         usage: ['clientAuth', 'serverAuth'],
+        dnsNames: ['provider.example.com'],
         serial: 42n,
       }),
     );
     const cert = new X509Certificate(pem);
-    assert.equal(cert.subject, 'CN=akash1provider');
+    assert.equal(cert.subject, 'CN=akash1provider\n2.23.133.2.6=v0.0.1');
+    assert.equal(cert.issuer, 'CN=akash1provider');
     assert.equal(cert.serialNumber, '2A');
     assert.ok(cert.verify(keys.publicKey));
     assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.2', '1.3.6.1.5.5.7.3.1']);
+    const text = openssl(pem);
+    if (text !== undefined)
+      assert.match(text, /X509v3 Key Usage: critical\s+Key Encipherment, Data Encipherment/);
   });
 
   it('uses UTCTime until 2049 and GeneralizedTime from 2050', () => {

@@ -38,12 +38,27 @@ const OID = {
 } as const;
 
 /** keyUsage bit numbers (RFC 5280 §4.2.1.3). */
-const KEY_USAGE = { digitalSignature: 0, keyCertSign: 5, cRLSign: 6 };
+const KEY_USAGE = {
+  digitalSignature: 0,
+  keyEncipherment: 2,
+  dataEncipherment: 3,
+  keyAgreement: 4,
+  keyCertSign: 5,
+  cRLSign: 6,
+} as const;
+export type KeyUsage = keyof typeof KEY_USAGE;
 
-/** The distinguished name: a common name and, optionally, an organization. */
+/** One more attribute of a name, e.g. Akash's auth version (`2.23.133.2.6` = `v0.0.1`). */
+export interface NameAttribute {
+  readonly oid: string;
+  readonly value: string;
+}
+
+/** The distinguished name: a common name, optionally an organization, and further attributes after the CN. */
 export interface DistinguishedName {
   readonly commonName: string;
   readonly organization?: string;
+  readonly extra?: readonly NameAttribute[];
 }
 
 /** Who signs: the issuer's name, exactly as its own certificate holds it, and its public key. */
@@ -67,6 +82,11 @@ export interface CertificateRequest {
   readonly notAfter: Date;
   /** A CA certificate (basicConstraints cA, keyCertSign); default a leaf. */
   readonly ca?: boolean;
+  /**
+   * keyUsage; default digitalSignature (a leaf) or digitalSignature, keyCertSign, cRLSign (a CA). Akash's
+   * certificates use keyEncipherment and dataEncipherment.
+   */
+  readonly keyUsage?: readonly KeyUsage[];
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
   /** extKeyUsage; none means the extension is left out (any use, as for Akash's certificates). */
@@ -105,6 +125,7 @@ function name(dn: DistinguishedName): Buffer {
   const attribute = (type: string, value: string): Buffer => set(sequence(oid(type), utf8String(value)));
   const rdns = [attribute(OID.commonName, dn.commonName)];
   if (dn.organization !== undefined) rdns.unshift(attribute(OID.organization, dn.organization));
+  for (const extra of dn.extra ?? []) rdns.push(attribute(extra.oid, extra.value));
   return sequence(...rdns);
 }
 
@@ -134,10 +155,9 @@ function extensions(request: CertificateRequest): Result<Buffer> {
   const out: Buffer[] = [];
   const isCa = request.ca === true;
   out.push(extension(OID.basicConstraints, true, isCa ? sequence(boolean(true)) : sequence()));
-  const usage = isCa
-    ? [KEY_USAGE.digitalSignature, KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign]
-    : [KEY_USAGE.digitalSignature];
-  out.push(extension(OID.keyUsage, true, namedBits(usage)));
+  const usage: readonly KeyUsage[] =
+    request.keyUsage ?? (isCa ? ['digitalSignature', 'keyCertSign', 'cRLSign'] : ['digitalSignature']);
+  out.push(extension(OID.keyUsage, true, namedBits(usage.map((use) => KEY_USAGE[use]))));
   if (request.usage !== undefined && request.usage.length > 0) {
     out.push(extension(OID.extKeyUsage, false, sequence(...request.usage.map((use) => oid(OID[use])))));
   }

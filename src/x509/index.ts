@@ -21,5 +21,7 @@ export type {
   ExtendedUsage,
   Issuer,
   KeyedCertificate,
+  KeyUsage,
+  NameAttribute,
 } from './certificate.js';
 export { createCa, createCertificate, generateP256, issueCertificate } from './certificate.js';
