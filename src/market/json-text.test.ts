@@ -38,10 +38,10 @@ describe('parseJsonExact', () => {
     assert.deepEqual(parsed.value, {
       destination_dseq: '18446744073709551615',
       small: 9007199254740991,
-      f: 12345678901234567.5,
+      f: Number('12345678901234567.5'),
       e: 1e300,
       s: '18446744073709551615 in a string',
-      neg: -18446744073709551615,
+      neg: Number('-18446744073709551615'),
       list: ['9007199254740993'],
     });
     assert.equal(quoteLargeIntegers('{"a":1}'), '{"a":1}');
