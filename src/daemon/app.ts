@@ -38,7 +38,7 @@ import {
 } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
-import { errorResponse, groupSpecSchema, parseJsonExact } from '../market/index.js';
+import { errorResponse, groupSpecSchema, parseJsonExact, parseWith } from '../market/index.js';
 import type { GroupSpec } from '../sdl/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
@@ -355,18 +355,9 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
         if (!text.ok) return reply(c, text.error);
         const body = parseJsonExact(text.value, 'the request body');
         if (!body.ok) return reply(c, body.error);
-        const spec = groupSpecSchema.safeParse(body.value);
-        if (!spec.success) {
-          const issue = spec.error.issues[0];
-          return reply(
-            c,
-            appError(
-              'INVALID_INPUT',
-              `the body is not a group spec: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`,
-            ),
-          );
-        }
-        return json(c, screen(spec.data, claims.iss, service));
+        const spec = parseWith(groupSpecSchema, body.value, 'the group spec');
+        if (!spec.ok) return reply(c, spec.error);
+        return json(c, screen(spec.value, claims.iss, service));
       }),
     );
   }

@@ -50,7 +50,7 @@ export {
   type PricingConfig,
   quoteGroup,
 } from './pricing.js';
-export { groupSpecSchema } from './schemas.js';
+export { groupSpecSchema, parseWith } from './schemas.js';
 export {
   type Account,
   type Awaitable,

@@ -3,7 +3,7 @@
  * devnet or, with `--provider-url`, on any Akash provider; and `cert create|list|revoke`, the account certificates
  * mTLS uses (Akash's `provider-services tx cert`). Heavy modules are imported when an action runs.
  */
-import { Argument, type Command, Option } from '@commander-js/extra-typings';
+import { Argument, type Command, Option, type OptionValues } from '@commander-js/extra-typings';
 import { type AppError, appError, fail, ok, type Result } from '../../errors/index.js';
 import type { CliIo } from '../io.js';
 import { type OutputFormat, outputOption, type Report, renderTable } from '../output.js';
@@ -51,6 +51,21 @@ async function devnetClient(
   return session.providerClient(providers[0]);
 }
 
+/** `--dseq`, `--gseq`, `--oseq` (default 1) and `--provider` of a lease, and `--output`. */
+function leaseOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+  command: Command<Args, Opts, Globals>,
+) {
+  return command
+    .requiredOption('--dseq <dseq>', 'deployment sequence', parseDseq)
+    .option('--gseq <gseq>', 'group', parseSeq, 1)
+    .option('--oseq <oseq>', 'order', parseSeq, 1)
+    .option(
+      '--provider <name-or-address>',
+      'the provider (a devnet name or, with --provider-url, its address)',
+    )
+    .addOption(outputOption());
+}
+
 export function registerGatewayCommands(program: Command, io: CliIo, exit: { code: number }): void {
   /** Runs `body` with a client of the provider: by URL when given, else the devnet's provider of the deployment. */
   const withProvider = (
@@ -91,17 +106,11 @@ export function registerGatewayCommands(program: Command, io: CliIo, exit: { cod
   });
 
   addGatewayOptions(
-    program
-      .command('get-manifest')
-      .description('show the manifest a provider holds for a lease (Akash’s GetManifest)')
-      .requiredOption('--dseq <dseq>', 'deployment sequence', parseDseq)
-      .option('--gseq <gseq>', 'group', parseSeq, 1)
-      .option('--oseq <oseq>', 'order', parseSeq, 1)
-      .option(
-        '--provider <name-or-address>',
-        'the provider (a devnet name or, with --provider-url, its address)',
-      )
-      .addOption(outputOption()),
+    leaseOptions(
+      program
+        .command('get-manifest')
+        .description('show the manifest a provider holds for a lease (Akash’s GetManifest)'),
+    ),
   ).action((options, command) =>
     withProvider(command, options, async (client) => {
       const got = await client.getManifest({ dseq: options.dseq, gseq: options.gseq, oseq: options.oseq });
@@ -110,18 +119,12 @@ export function registerGatewayCommands(program: Command, io: CliIo, exit: { cod
   );
 
   addGatewayOptions(
-    program
-      .command('service-status')
-      .description('show one service of a lease as its provider reports it (Akash’s ServiceStatus)')
-      .argument('<service>', 'service name')
-      .requiredOption('--dseq <dseq>', 'deployment sequence', parseDseq)
-      .option('--gseq <gseq>', 'group', parseSeq, 1)
-      .option('--oseq <oseq>', 'order', parseSeq, 1)
-      .option(
-        '--provider <name-or-address>',
-        'the provider (a devnet name or, with --provider-url, its address)',
-      )
-      .addOption(outputOption()),
+    leaseOptions(
+      program
+        .command('service-status')
+        .description('show one service of a lease as its provider reports it (Akash’s ServiceStatus)')
+        .argument('<service>', 'service name'),
+    ),
   ).action((service, options, command) =>
     withProvider(command, options, async (client) => {
       const lease = { dseq: options.dseq, gseq: options.gseq, oseq: options.oseq };
