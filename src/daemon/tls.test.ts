@@ -51,7 +51,9 @@ describe('the gateway certificate', () => {
     );
     assert.deepEqual(await publishServerCertificate(ledger, provider.address, first), ok('published'));
     assert.deepEqual(await publishServerCertificate(ledger, provider.address, first), ok('already'));
-    assert.equal(unwrap(ledger.listCertificates({ owner: provider.address })).length, 1);
+    const published = unwrap(ledger.listCertificates({ owner: provider.address }));
+    assert.equal(published.length, 1);
+    assert.match(published[0]?.pubkey ?? '', /^-----BEGIN EC PUBLIC KEY-----\n/, 'as Akash writes it');
     ledger.close();
   });
 

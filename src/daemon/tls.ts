@@ -11,7 +11,12 @@ import type { TLSSocket } from 'node:tls';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { JWT_VERSION, type JwtClaims } from '../identity/index.js';
 import type { Certificate, MarketLedger } from '../market/index.js';
-import { certificateFacts, createAccountCertificate, verifyPeerCertificate } from '../x509/index.js';
+import {
+  certificateFacts,
+  createAccountCertificate,
+  publicKeyPem,
+  verifyPeerCertificate,
+} from '../x509/index.js';
 import { BoundedCache } from './bounded-cache.js';
 import type { Logger } from './logger.js';
 
@@ -118,7 +123,7 @@ export async function publishServerCertificate(
   if (listed.value.some((cert) => cert.state === 'valid')) return ok('already');
   const facts = certificateFacts(certificate.cert);
   if (!facts.ok) return facts;
-  const pubkey = facts.value.x509.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const pubkey = publicKeyPem(facts.value.x509.publicKey);
   const created = await ledger.createCertificate({ owner: address, cert: certificate.cert, pubkey });
   return created.ok ? ok('published') : created;
 }

@@ -80,6 +80,11 @@ export function certificateFacts(certificate: string | Buffer | X509Certificate)
   });
 }
 
+/** A public key as `MsgCreateCertificate` carries it: PEM `EC PUBLIC KEY` around its SubjectPublicKeyInfo. */
+export function publicKeyPem(key: KeyObject): string {
+  return pem(PUBLIC_KEY_LABEL, key.export({ type: 'spki', format: 'der' }));
+}
+
 /** A public key PEM (`EC PUBLIC KEY` or `PUBLIC KEY`, both SubjectPublicKeyInfo) as base64 DER. */
 export function publicKeyOfPem(text: string): Result<string> {
   const body = /-----BEGIN (?:EC )?PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END (?:EC )?PUBLIC KEY-----/.exec(
@@ -194,7 +199,7 @@ export function createAccountCertificate(options: {
   if (!facts.ok) return facts;
   return ok({
     cert: cert.value,
-    pubkey: pem(PUBLIC_KEY_LABEL, keys.publicKey.export({ type: 'spki', format: 'der' })),
+    pubkey: publicKeyPem(keys.publicKey),
     key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     serial: facts.value.serial,
     notAfter: options.notAfter,

@@ -12,6 +12,7 @@ export {
   createAccountCertificate,
   type PeerRejection,
   publicKeyOfPem,
+  publicKeyPem,
   verifyPeerCertificate,
 } from './akash.js';
 export type {
