@@ -7,6 +7,7 @@ import {
   createAccountCertificate,
   createCertificate,
   generateP256,
+  publicKeyPem,
   verifyPeerCertificate,
 } from './index.js';
 
@@ -116,6 +117,28 @@ describe('Akash account certificates', () => {
       reason(verifyPeerCertificate(serverFacts, { cert: server.cert }, 'serverAuth', NOW)),
       'accepted',
     );
+  });
+
+  it('accepts a certificate as provider-services makes it (auth-version attribute, issuer CN only, both uses)', () => {
+    const keys = generateP256();
+    const cert = unwrap(
+      createCertificate({
+        subject: { commonName: owner, extra: [{ oid: '2.23.133.2.6', value: 'v0.0.1' }] },
+        issuer: { name: { commonName: owner }, publicKey: keys.publicKey },
+        publicKey: keys.publicKey,
+        signingKey: keys.privateKey,
+        notBefore: NOW,
+        notAfter: LATER,
+        keyUsage: ['keyEncipherment', 'dataEncipherment'],
+        usage: ['clientAuth', 'serverAuth'],
+      }),
+    );
+    const pubkey = publicKeyPem(keys.publicKey);
+    const facts = unwrap(checkPublication(owner, cert, pubkey));
+    assert.equal(facts.commonName, owner);
+    for (const use of ['clientAuth', 'serverAuth'] as const) {
+      assert.deepEqual(verifyPeerCertificate(facts, { cert }, use, NOW), { ok: true, value: owner });
+    }
   });
 
   it('refuses a CN that is not an akash1 address', () => {
