@@ -34,7 +34,7 @@ const requireInBrowser = {
       contents: [
         "import * as yaml from 'yaml';",
         'export function createRequire() {',
-        "  return (id) => { if (id === 'yaml') return yaml; throw new Error(`${id} is not in the console bundle`); };",
+        "  return (id) => { if (id === 'yaml') return yaml; throw new Error(id + ' is not in the console bundle'); };",
         '}',
       ].join('\n'),
       loader: 'js',

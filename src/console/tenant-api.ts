@@ -327,12 +327,11 @@ export async function migrateEndpoints(
   if (!provider.ok) return provider;
   const client = await session.providerClient(provider.value);
   if (!client.ok) return client;
-  const dseqJson = (dseq: string) => (Number.isSafeInteger(Number(dseq)) ? Number(dseq) : dseq);
   const reply = await client.value.migrate({
     endpoints_to_migrate: request.endpoints,
-    destination_dseq: dseqJson(request.dseq),
+    destination_dseq: request.dseq,
     destination_gseq: 1,
-    ...(request.sourceDseq === undefined ? {} : { source_dseq: dseqJson(request.sourceDseq) }),
+    ...(request.sourceDseq === undefined ? {} : { source_dseq: request.sourceDseq }),
     ...(request.dryRun ? { dry_run: true } : {}),
   });
   if (!reply.ok) return reply;

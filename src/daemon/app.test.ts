@@ -21,6 +21,7 @@ import { account, bidOn, createHarness, exposeSdl, type Harness, ipSdl, tokenOf,
 const alice = account(0xa11ce);
 const bob = account(0xb0b);
 const carol = account(0xca201);
+const dave = account(0xda7e);
 
 interface LeaseStatusBody {
   services: Record<string, { name: string; available: number; total: number; ready_replicas: number }>;
@@ -381,6 +382,52 @@ describe('provider daemon with a ledger', () => {
       assert.deepEqual(old.ips, {});
       assert.equal(old.ip_endpoints['moving-ip']?.state, 'withheld');
     });
+    it('lists in `transferred` only what moved: the same migration again transfers nothing', async () => {
+      const again = await migrate({
+        endpoints_to_migrate: ['moving-ip'],
+        destination_dseq: Number(destination),
+        destination_gseq: 1,
+      });
+      assert.equal(again.status, 200);
+      const reply = await json<{ transferred: string[]; unchanged: string[] }>(again);
+      assert.deepEqual(reply.transferred, []);
+      assert.deepEqual(reply.unchanged, ['moving-ip']);
+    });
+
+    it('takes a uint64 destination_dseq above 2^53 sent as a JSON number, exactly', async () => {
+      // dave's own deployments: the largest dseq leaves an owner no automatic one after it
+      h.fund(dave);
+      const daveToken = tokenOf(dave, h.clock.now);
+      const big = '18446744073709551615';
+      const sdl = ipSdl('far-ip');
+      const from = h.lease(dave, sdl).dseq;
+      h.lease(dave, sdl, big);
+      for (const dseq of [from, big]) {
+        const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, {
+          token: daveToken,
+          body: sdl.manifest,
+        });
+        assert.equal(sent.status, 200);
+      }
+      const moved = await h.request('POST', '/endpoint/migrate', {
+        token: daveToken,
+        // as Go's encoding/json writes a uint64: a bare number JavaScript could not hold
+        raw: `{"endpoints_to_migrate":["far-ip"],"destination_dseq":${big},"destination_gseq":1}`,
+      });
+      assert.equal(moved.status, 200);
+      const reply = await json<{ transferred: string[]; moves: { to: { dseq: string } }[] }>(moved);
+      assert.deepEqual(reply.transferred, ['far-ip']);
+      assert.equal(reply.moves[0]?.to.dseq, big);
+      assert.equal((await statusOf(big, daveToken)).ip_endpoints['far-ip']?.state, 'active');
+      assert.equal((await statusOf(from, daveToken)).ip_endpoints['far-ip']?.state, 'withheld');
+      // one past uint64 is refused, not rounded
+      const over = await h.request('POST', '/endpoint/migrate', {
+        token: daveToken,
+        raw: '{"endpoints_to_migrate":["far-ip"],"destination_dseq":18446744073709551616,"destination_gseq":1}',
+      });
+      await expectError(over, 422, 'MIGRATION_INVALID');
+    });
+
     it('moves only the endpoints it is asked for (Go F10 moved them all)', async () => {
       const pair = exposeSdl([
         { port: 80, as: 80, ip: 'pair-a' },
@@ -400,6 +447,82 @@ describe('provider daemon with a ledger', () => {
       assert.deepEqual(after.ip_endpoints['pair-a']?.addresses, before.ip_endpoints['pair-a']?.addresses);
       assert.equal(after.ip_endpoints['pair-b']?.state, 'withheld');
       assert.equal((await statusOf(from)).ip_endpoints['pair-b']?.state, 'active');
+    });
+  });
+
+  describe("Akash's read routes: manifest, service status, version", () => {
+    let dseq: string;
+    let sdl: ReturnType<typeof ipSdl>;
+    before(async () => {
+      sdl = ipSdl('read-ip');
+      dseq = (await deploy(sdl)).dseq;
+    });
+
+    it('returns the deployed group as Go’s manifest (a list of groups), with scope get-manifest', async () => {
+      const got = await h.request('GET', `/lease/${dseq}/1/1/manifest`, { token });
+      assert.equal(got.status, 200);
+      assert.deepEqual(await json(got), JSON.parse(JSON.stringify(sdl.manifest)));
+      const statusOnly = tokenOf(alice, h.clock.now, { leases: { access: 'scoped', scope: ['status'] } });
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/manifest`, { token: statusOnly }),
+        403,
+        'FORBIDDEN',
+      );
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/manifest`, { token: tokenOf(bob, h.clock.now) }),
+        403,
+        'FORBIDDEN',
+      );
+      await expectError(await h.request('GET', `/lease/${dseq}/1/1/manifest`), 401, 'UNAUTHENTICATED');
+      await expectError(
+        await h.request('GET', `/lease/99999/1/1/manifest`, { token }),
+        404,
+        'LEASE_NOT_FOUND',
+      );
+    });
+
+    it('answers one service’s status in chain-sdk’s ServiceStatus shape', async () => {
+      const got = await h.request('GET', `/lease/${dseq}/1/1/service/web/status`, { token });
+      assert.equal(got.status, 200);
+      assert.deepEqual(await json(got), {
+        name: 'web',
+        available: 2,
+        total: 2,
+        uris: [],
+        observed_generation: 1,
+        replicas: 2,
+        updated_replicas: 2,
+        ready_replicas: 2,
+        available_replicas: 2,
+      });
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/service/nope/status`, { token }),
+        404,
+        'SERVICE_NOT_FOUND',
+      );
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/service/web/status`, { token: tokenOf(bob, h.clock.now) }),
+        403,
+        'FORBIDDEN',
+      );
+    });
+
+    it('answers /version without a token, in Go’s versionInfo shape', async () => {
+      const got = await h.request('GET', '/version');
+      assert.equal(got.status, 200);
+      const body = await json<{ akash: Record<string, unknown>; kube: unknown }>(got);
+      assert.deepEqual(Object.keys(body.akash).sort(), [
+        'build_deps',
+        'build_tags',
+        'commit',
+        'cosmos_sdk_version',
+        'go',
+        'name',
+        'server_name',
+        'version',
+      ]);
+      assert.equal(body.akash.name, 'akash-ip');
+      assert.equal(body.kube, null);
     });
   });
 

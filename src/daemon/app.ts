@@ -41,14 +41,23 @@ import {
 } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
-import { type DecisionRecord, errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
+import {
+  type DecisionRecord,
+  errorResponse,
+  groupSpecSchema,
+  parseJsonExact,
+  parseWith,
+} from '../market/index.js';
+import type { GroupSpec } from '../sdl/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { FailureLimiter } from './failure-limit.js';
+import { type BidScreening, versionInfo } from './gateway-info.js';
 import { withIpEnv } from './lease-status.js';
 import type { Logger } from './logger.js';
 import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
+import { type ClientCertificates, peerCertificateOf } from './tls.js';
 import type { DaemonWebhook } from './webhook.js';
 
 /** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
@@ -72,6 +81,10 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly authFailures?: FailureLimiter;
   /** The bid engine's latest decisions with their reasons (ledger mode); none in standalone mode. */
   readonly bidDecisions?: () => readonly DecisionRecord[];
+  /** `GET /validate`: screens a group as the bid engine would (see gateway-info.ts); none: 404. */
+  readonly screen?: (spec: GroupSpec, owner: string, service: ProviderService) => BidScreening;
+  /** mTLS: checks the client certificate of an HTTPS connection (see tls.ts); none: certificates are refused. */
+  readonly clientCertificates?: ClientCertificates;
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
@@ -122,9 +135,30 @@ function publicError(c: Context, error: AppError, logger: Logger | undefined): A
   return appError(error.code, message, OPAQUE.has(error.code) ? { ref } : { ...error.details, ref });
 }
 
-/** The request body as JSON, its nesting bounded before it is parsed (see parseJsonText). */
+/**
+ * The request body as JSON, its nesting bounded before it is parsed, and integers beyond 2^53 kept exact as
+ * decimal strings (a uint64 `destination_dseq` sent as a JSON number; see parseJsonExact).
+ */
 async function jsonBody(c: Context): Promise<Result<unknown>> {
-  return parseJsonText(await c.req.text(), 'the request body');
+  return parseJsonExact(await c.req.text(), 'the request body');
+}
+
+/**
+ * The body of a GET (Akash's `GET /validate` carries one), read from Node's request: the web Request the app
+ * sees has none for a GET. At most `max` bytes.
+ */
+async function getBody(c: Context, max: number): Promise<Result<string>> {
+  const request = incoming(c);
+  if (request === undefined) return ok('');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max)
+      return fail(appError('PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`));
+    chunks.push(chunk);
+  }
+  return ok(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** Builds the daemon's app; serve it with `@hono/node-server`, or call `app.request()` in tests. */
@@ -150,6 +184,28 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     );
   };
 
+  /** A JWT, or (mTLS) the client certificate of the connection; both at once is ambiguous, as in Akash's gateway. */
+  const authenticate = async (c: Context): Promise<Result<JwtClaims>> => {
+    const header = c.req.header('authorization');
+    const peer = peerCertificateOf(incoming(c)?.socket);
+    if (peer === undefined) return verifier.verify(header);
+    if (header !== undefined) {
+      return fail(
+        appError('UNAUTHENTICATED', 'send either a client certificate or an Authorization header, not both', {
+          reason: 'ambiguous',
+        }),
+      );
+    }
+    return (
+      deps.clientCertificates?.verify(peer) ??
+      fail(
+        appError('UNAUTHENTICATED', 'this provider does not accept client certificates', {
+          reason: 'mtls-disabled',
+        }),
+      )
+    );
+  };
+
   /** The caller's verified claims; a source whose tokens keep failing waits first, before any lookup is paid for. */
   const tenant = async (c: Context): Promise<JwtClaims | Response> => {
     const limiter = deps.authFailures;
@@ -164,7 +220,7 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
         }),
       );
     }
-    const claims = await verifier.verify(c.req.header('authorization'));
+    const claims = await authenticate(c);
     if (claims.ok) return claims.value;
     if (httpStatus(claims.error.code) === 401) limiter?.failed(source);
     return reply(c, claims.error);
@@ -301,6 +357,41 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       return at.ok ? answer(c, await service.leaseDetails(claims, at.value)) : reply(c, at.error);
     }),
   );
+
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/manifest',
+    asTenant((c, service, claims) => {
+      const at = leaseAt(c);
+      return at.ok ? answer(c, service.manifest(claims, at.value)) : reply(c, at.error);
+    }),
+  );
+
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/service/:name/status',
+    asTenant((c, service, claims) => {
+      const at = leaseAt(c);
+      if (!at.ok) return reply(c, at.error);
+      return answer(c, service.serviceStatus(claims, at.value, c.req.param('name') ?? ''));
+    }),
+  );
+
+  app.get('/version', (c) => json(c, versionInfo()));
+
+  const screen = deps.screen;
+  if (screen !== undefined) {
+    app.get(
+      '/validate',
+      asTenant(async (c, service, claims) => {
+        const text = await getBody(c, deps.maxBodyBytes);
+        if (!text.ok) return reply(c, text.error);
+        const body = parseJsonExact(text.value, 'the request body');
+        if (!body.ok) return reply(c, body.error);
+        const spec = parseWith(groupSpecSchema, body.value, 'the group spec');
+        if (!spec.ok) return reply(c, spec.error);
+        return json(c, screen(spec.value, claims.iss, service));
+      }),
+    );
+  }
 
   app.put(
     '/deployment/:dseq/manifest',

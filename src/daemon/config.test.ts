@@ -23,7 +23,21 @@ describe('provider configuration', () => {
     assert.ok(parsed.ok);
     const config = parsed.value;
     assert.deepEqual(config.identity, { keyring: '/keys/default', key: 'p1' });
-    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 0 });
+    assert.deepEqual(config.listen, {
+      host: '127.0.0.1',
+      port: 0,
+      tls: {
+        certFile: '/etc/akash-ip/provider-cert.pem',
+        keyFile: '/etc/akash-ip/provider-key.pem',
+        clientCertCacheMs: 10_000,
+      },
+    });
+    const plain = parseConfig(
+      'provider: {key: p1}\nlisten: {tls: false}\n',
+      '/etc/akash-ip/provider.yaml',
+      options,
+    );
+    assert.deepEqual(plain.ok && plain.value.listen, { host: '127.0.0.1', port: 0 });
     assert.deepEqual(config.store, { kind: 'memory' });
     assert.deepEqual(config.pools, []);
     assert.deepEqual(config.attributes, []);

@@ -35,7 +35,8 @@ const MAX_CONFIG_BYTES = 1 << 20;
 export interface ProviderConfig {
   /** The provider's account key in a file keyring. */
   readonly identity: { readonly keyring: string; readonly key: string };
-  readonly listen: { readonly host: string; readonly port: number };
+  /** `tls` absent: plain HTTP (`listen.tls: false`, for local tests); otherwise HTTPS as Akash's gateway. */
+  readonly listen: { readonly host: string; readonly port: number; readonly tls?: TlsConfig };
   /** The URL registered on the ledger; default: the listening URL. */
   readonly hostUri?: string;
   readonly store: { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string };
@@ -77,6 +78,20 @@ export interface ProviderConfig {
     readonly authFailuresPerMinute: number;
   };
 }
+
+/** The gateway's HTTPS: its certificate files (created on first start when missing) and the mTLS cache. */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** How long a ledger answer about a client certificate is trusted (a revocation is seen within it). */
+  readonly clientCertCacheMs: number;
+}
+
+const TLS_DEFAULTS = {
+  certFile: 'provider-cert.pem',
+  keyFile: 'provider-key.pem',
+  clientCertCacheMs: 10_000,
+};
 
 /** The cluster the daemon realizes its leases in, and how its sync paces itself. */
 export type KubernetesConfig = KubeClusterConfig & KubernetesSyncSettings;
@@ -257,8 +272,18 @@ const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.int().min(0).max(65535).default(0),
+      tls: z
+        .union([
+          z.boolean(),
+          z.strictObject({
+            certFile: z.string().min(1).default(TLS_DEFAULTS.certFile),
+            keyFile: z.string().min(1).default(TLS_DEFAULTS.keyFile),
+            clientCertCacheMs: z.int().min(0).max(3_600_000).default(TLS_DEFAULTS.clientCertCacheMs),
+          }),
+        ])
+        .default(true),
     })
-    .default({ host: '127.0.0.1', port: 0 }),
+    .default({ host: '127.0.0.1', port: 0, tls: true }),
   hostUri: httpUrl.exactOptional(),
   store: z
     .discriminatedUnion('kind', [
@@ -350,6 +375,21 @@ function webhookOf(raw: z.infer<typeof webhookSchema>): WebhookSettings {
   };
 }
 
+function listenOf(raw: RawConfig['listen'], base: string): ProviderConfig['listen'] {
+  const { host, port, tls } = raw;
+  if (tls === false) return { host, port };
+  const files = tls === true ? TLS_DEFAULTS : tls;
+  return {
+    host,
+    port,
+    tls: {
+      certFile: resolve(base, files.certFile),
+      keyFile: resolve(base, files.keyFile),
+      clientCertCacheMs: files.clientCertCacheMs,
+    },
+  };
+}
+
 function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): KubernetesConfig {
   const secret = (value: string | undefined, file: string | undefined): Secret =>
     value === undefined ? { file: resolve(base, file ?? '') } : { value };
@@ -438,7 +478,7 @@ export function parseConfig(
       keyring: resolve(base, raw.provider.keyring ?? options.defaultKeyring),
       key: raw.provider.key,
     },
-    listen: raw.listen,
+    listen: listenOf(raw.listen, base),
     ...(raw.hostUri === undefined ? {} : { hostUri: raw.hostUri.replace(/\/+$/, '') }),
     store: raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: resolve(base, raw.store.path) } : raw.store,
     pools: raw.pools,

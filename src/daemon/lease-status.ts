@@ -33,28 +33,36 @@ export interface IpLeaseStatusEntry {
 /** The IP part of a lease the engine does not know: it declared no IP endpoint. */
 export const NO_IPS: LeaseIpStatus = Object.freeze({ ips: null, ip_endpoints: Object.freeze({}) });
 
-/** Every replica of every service counts as ready; `uris` lists the hosts of global HTTP exposes. */
-function serviceStatuses(group: ManifestGroup): Record<string, ServiceStatus> {
-  const out: Record<string, ServiceStatus> = {};
-  for (const service of group.services) {
-    const uris = new Set<string>();
-    for (const expose of service.expose) {
-      if (expose.global && expose.ip === '') for (const host of expose.hosts ?? []) uris.add(host);
-    }
-    const count = service.count;
-    out[service.name] = {
-      name: service.name,
-      available: count,
-      total: count,
-      uris: [...uris],
-      observed_generation: 1,
-      replicas: count,
-      updated_replicas: count,
-      ready_replicas: count,
-      available_replicas: count,
-    };
+type ManifestService = ManifestGroup['services'][number];
+
+/** Every replica counts as ready; `uris` lists the hosts of global HTTP exposes. */
+function statusOf(service: ManifestService): ServiceStatus {
+  const uris = new Set<string>();
+  for (const expose of service.expose) {
+    if (expose.global && expose.ip === '') for (const host of expose.hosts ?? []) uris.add(host);
   }
-  return out;
+  const count = service.count;
+  return {
+    name: service.name,
+    available: count,
+    total: count,
+    uris: [...uris],
+    observed_generation: 1,
+    replicas: count,
+    updated_replicas: count,
+    ready_replicas: count,
+    available_replicas: count,
+  };
+}
+
+function serviceStatuses(group: ManifestGroup): Record<string, ServiceStatus> {
+  return Object.fromEntries(group.services.map((service) => [service.name, statusOf(service)]));
+}
+
+/** One service's status (the service-status route), or undefined when the group has no such service. */
+export function serviceStatusOf(group: ManifestGroup, name: string): ServiceStatus | undefined {
+  const service = group.services.find((candidate) => candidate.name === name);
+  return service === undefined ? undefined : statusOf(service);
 }
 
 /** The lease-status JSON text. */

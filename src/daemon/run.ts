@@ -18,6 +18,7 @@ import { type Chain, ledgerChain, StaticChain } from './chain.js';
 import { ClusterSync } from './cluster-sync.js';
 import type { ProviderConfig } from './config.js';
 import { FailureLimiter } from './failure-limit.js';
+import { screenGroup } from './gateway-info.js';
 import { LedgerSync } from './ledger-sync.js';
 import type { Logger } from './logger.js';
 import { importLegacyManifests, legacyManifestPathOf, loadManifests } from './manifest-store.js';
@@ -25,6 +26,13 @@ import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { listen, providerListener } from './server.js';
 import { ProviderService } from './service.js';
+import {
+  ClientCertificates,
+  ledgerCertificates,
+  loadOrCreateServerCertificate,
+  publishServerCertificate,
+  type ServerCertificate,
+} from './tls.js';
 import { clusterGateway, DaemonWebhook } from './webhook.js';
 
 /** A running daemon. */
@@ -103,6 +111,23 @@ export async function runProvider(
     webhook: () => webhook,
     authFailures,
     bidDecisions: () => ledgerSync?.bids.recentDecisions() ?? [],
+    screen: (spec, owner, ready) =>
+      screenGroup(
+        spec,
+        owner,
+        { address, attributes: config.attributes, pricing: config.pricing },
+        ready.engine.inventory(),
+      ),
+    ...(ledger === undefined || config.listen.tls === undefined
+      ? {}
+      : {
+          clientCertificates: new ClientCertificates({
+            lookup: ledgerCertificates(ledger),
+            now,
+            cacheSize: limits.tokenCacheSize,
+            cacheMs: config.listen.tls.clientCertCacheMs,
+          }),
+        }),
   });
 
   // The store first: a second daemon on the same file is refused before it listens or touches anything.
@@ -111,21 +136,49 @@ export async function runProvider(
   if (!opened.ok) return opened;
   let store: LeaseStore | undefined = opened.value;
 
+  const tlsConfig = config.listen.tls;
+  let gatewayCertificate: ServerCertificate | undefined;
+  if (tlsConfig !== undefined) {
+    const hosts = [
+      config.listen.host,
+      ...(config.hostUri === undefined ? [] : [new URL(config.hostUri).hostname]),
+    ];
+    const loaded = await loadOrCreateServerCertificate(
+      tlsConfig,
+      address,
+      hosts.filter((host) => host !== '0.0.0.0' && host !== '::').map((host) => host.replace(/^\[|\]$/g, '')),
+      new Date(now()),
+      logger,
+    );
+    if (!loaded.ok) {
+      await store.close();
+      return loaded;
+    }
+    gatewayCertificate = loaded.value;
+  }
   // The fast lane answers lease-status from the service's cache alone; with the webhook, lease-status also
   // reads the lease's pods from the cluster (`ip_env`), so it goes through the app.
   const listener =
     config.kubernetes?.webhook === undefined
       ? providerListener(app, { service: () => service, readiness, verifier, metrics })
       : getRequestListener(app.fetch);
-  const listening = await listen(listener, config.listen.host, config.listen.port, { metrics, logger });
+  const listening = await listen(listener, config.listen.host, config.listen.port, {
+    metrics,
+    logger,
+    ...(gatewayCertificate === undefined ? {} : { tls: gatewayCertificate }),
+  });
   if (!listening.ok) {
     await store.close();
     return listening;
   }
   const { server } = listening.value;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  const url = `http://${host}:${listening.value.port}`;
-  logger.log('info', 'listening', { url, provider: address });
+  const url = `${gatewayCertificate === undefined ? 'http' : 'https'}://${host}:${listening.value.port}`;
+  logger.log('info', 'listening', {
+    url,
+    provider: address,
+    ...(gatewayCertificate === undefined ? {} : { certificateSerial: gatewayCertificate.serial }),
+  });
 
   const background = new AbortController();
   const tasks: Promise<unknown>[] = [];
@@ -251,6 +304,17 @@ export async function runProvider(
         now,
         service: ready,
         logger,
+        ...(gatewayCertificate === undefined
+          ? {}
+          : {
+              afterRegister: async () => {
+                const published = await publishServerCertificate(ledger, address, gatewayCertificate);
+                if (published.ok && published.value === 'published') {
+                  logger.log('info', 'gateway certificate published', { serial: gatewayCertificate.serial });
+                }
+                return published;
+              },
+            }),
       });
       tasks.push(ledgerSync.run(background.signal));
     }

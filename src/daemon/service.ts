@@ -18,7 +18,14 @@ import {
 } from '../lease/index.js';
 import { type GroupSpec, type ManifestGroup, manifestVersion } from '../sdl/index.js';
 import type { Chain } from './chain.js';
-import { type IpLeaseStatusEntry, ipLeaseStatus, leaseStatusJson, NO_IPS } from './lease-status.js';
+import {
+  type IpLeaseStatusEntry,
+  ipLeaseStatus,
+  leaseStatusJson,
+  NO_IPS,
+  type ServiceStatus,
+  serviceStatusOf,
+} from './lease-status.js';
 import type { Logger } from './logger.js';
 import { parseManifest } from './manifest-schema.js';
 import { type DeployedLease, manifestDocument, manifestRemoval } from './manifest-store.js';
@@ -258,6 +265,33 @@ export class ProviderService {
     return ok(json);
   }
 
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/manifest` (scope `get-manifest`): the deployed group, as Go's `manifest.Manifest`. */
+  manifest(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+  ): Result<readonly ManifestGroup[]> {
+    const found = this.#find(claims, at, 'get-manifest');
+    return found.ok ? ok([found.value.group]) : found;
+  }
+
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/service/{name}/status` (scope `status`): chain-sdk's `ServiceStatus`. */
+  serviceStatus(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+    name: string,
+  ): Result<ServiceStatus> {
+    const found = this.#find(claims, at, 'status');
+    if (!found.ok) return found;
+    const status = serviceStatusOf(found.value.group, name);
+    return status === undefined
+      ? fail(
+          appError('SERVICE_NOT_FOUND', `lease ${at.dseq}/${at.gseq}/${at.oseq} has no service "${name}"`, {
+            services: found.value.group.services.map((service) => service.name),
+          }),
+        )
+      : ok(status);
+  }
+
   /**
    * `GET /lease/{dseq}/{gseq}/{oseq}/ip-details`: what the caller's workload is told (its leased-IP
    * environment variables, per service) and the audit trail of the lease's addresses, oldest first.
@@ -392,13 +426,18 @@ export class ProviderService {
           ),
         };
         reports.push(report);
-        this.#options.logger.log('info', `manifest ${report.action}`, {
-          lease: key,
-          version,
-          endpoints: Object.fromEntries(
-            Object.entries(ip.ip_endpoints).map(([name, status]) => [name, status.state]),
-          ),
-        });
+        this.#options.logger.log(
+          report.withheld.length === 0 ? 'info' : 'warn',
+          `manifest ${report.action}`,
+          {
+            lease: key,
+            version,
+            endpoints: Object.fromEntries(
+              Object.entries(ip.ip_endpoints).map(([name, status]) => [name, status.state]),
+            ),
+            ...(report.withheld.length === 0 ? {} : { withheld: report.withheld }),
+          },
+        );
       }
       return ok({ dseq, version, leases: reports });
     });
@@ -481,7 +520,8 @@ export class ProviderService {
       }
       const seqs = (id: LeaseId) => ({ dseq: id.dseq, gseq: id.gseq, oseq: id.oseq });
       return ok({
-        transferred: dryRun ? [] : names,
+        // only what moved: an endpoint the destination already held is in `unchanged`, not here
+        transferred: dryRun ? [] : [...new Set(result.moves.map((move) => move.endpoint))],
         dry_run: dryRun,
         moves: result.moves.map((move) => ({
           endpoint: move.endpoint,

@@ -9,6 +9,7 @@ import { isUint64 } from './dec.js';
 import type {
   Account,
   Bid,
+  Certificate,
   Deployment,
   GroupSpec,
   Lease,
@@ -116,6 +117,16 @@ export const createBidSchema = z
 export const createLeaseSchema = z.object({ bid: bidIdSchema }).strict();
 export const closeLeaseSchema = z.object({ actor: addressSchema }).strict();
 export const emptySchema = z.object({}).strict();
+const pemText = z.string().max(16_384);
+export const createCertificateSchema = z
+  .object({ owner: addressSchema, cert: pemText, pubkey: pemText })
+  .strict();
+export const certificateIdSchema = z
+  .object({
+    owner: addressSchema,
+    serial: z.string().regex(/^[1-9][0-9]{0,48}$/, 'must be a decimal serial'),
+  })
+  .strict();
 export const closeBidSchema = z.object({ ifOpen: z.boolean().exactOptional() }).strict();
 
 const deploymentState = z.enum(['active', 'closed']);
@@ -154,6 +165,13 @@ export const leaseQuerySchema = z
     dseq: dseqSchema.exactOptional(),
     provider: z.string().exactOptional(),
     state: leaseState.exactOptional(),
+  })
+  .strict();
+export const certificateQuerySchema = z
+  .object({
+    owner: z.string().exactOptional(),
+    serial: z.string().exactOptional(),
+    state: z.enum(['valid', 'revoked']).exactOptional(),
   })
   .strict();
 export const eventsQuerySchema = z
@@ -223,6 +241,17 @@ export const leaseSchema = z
     closedReason: leaseReason.nullable(),
   })
   .strict() satisfies z.ZodType<Lease>;
+
+export const certificateSchema = z
+  .object({
+    owner: addressSchema,
+    serial: z.string(),
+    state: z.enum(['valid', 'revoked']),
+    cert: z.string(),
+    pubkey: z.string(),
+    createdHeight: height,
+  })
+  .strict() satisfies z.ZodType<Certificate>;
 
 const meta = { id: z.int().min(1), height, time: z.number() };
 export const eventSchema = z.discriminatedUnion('type', [

@@ -290,6 +290,8 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
         parseConfig(
           JSON.stringify({
             provider: { keyring: 'keys', key: 'provider' },
+            // plain HTTP: this test is about the cluster, and reads the daemon with fetch
+            listen: { tls: false },
             store: { kind: 'sqlite', path: 'provider.db' },
             pools: [POOL],
             tenants: [{ address: alice.address, pubkey: alice.pubkey }],
