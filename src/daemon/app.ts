@@ -29,6 +29,7 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import {
   type AppError,
   appError,
@@ -90,7 +91,7 @@ export interface ProviderAppDeps extends FastLaneDeps {
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
 const registrationSchema = z.strictObject({
   owner: z.string().refine((text) => isAddress(text), 'must be an akash1 address'),
-  dseq: z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a uint64 above 0 in decimal'),
+  dseq: z.string().refine(isDseq, DSEQ_RULE),
   gseq: z.int().min(1).max(0xffff_ffff),
   oseq: z.int().min(1).max(0xffff_ffff),
   hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the manifest version: 64 lowercase hex digits'),

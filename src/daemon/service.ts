@@ -4,6 +4,7 @@
  * claims; the owner of whatever it touches comes from this provider's records, never from the token.
  */
 import { z } from 'zod';
+import { DSEQ_RULE, dseqOf } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { authorize, type JwtClaims, type ProviderAction } from '../identity/index.js';
 import {
@@ -89,24 +90,15 @@ export interface MigrationReport {
   readonly unchanged: readonly string[];
 }
 
-const DSEQ = /^[0-9]{1,20}$/;
 const SEQ = /^[0-9]{1,10}$/;
-const UINT64_MAX = 18446744073709551615n;
-
-/** A dseq in canonical decimal (no leading zeros), or undefined when it is not a uint64 above 0. */
-function canonicalDseq(text: string): string | undefined {
-  if (!DSEQ.test(text)) return undefined;
-  const value = BigInt(text);
-  return value === 0n || value > UINT64_MAX ? undefined : String(value);
-}
 
 /** A uint64 above 0, as a JSON number (safe integers only) or a decimal string; canonical text out. */
 const dseqField = z.union([
   z.int().min(1).max(Number.MAX_SAFE_INTEGER).transform(String),
   z
     .string()
-    .refine((text) => canonicalDseq(text) !== undefined, 'must be a uint64 above 0')
-    .transform((text) => canonicalDseq(text) ?? text),
+    .refine((text) => dseqOf(text) !== undefined, DSEQ_RULE)
+    .transform((text) => dseqOf(text) ?? text),
 ]);
 
 const migrateSchema = z.object({
@@ -127,7 +119,7 @@ export function parseLeasePath(
   gseq: string,
   oseq: string,
 ): Result<{ readonly dseq: string; readonly gseq: number; readonly oseq: number }> {
-  const canonical = canonicalDseq(dseq);
+  const canonical = dseqOf(dseq);
   if (canonical === undefined) return bad(`dseq "${dseq}" is not a uint64 above 0`);
   const g = SEQ.test(gseq) ? Number(gseq) : 0;
   const o = SEQ.test(oseq) ? Number(oseq) : 0;
@@ -329,7 +321,7 @@ export class ProviderService {
    * one group per lease, IP endpoints as ordered), then deploys or updates each of the caller's leases.
    */
   async sendManifest(claims: JwtClaims, dseqText: string, body: unknown): Promise<Result<ManifestReport>> {
-    const dseq = canonicalDseq(dseqText);
+    const dseq = dseqOf(dseqText);
     if (dseq === undefined) return bad(`dseq "${dseqText}" is not a uint64 above 0`);
     const manifest = parseManifest(body);
     if (!manifest.ok) return manifest;

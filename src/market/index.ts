@@ -25,7 +25,7 @@ export {
   evaluateOrder,
   orderKeyOf,
 } from './bid-engine.js';
-export { DEC_ONE, DEC_PLACES, formatDec, isUint64, parseDec } from './dec.js';
+export { DEC_ONE, DEC_PLACES, formatDec, parseDec } from './dec.js';
 export { groupMaxPrice, leasedIpCount, validateGroupSpec } from './group.js';
 export { type ErrorBody, errorResponse } from './http-error.js';
 export { jsonDepth, MAX_JSON_DEPTH, parseJsonExact, parseJsonText, quoteLargeIntegers } from './json-text.js';

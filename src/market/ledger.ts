@@ -11,12 +11,13 @@
  * deployment refunds the whole uakt left in escrow to the owner.
  */
 import Database from 'better-sqlite3';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
 import { preparePrivateFile } from '../store/index.js';
 import { checkPublication } from '../x509/index.js';
 import { matchRequirements, matchResourcesRequirements, validateAttributes } from './attributes.js';
-import { DEC_ONE, formatDec, isUint64, minBig, parseDec, parseUint } from './dec.js';
+import { DEC_ONE, formatDec, minBig, parseDec, parseUint } from './dec.js';
 import { groupMaxPrice, validateGroupSpec } from './group.js';
 import { migrate } from './ledger-schema.js';
 import {
@@ -328,8 +329,8 @@ export class Ledger implements MarketLedger {
         }),
       );
     }
-    if (input.dseq !== undefined && !isUint64(input.dseq)) {
-      return fail(appError('INVALID_INPUT', 'dseq must be a uint64 above 0, in decimal'));
+    if (input.dseq !== undefined && !isDseq(input.dseq)) {
+      return fail(appError('INVALID_INPUT', `dseq ${DSEQ_RULE}`));
     }
     return this.#tx(() => {
       const owner = this.#account(input.owner);
@@ -344,7 +345,7 @@ export class Ledger implements MarketLedger {
         );
         const next = BigInt(last?.dseq ?? '0') + 1n;
         dseq = (next > BigInt(height) ? next : BigInt(height)).toString();
-        if (!isUint64(dseq))
+        if (!isDseq(dseq))
           return fail(appError('INVALID_INPUT', 'no dseq is left after the last one; pass a dseq'));
       } else if (this.#deploymentRow({ owner: input.owner, dseq }) !== undefined) {
         return fail(appError('DEPLOYMENT_EXISTS', `deployment ${input.owner}/${dseq} already exists`));

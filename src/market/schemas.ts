@@ -3,9 +3,9 @@
  * accepts back. Parsed values are deep-frozen domain objects.
  */
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress } from '../identity/index.js';
-import { isUint64 } from './dec.js';
 import type {
   Account,
   Bid,
@@ -26,7 +26,7 @@ const addressSchema = z
   .string()
   .max(128)
   .refine((text) => isAddress(text), 'must be an akash1 address');
-const dseqSchema = z.string().refine(isUint64, 'must be a uint64 above 0 in decimal');
+const dseqSchema = z.string().refine(isDseq, DSEQ_RULE);
 const amountText = z.string().max(64);
 
 const attributeSchema = z.object({ key: z.string().max(256), value: z.string().max(1024) }).strict();

@@ -7,6 +7,7 @@
  * engine, the session, the ledger and provider clients) it imports when it runs (`await import(…)`).
  */
 import { type Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
+import { isDseq } from '../../akash-id/index.js';
 import { type AppError, EXIT, type Result } from '../../errors/index.js';
 import type { GatewayFlags } from '../gateway.js';
 import type { Paths } from '../home.js';
@@ -95,7 +96,7 @@ export async function withSession(
 
 /** A deployment sequence: a uint64 in decimal, as Akash prints it. */
 export function parseDseq(text: string): string {
-  if (!/^[1-9][0-9]{0,19}$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
+  if (!isDseq(text)) {
     throw new InvalidArgumentError('must be a deployment sequence number (a positive integer)');
   }
   return text;
