@@ -33,7 +33,13 @@ describe('operator HTTP API', () => {
       assert.equal(await answer.text(), '');
     }
     assert.equal((await app.request('/usage')).status, 204);
-    assert.equal((await app.request('/readyz')).status, 503);
+    const ready = await app.request('/readyz');
+    assert.equal(ready.status, 503);
+    assert.deepEqual(((await ready.json()) as { reasons: string[] }).reasons, [
+      'providerleasedips not listed yet',
+      'ipaddresspools not listed yet',
+      'services not listed yet',
+    ]);
     assert.equal((await app.request('/healthz')).status, 200);
   });
 

@@ -21,7 +21,7 @@ import type { Ignored, IpOperator, LeaseState } from './reconciler.js';
 export interface OperatorAppDeps {
   readonly operator: Pick<
     IpOperator,
-    'isSynced' | 'usage' | 'confirmedPorts' | 'state' | 'ignored' | 'problems' | 'summary'
+    'isSynced' | 'usage' | 'confirmedPorts' | 'state' | 'ignored' | 'problems' | 'syncProblems' | 'summary'
   >;
   readonly provider: string;
   /** Whether the apiserver answers right now (readiness). */
@@ -173,8 +173,7 @@ export function createOperatorApp(deps: OperatorAppDeps): Hono {
   // Not ready: not synced yet, or the apiserver does not answer now. A pool problem is a warning: the
   // operator still serves its leases, and the provider must still reach /usage to see 0 available.
   app.get('/readyz', async (c) => {
-    const reasons: string[] = [];
-    if (!operator.isSynced()) reasons.push('the first sync is not done');
+    const reasons = [...operator.syncProblems()];
     const unreachable = await deps.reachable();
     if (unreachable !== undefined) reasons.push(unreachable);
     const warnings = operator.problems();

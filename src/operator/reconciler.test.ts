@@ -144,16 +144,22 @@ describe('IP operator reconcile', () => {
     await h.stop();
   });
 
-  it('closes a lease whose objects are gone: Services deleted, address quarantined and still counted', async () => {
+  it('closes a lease whose objects are gone (Services deleted, address quarantined and counted) and reopens it with its address', async () => {
     const h = await Harness.create();
     const lease = leaseOf(ALICE, 16);
     h.declare(lease, web);
     await h.settle();
+    const address = h.addresses(lease)['web-ip-80-tcp'];
     h.fake.remove(`/apis/akash.network/v2beta2/namespaces/lease/providerleasedips/${ALICE}-ip-web-tcp-80`);
     await h.settle();
     assert.equal(h.services(lease).size, 0);
     assert.equal(h.engine.lease(lease)?.state, 'closed');
     assert.deepEqual(h.operator.usage(), { available: 8n, inUse: 1n });
+    // Go's F1 deletes every tenant's objects; the provider declares them again on the next deploy.
+    h.declare(lease, web);
+    await h.settle();
+    assert.equal(h.engine.lease(lease)?.state, 'active');
+    assert.deepEqual(h.addresses(lease), { 'web-ip-80-tcp': address });
     await h.stop();
   });
 });

@@ -307,6 +307,11 @@ export class IpOperator {
       } while (this.#again && !this.#stopped);
     })().finally(() => {
       this.#running = undefined;
+      // A change that came between the loop's last check and now must not wait for the next one.
+      if (this.#again) {
+        this.#again = false;
+        this.#schedule();
+      }
       this.#arm();
     });
   }
@@ -349,12 +354,13 @@ export class IpOperator {
       if (!maintained.ok) this.#logFailure('retrying pending endpoints failed', maintained.error);
     }
     this.#ignored = [...ignored, ...this.#leaseProblems.values()];
-    await this.#syncServices(services);
+    // The ledger is now exact: /health and /usage may answer while the Services are being written.
     if (!this.#firstPass) {
       this.#firstPass = true;
       this.#firstPassDone();
       this.#options.logger.log('info', 'first sync done', this.summary());
     }
+    await this.#syncServices(services);
   }
 
   async #syncPools(services: readonly ServiceObject[]): Promise<boolean> {
@@ -571,7 +577,9 @@ export class IpOperator {
       if (!closed.ok) this.#logFailure('closing a lease failed', closed.error, { lease: lease.key });
       else this.#logEvents(lease.key, closed.value.events);
     }
-    for (const key of this.#leaseProblems.keys()) if (!groups.has(key)) this.#leaseProblems.delete(key);
+    for (const map of [this.#leaseProblems, this.#lastEventAt]) {
+      for (const key of map.keys()) if (!groups.has(key)) map.delete(key);
+    }
   }
 
   #logEvents(lease: string, events: readonly AuditEntry[]): void {
@@ -660,8 +668,8 @@ export class IpOperator {
       tasks.push(() => this.#delete(key, have));
     }
     await this.#runAll(tasks);
-    for (const key of this.#failures.keys()) {
-      if (!wanted.has(key) && !observed.has(key)) this.#failures.delete(key);
+    for (const map of [this.#failures, this.#expected]) {
+      for (const key of map.keys()) if (!wanted.has(key) && !observed.has(key)) map.delete(key);
     }
     await this.#readMetallbReasons(wanted, observed, now);
   }
@@ -866,6 +874,17 @@ export class IpOperator {
   /** `/ignored-leases`: other providers' objects, malformed objects, leases the engine refused. */
   ignored(): readonly Ignored[] {
     return this.#ignored;
+  }
+
+  /** Why the first sync is not done yet: the informers that have not listed, with their last error. */
+  syncProblems(): readonly string[] {
+    if (this.#firstPass) return [];
+    const out: string[] = [];
+    for (const [name, stats] of Object.entries(this.informerStats())) {
+      if (stats.synced) continue;
+      out.push(`${name} not listed yet${stats.lastError === undefined ? '' : `: ${stats.lastError}`}`);
+    }
+    return out.length > 0 ? out : ['the first sync is not done'];
   }
 
   /** What keeps addresses from being leased (missing or unusable pools), for /readyz and /state. */
