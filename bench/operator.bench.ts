@@ -55,6 +55,7 @@ const DECLARATIONS = LEASES * PORTS_PER_LEASE;
  */
 const POOL = ['192.0.2.1-192.0.2.254'];
 const EXTRA_SERVICE_CIDRS = ['198.51.100.0/24', '203.0.113.128/26'];
+const COLD_RUNS = 3;
 const RESTARTS = 3;
 const WRITE_CONCURRENCY = 16;
 const SETUP_TIMEOUT_MS = 180_000;
@@ -91,6 +92,7 @@ class CountingGateway implements KubeGateway {
   readonly counts = new Map<string, number>();
   #writes = 0;
   firstAt: number | undefined;
+  lastWriteAt: number | undefined;
   readonly #inner: KubeGateway;
 
   constructor(inner: KubeGateway) {
@@ -101,7 +103,10 @@ class CountingGateway implements KubeGateway {
     this.firstAt ??= performance.now();
     const { verb, what } = requestOf(method, path);
     this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
-    if (WRITE_VERBS.has(verb)) this.#writes += 1;
+    if (WRITE_VERBS.has(verb)) {
+      this.#writes += 1;
+      this.lastWriteAt = performance.now();
+    }
   }
 
   request(req: KubeRequest) {
@@ -164,201 +169,328 @@ function confirmedPorts(running: RunningOperator): number {
   return confirmed;
 }
 
-const suite: Suite = async (report) => {
-  const dir = mkdtempSync(join(tmpdir(), 'akash-ip-operator-bench-'));
-  const stateFile = join(dir, 'state.sqlite');
-  let cluster: TestCluster | undefined;
-  let admin: KubeGateway | undefined;
-  let running: RunningOperator | undefined;
-  try {
-    progress('starting the test cluster (apiserver + MetalLB controller)');
-    const clusterStart = performance.now();
-    cluster = await startCluster();
-    progress(`cluster ready in ${Math.round(performance.now() - clusterStart)} ms`);
-    const ready = cluster;
-    const gateway = createHttpsGateway({ server: ready.server, ca: ready.ca, token: ready.token });
-    admin = gateway;
-    const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-      const answer = await gateway.request({ method, path, ...(body === undefined ? {} : { body }) });
-      if (!answer.ok) throw new Error(`${method} ${path}: ${answer.error.message}`);
-      if (answer.value.status >= 300) {
-        throw new Error(
-          `${method} ${path}: HTTP ${answer.value.status} ${JSON.stringify(answer.value.body)}`,
-        );
-      }
-      return answer.value.body;
-    };
+interface Started {
+  readonly operator: RunningOperator;
+  readonly counting: CountingGateway;
+}
 
+/** One test cluster with the CRD, the pool, the extra ServiceCIDRs and every lease declared. */
+class BenchCluster {
+  readonly leases: readonly LeaseId[];
+  readonly #cluster: TestCluster;
+  readonly #admin: KubeGateway;
+  readonly #running = new Set<Started>();
+
+  private constructor(cluster: TestCluster, leases: readonly LeaseId[]) {
+    this.#cluster = cluster;
+    this.#admin = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
+    this.leases = leases;
+  }
+
+  static async start(leases: readonly LeaseId[]): Promise<BenchCluster> {
+    progress('starting the test cluster (apiserver + MetalLB controller)');
+    const at = performance.now();
+    const bench = new BenchCluster(await startCluster(), leases);
+    try {
+      progress(`cluster ready in ${Math.round(performance.now() - at)} ms`);
+      await bench.#prepare();
+      return bench;
+    } catch (error) {
+      await bench.stop();
+      throw error;
+    }
+  }
+
+  async #call(method: 'POST', path: string, body: unknown): Promise<void> {
+    const answer = await this.#admin.request({ method, path, body });
+    if (!answer.ok) throw new Error(`${method} ${path}: ${answer.error.message}`);
+    if (answer.value.status >= 300) {
+      throw new Error(`${method} ${path}: HTTP ${answer.value.status} ${JSON.stringify(answer.value.body)}`);
+    }
+  }
+
+  async #prepare(): Promise<void> {
+    const metallb = this.#cluster.metallbNamespace;
     // The Akash provider's chart installs the CRD; the daemon's backend installs a compatible one.
-    const crd = await new KubeBackend({ gateway, provider: PROVIDER }).ensureCrd();
+    const crd = await new KubeBackend({ gateway: this.#admin, provider: PROVIDER }).ensureCrd();
     if (!crd.ok) throw new Error(crd.error.message);
-    await call(
+    await this.#call(
       'POST',
-      `/apis/metallb.io/v1beta1/namespaces/${ready.metallbNamespace}/ipaddresspools`,
-      metallbPool('default', POOL, ready.metallbNamespace),
+      `/apis/metallb.io/v1beta1/namespaces/${metallb}/ipaddresspools`,
+      metallbPool('default', POOL, metallb),
     );
     for (const [i, cidr] of EXTRA_SERVICE_CIDRS.entries()) {
-      await call('POST', '/apis/networking.k8s.io/v1/servicecidrs', {
+      await this.#call('POST', '/apis/networking.k8s.io/v1/servicecidrs', {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'ServiceCIDR',
         metadata: { name: `bench-${i}` },
         spec: { cidrs: [cidr] },
       });
     }
-    const leases: LeaseId[] = [];
-    for (let t = 0; t < TENANTS; t++) {
-      const owner = accountOf(`bench tenant ${t}`);
-      for (let n = 0; n < LEASES_PER_TENANT; n++) leases.push(leaseOf(owner, 1000 + n));
-    }
     progress(`declaring ${DECLARATIONS} ports on ${LEASES} leases as Go's DeclareIP does`);
-    const declareStart = performance.now();
-    const declareDeadline = Date.now() + SETUP_TIMEOUT_MS;
-    await inParallel(leases, WRITE_CONCURRENCY, async (lease) => {
-      if (Date.now() > declareDeadline) throw new Error(`declaring not done within ${SETUP_TIMEOUT_MS} ms`);
-      await call('POST', '/api/v1/namespaces', { metadata: { name: leaseNamespace(lease) } });
-      for (const port of portsOf(Number(lease.dseq))) await call('POST', LEASED_IPS, goLeasedIp(lease, port));
-    });
-    progress(`declared in ${Math.round(performance.now() - declareStart)} ms`);
-
-    const start = async (state: string | undefined) => {
-      const counting = new CountingGateway(
-        createHttpsGateway({ server: ready.server, ca: ready.ca, token: ready.token, timeoutMs: 15_000 }),
-      );
-      const config = parseOperatorConfig(
-        {
-          provider: PROVIDER,
-          kubeconfig: ready.kubeconfig,
-          restAddress: '127.0.0.1',
-          restPort: '0',
-          ...(state === undefined ? {} : { state }),
-        },
-        { AP_METALLB_NAMESPACE: ready.metallbNamespace },
-      );
-      if (!config.ok) throw new Error(config.error.message);
-      const started = await runOperator(config.value, { logger: stderrLogger(), gateway: counting });
-      if (!started.ok) throw new Error(started.error.message);
-      running = started.value;
-      return { operator: started.value, counting };
-    };
-    const healthy = async (operator: RunningOperator, timeoutMs: number) => {
-      await Promise.race([
-        operator.operator.synced(),
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error(`no first sync within ${timeoutMs} ms`)), timeoutMs).unref(),
-        ),
-      ]);
-      const health = await fetch(`${operator.url}/health`);
-      assert.equal(health.status, 200, '/health answers 200 once synced');
-    };
-    const since = (at: number | undefined) => performance.now() - (at ?? performance.now());
-
-    progress(`cold start: the operator leases ${LEASES} addresses, writes ${DECLARATIONS} Services`);
-    const cold = await start(stateFile);
-    await healthy(cold.operator, CONFIRM_TIMEOUT_MS);
-    const coldHealth = since(cold.counting.firstAt);
-    let lastReport = 0;
-    await eventually(
-      `all ${DECLARATIONS} ports confirmed by MetalLB`,
-      async () => {
-        const confirmed = confirmedPorts(cold.operator);
-        if (performance.now() - lastReport > 10_000) {
-          lastReport = performance.now();
-          progress(`${confirmed}/${DECLARATIONS} confirmed; requests so far: ${cold.counting.summary()}`);
-        }
-        return confirmed === DECLARATIONS ? true : undefined;
-      },
-      CONFIRM_TIMEOUT_MS,
-    );
-    const coldConfirmed = since(cold.counting.firstAt);
-    await cold.operator.operator.idle();
-    progress(`all confirmed in ${Math.round(coldConfirmed)} ms; requests: ${cold.counting.summary()}`);
-    // What the Go provider's client reads: every port of every lease, one address per lease, none shared.
-    const addressOfLease = new Map<string, string>();
-    await inParallel(leases, WRITE_CONCURRENCY, async (lease) => {
-      const answer = await fetch(
-        `${cold.operator.url}/ip-lease-status/${lease.owner}/${lease.dseq}/${lease.gseq}/${lease.oseq}`,
-      );
-      assert.equal(answer.status, 200);
-      const entries = (await answer.json()) as { IP: string }[];
-      assert.equal(entries.length, PORTS_PER_LEASE);
-      assert.equal(entries[0]!.IP, entries[1]!.IP);
-      addressOfLease.set(leaseNamespace(lease), entries[0]!.IP);
-    });
-    assert.equal(new Set(addressOfLease.values()).size, LEASES, 'every lease has an address of its own');
-
-    const label = `${DECLARATIONS} declarations (${LEASES} leases × ${PORTS_PER_LEASE} ports)`;
-    report({ name: `cold start, ${label}: first list → /health 200`, value: coldHealth, unit: 'ms' });
-    report({
-      name: `cold start, ${label}: first list → all confirmed by MetalLB`,
-      value: coldConfirmed,
-      unit: 'ms',
-    });
-    report({ name: `cold start: apiserver requests`, value: cold.counting.total(), unit: 'req' });
-    for (const [what, count] of [...cold.counting.counts.entries()].sort()) {
-      report({ name: `cold start: apiserver requests, ${what}`, value: count, unit: 'req' });
-    }
-    report({ name: 'cold start: apiserver writes', value: cold.counting.writes(), unit: 'req' });
-    await cold.operator.stop();
-    running = undefined;
-    cold.counting.close();
-
-    for (const [kind, state] of [
-      ['with its state file', stateFile],
-      ['without state (rebuilt from the Services)', undefined],
-    ] as const) {
-      const health: number[] = [];
-      const requests: number[] = [];
-      const writes: number[] = [];
-      for (let run = 0; run < RESTARTS; run++) {
-        const again = await start(state);
-        await healthy(again.operator, RESTART_TIMEOUT_MS);
-        health.push(since(again.counting.firstAt));
-        await again.operator.operator.idle();
-        assert.equal(confirmedPorts(again.operator), DECLARATIONS, 'every port confirmed at once');
-        for (const lease of leases.slice(0, 5)) {
-          const answer = await fetch(
-            `${again.operator.url}/ip-lease-status/${lease.owner}/${lease.dseq}/${lease.gseq}/${lease.oseq}`,
-          );
-          const entries = (await answer.json()) as { IP: string }[];
-          assert.equal(entries[0]?.IP, addressOfLease.get(leaseNamespace(lease)), 'the same address');
-        }
-        requests.push(again.counting.total());
-        writes.push(again.counting.writes());
-        progress(
-          `restart ${kind} #${run + 1}: /health 200 after ${Math.round(health.at(-1)!)} ms; ` +
-            `requests: ${again.counting.summary()}`,
-        );
-        await again.operator.stop();
-        running = undefined;
-        again.counting.close();
+    const at = performance.now();
+    const deadline = Date.now() + SETUP_TIMEOUT_MS;
+    await inParallel(this.leases, WRITE_CONCURRENCY, async (lease) => {
+      if (Date.now() > deadline) throw new Error(`declaring not done within ${SETUP_TIMEOUT_MS} ms`);
+      await this.#call('POST', '/api/v1/namespaces', { metadata: { name: leaseNamespace(lease) } });
+      for (const port of portsOf(Number(lease.dseq))) {
+        await this.#call('POST', LEASED_IPS, goLeasedIp(lease, port));
       }
-      const restart = `restart ${kind}, ${DECLARATIONS} declarations`;
-      report({
-        name: `${restart}: first list → /health 200 (median of ${RESTARTS})`,
-        value: median(health),
-        unit: 'ms',
-      });
-      report({ name: `${restart}: apiserver requests (median)`, value: median(requests), unit: 'req' });
-      report({
-        name: `${restart}: apiserver writes (max of ${RESTARTS})`,
-        value: Math.max(...writes),
-        unit: 'req',
-      });
-    }
+    });
+    progress(`declared in ${Math.round(performance.now() - at)} ms`);
+  }
 
+  /** The operator in-process, its every apiserver request counted; `/health` 200 awaited (bounded). */
+  async operator(state: string | undefined, timeoutMs: number): Promise<Started> {
+    const cluster = this.#cluster;
+    const counting = new CountingGateway(
+      createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token, timeoutMs: 15_000 }),
+    );
+    const config = parseOperatorConfig(
+      {
+        provider: PROVIDER,
+        kubeconfig: cluster.kubeconfig,
+        restAddress: '127.0.0.1',
+        restPort: '0',
+        ...(state === undefined ? {} : { state }),
+      },
+      { AP_METALLB_NAMESPACE: cluster.metallbNamespace },
+    );
+    if (!config.ok) throw new Error(config.error.message);
+    const started = await runOperator(config.value, { logger: stderrLogger(), gateway: counting });
+    if (!started.ok) throw new Error(started.error.message);
+    const running = { operator: started.value, counting };
+    this.#running.add(running);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      started.value.operator.synced(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no first sync within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const health = await fetch(`${started.value.url}/health`);
+    assert.equal(health.status, 200, '/health answers 200 once synced');
+    return running;
+  }
+
+  async stopOperator(running: Started): Promise<void> {
+    this.#running.delete(running);
+    await running.operator.stop();
+    running.counting.close();
+  }
+
+  async stop(): Promise<void> {
+    for (const running of [...this.#running]) await this.stopOperator(running);
+    this.#admin.close();
+    progress('stopping the cluster');
+    await this.#cluster.stop();
+  }
+}
+
+function since(at: number | undefined): number {
+  return performance.now() - (at ?? performance.now());
+}
+
+async function leaseStatus(running: Started, lease: LeaseId): Promise<{ IP: string }[]> {
+  const answer = await fetch(
+    `${running.operator.url}/ip-lease-status/${lease.owner}/${lease.dseq}/${lease.gseq}/${lease.oseq}`,
+  );
+  assert.equal(answer.status, 200);
+  return (await answer.json()) as { IP: string }[];
+}
+
+interface ColdRun {
+  readonly health: number;
+  /** The operator's own part: first list → its last Service write. The rest is MetalLB's. */
+  readonly written: number;
+  readonly confirmed: number;
+  readonly counts: ReadonlyMap<string, number>;
+  readonly total: number;
+  readonly writes: number;
+  /** Lease namespace → its address, as the Go client reads it. */
+  readonly addresses: ReadonlyMap<string, string>;
+}
+
+/** From the first list to every port confirmed by MetalLB; then what the Go client reads is checked. */
+async function coldStart(bench: BenchCluster, stateFile: string): Promise<ColdRun> {
+  progress(`cold start: the operator leases ${LEASES} addresses, writes ${DECLARATIONS} Services`);
+  const cold = await bench.operator(stateFile, CONFIRM_TIMEOUT_MS);
+  const health = since(cold.counting.firstAt);
+  let lastReport = 0;
+  await eventually(
+    `all ${DECLARATIONS} ports confirmed by MetalLB`,
+    async () => {
+      const confirmed = confirmedPorts(cold.operator);
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        progress(`${confirmed}/${DECLARATIONS} confirmed; requests so far: ${cold.counting.summary()}`);
+      }
+      return confirmed === DECLARATIONS ? true : undefined;
+    },
+    CONFIRM_TIMEOUT_MS,
+  );
+  const confirmed = since(cold.counting.firstAt);
+  await cold.operator.operator.idle();
+  progress(`all confirmed in ${Math.round(confirmed)} ms; requests: ${cold.counting.summary()}`);
+  const run = {
+    health,
+    written: (cold.counting.lastWriteAt ?? Number.NaN) - (cold.counting.firstAt ?? Number.NaN),
+    confirmed,
+    counts: new Map(cold.counting.counts),
+    total: cold.counting.total(),
+    writes: cold.counting.writes(),
+  };
+  // Every port of every lease as the Go provider's client reads it: one address per lease, none shared.
+  const addresses = new Map<string, string>();
+  await inParallel(bench.leases, WRITE_CONCURRENCY, async (lease) => {
+    const entries = await leaseStatus(cold, lease);
+    assert.equal(entries.length, PORTS_PER_LEASE);
+    assert.equal(entries[0]!.IP, entries[1]!.IP);
+    addresses.set(leaseNamespace(lease), entries[0]!.IP);
+  });
+  assert.equal(new Set(addresses.values()).size, LEASES, 'every lease has an address of its own');
+  await bench.stopOperator(cold);
+  return { ...run, addresses };
+}
+
+interface Restarts {
+  readonly health: number[];
+  readonly requests: number[];
+  readonly writes: number[];
+}
+
+/** Restarts with everything in place: `/health` 200, the same addresses, and what it cost. */
+async function restarts(
+  bench: BenchCluster,
+  state: string | undefined,
+  addresses: ReadonlyMap<string, string>,
+  kind: string,
+): Promise<Restarts> {
+  const out: Restarts = { health: [], requests: [], writes: [] };
+  for (let run = 0; run < RESTARTS; run++) {
+    const again = await bench.operator(state, RESTART_TIMEOUT_MS);
+    out.health.push(since(again.counting.firstAt));
+    await again.operator.operator.idle();
+    assert.equal(confirmedPorts(again.operator), DECLARATIONS, 'every port confirmed at once');
+    for (const lease of bench.leases.slice(0, 10)) {
+      const entries = await leaseStatus(again, lease);
+      assert.equal(entries[0]?.IP, addresses.get(leaseNamespace(lease)), 'the same address');
+    }
+    out.requests.push(again.counting.total());
+    out.writes.push(again.counting.writes());
+    progress(
+      `restart ${kind} #${run + 1}: /health 200 after ${Math.round(out.health.at(-1)!)} ms; ` +
+        `requests: ${again.counting.summary()}`,
+    );
+    await bench.stopOperator(again);
+  }
+  return out;
+}
+
+const suite: Suite = async (report) => {
+  const dir = mkdtempSync(join(tmpdir(), 'akash-ip-operator-bench-'));
+  const leases: LeaseId[] = [];
+  for (let t = 0; t < TENANTS; t++) {
+    const owner = accountOf(`bench tenant ${t}`);
+    for (let n = 0; n < LEASES_PER_TENANT; n++) leases.push(leaseOf(owner, 1000 + n));
+  }
+  const label = `${DECLARATIONS} declarations (${LEASES} leases × ${PORTS_PER_LEASE} ports)`;
+  const cold: ColdRun[] = [];
+  try {
+    // Each cold start on a cluster of its own: no Service, Event or MetalLB memory left from the one before.
+    for (let run = 0; run < COLD_RUNS; run++) {
+      const bench = await BenchCluster.start(leases);
+      try {
+        const stateFile = join(dir, `state-${run}.sqlite`);
+        cold.push(await coldStart(bench, stateFile));
+        if (run < COLD_RUNS - 1) continue;
+        const addresses = cold.at(-1)!.addresses;
+        const kinds = [
+          ['with its state file', stateFile],
+          ['without state (rebuilt from the Services)', undefined],
+        ] as const;
+        const restartRuns = [];
+        for (const [kind, state] of kinds) {
+          restartRuns.push({ kind, ...(await restarts(bench, state, addresses, kind)) });
+        }
+        const coldOf = (pick: (run: ColdRun) => number) => median(cold.map(pick));
+        const times = `median of ${COLD_RUNS}`;
+        report({
+          name: `cold start, ${label}: first list → /health 200 (${times})`,
+          value: coldOf((r) => r.health),
+          unit: 'ms',
+        });
+        report({
+          name: `cold start, ${label}: first list → every Service written (${times})`,
+          value: coldOf((r) => r.written),
+          unit: 'ms',
+        });
+        report({
+          name: `cold start, ${label}: first list → all confirmed by MetalLB (${times})`,
+          value: coldOf((r) => r.confirmed),
+          unit: 'ms',
+        });
+        report({
+          name: `cold start: apiserver requests (${times})`,
+          value: coldOf((r) => r.total),
+          unit: 'req',
+        });
+        const kindsOfRequest = new Set(cold.flatMap((r) => [...r.counts.keys()]));
+        for (const what of [...kindsOfRequest].sort()) {
+          report({
+            name: `cold start: apiserver requests, ${what} (${times})`,
+            value: coldOf((r) => r.counts.get(what) ?? 0),
+            unit: 'req',
+          });
+        }
+        report({
+          name: `cold start: apiserver writes (${times})`,
+          value: coldOf((r) => r.writes),
+          unit: 'req',
+        });
+        for (const { kind, health, requests, writes } of restartRuns) {
+          const restart = `restart ${kind}, ${DECLARATIONS} declarations`;
+          report({
+            name: `${restart}: first list → /health 200 (median of ${RESTARTS})`,
+            value: median(health),
+            unit: 'ms',
+          });
+          report({
+            name: `${restart}: apiserver requests (median of ${RESTARTS})`,
+            value: median(requests),
+            unit: 'req',
+          });
+          report({
+            name: `${restart}: apiserver writes (max of ${RESTARTS})`,
+            value: Math.max(...writes),
+            unit: 'req',
+          });
+        }
+      } finally {
+        await bench.stop();
+      }
+    }
     // The reference's own accounting (akash-provider-ip.md §2.2, §10, F5), computed rather than run: on a
     // cold start each object's Add is a Get (404) + Create; on every restart or epoch each object is
     // re-applied with a Get + a full Update, besides the lists and the watch.
     const go = 'Go operator reference (computed: one Get + one Create/Update per object per epoch)';
-    report({ name: `${go}: cold start requests`, value: 2 * DECLARATIONS, unit: 'req' });
-    report({ name: `${go}: cold start writes`, value: DECLARATIONS, unit: 'req' });
-    report({ name: `${go}: restart requests`, value: 2 * DECLARATIONS, unit: 'req' });
-    report({ name: `${go}: restart writes`, value: DECLARATIONS, unit: 'req' });
+    report({
+      name: `${go}: cold start requests, ${DECLARATIONS} declarations`,
+      value: 2 * DECLARATIONS,
+      unit: 'req',
+    });
+    report({
+      name: `${go}: cold start writes, ${DECLARATIONS} declarations`,
+      value: DECLARATIONS,
+      unit: 'req',
+    });
+    report({
+      name: `${go}: restart requests, ${DECLARATIONS} declarations`,
+      value: 2 * DECLARATIONS,
+      unit: 'req',
+    });
+    report({ name: `${go}: restart writes, ${DECLARATIONS} declarations`, value: DECLARATIONS, unit: 'req' });
   } finally {
-    await running?.stop();
-    admin?.close();
-    progress('stopping the cluster');
-    await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 };
