@@ -107,7 +107,7 @@ const suite: Suite = async (report) => {
     maxBodyBytes: 1 << 20,
   });
   const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
-  const { server, port } = unwrap(await listen(listener, '127.0.0.1', 0));
+  const { server, port } = unwrap(await listen(listener, '127.0.0.1', 0, { metrics }));
 
   try {
     const planFile = join(dir, 'plan.json');

@@ -17,17 +17,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../src/daemon/index.js';
-import {
-  createHttpsGateway,
-  KubeBackend,
-  type KubeGateway,
-  type KubeRequest,
-  leaseNamespace,
-} from '../src/k8s/index.js';
+import { createHttpsGateway, type KubeGateway, type KubeRequest, leaseNamespace } from '../src/k8s/index.js';
 import type { LeaseId } from '../src/lease/index.js';
 import { parseOperatorConfig, type RunningOperator, runOperator } from '../src/operator/index.js';
-import { accountOf, goLeasedIp, leaseOf, metallbPool, PROVIDER } from '../src/operator/testing.js';
+import { accountOf, leaseOf, metallbPool, PROVIDER } from '../src/operator/testing.js';
 import { eventually, startCluster, type TestCluster } from '../test/k8s/cluster.js';
+import { GoProvider } from '../test/k8s/go-provider.js';
 import { median, type Suite } from './harness.js';
 
 const TENANTS = 20;
@@ -41,8 +36,8 @@ const PORTS_PER_LEASE = 2;
 function portsOf(lease: number) {
   const endpoint = `web${lease}`;
   return [
-    { endpoint, service: 'web', port: 8080, externalPort: 80 },
-    { endpoint, service: 'web', port: 8443, externalPort: 443 },
+    { endpoint, service: 'web', port: 8080, externalPort: 80, proto: 'TCP' },
+    { endpoint, service: 'web', port: 8443, externalPort: 443, proto: 'TCP' },
   ] as const;
 }
 const DECLARATIONS = LEASES * PORTS_PER_LEASE;
@@ -61,7 +56,6 @@ const WRITE_CONCURRENCY = 16;
 const SETUP_TIMEOUT_MS = 180_000;
 const CONFIRM_TIMEOUT_MS = 240_000;
 const RESTART_TIMEOUT_MS = 60_000;
-const LEASED_IPS = '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips';
 
 type Verb = 'list' | 'get' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 const WRITE_VERBS: ReadonlySet<Verb> = new Set(['create', 'update', 'patch', 'delete']);
@@ -211,9 +205,8 @@ class BenchCluster {
 
   async #prepare(): Promise<void> {
     const metallb = this.#cluster.metallbNamespace;
-    // The Akash provider's chart installs the CRD; the daemon's backend installs a compatible one.
-    const crd = await new KubeBackend({ gateway: this.#admin, provider: PROVIDER }).ensureCrd();
-    if (!crd.ok) throw new Error(crd.error.message);
+    const go = new GoProvider(this.#admin);
+    await go.install();
     await this.#call(
       'POST',
       `/apis/metallb.io/v1beta1/namespaces/${metallb}/ipaddresspools`,
@@ -232,10 +225,8 @@ class BenchCluster {
     const deadline = Date.now() + SETUP_TIMEOUT_MS;
     await inParallel(this.leases, WRITE_CONCURRENCY, async (lease) => {
       if (Date.now() > deadline) throw new Error(`declaring not done within ${SETUP_TIMEOUT_MS} ms`);
-      await this.#call('POST', '/api/v1/namespaces', { metadata: { name: leaseNamespace(lease) } });
-      for (const port of portsOf(Number(lease.dseq))) {
-        await this.#call('POST', LEASED_IPS, goLeasedIp(lease, port));
-      }
+      await go.createLeaseNamespace(lease);
+      for (const port of portsOf(Number(lease.dseq))) await go.declareIP(lease, port);
     });
     progress(`declared in ${Math.round(performance.now() - at)} ms`);
   }

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../daemon/index.js';
-import { cliCommand, DEFAULT_PROVIDERS, providerConfig } from './devnet.js';
+import {
+  cliCommand,
+  DEFAULT_PROVIDERS,
+  lastLinesOf,
+  MAX_LOG_BYTES,
+  providerConfig,
+  rotateLog,
+} from './devnet.js';
 
 describe('devnet providers', () => {
   it('are two IP providers with pools of different sizes in documentation ranges, and one without', () => {
@@ -26,6 +36,7 @@ describe('devnet providers', () => {
       assert.deepEqual(config.store, { kind: 'sqlite', path: `/data/providers/${plan.name}/store.sqlite` });
       assert.equal(config.ledger?.url, 'http://127.0.0.1:26657');
       assert.equal(config.quarantineMs, 5000);
+      assert.equal(config.ledger?.bidTimeoutMs, 300_000);
       assert.equal(config.pricing.usdPerMonth.ip, plan.ipUsdPerMonth);
       const ipLease = config.attributes.find((attribute) => attribute.key === 'ip-lease')?.value;
       assert.equal(ipLease, plan.pool.length > 0 ? 'true' : undefined);
@@ -41,5 +52,25 @@ describe('devnet providers', () => {
     assert.equal(cli.command, process.execPath);
     // under tsx (these tests) the source entry point is loaded through tsx; built, main.js directly
     assert.match(cli.args.at(-1) ?? '', /src\/cli\/main\.(ts|js)$/);
+  });
+
+  it('keep their logs across restarts: a log past the cap moves to .1, and the last lines are read from its end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'akash-ip-devnet-log-'));
+    try {
+      const log = join(dir, 'daemon.log');
+      await rotateLog(log);
+      assert.equal(existsSync(log), false, 'no log yet: nothing to do');
+      const lines = Array.from({ length: 30 }, (_, n) => `{"msg":"line ${n}"}`);
+      writeFileSync(log, `${lines.join('\n')}\n`);
+      assert.deepEqual(await lastLinesOf(log, 3), lines.slice(-3));
+      await rotateLog(log);
+      assert.equal(existsSync(log), true, 'a small log stays where it is');
+      writeFileSync(log, 'x'.repeat(MAX_LOG_BYTES + 1));
+      await rotateLog(log);
+      assert.equal(existsSync(log), false);
+      assert.equal(readFileSync(`${log}.1`, 'utf8').length, MAX_LOG_BYTES + 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,12 +15,20 @@ import { hex } from '@scure/base';
 import { stringify } from 'yaml';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { addKey, getKey, type KeyInfo } from '../identity/index.js';
-import { DENOM, Ledger, type LedgerServer, runBlockClock, serveLedger } from '../market/index.js';
 import {
+  DEFAULT_BID_TIMEOUT_MS,
+  DENOM,
+  Ledger,
+  type LedgerServer,
+  runBlockClock,
+  serveLedger,
+} from '../market/index.js';
+import {
+  alreadyRunning,
   type DevnetFile,
   type DevnetProvider,
   devnetKeyring,
-  readDevnetFile,
+  runningDevnet,
   writeDevnetFile,
 } from './home.js';
 import type { Progress } from './output.js';
@@ -51,6 +59,11 @@ export interface DevnetOptions {
   readonly blockMs: number;
   /** Cool-down of a released address in the providers' pools. */
   readonly quarantineMs: number;
+  /**
+   * How long a provider's bid waits for its lease before the provider withdraws it (default Akash's 5 minutes);
+   * the ledger closes bids still open after twice that, behind a provider that died mid-bid.
+   */
+  readonly bidTimeoutMs?: number;
   /** Ledger port; 0 picks a free one. */
   readonly port: number;
   readonly providers?: readonly ProviderPlan[];
@@ -62,15 +75,35 @@ export interface DevnetOptions {
 /** A running devnet. */
 export interface Devnet {
   readonly file: DevnetFile;
-  /** Providers that fail on their own (the devnet keeps running without them). */
-  readonly exits: AsyncIterable<{
-    readonly name: string;
-    readonly code: number | null;
-    readonly log: string;
-  }>;
+  /**
+   * Providers that fail on their own: each is started again after a pause that doubles, at most
+   * {@link MAX_RESTARTS} times in a row (`restartInMs`), then left down (no `restartInMs`). `lastLines` is the end
+   * of its log, which restarts append to.
+   */
+  readonly exits: AsyncIterable<ProviderExit>;
   /** Stops the providers, the clock and the ledger, and marks the folder stopped. */
   stop(): Promise<void>;
 }
+
+/** A provider that exited on its own, and what the devnet does about it. */
+export interface ProviderExit {
+  readonly name: string;
+  readonly code: number | null;
+  readonly log: string;
+  readonly lastLines: readonly string[];
+  /** Restart attempt (1-based) and the pause before it; absent when the devnet gives up on the provider. */
+  readonly restart?: { readonly attempt: number; readonly inMs: number };
+}
+
+/** Restarts in a row before the devnet gives up on a provider; a provider that ran a minute starts a new row. */
+export const MAX_RESTARTS = 5;
+const RESTART_FIRST_MS = 500;
+const RESTART_MAX_MS = 15_000;
+const RESTART_STABLE_MS = 60_000;
+/** A provider's log is moved to `daemon.log.1` at a start that finds it larger than this. */
+export const MAX_LOG_BYTES = 4 << 20;
+/** Lines of a dead provider's log the devnet reports. */
+const LAST_LINES = 10;
 
 /** uakt the faucet gives the tenant (1000 AKT) and each provider (10 AKT). */
 const TENANT_FUNDS = 1_000_000_000n;
@@ -87,15 +120,6 @@ export function cliCommand(): { readonly command: string; readonly args: readonl
     };
   }
   return { command: process.execPath, args: [fileURLToPath(new URL('./main.js', here))] };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function ensureKey(dir: string, name: string): Promise<Result<KeyInfo, AppError>> {
@@ -118,7 +142,12 @@ function ensureFunded(ledger: Ledger, key: KeyInfo, amount: bigint): Result<void
 }
 
 /** The daemon configuration of one provider (see src/daemon/config.ts). */
-export function providerConfig(plan: ProviderPlan, ledgerUrl: string, quarantineMs: number): string {
+export function providerConfig(
+  plan: ProviderPlan,
+  ledgerUrl: string,
+  quarantineMs: number,
+  bidTimeoutMs: number = DEFAULT_BID_TIMEOUT_MS,
+): string {
   const ipCapable = plan.pool.length > 0;
   return stringify({
     provider: { keyring: '../../keys', key: plan.name },
@@ -131,7 +160,7 @@ export function providerConfig(plan: ProviderPlan, ledgerUrl: string, quarantine
       ...(ipCapable ? [{ key: 'ip-lease', value: 'true' }] : []),
     ],
     pricing: { usdPerMonth: { ip: plan.ipUsdPerMonth } },
-    ledger: { url: ledgerUrl, pollIntervalMs: 200 },
+    ledger: { url: ledgerUrl, pollIntervalMs: 200, bidTimeoutMs },
   });
 }
 
@@ -150,6 +179,7 @@ async function spawnProvider(
   timeoutMs: number,
 ): Promise<Result<{ child: Child; url: string }, AppError>> {
   const logPath = join(folder, 'daemon.log');
+  await rotateLog(logPath);
   const log = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
   const cli = cliCommand();
   const child = spawn(
@@ -189,6 +219,37 @@ async function spawnProvider(
     );
   }
   return ok({ child: handle, url: first });
+}
+
+/** Moves a log grown past {@link MAX_LOG_BYTES} to `<log>.1` (replacing an older one): restarts append to a bounded file. */
+export async function rotateLog(path: string): Promise<void> {
+  try {
+    if ((await stat(path)).size > MAX_LOG_BYTES) await rename(path, `${path}.1`);
+  } catch {
+    // no log yet
+  }
+}
+
+/** The last `count` lines of a log (read from its end, so a large log costs little). */
+export async function lastLinesOf(path: string, count = LAST_LINES): Promise<string[]> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const { size } = await file.stat();
+      const length = Math.min(size, 64 * 1024);
+      const buffer = Buffer.alloc(length);
+      await file.read(buffer, 0, length, size - length);
+      return buffer
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .slice(-count);
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return [];
+  }
 }
 
 /** Checks every 100 ms until `check` holds, or fails with `late` once `deadline` has passed. */
@@ -263,20 +324,8 @@ export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet
   const plans = options.providers ?? DEFAULT_PROVIDERS;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   await mkdir(data, { recursive: true, mode: 0o700 });
-  const previous = await readDevnetFile(data);
-  if (
-    previous.ok &&
-    previous.value.pid !== null &&
-    previous.value.pid !== process.pid &&
-    alive(previous.value.pid)
-  ) {
-    return fail(
-      appError(
-        'UNAVAILABLE',
-        `a devnet is already running on ${data} (pid ${previous.value.pid}); stop it with Ctrl-C, or use another --data folder`,
-      ),
-    );
-  }
+  const running = await runningDevnet(data);
+  if (running !== undefined) return fail(alreadyRunning(data, running));
 
   const keyring = devnetKeyring(data);
   const tenant = await ensureKey(keyring, DEFAULT_TENANT_KEY);
@@ -288,14 +337,20 @@ export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet
     providerKeys.push(key.value);
   }
 
-  const opened = Ledger.open({ path: join(data, 'ledger.sqlite') });
+  // the ledger's safety net behind the providers' own bid timeouts: bids still open after twice that are closed
+  const bidTimeoutMs = options.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS;
+  const opened = Ledger.open({
+    path: join(data, 'ledger.sqlite'),
+    bidTtlBlocks: Math.ceil((2 * bidTimeoutMs) / options.blockMs),
+  });
   if (!opened.ok) return opened;
   const ledger = opened.value;
   const clock = new AbortController();
-  const children: Child[] = [];
+  /** Each provider's current process. */
+  const children = new Map<string, Child>();
   let server: LedgerServer | undefined;
   const shutdown = async () => {
-    await Promise.all(children.map(stopChild));
+    await Promise.all([...children.values()].map(stopChild));
     clock.abort();
     await server?.close();
     ledger.close();
@@ -311,7 +366,11 @@ export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet
 
   const adminToken = hex.encode(randomBytes(24));
   try {
-    server = await serveLedger(ledger, { adminToken, port: options.port });
+    server = await serveLedger(ledger, {
+      adminToken,
+      port: options.port,
+      onBug: (error) => progress(`the ledger failed on a request: ${error.stack ?? error.message}`),
+    });
   } catch (error) {
     await shutdown();
     return fail(
@@ -321,37 +380,44 @@ export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet
   void runBlockClock(ledger, { intervalMs: options.blockMs, signal: clock.signal });
   progress(`ledger ${server.url} (${join(data, 'ledger.sqlite')}), one block every ${options.blockMs} ms`);
 
+  /** Starts one provider and waits until it is ready and registered; its process goes into `children` at once. */
+  const startProvider = async (
+    index: number,
+    deadline: number,
+  ): Promise<Result<DevnetProvider, AppError>> => {
+    const plan = plans[index] as ProviderPlan;
+    const folder = join(data, 'providers', plan.name);
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    const config = providerConfig(plan, ledgerUrl, options.quarantineMs, options.bidTimeoutMs);
+    await writeFile(join(folder, 'provider.yaml'), config, { mode: 0o600 });
+    const spawned = await spawnProvider(plan.name, folder, startTimeoutMs);
+    if (!spawned.ok) return spawned;
+    const { child, url } = spawned.value;
+    children.set(plan.name, child);
+    const ready = await waitReady(plan.name, url, child.logPath, deadline);
+    const address = providerKeys[index]?.address ?? '';
+    const registered = ready.ok ? await waitRegistered(ledger, plan.name, address, url, deadline) : ready;
+    if (!registered.ok) {
+      await stopChild(child);
+      return registered;
+    }
+    progress(`${plan.name} ready at ${url}`);
+    return ok<DevnetProvider>({
+      name: plan.name,
+      address,
+      url,
+      ipLease: plan.pool.length > 0,
+      pools: [...plan.pool],
+      config: join(folder, 'provider.yaml'),
+      log: child.logPath,
+      pid: child.process.pid ?? 0,
+    });
+  };
+
+  const ledgerUrl = server.url;
   const entries: DevnetProvider[] = [];
   const deadline = Date.now() + startTimeoutMs;
-  const started = await Promise.all(
-    plans.map(async (plan, index) => {
-      const folder = join(data, 'providers', plan.name);
-      await mkdir(folder, { recursive: true, mode: 0o700 });
-      await writeFile(join(folder, 'provider.yaml'), providerConfig(plan, server.url, options.quarantineMs), {
-        mode: 0o600,
-      });
-      const spawned = await spawnProvider(plan.name, folder, startTimeoutMs);
-      if (!spawned.ok) return spawned;
-      children.push(spawned.value.child);
-      const { url } = spawned.value;
-      const ready = await waitReady(plan.name, url, spawned.value.child.logPath, deadline);
-      if (!ready.ok) return ready;
-      const address = providerKeys[index]?.address ?? '';
-      const registered = await waitRegistered(ledger, plan.name, address, url, deadline);
-      if (!registered.ok) return registered;
-      progress(`${plan.name} ready at ${url}`);
-      return ok<DevnetProvider>({
-        name: plan.name,
-        address,
-        url,
-        ipLease: plan.pool.length > 0,
-        pools: [...plan.pool],
-        config: join(folder, 'provider.yaml'),
-        log: spawned.value.child.logPath,
-        pid: spawned.value.child.process.pid ?? 0,
-      });
-    }),
-  );
+  const started = await Promise.all(plans.map((_, index) => startProvider(index, deadline)));
   for (const result of started) {
     if (!result.ok) {
       await shutdown();
@@ -360,30 +426,84 @@ export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet
     entries.push(result.value);
   }
 
-  const file: DevnetFile = {
+  let file: DevnetFile = {
     version: 1,
     pid: process.pid,
-    ledger: { url: server.url, adminToken },
+    ledger: { url: ledgerUrl, adminToken },
     blockMs: options.blockMs,
     tenant: { key: DEFAULT_TENANT_KEY, address: tenant.value.address },
     providers: entries,
     startedAt: Date.now(),
   };
   await writeDevnetFile(data, file);
+  const firstFile = file;
+
+  const reported: ProviderExit[] = [];
+  let wake: () => void = () => undefined;
+  const report = (exit: ProviderExit): void => {
+    reported.push(exit);
+    wake();
+  };
+
+  /**
+   * Restarts a provider that exits on its own, after a pause doubling from RESTART_FIRST_MS, at most MAX_RESTARTS
+   * times in a row; one that ran RESTART_STABLE_MS starts a new row. Its new URL and pid go into devnet.json.
+   */
+  const supervise = async (index: number): Promise<void> => {
+    const name = (plans[index] as ProviderPlan).name;
+    let attempt = 0;
+    let startFailed = false;
+    for (;;) {
+      const child = children.get(name);
+      if (child === undefined) return;
+      const since = Date.now();
+      const code = await child.exited;
+      // a clean exit comes from a signal the whole process group got (Ctrl-C): the devnet is stopping
+      if (clock.signal.aborted || (code === 0 && !startFailed)) return;
+      if (!startFailed && Date.now() - since >= RESTART_STABLE_MS) attempt = 0;
+      attempt++;
+      const lastLines = await lastLinesOf(child.logPath);
+      if (attempt > MAX_RESTARTS) {
+        report({ name, code, log: child.logPath, lastLines });
+        return;
+      }
+      const inMs = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** (attempt - 1));
+      report({ name, code, log: child.logPath, lastLines, restart: { attempt, inMs } });
+      try {
+        await sleep(inMs, undefined, { signal: clock.signal });
+      } catch {
+        return;
+      }
+      const restarted = await startProvider(index, Date.now() + startTimeoutMs);
+      startFailed = !restarted.ok;
+      if (!restarted.ok) continue;
+      entries[index] = restarted.value;
+      file = { ...file, providers: [...entries] };
+      await writeDevnetFile(data, file);
+    }
+  };
+  let supervising = true;
+  void Promise.all(plans.map((_, index) => supervise(index))).then(() => {
+    supervising = false;
+    wake();
+  });
 
   const exits = (async function* () {
-    const pending = new Map(children.map((child) => [child, child.exited.then(() => child)] as const));
-    while (pending.size > 0) {
-      const child = await Promise.race(pending.values());
-      pending.delete(child);
-      // a clean exit comes from a signal the whole process group got (Ctrl-C): not worth reporting
-      const code = child.process.exitCode;
-      if (!clock.signal.aborted && code !== 0) yield { name: child.name, code, log: child.logPath };
+    for (;;) {
+      const next = reported.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (!supervising) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   })();
 
   return ok({
-    file,
+    file: firstFile,
     exits,
     async stop() {
       clock.abort();

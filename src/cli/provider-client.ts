@@ -43,6 +43,40 @@ export type EndpointStatus = z.infer<typeof endpointStatusSchema>;
 /** Akash lease-status JSON, as far as the CLI reads it. */
 export type LeaseStatus = z.infer<typeof leaseStatusSchema>;
 
+const auditEventSchema = z.looseObject({
+  id: z.number(),
+  at: z.number(),
+  actor: z.string(),
+  action: z.string(),
+  owner: z.string(),
+  lease: z.string(),
+  endpoint: z.string().exactOptional(),
+  address: z.string().exactOptional(),
+  port: z.number().exactOptional(),
+  protocol: z.string().exactOptional(),
+  detail: z.string().exactOptional(),
+});
+/** One entry of a provider's IP audit trail. */
+export type AuditEventJson = z.infer<typeof auditEventSchema>;
+
+const leaseDetailsSchema = z.looseObject({
+  env: z.record(z.string(), z.record(z.string(), z.string())),
+  audit: z.array(auditEventSchema),
+});
+/** `GET /lease/{dseq}/{gseq}/{oseq}/ip-details`: the workload's IP variables per service, and the audit trail. */
+export type LeaseDetails = z.infer<typeof leaseDetailsSchema>;
+
+const bidDecisionSchema = z.looseObject({
+  order: z.looseObject({ owner: z.string(), dseq: z.string(), gseq: z.number(), oseq: z.number() }),
+  provider: z.string(),
+  outcome: z.enum(['bid', 'declined', 'failed']),
+  code: z.string().exactOptional(),
+  message: z.string(),
+  price: z.looseObject({ denom: z.string(), amount: z.string() }).exactOptional(),
+});
+/** One decision of a provider's bid engine. */
+export type BidDecisionJson = z.infer<typeof bidDecisionSchema>;
+
 const migrateReplySchema = z.looseObject({ transferred: z.array(z.string()) });
 /** The answer to `POST /endpoint/migrate`. */
 export type MigrateReply = z.infer<typeof migrateReplySchema>;
@@ -146,6 +180,22 @@ export class ProviderClient {
   leaseStatus(lease: LeaseRef): Promise<Result<LeaseStatus, AppError>> {
     const path = `/lease/${encodeURIComponent(lease.dseq)}/${lease.gseq}/${lease.oseq}/status`;
     return this.#call('GET', path, 'status', leaseStatusSchema);
+  }
+
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/ip-details`. */
+  leaseDetails(lease: LeaseRef): Promise<Result<LeaseDetails, AppError>> {
+    const path = `/lease/${encodeURIComponent(lease.dseq)}/${lease.gseq}/${lease.oseq}/ip-details`;
+    return this.#call('GET', path, 'status', leaseDetailsSchema);
+  }
+
+  /** `GET /ip-audit`: the provider's newest audit entries (a provider-internal route: loopback callers only). */
+  recentAudit(limit: number): Promise<Result<readonly AuditEventJson[], AppError>> {
+    return this.#call('GET', `/ip-audit?limit=${limit}`, undefined, z.array(auditEventSchema));
+  }
+
+  /** `GET /bid-decisions`: the bid engine's latest decisions (provider-internal: loopback callers only). */
+  bidDecisions(): Promise<Result<readonly BidDecisionJson[], AppError>> {
+    return this.#call('GET', '/bid-decisions', undefined, z.array(bidDecisionSchema));
   }
 
   /** `POST /endpoint/migrate`: moves the named endpoints of this owner to the destination deployment. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import picocolors from 'picocolors';
 import type { Deployment, Lease } from '../market/index.js';
-import { deploymentReport, nextSteps } from './report.js';
+import { deploymentReport, migrationReport, nextSteps, unservedReason } from './report.js';
 import type { DeploymentState } from './tenant.js';
 
 const plain = picocolors.createColors(false);
@@ -106,5 +106,85 @@ describe('deploymentReport', () => {
     const data = report.data as { leases: { error: object; ips: unknown }[] };
     assert.deepEqual(data.leases[0]?.error, { code: 'UNAVAILABLE', message: 'provider down' });
     assert.equal(data.leases[0]?.ips, null);
+  });
+});
+
+describe('unservedReason: why deploy or update exits 7', () => {
+  it('is nothing when every IP endpoint has its address', () => {
+    assert.equal(unservedReason(active, label), undefined);
+  });
+
+  it('names a withheld endpoint with the migration that resolves it', () => {
+    const reason = unservedReason(withheld, label);
+    assert.equal(reason?.code, 'ENDPOINT_NOT_LEASED');
+    assert.match(
+      reason?.message ?? '',
+      /^deployment 265 runs without all its IPs: endpoint "myendpoint" of lease 265\/1\/1 is withheld \(.*held by deployment 106.*\): move it with `akash-ip migrate-endpoints --dseq 265 --provider provider-2 --source-dseq 106 myendpoint` \(--allow-pending accepts this with exit 0\)$/,
+    );
+  });
+
+  it('says a pending endpoint waits for a free address, and an unsettled one to look again', () => {
+    const state = (endpoint: object): DeploymentState => ({
+      deployment,
+      leases: [{ lease: lease('265'), status: { ips: {}, ip_endpoints: { api: endpoint as never } } }],
+    });
+    const pending = unservedReason(
+      state({ state: 'pending', addresses: [], reason: 'no free address for endpoint "api"' }),
+      label,
+    );
+    assert.match(
+      pending?.message ?? '',
+      /"api" .* is pending \(no free address.*\): it gets an address when provider-2 has one free; watch with `akash-ip lease-status --dseq 265`/,
+    );
+    const unsettled = unservedReason(state({ state: 'active', addresses: [] }), label);
+    assert.match(
+      unsettled?.message ?? '',
+      /"api" .* had no address when the wait ended: check again with `akash-ip lease-status --dseq 265`/,
+    );
+  });
+
+  it('is the provider’s error when a lease-status could not be read', () => {
+    const state: DeploymentState = {
+      deployment,
+      leases: [{ lease: lease('265'), error: { code: 'UNAVAILABLE', message: 'provider down' } }],
+    };
+    assert.deepEqual(unservedReason(state, label), { code: 'UNAVAILABLE', message: 'provider down' });
+  });
+});
+
+describe('migrationReport', () => {
+  const move = {
+    endpoint: 'web',
+    from: { dseq: '82', gseq: 1, oseq: 1 },
+    to: { dseq: '83', gseq: 1, oseq: 1 },
+    addresses: ['203.0.113.1'],
+  };
+
+  it('calls moved only what moved', () => {
+    const text = migrationReport(
+      { transferred: ['web', 'db'], moves: [move], unchanged: ['db'] },
+      false,
+      '83',
+      'provider-1',
+    ).human(plain);
+    assert.match(text, /^moved web to deployment 83 on provider-1\n/);
+    assert.match(text, /\nalready in deployment 83: db\nnext: akash-ip lease-status --dseq 83\n$/);
+  });
+
+  it('says nothing moved when a migration runs again, though Go’s reply names the endpoint', () => {
+    const text = migrationReport(
+      { transferred: ['web'], dry_run: false, moves: [], unchanged: ['web'] },
+      false,
+      '83',
+      'provider-1',
+    ).human(plain);
+    assert.equal(text, 'nothing moved on provider-1\nalready in deployment 83: web\n');
+  });
+
+  it('shows what a dry run would move, and trusts `transferred` from a provider without `moves`', () => {
+    const dry = migrationReport({ transferred: [], moves: [move], unchanged: [] }, true, '83', 'provider-1');
+    assert.match(dry.human(plain), /^dry run: would move web to deployment 83 on provider-1\n/);
+    const go = migrationReport({ transferred: ['web'] }, false, '83', 'provider-1');
+    assert.match(go.human(plain), /^moved web to deployment 83 on provider-1\n/);
   });
 });

@@ -2,13 +2,14 @@
  * How a deployment and its leases print: the data scripts read (`--output json|yaml`), and the human view
  * with one row per IP endpoint and the next command to run when an endpoint is withheld.
  */
+import { type AppError, appError } from '../errors/index.js';
 import type { Colors, Column, Report } from './output.js';
 import { renderTable, shortAddress } from './output.js';
 import type { EndpointStatus, LeasedIp } from './provider-client.js';
 import { type DeploymentState, formatPrice, type LeaseState, leaseText } from './tenant.js';
 
 /** One IP endpoint of a lease, flattened for tables. */
-interface EndpointRow {
+export interface EndpointRow {
   readonly name: string;
   readonly state: string;
   readonly addresses: readonly string[];
@@ -16,7 +17,8 @@ interface EndpointRow {
   readonly note: string;
 }
 
-function endpointRows(state: LeaseState): EndpointRow[] {
+/** The IP endpoints of a lease with their ports (`web 80→80/TCP`) and notes. */
+export function endpointRows(state: LeaseState): EndpointRow[] {
   const status = state.status;
   if (status === undefined) return [];
   const byAddress = new Map<string, string[]>();
@@ -54,7 +56,7 @@ function leaseData(state: LeaseState, label: (address: string) => string) {
     provider: label(lease.id.provider),
     state: lease.state,
     price: lease.price,
-    ...(lease.closedReason === null ? {} : { closedReason: lease.closedReason }),
+    closedReason: lease.closedReason,
     services: status?.services ?? null,
     ips: status?.ips ?? null,
     endpoints: status?.ip_endpoints ?? {},
@@ -131,6 +133,105 @@ export function deploymentReport(state: DeploymentState, label: (address: string
       }
       for (const step of steps) out += `${colors.cyan('next')}: ${step}\n`;
       return out;
+    },
+  };
+}
+
+/**
+ * Why a deployment that `deploy` or `update` leaves is not fully served, for a script to tell by the exit
+ * code: a provider that could not tell, or an IP endpoint without an address (withheld, pending, or not yet
+ * assigned when the wait ended), each with what to do.
+ */
+export function unservedReason(
+  state: DeploymentState,
+  label: (address: string) => string,
+): AppError | undefined {
+  const failed = state.leases.find((lease) => lease.error !== undefined)?.error;
+  if (failed !== undefined) return failed;
+  const dseq = state.deployment.id.dseq;
+  const steps = new Map(
+    nextSteps(state, label).map((step) => [step.slice(step.lastIndexOf(' ') + 1), step] as const),
+  );
+  const problems: string[] = [];
+  for (const { lease, status } of state.leases) {
+    for (const [name, endpoint] of Object.entries(status?.ip_endpoints ?? {})) {
+      if (endpoint.state === 'active' && endpoint.addresses.length > 0) continue;
+      const where = `endpoint "${name}" of lease ${leaseText(lease)}`;
+      const step = steps.get(name);
+      if (endpoint.state === 'withheld') {
+        problems.push(
+          `${where} is withheld (${endpoint.reason ?? 'no reason given'})${step === undefined ? '' : `: move it with \`${step}\``}`,
+        );
+      } else if (endpoint.state === 'pending') {
+        problems.push(
+          `${where} is pending (${endpoint.reason ?? 'no reason given'}): it gets an address when ${label(lease.id.provider)} has one free; ` +
+            `watch with \`akash-ip lease-status --dseq ${dseq}\`, or close the deployment and deploy on another provider`,
+        );
+      } else {
+        problems.push(
+          `${where} had no address when the wait ended: check again with \`akash-ip lease-status --dseq ${dseq}\` (--timeout waits longer)`,
+        );
+      }
+    }
+  }
+  if (problems.length === 0) return undefined;
+  return appError(
+    'ENDPOINT_NOT_LEASED',
+    `deployment ${dseq} runs without all its IPs: ${problems.join('; ')} (--allow-pending accepts this with exit 0)`,
+  );
+}
+
+/** A move of one endpoint as the provider reports it. */
+interface Move {
+  readonly endpoint: string;
+  readonly from: { readonly dseq: string; readonly gseq: number; readonly oseq: number };
+  readonly to: { readonly dseq: string; readonly gseq: number; readonly oseq: number };
+  readonly addresses: readonly string[];
+}
+
+/**
+ * A migration's outcome. Go's reply names every requested endpoint in `transferred`; ours adds the `moves`
+ * it made and the endpoints that were `unchanged` (already in the destination), so only real moves are
+ * called moved.
+ */
+export function migrationReport(
+  reply: { readonly transferred: readonly string[] } & Record<string, unknown>,
+  dryRun: boolean,
+  dseq: string,
+  provider: string,
+): Report {
+  const reported = Array.isArray(reply.moves);
+  const moves = (reported ? reply.moves : []) as readonly Move[];
+  const unchanged = (Array.isArray(reply.unchanged) ? reply.unchanged : []) as readonly string[];
+  const moved = reported
+    ? moves.map((move) => move.endpoint)
+    : reply.transferred.filter((name) => !unchanged.includes(name));
+  const seqs = (id: Move['from']) => `${id.dseq}/${id.gseq}/${id.oseq}`;
+  return {
+    data: reply,
+    human: (colors) => {
+      const would = dryRun ? 'would move' : 'moved';
+      const head =
+        moved.length === 0
+          ? `${dryRun ? 'dry run: nothing would move' : 'nothing moved'} on ${provider}\n`
+          : `${dryRun ? 'dry run: ' : ''}${would} ${moved.join(', ')} to deployment ${dseq} on ${provider}\n`;
+      const table =
+        moves.length === 0
+          ? ''
+          : renderTable(
+              moves,
+              [
+                { header: 'ENDPOINT', value: (move) => move.endpoint },
+                { header: 'FROM', value: (move) => seqs(move.from) },
+                { header: 'TO', value: (move) => seqs(move.to) },
+                { header: 'IP', value: (move) => move.addresses.join(', ') },
+              ],
+              colors,
+            );
+      const same = unchanged.length === 0 ? '' : `already in deployment ${dseq}: ${unchanged.join(', ')}\n`;
+      const next =
+        dryRun || moved.length === 0 ? '' : `${colors.cyan('next')}: akash-ip lease-status --dseq ${dseq}\n`;
+      return head + table + same + next;
     },
   };
 }

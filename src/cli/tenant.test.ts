@@ -1,18 +1,26 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { appError } from '../errors/index.js';
-import type { Bid, Order } from '../market/index.js';
-import type { LeaseStatus } from './provider-client.js';
+import { type AppError, appError, ok, type Result } from '../errors/index.js';
+import { type Bid, createLedgerApi, type Lease, Ledger, LedgerClient, type Order } from '../market/index.js';
+import { IP_LEASE, testAccount } from '../market/testing.js';
+import { parseSdl, type Sdl } from '../sdl/index.js';
+import { type LeaseStatus, ProviderClient } from './provider-client.js';
+import type { Session } from './session.js';
 import {
   biddingSettled,
   chooseBid,
   compareBids,
+  deploy,
   formatPrice,
+  manifestRefusal,
   noBidCode,
   noBidMessage,
   type OrderBids,
+  releasedBy,
   statusSettled,
+  update,
 } from './tenant.js';
 
 const OWNER = 'akash1owner';
@@ -167,5 +175,195 @@ describe('formatPrice', () => {
     assert.equal(formatPrice('1000'), '1000 uakt/block');
     assert.equal(formatPrice('0.000000000000000001'), '<0.0001 uakt/block');
     assert.equal(formatPrice('0.5'), '0.5 uakt/block');
+  });
+});
+
+const EXAMPLE = readFileSync(new URL('../../examples/ip-lease.yaml', import.meta.url), 'utf8');
+
+function sdlOf(text: string): Sdl {
+  const parsed = parseSdl(text);
+  assert.ok(parsed.ok, parsed.ok ? '' : parsed.error.map((d) => d.message).join('\n'));
+  return parsed.value;
+}
+
+function value<T>(result: Result<T, AppError>): T {
+  if (!result.ok) assert.fail(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+describe('the provider’s manifest checks, run before anything changes', () => {
+  const example = sdlOf(EXAMPLE);
+  const groups = (sdl: Sdl) => sdl.groups.map((spec, index) => ({ gseq: index + 1, spec }));
+
+  it('accept an SDL against its own group specs', async () => {
+    assert.equal(await manifestRefusal(example, groups(example)), undefined);
+  });
+
+  it('refuse an external port no provider takes, which the SDL engine only warns about', async () => {
+    const refused = await manifestRefusal(sdlOf(EXAMPLE.replace('as: 80', 'as: 70000')), groups(example));
+    assert.equal(refused?.code, 'INVALID_INPUT');
+    assert.match(refused?.message ?? '', /externalPort/);
+  });
+
+  it('refuse a port added to an IP endpoint against the group spec the deployment was created with', async () => {
+    const added = sdlOf(
+      EXAMPLE.replace(
+        '            ip: myendpoint\n',
+        '            ip: myendpoint\n      - port: 443\n        as: 443\n        to:\n          - global: true\n            ip: myendpoint\n',
+      ),
+    );
+    assert.equal(await manifestRefusal(added, groups(added)), undefined, 'fine as a new deployment');
+    const refused = await manifestRefusal(added, groups(example));
+    assert.equal(refused?.code, 'MANIFEST_MISMATCH');
+    assert.match(
+      refused?.message ?? '',
+      /group "dcloud": the manifest uses IP endpoint sequences \[2\] but the group spec leases \[1\]/,
+    );
+  });
+
+  it('refuse an SDL without the deployment’s placement group', async () => {
+    const moved = sdlOf(EXAMPLE.replaceAll('dcloud', 'elsewhere'));
+    const refused = await manifestRefusal(moved, groups(example));
+    assert.equal(refused?.code, 'MANIFEST_MISMATCH');
+    assert.match(refused?.message ?? '', /no placement group "dcloud"/);
+  });
+});
+
+describe('the addresses an update releases', () => {
+  const lease = { id: { owner: OWNER, dseq: '7', gseq: 1, oseq: 1, provider: P1 } } as Lease;
+  const status: LeaseStatus = {
+    ips: {},
+    ip_endpoints: {
+      myendpoint: { state: 'active', addresses: ['203.0.113.1'] },
+      spare: { state: 'withheld', addresses: [], reason: 'held elsewhere' },
+    },
+  };
+
+  it('are those of endpoints the new manifest no longer names, not withheld ones', () => {
+    const renamed = sdlOf(EXAMPLE.replaceAll('myendpoint', 'other')).manifest[0];
+    assert.deepEqual(releasedBy(lease, status, renamed), [
+      { lease: lease.id, endpoint: 'myendpoint', addresses: ['203.0.113.1'] },
+    ]);
+    assert.deepEqual(releasedBy(lease, status, sdlOf(EXAMPLE).manifest[0]), []);
+  });
+
+  it('are every held address when the lease ends', () => {
+    assert.deepEqual(
+      releasedBy(lease, status, undefined).map((release) => release.addresses),
+      [['203.0.113.1']],
+    );
+  });
+});
+
+/**
+ * An in-process ledger (its real HTTP API) and a provider daemon that bids on open orders when asked for its
+ * status, has seen no lease, and refuses every manifest: what is only known once the ledger holds a lease.
+ */
+function refusingProvider() {
+  const owner = testAccount(31);
+  const provider = testAccount(32);
+  const ledger = value(Ledger.open({ path: ':memory:' }));
+  const uakt = (amount: number) => ({ denom: 'uakt', amount: String(amount) });
+  value(ledger.fundAccount({ address: owner.address, amount: uakt(50_000_000), pubkey: owner.pubkey }));
+  value(ledger.fundAccount({ address: provider.address, amount: uakt(0), pubkey: provider.pubkey }));
+  value(
+    ledger.registerProvider({
+      address: provider.address,
+      hostUri: 'http://provider.test',
+      attributes: [IP_LEASE],
+    }),
+  );
+  const api = createLedgerApi(ledger);
+  const refusal = 'the cluster refuses image nginx:1.27';
+  const bid = () => {
+    for (const order of value(ledger.listOrders({ owner: owner.address, state: 'open' }))) {
+      ledger.createBid({ order: order.id, provider: provider.address, price: uakt(7) });
+    }
+  };
+  const daemon = async (url: string, init: RequestInit): Promise<Response> => {
+    if (url.includes('/lease/'))
+      return Response.json({ error: 'no such lease', code: 'LEASE_NOT_FOUND' }, { status: 404 });
+    if (url.endsWith('/status')) {
+      bid();
+      return Response.json({ cluster: { inventory: { leased_ip: { capacity: 4, allocated: 0 } } } });
+    }
+    assert.equal(init.method, 'PUT');
+    return Response.json({ error: refusal, code: 'INVALID_INPUT' }, { status: 400 });
+  };
+  const signer = { privateKey: owner.privateKey, address: owner.address };
+  const session = {
+    key: { name: 'tenant', address: owner.address, privateKey: owner.privateKey },
+    ledger: new LedgerClient({
+      url: 'http://ledger.test',
+      keys: [owner.privateKey],
+      fetch: (url, init) => Promise.resolve(api.request(url, init)),
+    }),
+    providerLabel: (address: string) => (address === provider.address ? 'provider-1' : address),
+    providerClient: async () =>
+      ok(new ProviderClient({ url: 'http://provider.test', signer, fetch: daemon })),
+  } as unknown as Session;
+  return { owner, ledger, session, refusal, bid };
+}
+
+describe('when the provider refuses a manifest only after the ledger holds the lease', () => {
+  it('deploy closes the deployment it created, says so and fails with the provider’s code', async () => {
+    const { owner, ledger, session, refusal } = refusingProvider();
+    const progress: string[] = [];
+    const deployed = await deploy(
+      session,
+      sdlOf(EXAMPLE),
+      { choice: { pick: 'cheapest' }, deposit: 5_000_000n, bidTimeoutMs: 5_000, timeoutMs: 5_000 },
+      (line) => progress.push(line),
+    );
+    assert.equal(deployed.ok, false);
+    const error = deployed.ok ? undefined : deployed.error;
+    assert.equal(error?.code, 'INVALID_INPUT');
+    const [deployment] = value(ledger.listDeployments({ owner: owner.address }));
+    assert.match(
+      error?.message ?? '',
+      new RegExp(
+        `provider-1 refused the manifest of deployment ${deployment?.id.dseq}: ${refusal} \\(deployment ${deployment?.id.dseq} closed, its 1 lease\\(s\\) ended`,
+      ),
+    );
+    assert.ok(progress.some((line) => /^lease \d+\/1\/1 accepted on provider-1/.test(line)));
+    assert.equal(deployment?.state, 'closed');
+    assert.deepEqual(
+      value(ledger.listLeases({ owner: owner.address })).map((lease) => lease.state),
+      ['closed'],
+    );
+  });
+
+  it('update puts the deployment’s previous version back on the ledger', async () => {
+    const { owner, ledger, session, refusal, bid } = refusingProvider();
+    const v1 = sdlOf(EXAMPLE);
+    const { deployment } = value(
+      ledger.createDeployment({
+        owner: owner.address,
+        groups: v1.groups,
+        hash: v1.manifestVersion,
+        deposit: { denom: 'uakt', amount: '5000000' },
+      }),
+    );
+    bid();
+    const [open] = value(ledger.listBids({ owner: owner.address }));
+    assert.ok(open !== undefined);
+    value(ledger.createLease(open.id));
+
+    const v2 = sdlOf(EXAMPLE.replace('nginx:1.27', 'nginx:1.28'));
+    const updated = await update(
+      session,
+      v2,
+      { dseq: deployment.id.dseq, file: 'v2.yaml', yes: false, timeoutMs: 5_000 },
+      () => {},
+    );
+    assert.equal(updated.ok, false);
+    assert.match(
+      updated.ok ? '' : updated.error.message,
+      new RegExp(
+        `${refusal} \\(deployment ${deployment.id.dseq} is back at its previous version ${v1.manifestVersion.slice(0, 12)}…\\)$`,
+      ),
+    );
+    assert.equal(value(ledger.getDeployment(deployment.id)).hash, v1.manifestVersion);
+    assert.notEqual(v2.manifestVersion, v1.manifestVersion);
   });
 });

@@ -5,18 +5,21 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { checkAgainstSpec, declarationsOf } from '../lease/index.js';
 import {
   type Bid,
   type BidId,
   DENOM,
   type Deployment,
+  type Group,
   type Lease,
   leasedIpCount,
   matchRequirements,
   type Order,
+  type OrderId,
   type Provider,
 } from '../market/index.js';
-import { goJson, type Sdl } from '../sdl/index.js';
+import { goJson, type ManifestGroup, type Sdl } from '../sdl/index.js';
 import type { Progress } from './output.js';
 import { type EndpointStatus, freeIps, type LeaseStatus } from './provider-client.js';
 import type { Session } from './session.js';
@@ -32,6 +35,16 @@ export interface Refusal {
   readonly provider: string;
   readonly error: AppError;
 }
+
+/**
+ * What a deploy tells as it goes, for faces that show more than progress lines (the web console): the
+ * deployment once created, each bid as it arrives, each provider that will not bid, each lease accepted.
+ */
+export type DeployEvent =
+  | { readonly type: 'created'; readonly deployment: Deployment; readonly orders: readonly Order[] }
+  | { readonly type: 'bid'; readonly bid: Bid }
+  | { readonly type: 'refusal'; readonly order: OrderId; readonly refusal: Refusal }
+  | { readonly type: 'lease'; readonly lease: Lease };
 
 /** Where the bids of one order stand. */
 export interface OrderBids {
@@ -163,6 +176,7 @@ async function collectBids(
   choice: BidChoice,
   timeoutMs: number,
   progress: Progress,
+  onEvent: (event: DeployEvent) => void,
 ): Promise<Result<readonly OrderBids[], AppError>> {
   const listed = await session.ledger.listProviders();
   if (!listed.ok) return listed;
@@ -190,6 +204,7 @@ async function collectBids(
         progress(
           `bid on order ${key} from ${session.providerLabel(bid.id.provider)}: ${formatPrice(bid.price.amount)}`,
         );
+        onEvent({ type: 'bid', bid });
       }
       for (const provider of providers) {
         if (bidders.has(provider.address) || refused.has(provider.address)) continue;
@@ -224,6 +239,7 @@ async function collectBids(
       if (reported.has(note)) continue;
       reported.add(note);
       progress(`${session.providerLabel(refusal.provider)} will not bid: ${refusal.error.message}`);
+      onEvent({ type: 'refusal', order: state.order.id, refusal });
     }
   }
   return ok(states);
@@ -244,6 +260,13 @@ export interface DeployOptions {
   readonly deposit: bigint;
   readonly bidTimeoutMs: number;
   readonly timeoutMs: number;
+  /** Told each step as it happens (see {@link DeployEvent}). */
+  readonly onEvent?: (event: DeployEvent) => void;
+  /**
+   * Chooses an order's bid once its bidding has settled (a person picking in the console); by default
+   * {@link chooseBid} with `choice`. A failure closes the deployment and is returned.
+   */
+  readonly pick?: (state: OrderBids) => Promise<Result<Bid, AppError>>;
 }
 
 /** A deployment with its leases and what each lease's provider reports. */
@@ -259,13 +282,127 @@ export interface LeaseState {
   readonly error?: AppError;
 }
 
-/** Creates the deployment, takes one bid per order, sends the manifest and waits for its IPs. */
+/** A group of a deployment as its provider checks a manifest against it: its sequence and its spec. */
+export type GroupOnLedger = Pick<Group, 'gseq' | 'spec'>;
+
+/**
+ * What a provider would refuse in `sdl`'s manifest for `groups`, judged here with the provider's own checks
+ * before anything changes: the manifest as it goes on the wire through the daemon's parser, then per group
+ * the IP exposes (`declarationsOf`) and the IP endpoints against the group spec (`checkAgainstSpec`).
+ */
+export async function manifestRefusal(
+  sdl: Sdl,
+  groups: readonly GroupOnLedger[],
+): Promise<AppError | undefined> {
+  // Loaded here only: deploy and update wait seconds for the ledger anyway, the other commands pay nothing.
+  const { parseManifest } = await import('../daemon/index.js');
+  const wire = parseManifest(JSON.parse(goJson(sdl.manifest)));
+  if (!wire.ok) return wire.error;
+  for (const { gseq, spec } of groups) {
+    const group = wire.value.find((candidate) => candidate.name === spec.name);
+    if (group === undefined) {
+      return appError('MANIFEST_MISMATCH', `the SDL has no placement group "${spec.name}" (group ${gseq})`);
+    }
+    const declared = declarationsOf(group);
+    if (!declared.ok) return declared.error;
+    const matches = checkAgainstSpec(group, spec);
+    if (!matches.ok) return matches.error;
+  }
+  return undefined;
+}
+
+/** The IP endpoint names a manifest group declares (its global exposes with an `ip`). */
+function endpointNames(group: ManifestGroup | undefined): ReadonlySet<string> {
+  return new Set(
+    (group?.services ?? []).flatMap((service) =>
+      service.expose.filter((expose) => expose.global && expose.ip !== '').map((expose) => expose.ip),
+    ),
+  );
+}
+
+/** An address a lease holds now and would give up. */
+export interface Release {
+  readonly lease: Lease['id'];
+  readonly endpoint: string;
+  readonly addresses: readonly string[];
+}
+
+/**
+ * The addresses a lease gives up when its provider takes `group`: each endpoint that holds one now and that
+ * the new manifest no longer names (a renamed endpoint is a new one; the old name's address is released).
+ */
+export function releasedBy(lease: Lease, status: LeaseStatus, group: ManifestGroup | undefined): Release[] {
+  const kept = endpointNames(group);
+  return Object.entries(status.ip_endpoints ?? {})
+    .filter(([name, endpoint]) => endpoint.addresses.length > 0 && !kept.has(name))
+    .map(([endpoint, { addresses }]) => ({ lease: lease.id, endpoint, addresses }));
+}
+
+/**
+ * What an active lease holds on its provider now: its lease-status, or nothing when the provider has not seen
+ * the lease (no manifest yet); a provider that cannot be asked is an error, since it might hold addresses.
+ */
+export async function holdings(
+  session: Session,
+  lease: Lease,
+): Promise<Result<LeaseStatus | undefined, AppError>> {
+  const state = await fetchLeaseState(session, lease);
+  if (state.error === undefined) return ok(state.status);
+  return NOT_SEEN.has(state.error.code) ? ok(undefined) : fail(state.error);
+}
+
+/** `203.0.113.1 (endpoint "api" of lease 5/1/1 on provider-1)`, joined. */
+export function releasesText(releases: readonly Release[], label: (address: string) => string): string {
+  return releases
+    .map(
+      (release) =>
+        `${release.addresses.join(', ')} (endpoint "${release.endpoint}" of lease ${release.lease.dseq}/${release.lease.gseq}/${release.lease.oseq} on ${label(release.lease.provider)})`,
+    )
+    .join('; ');
+}
+
+/**
+ * Closes a deployment `deploy` created and could not finish, so no lease keeps paying or holding an IP,
+ * and returns `error` saying so.
+ */
+async function abandon(
+  session: Session,
+  deployment: Deployment,
+  leases: number,
+  error: AppError,
+): Promise<Result<never, AppError>> {
+  const dseq = deployment.id.dseq;
+  const closed = await session.ledger.closeDeployment(deployment.id);
+  const ended = leases === 0 ? '' : `, its ${leases} lease(s) ended`;
+  const cleanup = closed.ok
+    ? ` (deployment ${dseq} closed${ended}, the unspent deposit refunded)`
+    : ` (deployment ${dseq} is still open: close it with \`akash-ip close --dseq ${dseq}\`)`;
+  return fail(appError(error.code, `${error.message}${cleanup}`, { ...error.details, dseq }));
+}
+
+/**
+ * Creates the deployment, takes one bid per order, sends the manifest and waits for its IPs. A manifest the
+ * providers would refuse is refused before anything is created; a failure after the deployment exists closes it.
+ */
 export async function deploy(
   session: Session,
   sdl: Sdl,
   options: DeployOptions,
   progress: Progress,
 ): Promise<Result<DeploymentState, AppError>> {
+  const refused = await manifestRefusal(
+    sdl,
+    sdl.groups.map((spec, index) => ({ gseq: index + 1, spec })),
+  );
+  if (refused !== undefined) {
+    return fail(
+      appError(
+        refused.code,
+        `a provider would refuse this SDL's manifest, so nothing was created: ${refused.message}`,
+        refused.details,
+      ),
+    );
+  }
   const created = await session.ledger.createDeployment({
     owner: session.key.address,
     groups: sdl.groups,
@@ -275,44 +412,164 @@ export async function deploy(
   if (!created.ok) return created;
   const { deployment, orders } = created.value;
   const dseq = deployment.id.dseq;
+  const onEvent = options.onEvent ?? (() => undefined);
+  onEvent({ type: 'created', deployment, orders });
   progress(
     `deployment ${dseq} created (version ${sdl.manifestVersion.slice(0, 12)}…); waiting for bids on ${orders.length} order(s)`,
   );
-  const settled = await collectBids(session, orders, options.choice, options.bidTimeoutMs, progress);
-  if (!settled.ok) return settled;
+  const settled = await collectBids(session, orders, options.choice, options.bidTimeoutMs, progress, onEvent);
+  if (!settled.ok) return abandon(session, deployment, 0, settled.error);
 
   const winners: BidId[] = [];
   for (const state of settled.value) {
-    const bid = chooseBid(state.bids, options.choice);
-    if (bid === undefined) {
-      const closed = await session.ledger.closeDeployment(deployment.id);
-      const message = noBidMessage(
-        state,
-        options.choice,
-        session.providerLabel,
-        Math.round(options.bidTimeoutMs / 1000),
-      );
-      const cleanup = closed.ok
-        ? ` (deployment ${dseq} closed, deposit refunded)`
-        : ` (deployment ${dseq} is still open: close it with \`akash-ip close --dseq ${dseq}\`)`;
-      return fail(appError(noBidCode(state, options.choice), `${message}${cleanup}`, { dseq }));
-    }
-    winners.push(bid.id);
+    const picked =
+      options.pick === undefined ? pickByChoice(session, state, options) : await options.pick(state);
+    if (!picked.ok) return abandon(session, deployment, 0, picked.error);
+    winners.push(picked.value.id);
   }
   const leases: Lease[] = [];
   for (const bid of winners) {
     const lease = await session.ledger.createLease(bid);
-    if (!lease.ok) return lease;
+    if (!lease.ok) return abandon(session, deployment, leases.length, lease.error);
     progress(
       `lease ${dseq}/${bid.gseq}/${bid.oseq} accepted on ${session.providerLabel(bid.provider)} at ${formatPrice(lease.value.price.amount)}`,
     );
+    onEvent({ type: 'lease', lease: lease.value });
     leases.push(lease.value);
   }
-  return deliver(session, deployment, leases, sdl, options.timeoutMs, progress);
+  const delivered = await deliver(session, deployment, leases, sdl, options.timeoutMs, progress);
+  return delivered.ok ? delivered : abandon(session, deployment, leases.length, delivered.error);
+}
+
+/** Options of {@link update}. */
+export interface UpdateOptions {
+  readonly dseq: string;
+  /** The SDL's path, for the commands a refusal suggests. */
+  readonly file: string;
+  /** Release the addresses of endpoints the new SDL no longer names. */
+  readonly yes: boolean;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Updates a deployment to a new SDL. Everything a provider would refuse, and every address the update would
+ * release without `yes`, is found before the ledger changes; a provider refusing the manifest anyway puts the
+ * deployment's previous version back, so a refused update leaves the ledger and the providers as they were.
+ */
+export async function update(
+  session: Session,
+  sdl: Sdl,
+  options: UpdateOptions,
+  progress: Progress,
+): Promise<Result<DeploymentState, AppError>> {
+  const { dseq } = options;
+  const id = { owner: session.key.address, dseq };
+  const current = await session.ledger.getDeployment(id);
+  if (!current.ok) return current;
+  const before = current.value;
+  if (before.state !== 'active') {
+    return fail(
+      appError(
+        'DEPLOYMENT_CLOSED',
+        `deployment ${dseq} is closed; deploy the SDL anew with \`akash-ip deploy\``,
+      ),
+    );
+  }
+  const redeploy =
+    `To run this SDL, deploy it anew (\`akash-ip deploy ${options.file}\`), move any endpoint whose IP you keep with ` +
+    `\`akash-ip migrate-endpoints --dseq NEW --source-dseq ${dseq} NAME\`, then \`akash-ip close --dseq ${dseq}\``;
+  if (before.groups.length !== sdl.groups.length) {
+    return fail(
+      appError(
+        'MANIFEST_MISMATCH',
+        `deployment ${dseq} has ${before.groups.length} group(s) and the SDL ${sdl.groups.length}: an update keeps ` +
+          `the placement groups; nothing was changed. ${redeploy}`,
+      ),
+    );
+  }
+  const refused = await manifestRefusal(sdl, before.groups);
+  if (refused !== undefined) {
+    const rule =
+      refused.code === 'MANIFEST_MISMATCH'
+        ? ' Akash does not let an update change what a group leases (its IP endpoints are part of the group spec its providers bid on).'
+        : '';
+    return fail(
+      appError(
+        refused.code,
+        `deployment ${dseq} cannot take this SDL: its provider would refuse it: ${refused.message}.${rule} Nothing was changed. ${redeploy}`,
+        refused.details,
+      ),
+    );
+  }
+
+  const leases = await session.ledger.listLeases({ owner: id.owner, dseq, state: 'active' });
+  if (!leases.ok) return leases;
+  const releases: Release[] = [];
+  for (const lease of leases.value) {
+    const status = await holdings(session, lease);
+    if (!status.ok) {
+      return fail(
+        appError(
+          status.error.code,
+          `cannot check what the update would change on ${session.providerLabel(lease.id.provider)}: ${status.error.message}; nothing was changed`,
+        ),
+      );
+    }
+    if (status.value === undefined) continue;
+    const name = before.groups.find((group) => group.gseq === lease.id.gseq)?.spec.name;
+    const group = sdl.manifest.find((candidate) => candidate.name === name);
+    releases.push(...releasedBy(lease, status.value, group));
+  }
+  if (releases.length > 0) {
+    const text = releasesText(releases, session.providerLabel);
+    if (!options.yes) {
+      return fail(
+        appError(
+          'CONFIRMATION_REQUIRED',
+          `the new SDL no longer names ${releases.length === 1 ? 'an endpoint that holds' : 'endpoints that hold'} an IP, so the update would release ${text}. ` +
+            'Nothing was changed: keep the endpoint names to keep their IPs, or pass --yes to release them',
+          { releases },
+        ),
+      );
+    }
+    progress(`releasing ${text}`);
+  }
+
+  let deployment = before;
+  if (before.hash === sdl.manifestVersion) {
+    progress(
+      `deployment ${dseq} already has version ${sdl.manifestVersion.slice(0, 12)}…; sending the manifest again`,
+    );
+  } else {
+    const updated = await session.ledger.updateDeployment({ id, hash: sdl.manifestVersion });
+    if (!updated.ok) return updated;
+    deployment = updated.value;
+    progress(`deployment ${dseq} updated to version ${sdl.manifestVersion.slice(0, 12)}…`);
+  }
+  const delivered = await deliver(session, deployment, leases.value, sdl, options.timeoutMs, progress);
+  if (delivered.ok || before.hash === sdl.manifestVersion) return delivered;
+  const restored = await session.ledger.updateDeployment({ id, hash: before.hash });
+  const note = restored.ok
+    ? ` (deployment ${dseq} is back at its previous version ${before.hash.slice(0, 12)}…)`
+    : ` (the ledger keeps the new version while the provider runs the old one: run the update again)`;
+  return fail(appError(delivered.error.code, `${delivered.error.message}${note}`, delivered.error.details));
+}
+
+/** The bid `options.choice` takes on a settled order, or why there is none. */
+function pickByChoice(session: Session, state: OrderBids, options: DeployOptions): Result<Bid, AppError> {
+  const bid = chooseBid(state.bids, options.choice);
+  if (bid !== undefined) return ok(bid);
+  const message = noBidMessage(
+    state,
+    options.choice,
+    session.providerLabel,
+    Math.round(options.bidTimeoutMs / 1000),
+  );
+  return fail(appError(noBidCode(state, options.choice), message));
 }
 
 /** Sends the manifest to every lease's provider, then waits for the IPs; shared by deploy and update. */
-export async function deliver(
+async function deliver(
   session: Session,
   deployment: Deployment,
   leases: readonly Lease[],
@@ -332,8 +589,11 @@ export async function deliver(
   return ok({ deployment, leases: states });
 }
 
+/** Codes a provider answers for a lease it has not seen (no manifest yet), though the ledger holds it. */
+const NOT_SEEN = new Set(['LEASE_NOT_FOUND', 'NOT_FOUND', 'DEPLOYMENT_NOT_FOUND']);
+
 /** Codes a provider answers while it has not yet seen a lease that the ledger already holds. */
-const NOT_YET = new Set(['LEASE_NOT_FOUND', 'NOT_FOUND', 'DEPLOYMENT_NOT_FOUND', 'NOT_READY', 'UNAVAILABLE']);
+const NOT_YET = new Set([...NOT_SEEN, 'NOT_READY', 'UNAVAILABLE']);
 
 async function sendManifest(
   session: Session,

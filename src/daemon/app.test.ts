@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { parseSdl } from '../sdl/index.js';
+import { openSqliteStore } from '../store/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { StaticChain } from './chain.js';
+import { FailureLimiter } from './failure-limit.js';
 import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import type { ProviderService } from './service.js';
@@ -181,6 +187,34 @@ describe('provider daemon with a ledger', () => {
         raw: 'x'.repeat((1 << 20) + 1),
       });
       await expectError(sent, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('refuses a deeply nested body with a code, before parsing, lease or not (was a 500 stack overflow)', async () => {
+      const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+      const withExtra = (extra: string) =>
+        JSON.stringify(ipSdl('deep-ip').manifest).replace('"name":"web"', `"name":"web","x":${extra}`);
+      // ~10 KB: an account with no lease anywhere used to get 500 "Maximum call stack size exceeded"
+      const deep = withExtra(nested(4000));
+      for (const dseq of ['987655', h.lease(alice, ipSdl('deep-ip')).dseq]) {
+        const message = await expectError(
+          await h.request('PUT', `/deployment/${dseq}/manifest`, { token, raw: deep }),
+          400,
+          'INPUT_TOO_DEEP',
+        );
+        assert.doesNotMatch(message, /stack/);
+      }
+      await expectError(
+        await h.request('POST', '/endpoint/migrate', { token, raw: nested(100) }),
+        400,
+        'INPUT_TOO_DEEP',
+      );
+      // a manifest's own nesting, with unknown fields a newer tool may add, stays well inside the bound
+      const { dseq } = h.lease(alice, ipSdl('deep-ip'));
+      const shallow = withExtra(nested(40));
+      assert.equal(
+        (await h.request('PUT', `/deployment/${dseq}/manifest`, { token, raw: shallow })).status,
+        422,
+      );
     });
 
     it('lists the caller’s own leases only', async () => {
@@ -583,6 +617,115 @@ describe('a pool with no address left', () => {
         assert.equal(status.ip_endpoints['two-ip']?.state, 'pending');
         assert.ok((status.ip_endpoints['two-ip']?.reason ?? '').length > 0);
       }
+    } finally {
+      h.close();
+    }
+  });
+});
+
+describe('a source whose tokens keep failing', () => {
+  it('is answered 429 with Retry-After before any token is looked at, others not', async () => {
+    const h = await createHarness();
+    try {
+      h.fund(alice);
+      const lookups: string[] = [];
+      const app = createProviderApp({
+        service: () => h.service,
+        readiness: h.readiness,
+        verifier: new TokenVerifier({
+          lookup: (address) => {
+            lookups.push(address);
+            return new StaticChain([{ address: alice.address, pubkey: alice.pubkey }]).pubkey(address);
+          },
+          now: () => h.clock.now,
+          cacheSize: 10,
+        }),
+        metrics: h.metrics,
+        maxBodyBytes: 1024,
+        authFailures: new FailureLimiter({ burst: 3, perMinute: 6 }, () => h.clock.now),
+      });
+      const ask = (peer: string, token: string) =>
+        app.request(
+          'http://provider.test/leases',
+          { headers: { authorization: `Bearer ${token}` } },
+          { incoming: { socket: { remoteAddress: peer } } },
+        );
+      // tokens of made-up accounts: each one a key lookup
+      const strangers = [1, 2, 3, 4, 5].map((n) => tokenOf(account(0x7000 + n), h.clock.now));
+      for (const token of strangers.slice(0, 3))
+        await expectError(await ask('198.51.100.7', token), 401, 'UNAUTHENTICATED');
+      const limited = await ask('198.51.100.7', strangers[3]!);
+      assert.equal(limited.headers.get('retry-after'), '10');
+      await expectError(limited, 429, 'RATE_LIMITED');
+      await expectError(await ask('198.51.100.7', tokenOf(alice, h.clock.now)), 429, 'RATE_LIMITED');
+      assert.equal(lookups.length, 3, 'no lookup while limited');
+      assert.equal((await ask('198.51.100.8', tokenOf(alice, h.clock.now))).status, 200);
+      h.clock.now += 10_000;
+      await expectError(await ask('198.51.100.7', strangers[4]!), 401, 'UNAUTHENTICATED');
+    } finally {
+      h.close();
+    }
+  });
+});
+
+describe('what a tenant is told when something breaks inside', () => {
+  it('gets our message and a reference, never the database’s constraint text, which goes to the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'akash-ip-app-'));
+    const path = join(dir, 'provider.db');
+    // shared, so this test can play the second writer the store's lock now keeps out
+    const store = unwrap(openSqliteStore({ path, shared: true }));
+    const h = await createHarness({ store, pools: ['203.0.113.0/30'] });
+    try {
+      h.fund(alice);
+      // a writer that knows nothing of this one's allocations: its addresses belong to no allocation here
+      const intruder = new Database(path);
+      intruder.pragma('foreign_keys = OFF');
+      const taken = intruder.prepare('INSERT INTO addresses (address, key, ord) VALUES (?, ?, 0)');
+      for (let last = 0; last < 4; last++) taken.run(`203.0.113.${last}`, `intruder-${last}`);
+      intruder.close();
+      const sdl = ipSdl('clash-ip');
+      const { dseq } = h.lease(alice, sdl);
+      const token = tokenOf(alice, h.clock.now);
+      const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, { token, body: sdl.manifest });
+      const body = await json<{ error: string; code: string; details: { ref: string } }>(sent);
+      assert.equal(sent.status, 409);
+      assert.equal(body.code, 'IP_IN_USE');
+      assert.doesNotMatch(body.error, /constraint|UNIQUE|SQLITE|addresses\.address/i);
+      assert.match(body.error, new RegExp(`ref ${body.details.ref}`));
+      const logged = h.logs.lines.find((line) => line.fields.ref === body.details.ref);
+      assert.match(String(logged?.fields.cause), /UNIQUE constraint failed: addresses\.address/);
+    } finally {
+      h.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gets a 500 with a reference for a bug, the exception in the log only', async () => {
+    const h = await createHarness();
+    try {
+      const broken = new Proxy(h.service, {
+        get(target, key) {
+          if (key === 'providerStatus') return () => JSON.parse('{"secret": /etc/shadow');
+          return Reflect.get(target, key);
+        },
+      });
+      const app = createProviderApp({
+        service: () => broken,
+        readiness: h.readiness,
+        verifier: h.verifier,
+        metrics: h.metrics,
+        maxBodyBytes: 1024,
+        logger: h.logs,
+      });
+      const response = await app.request('/status');
+      const body = await json<{ error: string; code: string; details: { ref: string } }>(response);
+      assert.equal(response.status, 500);
+      assert.equal(body.code, 'INTERNAL');
+      assert.doesNotMatch(body.error, /JSON|shadow|position|Unexpected/);
+      const logged = h.logs.lines.find((line) => line.fields.ref === body.details.ref);
+      assert.equal(logged?.level, 'error');
+      assert.match(String(logged?.fields.cause), /SyntaxError|JSON/);
     } finally {
       h.close();
     }

@@ -5,6 +5,7 @@
  * |---|---|---|
  * | `PUT /deployment/{dseq}/manifest` | owner JWT, scope `send-manifest` | 200 report · 400 · 401 · 403 · 404 · 422 `MANIFEST_MISMATCH` |
  * | `GET /lease/{dseq}/{gseq}/{oseq}/status` | owner JWT, scope `status` | 200 lease-status · 401 · 403 · 404 |
+ * | `GET /lease/{dseq}/{gseq}/{oseq}/ip-details` | owner JWT, scope `status` | 200 `{env, audit}`: the workload's IP variables and the lease's audit trail · 401 · 403 · 404 |
  * | `DELETE /lease/{dseq}/{gseq}/{oseq}` | owner JWT, full access | 200 `{released}` · 401 · 403 · 404 |
  * | `POST /endpoint/migrate` | owner JWT, scope `ip-migrate` | 200 `{transferred}` · 422 bad body · 400 empty / inactive destination / unknown endpoint · 401 · 403 |
  * | `GET /leases` | owner JWT, scope `status` | 200 the caller's leases |
@@ -12,6 +13,8 @@
  * | `GET /status` | public | 200 provider status with `cluster.inventory.leased_ip` |
  * | `GET /health` · `GET /usage` | public | the IP operator's liveness and `{"Available","InUse"}` |
  * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 bound ports · 204 none · 404 bad ids |
+ * | `GET /bid-decisions` | internal | 200 the bid engine's latest decisions (bid, declined with a code and reason, failed), oldest first |
+ * | `GET /ip-audit?limit=N` | internal | 200 the newest N (default 200, at most 1000) audit entries, oldest first |
  * | `GET /k8s/lease/{owner}/{dseq}/{gseq}/{oseq}` | internal | 200 the lease's cluster objects with MetalLB's confirmation · 404 no backend |
  * | `POST /k8s/reconcile` | internal | 200 a drift check now: what differed from the engine and was repaired · 404 no backend · 503 not synced |
  * | `GET /healthz` · `/readyz` · `/metrics` | public | liveness · readiness (503 until rebuilt) · Prometheus |
@@ -20,20 +23,30 @@
  * Every error is JSON `{error, code}` with the status of the one error table; every route except
  * liveness, readiness and metrics answers 503 until the daemon's state is rebuilt.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import { z } from 'zod';
-import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import {
+  type AppError,
+  appError,
+  type ErrorCode,
+  fail,
+  httpStatus,
+  ok,
+  type Result,
+  withCause,
+} from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
-import { errorResponse, groupSpecSchema } from '../market/index.js';
+import { type DecisionRecord, errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
+import type { FailureLimiter } from './failure-limit.js';
 import type { Logger } from './logger.js';
-import type { FastLaneDeps } from './server.js';
+import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
 
 /** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
@@ -48,6 +61,10 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly logger?: Logger;
   /** The Kubernetes backend's sync, when one is configured (undefined until the engine is rebuilt). */
   readonly cluster?: () => ClusterSync | undefined;
+  /** Slows down sources whose tokens keep failing (see failure-limit.ts); none: no limit. */
+  readonly authFailures?: FailureLimiter;
+  /** The bid engine's latest decisions with their reasons (ledger mode); none in standalone mode. */
+  readonly bidDecisions?: () => readonly DecisionRecord[];
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
@@ -63,18 +80,44 @@ const registrationSchema = z.strictObject({
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 
-function peerAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: IncomingMessage } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
+function incoming(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }
 
+function peerAddress(c: Context): string | undefined {
+  return incoming(c)?.socket?.remoteAddress;
+}
+
+/** What reading a request fails with when its connection went away under it. */
+const CUT_SHORT: ReadonlySet<string> = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ABORT_ERR']);
+
+/** Codes whose messages may carry what broke inside: a tenant gets a reference into the log instead. */
+const OPAQUE: ReadonlySet<ErrorCode> = new Set(['INTERNAL', 'STORE_CORRUPT']);
+
+/**
+ * What a caller is told of `error`: our message and code, never a cause (logged here, with a reference the reply
+ * carries); for an internal failure not even our message, which may name files or rules of the store.
+ */
+function publicError(c: Context, error: AppError, logger: Logger | undefined): AppError {
+  if (error.cause === undefined && !OPAQUE.has(error.code)) return error;
+  const ref = randomBytes(4).toString('hex');
+  logger?.log(OPAQUE.has(error.code) ? 'error' : 'warn', 'request failed', {
+    ref,
+    method: c.req.method,
+    path: c.req.path,
+    code: error.code,
+    error: error.message,
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+  });
+  const message = OPAQUE.has(error.code)
+    ? `the provider failed on this request; its operator finds the details in its log under ref ${ref}`
+    : `${error.message} (ref ${ref} in the provider's log)`;
+  return appError(error.code, message, OPAQUE.has(error.code) ? { ref } : { ...error.details, ref });
+}
+
+/** The request body as JSON, its nesting bounded before it is parsed (see parseJsonText). */
 async function jsonBody(c: Context): Promise<Result<unknown>> {
-  const text = await c.req.text();
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false, error: appError('INVALID_INPUT', 'the request body is not JSON') };
-  }
+  return parseJsonText(await c.req.text(), 'the request body');
 }
 
 /** Builds the daemon's app; serve it with `@hono/node-server`, or call `app.request()` in tests. */
@@ -84,7 +127,7 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
 
   const reply = (c: Context, error: AppError): Response => {
     metrics.errors.inc({ code: error.code });
-    return errorResponse(c, error);
+    return errorResponse(c, publicError(c, error, deps.logger));
   };
   const json = (c: Context, body: unknown): Response => c.json(body as object);
 
@@ -100,9 +143,24 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     );
   };
 
+  /** The caller's verified claims; a source whose tokens keep failing waits first, before any lookup is paid for. */
   const tenant = async (c: Context): Promise<JwtClaims | Response> => {
+    const limiter = deps.authFailures;
+    const source = peerAddress(c) ?? 'unknown';
+    const wait = limiter?.retryAfterSeconds(source) ?? 0;
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return reply(
+        c,
+        appError('RATE_LIMITED', `too many failed authentications from ${source}; retry in ${wait} s`, {
+          retryAfterSeconds: wait,
+        }),
+      );
+    }
     const claims = await verifier.verify(c.req.header('authorization'));
-    return claims.ok ? claims.value : reply(c, claims.error);
+    if (claims.ok) return claims.value;
+    if (httpStatus(claims.error.code) === 401) limiter?.failed(source);
+    return reply(c, claims.error);
   };
 
   const internal = (c: Context): Response | undefined => {
@@ -186,12 +244,21 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     }),
   );
   app.onError((error, c) => {
-    deps.logger?.log('error', 'request failed', {
-      method: c.req.method,
-      path: c.req.path,
-      error: error.stack ?? error.message,
-    });
-    return reply(c, appError('INTERNAL', `provider error: ${error.message}`));
+    const request = incoming(c);
+    const cutShort = CUT_SHORT.has(String((error as NodeJS.ErrnoException).code));
+    if (cutShort && request !== undefined && (request.aborted || request.socket?.destroyed === true)) {
+      // not a failure of ours: the client went away, or the server gave up reading (counted there, see server.ts)
+      if (timedOut(request.socket)) return errorResponse(c, REQUEST_TIMED_OUT);
+      deps.logger?.log('info', 'client closed the connection before the request was read', {
+        method: c.req.method,
+        path: c.req.path,
+      });
+      return reply(c, appError('CLIENT_CLOSED', 'the client closed the connection'));
+    }
+    return reply(
+      c,
+      withCause(appError('INTERNAL', 'the provider failed on this request'), error.stack ?? error),
+    );
   });
   app.notFound((c) => reply(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
@@ -212,6 +279,14 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       if (!at.ok) return reply(c, at.error);
       const status = service.leaseStatus(claims, at.value);
       return status.ok ? c.body(status.value, 200, JSON_TYPE) : reply(c, status.error);
+    }),
+  );
+
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/ip-details',
+    asTenant(async (c, service, claims) => {
+      const at = leaseAt(c);
+      return at.ok ? answer(c, await service.leaseDetails(claims, at.value)) : reply(c, at.error);
     }),
   );
 
@@ -236,7 +311,13 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     '/endpoint/migrate',
     asTenant(async (c, service, claims) => {
       const body = await jsonBody(c);
-      if (!body.ok) return reply(c, appError('MIGRATION_INVALID', body.error.message));
+      if (!body.ok) {
+        const error = body.error;
+        return reply(
+          c,
+          error.code === 'INVALID_INPUT' ? appError('MIGRATION_INVALID', error.message) : error,
+        );
+      }
       return answer(c, await service.migrate(claims, body.value));
     }),
   );
@@ -273,6 +354,23 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       const { owner, at } = lease.value;
       const entries = service.ipLeaseStatus(owner, at);
       return entries.length === 0 ? c.body(null, 204) : json(c, entries);
+    }),
+  );
+
+  app.get(
+    '/bid-decisions',
+    asInternal((c) => json(c, deps.bidDecisions?.() ?? [])),
+  );
+
+  app.get(
+    '/ip-audit',
+    asInternal(async (c, service) => {
+      const text = c.req.query('limit') ?? '200';
+      const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : 0;
+      if (limit < 1 || limit > 1000) {
+        return reply(c, appError('INVALID_INPUT', `limit "${text}" is not between 1 and 1000`));
+      }
+      return answer(c, await service.recentAudit(limit));
     }),
   );
 

@@ -7,7 +7,14 @@ import { account, tokenOf } from './testing.js';
 const alice = account(0xa11ce);
 const T0 = 1_760_000_000_000;
 
-function verifier(options: { now?: () => number; cacheSize?: number; keys?: Map<string, string> } = {}) {
+function verifier(
+  options: {
+    now?: () => number;
+    cacheSize?: number;
+    keys?: Map<string, string>;
+    maxLifetimeSeconds?: number;
+  } = {},
+) {
   const lookups: string[] = [];
   const keys = options.keys ?? new Map([[alice.address, alice.pubkey]]);
   const verify = new TokenVerifier({
@@ -20,6 +27,7 @@ function verifier(options: { now?: () => number; cacheSize?: number; keys?: Map<
     },
     now: options.now ?? (() => T0),
     cacheSize: options.cacheSize ?? 10,
+    ...(options.maxLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: options.maxLifetimeSeconds }),
   });
   return { verify, lookups };
 }
@@ -56,15 +64,33 @@ describe('token verifier', () => {
     assert.equal(notYet.error.code, 'UNAUTHENTICATED');
   });
 
-  it('keeps at most cacheSize tokens, dropping the oldest', async () => {
+  it('keeps at most cacheSize tokens, dropping the least recently used', async () => {
     const { verify, lookups } = verifier({ cacheSize: 2 });
     const tokens = [1, 2, 3].map((n) => tokenOf(alice, T0, { claims: { jti: `t${n}` } }));
-    for (const token of tokens) assert.ok((await verify.verifyToken(token)).ok);
+    for (const token of tokens.slice(0, 2)) assert.ok((await verify.verifyToken(token)).ok);
+    assert.ok((await verify.verifyToken(tokens[0]!)).ok, 'the first, used again');
+    assert.ok((await verify.verifyToken(tokens[2]!)).ok, 'drops the second, the least recently used');
     assert.equal(verify.size, 2);
-    assert.ok((await verify.verifyToken(tokens[2]!)).ok);
     assert.equal(lookups.length, 3);
     assert.ok((await verify.verifyToken(tokens[0]!)).ok);
-    assert.equal(lookups.length, 4);
+    assert.equal(lookups.length, 3, 'the first is still cached');
+    assert.ok((await verify.verifyToken(tokens[1]!)).ok);
+    assert.equal(lookups.length, 4, 'the second was not');
+  });
+
+  it('refuses a token valid for longer than the configured lifetime, with its own code', async () => {
+    const { verify } = verifier({ maxLifetimeSeconds: 900 });
+    assert.ok((await verify.verifyToken(tokenOf(alice, T0, { ttlSeconds: 900 }))).ok);
+    const long = await verify.verifyToken(tokenOf(alice, T0, { ttlSeconds: 901 }));
+    assert.equal(long.ok ? 'accepted' : long.error.code, 'TOKEN_LIFETIME');
+    assert.deepEqual(long.ok ? {} : long.error.details, { lifetimeSeconds: 901, maxLifetimeSeconds: 900 });
+    // counted from nbf: a token minted now but valid from an hour ago is usable for longer
+    const backdated = tokenOf(alice, T0, { ttlSeconds: 600, claims: { nbf: Math.floor(T0 / 1000) - 3600 } });
+    const refused = await verify.verifyToken(backdated);
+    assert.equal(refused.ok ? 'accepted' : refused.error.code, 'TOKEN_LIFETIME');
+    // off by default, as Akash's provider: a day-long token passes
+    assert.ok((await verifier().verify.verifyToken(tokenOf(alice, T0, { ttlSeconds: 86_400 }))).ok);
+    assert.equal(verify.size, 1, 'refusals are not cached');
   });
 
   it('refuses missing, malformed, forged and unknown-issuer tokens, caching none', async () => {

@@ -1,6 +1,6 @@
 /**
  * Tenant authentication: `Authorization: Bearer <JWT>` verified against the issuer's public key, with a
- * bounded cache of verified tokens. A signature check costs about 2 ms of secp256k1 arithmetic, while a
+ * bounded cache of verified tokens (least recently used dropped first, each gone when it expires). A signature check costs about 2 ms of secp256k1 arithmetic, while a
  * tenant's client reuses one token for many requests; the cache keeps each token's claims until it
  * expires and re-checks the validity window on every hit.
  */
@@ -12,6 +12,7 @@ import {
   type JwtClaims,
   verifyJwt,
 } from '../identity/index.js';
+import { BoundedCache } from './bounded-cache.js';
 
 /** Looks up an account's public key (hex or bytes); `undefined` when the account has none. */
 export type PubkeyLookup = (address: string) => Promise<Result<Uint8Array | string | undefined, AppError>>;
@@ -20,9 +21,13 @@ export interface TokenVerifierOptions {
   readonly lookup: PubkeyLookup;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
-  /** Verified tokens kept; the oldest is dropped first. */
+  /** Verified tokens kept; the least recently used is dropped first, and each goes when it expires. */
   readonly cacheSize: number;
   readonly leewaySeconds?: number;
+  /**
+   * Longest validity a token may claim, `exp` − `nbf`, in seconds; undefined: any, as Akash's provider. A bearer token is good for whoever holds it until it expires, so a provider may insist on short ones.
+   */
+  readonly maxLifetimeSeconds?: number;
 }
 
 interface Cached {
@@ -35,11 +40,12 @@ interface Cached {
 export class TokenVerifier {
   readonly #options: TokenVerifierOptions;
   readonly #leeway: number;
-  readonly #cache = new Map<string, Cached>();
+  readonly #cache: BoundedCache<string, Cached>;
 
   constructor(options: TokenVerifierOptions) {
     this.#options = options;
     this.#leeway = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+    this.#cache = new BoundedCache(options.cacheSize, options.now);
   }
 
   /** Tokens currently remembered. */
@@ -117,11 +123,20 @@ export class TokenVerifier {
     });
     if (!verified.ok) return verified;
     const { claims } = verified.value;
-    if (this.#cache.size >= this.#options.cacheSize) {
-      const oldest = this.#cache.keys().next();
-      if (oldest.done !== true) this.#cache.delete(oldest.value);
+    const longest = this.#options.maxLifetimeSeconds;
+    // the window in which the token is usable: a stolen one is good for all of it
+    const lifetime = claims.exp - claims.nbf;
+    if (longest !== undefined && lifetime > longest) {
+      return fail(
+        appError(
+          'TOKEN_LIFETIME',
+          `the token is valid for ${lifetime} s; this provider accepts tokens valid for at most ${longest} s: ` +
+            'issue a shorter one',
+          { lifetimeSeconds: lifetime, maxLifetimeSeconds: longest },
+        ),
+      );
     }
-    this.#cache.set(token, { claims, exp: claims.exp, nbf: claims.nbf });
+    this.#cache.set(token, { claims, exp: claims.exp, nbf: claims.nbf }, (claims.exp + this.#leeway) * 1000);
     return ok(claims);
   }
 }

@@ -43,6 +43,30 @@ describe('the ledger as the chain', () => {
     assert.deepEqual(await chain.pubkey(bob), ok(account(0xb0b).pubkey));
   });
 
+  it('remembers a bounded number of accounts: a flood of made-up ones cannot grow it', async () => {
+    let asked = 0;
+    const chain = ledgerChain(
+      {
+        getAccount: async () => {
+          asked++;
+          return fail(appError('ACCOUNT_NOT_FOUND', 'none'));
+        },
+        listLeases: async () => ok([]),
+        getDeployment: async () => fail(appError('DEPLOYMENT_NOT_FOUND', 'none')),
+      },
+      provider,
+      () => 0,
+      3,
+    );
+    const made = [1, 2, 3, 4].map((n) => account(0x5000 + n).address);
+    for (const address of made) assert.deepEqual(await chain.pubkey(address), ok(undefined));
+    assert.equal(asked, 4);
+    await chain.pubkey(made[3]!);
+    assert.equal(asked, 4, 'the latest is remembered');
+    await chain.pubkey(made[0]!);
+    assert.equal(asked, 5, 'the first was dropped to keep three');
+  });
+
   it('passes ledger failures through', async () => {
     const chain = ledgerChain(
       {

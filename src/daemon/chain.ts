@@ -8,6 +8,7 @@ import { type LeaseId, leaseKey } from '../lease/index.js';
 import type { MarketLedger } from '../market/index.js';
 import type { GroupSpec } from '../sdl/index.js';
 import type { PubkeyLookup } from './auth.js';
+import { BoundedCache } from './bounded-cache.js';
 
 /** A deployment as the chain records it. */
 export interface DeploymentFacts {
@@ -26,25 +27,30 @@ export interface Chain {
   readonly pubkey: PubkeyLookup;
 }
 
-/** How long an unknown account, or one without a public key, stays cached as such; keys never change. */
+/** How long an unknown account, or one without a public key, stays cached as such. */
 const MISSING_KEY_TTL_MS = 2000;
+/** How long a known key is kept: keys never change, but every entry must go some time. */
+const KEY_TTL_MS = 3_600_000;
+/** Accounts remembered, each way: any caller can name accounts, so both caches are bounded. */
+export const DEFAULT_KEY_CACHE_SIZE = 10_000;
 
 /** The devnet ledger as the chain. Every call is bounded by the client's own timeout (F8). */
 export function ledgerChain(
   ledger: Pick<MarketLedger, 'listLeases' | 'getDeployment' | 'getAccount'>,
   provider: string,
   now: () => number = Date.now,
+  keyCacheSize = DEFAULT_KEY_CACHE_SIZE,
 ): Chain {
-  const keys = new Map<string, string>();
-  const missing = new Map<string, number>();
+  const keys = new BoundedCache<string, string>(keyCacheSize, now);
+  const missing = new BoundedCache<string, true>(keyCacheSize, now);
   const inflight = new Map<string, Promise<Result<string | undefined, AppError>>>();
 
   async function fetchKey(address: string): Promise<Result<string | undefined, AppError>> {
     const account = await ledger.getAccount(address);
     if (!account.ok && account.error.code !== 'ACCOUNT_NOT_FOUND') return account;
     const pubkey = account.ok ? (account.value.pubkey ?? undefined) : undefined;
-    if (pubkey === undefined) missing.set(address, now() + MISSING_KEY_TTL_MS);
-    else keys.set(address, pubkey);
+    if (pubkey === undefined) missing.set(address, true, now() + MISSING_KEY_TTL_MS);
+    else keys.set(address, pubkey, now() + KEY_TTL_MS);
     return ok(pubkey);
   }
 
@@ -68,8 +74,7 @@ export function ledgerChain(
     pubkey(address) {
       const known = keys.get(address);
       if (known !== undefined) return Promise.resolve(ok(known));
-      const until = missing.get(address);
-      if (until !== undefined && until > now()) return Promise.resolve(ok(undefined));
+      if (missing.get(address) === true) return Promise.resolve(ok(undefined));
       let pending = inflight.get(address);
       if (pending === undefined) {
         pending = fetchKey(address).finally(() => inflight.delete(address));

@@ -6,27 +6,25 @@
  * with a bounded backoff, forever, never leaving the daemon stuck or dead (unlike Go's IP operator,
  * support#105, which never opened its barrier again).
  */
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { PoolSpec } from '../ipam/index.js';
 import {
-  createHttpsGateway,
-  KubeBackend,
+  type LeaseEngine,
+  type LeaseId,
+  leaseKey,
   type PoolSyncResult,
   type RealizedLease,
+  type Realizer,
   type ReconcileResult,
   type WriteCounts,
-} from '../k8s/index.js';
-import { type LeaseEngine, type LeaseId, leaseKey } from '../lease/index.js';
-import type { KubernetesConfig, Secret } from './config.js';
-import { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
+} from '../lease/index.js';
 import type { Logger } from './logger.js';
 
-/** A backend ready to use, and how to let go of its connections. */
+/** A realizer ready to use (src/k8s's backend), and how to let go of its connections. */
 export interface ClusterConnection {
-  readonly backend: KubeBackend;
+  readonly backend: Realizer;
   close(): void;
 }
 
@@ -84,43 +82,6 @@ export interface ClusterSummary {
 export interface ClusterLeaseStatus extends RealizedLease {
   readonly realised: boolean;
   readonly error?: string;
-}
-
-async function reveal(secret: Secret, what: string): Promise<Result<string>> {
-  if ('value' in secret) return ok(secret.value);
-  try {
-    return ok((await readFile(secret.file, 'utf8')).trim());
-  } catch (error) {
-    return fail(
-      appError('INVALID_INPUT', `cannot read the ${what} file ${secret.file}: ${(error as Error).message}`),
-    );
-  }
-}
-
-async function connectionOf(config: KubernetesConfig): Promise<Result<KubeconfigConnection>> {
-  if ('kubeconfig' in config) return loadKubeconfig(config.kubeconfig, config.context);
-  const token = await reveal(config.token, 'token');
-  if (!token.ok) return token;
-  const ca = await reveal(config.ca, 'CA');
-  if (!ca.ok) return ca;
-  return ok({ server: config.server, token: token.value, ca: ca.value });
-}
-
-/** Opens the backend the configuration describes; the kubeconfig, token and CA files are read on every call. */
-export async function connectCluster(
-  config: KubernetesConfig,
-  provider: string,
-): Promise<Result<ClusterConnection>> {
-  const connection = await connectionOf(config);
-  if (!connection.ok) return connection;
-  const gateway = createHttpsGateway({ ...connection.value, timeoutMs: config.timeoutMs });
-  const backend = new KubeBackend({
-    gateway,
-    provider,
-    namespace: config.namespace,
-    metallbNamespace: config.metallbNamespace,
-  });
-  return ok({ backend, close: () => gateway.close() });
 }
 
 function counted(writes: RepairCounts): boolean {
@@ -219,7 +180,7 @@ export class ClusterSync {
       this.#connection = connected.value;
     }
     const { backend } = this.#connection;
-    const crd = await backend.ensureCrd();
+    const crd = await backend.prepare();
     if (!crd.ok) return crd;
     const synced = await backend.syncPools(pools);
     if (!synced.ok) return synced;
@@ -271,7 +232,7 @@ export class ClusterSync {
     return check;
   }
 
-  async #checkOnce(backend: KubeBackend): Promise<Result<DriftReport>> {
+  async #checkOnce(backend: Realizer): Promise<Result<DriftReport>> {
     const { engine, logger, pools } = this.#options;
     const synced = await backend.syncPools(pools);
     const reconciled = synced.ok ? await backend.reconcile(engine.leases()) : synced;

@@ -30,6 +30,22 @@ describe('provider configuration', () => {
     assert.equal(config.pricing, DEFAULT_PRICING);
     assert.equal(config.ledger, undefined);
     assert.ok(Object.isFrozen(config.limits));
+    assert.deepEqual(config.limits, {
+      maxBodyBytes: 1 << 20,
+      tokenCacheSize: 10_000,
+      drainMs: 10_000,
+      maintainIntervalMs: 30_000,
+      authFailureBurst: 20,
+      authFailuresPerMinute: 30,
+    });
+    const devnet = parseConfig(
+      'provider: {key: p1}\nledger: {url: "http://127.0.0.1:1"}\nlimits: {maxTokenLifetimeSeconds: 900}\n',
+      '/etc/akash-ip/provider.yaml',
+      options,
+    );
+    assert.ok(devnet.ok);
+    assert.equal(devnet.value.ledger?.bidTimeoutMs, 300_000, 'Akash’s --bid-timeout');
+    assert.equal(devnet.value.limits.maxTokenLifetimeSeconds, 900);
 
     const relative = parseConfig(
       'provider: {key: p1, keyring: keys}\nstore: {kind: sqlite, path: data/p.db}\npools: [{name: a, addresses: [192.0.2.0/28]}]\n',

@@ -4,14 +4,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { located, positionOf } from '../config-file/index.js';
+import { appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
 import { type Family, type PoolSpec, parsePoolSpec, parsePools } from '../ipam/index.js';
-import { isObjectName } from '../k8s/index.js';
+import {
+  type DirectConnection,
+  isObjectName,
+  type KubeClusterConfig,
+  type KubeconfigReference,
+  type Secret,
+} from '../k8s/index.js';
 import { DEFAULT_QUARANTINE_MS } from '../lease/index.js';
-import { DEFAULT_PRICING, type PricingConfig, validateAttributes } from '../market/index.js';
+import {
+  DEFAULT_BID_TIMEOUT_MS,
+  DEFAULT_PRICING,
+  type PricingConfig,
+  validateAttributes,
+} from '../market/index.js';
 import type { Attribute } from '../sdl/index.js';
 import { deepFreeze } from './frozen.js';
 
@@ -36,6 +48,11 @@ export interface ProviderConfig {
     readonly url: string;
     readonly timeoutMs: number;
     readonly pollIntervalMs: number;
+    /**
+     * How long a bid of ours waits for its lease before we close it and release what it holds (Akash's
+     * `--bid-timeout`, 5 minutes).
+     */
+    readonly bidTimeoutMs: number;
     /** Lets the daemon record its own public key through the faucet when the ledger has none yet. */
     readonly adminToken?: string;
   };
@@ -47,42 +64,23 @@ export interface ProviderConfig {
   readonly kubernetes?: KubernetesConfig;
   readonly limits: {
     readonly maxBodyBytes: number;
+    /** Verified tokens kept, and accounts' keys (known and unknown) kept. */
     readonly tokenCacheSize: number;
     readonly drainMs: number;
     readonly maintainIntervalMs: number;
+    /** Longest validity a tenant's token may claim (exp − nbf), in seconds; undefined: any (as Akash). */
+    readonly maxTokenLifetimeSeconds?: number;
+    /** Failed authentications a source address may have in a row before it gets 429. */
+    readonly authFailureBurst: number;
+    /** How fast a source earns failures back; 0: no limit. */
+    readonly authFailuresPerMinute: number;
   };
 }
 
-/** A value given inline or read from a file (read at each connection attempt, so a rotated file is picked up). */
-export type Secret = { readonly value: string } | { readonly file: string };
+/** The cluster the daemon realizes its leases in, and how its sync paces itself. */
+export type KubernetesConfig = KubeClusterConfig & KubernetesSyncSettings;
 
-/** The cluster and our credentials, given directly. */
-export interface DirectConnection {
-  /** `https://host:port` of the kube-apiserver. */
-  readonly server: string;
-  /** Bearer token. */
-  readonly token: Secret;
-  /** PEM of the CA that signed the server's certificate. */
-  readonly ca: Secret;
-}
-
-/** The cluster and our credentials, as a kubeconfig file's context says (read at each connection attempt). */
-export interface KubeconfigReference {
-  readonly kubeconfig: string;
-  /** Default: the file's `current-context`. */
-  readonly context?: string;
-}
-
-/** Where the cluster is, how to prove who we are, and how often to retry while it cannot be reached. */
-export type KubernetesConfig = (DirectConnection | KubeconfigReference) & KubernetesSettings;
-
-export interface KubernetesSettings {
-  /** Namespace of the `ProviderLeasedIP` objects (Go's `--k8s-manifest-ns`). */
-  readonly namespace: string;
-  /** Namespace MetalLB reads its `IPAddressPool`s from. */
-  readonly metallbNamespace: string;
-  /** Per request to the apiserver. */
-  readonly timeoutMs: number;
+export interface KubernetesSyncSettings {
   /** Longest wait between two attempts to reach a cluster that did not answer; waits double up to it. */
   readonly retryMaxMs: number;
   /** Between two drift checks (the whole cluster compared with the engine, differences repaired); 0: none. */
@@ -212,6 +210,7 @@ const configSchema = z.strictObject({
       url: httpUrl,
       timeoutMs: z.int().min(100).max(120_000).default(5000),
       pollIntervalMs: z.int().min(10).max(60_000).default(1000),
+      bidTimeoutMs: z.int().min(100).max(86_400_000).default(DEFAULT_BID_TIMEOUT_MS),
       adminToken: z.string().min(1).exactOptional(),
     })
     .exactOptional(),
@@ -237,74 +236,21 @@ const configSchema = z.strictObject({
       tokenCacheSize: z.int().min(1).max(1_000_000).default(10_000),
       drainMs: z.int().min(0).max(600_000).default(10_000),
       maintainIntervalMs: z.int().min(100).max(3_600_000).default(30_000),
+      maxTokenLifetimeSeconds: z.int().min(1).max(31_536_000).exactOptional(),
+      authFailureBurst: z.int().min(1).max(1_000_000).default(20),
+      authFailuresPerMinute: z.int().min(0).max(1_000_000).default(30),
     })
-    .default({ maxBodyBytes: 1 << 20, tokenCacheSize: 10_000, drainMs: 10_000, maintainIntervalMs: 30_000 }),
+    .default({
+      maxBodyBytes: 1 << 20,
+      tokenCacheSize: 10_000,
+      drainMs: 10_000,
+      maintainIntervalMs: 30_000,
+      authFailureBurst: 20,
+      authFailuresPerMinute: 30,
+    }),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
-
-/** Where a problem is: a path in the document, and the line and column it resolves to. */
-interface Position {
-  readonly line: number;
-  readonly col: number;
-}
-
-/** An `INVALID_INPUT` refusal naming the file, line and column (and the path) of what is refused. */
-export function located(
-  file: string,
-  position: Position,
-  path: readonly PropertyKey[],
-  message: string,
-): { readonly ok: false; readonly error: AppError } {
-  const where = path.length === 0 ? '' : `${formatPath(path)}: `;
-  return fail(
-    appError('INVALID_INPUT', `${file}:${position.line}:${position.col}: ${where}${message}`, {
-      file,
-      line: position.line,
-      col: position.col,
-      path: formatPath(path),
-    }),
-  );
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out;
-}
-
-/**
- * The deepest node of `path` that exists, so a missing key points at its parent; `atKey` points at the
- * last key rather than its value.
- */
-export function positionOf(
-  root: Node | null,
-  path: readonly PropertyKey[],
-  lines: LineCounter,
-  atKey = false,
-): Position {
-  let node: unknown = root;
-  let offset = root?.range?.[0] ?? 0;
-  for (const [index, part] of path.entries()) {
-    let next: unknown;
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => (item.key as { value?: unknown } | null)?.value === part || item.key === part,
-      );
-      next = atKey && index === path.length - 1 ? pair?.key : (pair?.value ?? pair?.key);
-    } else if (isSeq(node) && typeof part === 'number') {
-      next = node.items[part];
-    }
-    const range = (next as { range?: [number, number, number] } | undefined)?.range;
-    if (range === undefined) break;
-    node = next;
-    offset = range[0];
-  }
-  return lines.linePos(offset);
-}
 
 function mergePricing(raw: RawConfig['pricing']): PricingConfig {
   if (raw === undefined) return DEFAULT_PRICING;

@@ -7,7 +7,6 @@ export { createProviderApp, type ProviderAppDeps } from './app.js';
 export { type PubkeyLookup, TokenVerifier, type TokenVerifierOptions } from './auth.js';
 export { type Chain, type DeploymentFacts, ledgerChain, type RegisteredLease, StaticChain } from './chain.js';
 export { loadConfig, type ProviderConfig, parseConfig } from './config.js';
-export { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
 export type { IpLeaseStatusEntry, ServiceStatus } from './lease-status.js';
 export { LedgerSync, type LedgerSyncOptions } from './ledger-sync.js';
 export { jsonLogger, type Logger, type LogLevel, memoryLogger } from './logger.js';

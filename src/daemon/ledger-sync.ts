@@ -59,6 +59,10 @@ export interface LedgerSyncOptions {
   readonly attributes: readonly Attribute[];
   readonly pricing: PricingConfig;
   readonly pollIntervalMs: number;
+  /** A bid not won within this is withdrawn and its reservation released (Akash's `--bid-timeout`). */
+  readonly bidTimeoutMs?: number;
+  /** Milliseconds since the epoch. */
+  readonly now?: () => number;
   readonly service: ProviderService;
   readonly logger: Logger;
   /** Called once the first reconciliation with the ledger is done. */
@@ -89,6 +93,8 @@ export class LedgerSync {
       gate: leaseGate(options.service.engine),
       pricing: options.pricing,
       pollIntervalMs: options.pollIntervalMs,
+      ...(options.bidTimeoutMs === undefined ? {} : { bidTimeoutMs: options.bidTimeoutMs }),
+      ...(options.now === undefined ? {} : { now: options.now }),
       onDecision: (record: DecisionRecord) =>
         logger.log(record.outcome === 'failed' ? 'warn' : 'info', describeDecision(record), {
           order: `${record.order.owner}/${record.order.dseq}/${record.order.gseq}/${record.order.oseq}`,

@@ -11,6 +11,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { type LeaseId, type LeaseStore, leaseKey, type StoreDocument, storeChange } from '../lease/index.js';
+import { parseJsonText } from '../market/index.js';
 import type { ManifestGroup } from '../sdl/index.js';
 import { openSqliteFile } from '../store/index.js';
 import { deepFreeze } from './frozen.js';
@@ -45,20 +46,26 @@ export function manifestRemoval(id: LeaseId): StoreDocument {
   return { namespace: MANIFEST_NAMESPACE, key: leaseKey(id), json: null };
 }
 
-/** Every deployed manifest the store holds. */
-export async function loadManifests(store: LeaseStore): Promise<Result<readonly DeployedLease[], AppError>> {
+/**
+ * Every deployed manifest the store holds. One nested deeper than a request may be now (stored by an earlier
+ * build, which bounded no depth) is left out and handed to `skipped`, rather than failing the start-up or
+ * overflowing the stack on its way in: its lease keeps its addresses, and its tenant sends the manifest again.
+ */
+export async function loadManifests(
+  store: LeaseStore,
+  skipped: (key: string, error: AppError) => void = () => undefined,
+): Promise<Result<readonly DeployedLease[], AppError>> {
   const documents = await store.documents(MANIFEST_NAMESPACE);
   if (!documents.ok) return documents;
   const leases: DeployedLease[] = [];
   for (const { key, json } of documents.value) {
-    let lease: DeployedLease;
-    try {
-      lease = JSON.parse(json) as DeployedLease;
-    } catch (error) {
-      return fail(
-        appError('STORE_CORRUPT', `the manifest of ${key} is not JSON: ${(error as Error).message}`),
-      );
+    const parsed = parseJsonText(json, `the stored manifest of ${key}`);
+    if (!parsed.ok && parsed.error.code === 'INPUT_TOO_DEEP') {
+      skipped(key, parsed.error);
+      continue;
     }
+    if (!parsed.ok) return fail(appError('STORE_CORRUPT', parsed.error.message));
+    const lease = parsed.value as DeployedLease;
     if (leaseKey(lease.id) !== key) {
       return fail(
         appError('STORE_CORRUPT', `the manifest stored as ${key} is of lease ${leaseKey(lease.id)}`),

@@ -18,6 +18,11 @@ export class Readiness {
     return this.#ready ? undefined : this.#reason;
   }
 
+  /** Requests being handled now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   /** Records why the daemon is still not ready; `open()` clears it. */
   hold(reason: string): void {
     this.#reason = reason;

@@ -40,6 +40,22 @@ function watchingLogger(): Logger & {
   };
 }
 
+/** Standalone mode: tells the daemon at `url` of alice's lease `dseq/1/1` of `sdl` (POST /leases, internal). */
+function registerLease(url: string, dseq: string, sdl: ReturnType<typeof ipSdl>): Promise<Response> {
+  return fetch(`${url}/leases`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      owner: alice.address,
+      dseq,
+      gseq: 1,
+      oseq: 1,
+      hash: sdl.manifestVersion,
+      group: sdl.groups[0],
+    }),
+  });
+}
+
 describe('runProvider on 127.0.0.1', () => {
   let dir: string;
   before(async () => {
@@ -77,18 +93,7 @@ describe('runProvider on 127.0.0.1', () => {
     unwrap(await running.ready);
     assert.equal((await fetch(`${running.url}/readyz`)).status, 200);
 
-    const registered = await fetch(`${running.url}/leases`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        owner: alice.address,
-        dseq: '42',
-        gseq: 1,
-        oseq: 1,
-        hash: sdl.manifestVersion,
-        group: sdl.groups[0],
-      }),
-    });
+    const registered = await registerLease(running.url, '42', sdl);
     assert.equal(registered.status, 200);
     const sent = await fetch(`${running.url}/deployment/42/manifest`, {
       method: 'PUT',
@@ -150,18 +155,7 @@ describe('runProvider on 127.0.0.1', () => {
     let before: Awaited<ReturnType<typeof statusOf>>;
     try {
       unwrap(await first.ready);
-      const registered = await fetch(`${first.url}/leases`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          owner: alice.address,
-          dseq: '7',
-          gseq: 1,
-          oseq: 1,
-          hash: sdl.manifestVersion,
-          group: sdl.groups[0],
-        }),
-      });
+      const registered = await registerLease(first.url, '7', sdl);
       assert.equal(registered.status, 200);
       const sent = await fetch(`${first.url}/deployment/7/manifest`, {
         method: 'PUT',
@@ -202,6 +196,105 @@ describe('runProvider on 127.0.0.1', () => {
       assert.equal(existsSync(legacy), false);
       assert.equal(existsSync(`${legacy}.migrated`), true);
     }
+  });
+
+  it('starts past a stored manifest nested too deep, leaving its lease for the tenant to send again', async () => {
+    const config = unwrap(
+      parseConfig(
+        [
+          'provider: {keyring: keys, key: provider}',
+          'store: {kind: sqlite, path: deep/provider.db}',
+          'pools: [{name: edge, addresses: [198.51.100.12/30]}]',
+          `tenants: [{address: ${alice.address}, pubkey: "${alice.pubkey}"}]`,
+        ].join('\n'),
+        join(dir, 'deep.yaml'),
+        { defaultKeyring: join(dir, 'unused') },
+      ),
+    );
+    const sdl = ipSdl('edge-ip');
+    const auth = { authorization: `Bearer ${tokenOf(alice, Date.now())}` };
+    // standalone: the registry of leases lives in memory, so each start is told of the lease again
+    const register = (url: string) => registerLease(url, '9', sdl);
+    const send = (url: string) =>
+      fetch(`${url}/deployment/9/manifest`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(sdl.manifest),
+      });
+    const addressAt = async (url: string) => {
+      const response = await fetch(`${url}/lease/9/1/1/status`, { headers: auth });
+      return response.status === 200
+        ? ((await response.json()) as { ips: { web: { IP: string }[] } }).ips.web[0]?.IP
+        : response.status;
+    };
+    const first = unwrap(await runProvider(config, { logger: watchingLogger() }));
+    let address: string | number | undefined;
+    try {
+      unwrap(await first.ready);
+      assert.equal((await register(first.url)).status, 200);
+      assert.equal((await send(first.url)).status, 200);
+      address = await addressAt(first.url);
+    } finally {
+      await first.stop();
+    }
+
+    // What a build without the depth bound could have stored: the manifest with a field 10 000 levels deep.
+    const store = unwrap(openSqliteStore({ path: join(dir, 'deep/provider.db') }));
+    const [stored] = unwrap(await store.documents('manifest'));
+    assert.ok(stored !== undefined);
+    const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+    const json = stored.json.replace('"name":"web"', `"name":"web","x":${deep}`);
+    unwrap(
+      await store.commit(storeChange({ documents: [{ namespace: 'manifest', key: stored.key, json }] })),
+    );
+    await store.close();
+
+    const logger = watchingLogger();
+    const again = unwrap(await runProvider(config, { logger }));
+    try {
+      unwrap(await again.ready);
+      const skipped = logger.lines.find(
+        (line) => line.msg === 'stored manifest skipped; its tenant must send it again',
+      );
+      assert.equal(skipped?.fields.lease, stored.key);
+      assert.equal(skipped?.fields.code, 'INPUT_TOO_DEEP');
+      assert.equal(await addressAt(again.url), 404);
+      // the lease kept its address: the manifest sent again finds it
+      assert.equal((await register(again.url)).status, 200);
+      assert.equal((await send(again.url)).status, 200);
+      assert.equal(await addressAt(again.url), address);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('refuses to start on a store another daemon holds, naming it, before it listens', async () => {
+    const config = unwrap(
+      parseConfig(
+        [
+          'provider: {keyring: keys, key: provider}',
+          'store: {kind: sqlite, path: shared/provider.db}',
+          'pools: [{name: edge, addresses: [198.51.100.16/30]}]',
+        ].join('\n'),
+        join(dir, 'shared.yaml'),
+        { defaultKeyring: join(dir, 'unused') },
+      ),
+    );
+    const first = unwrap(await runProvider(config, { logger: watchingLogger() }));
+    try {
+      unwrap(await first.ready);
+      const logger = watchingLogger();
+      const second = await runProvider(config, { logger });
+      assert.equal(second.ok ? 'started' : second.error.code, 'STORE_LOCKED');
+      assert.match(second.ok ? '' : second.error.message, new RegExp(`in use by process ${process.pid} `));
+      assert.deepEqual(logger.lines, [], 'it never listened');
+      assert.equal((await fetch(`${first.url}/readyz`)).status, 200, 'the holder is untouched');
+    } finally {
+      await first.stop();
+    }
+    const again = unwrap(await runProvider(config, { logger: watchingLogger() }));
+    unwrap(await again.ready);
+    await again.stop();
   });
 
   it('registers itself on a devnet ledger with its own URL', async () => {

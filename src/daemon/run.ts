@@ -1,20 +1,22 @@
 /**
- * Running the provider daemon: serve first (so `/readyz` can say 503 while the state is rebuilt), open
- * the store (moving in an earlier build's manifest file), rebuild the lease engine, open the gate, then
- * follow the ledger in the background. Stopping closes the gate, stops accepting, drains requests in
- * flight and closes the store.
+ * Running the provider daemon: open the store (held exclusively: a second daemon on it is refused), serve
+ * (so `/readyz` can say 503 while the state is rebuilt), move in an earlier build's manifest file, rebuild
+ * the lease engine, open the gate, then follow the ledger in the background. Stopping closes the gate,
+ * stops accepting, drains requests in flight and closes the store.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { getKey } from '../identity/index.js';
+import { connectKubeBackend } from '../k8s/index.js';
 import { createLeaseEngine, type LeaseStore } from '../lease/index.js';
 import { LedgerClient } from '../market/index.js';
 import { createMemoryStore, openSqliteStore } from '../store/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { type Chain, ledgerChain, StaticChain } from './chain.js';
-import { ClusterSync, connectCluster } from './cluster-sync.js';
+import { ClusterSync } from './cluster-sync.js';
 import type { ProviderConfig } from './config.js';
+import { FailureLimiter } from './failure-limit.js';
 import { LedgerSync } from './ledger-sync.js';
 import type { Logger } from './logger.js';
 import { importLegacyManifests, legacyManifestPathOf, loadManifests } from './manifest-store.js';
@@ -68,8 +70,23 @@ export async function runProvider(
           ...(config.ledger.adminToken === undefined ? {} : { adminToken: config.ledger.adminToken }),
         });
   const registry = ledger === undefined ? new StaticChain(config.tenants) : undefined;
-  const chain: Chain = ledger === undefined ? (registry as StaticChain) : ledgerChain(ledger, address, now);
-  const verifier = new TokenVerifier({ lookup: chain.pubkey, now, cacheSize: config.limits.tokenCacheSize });
+  const { limits } = config;
+  const chain: Chain =
+    ledger === undefined
+      ? (registry as StaticChain)
+      : ledgerChain(ledger, address, now, limits.tokenCacheSize);
+  const verifier = new TokenVerifier({
+    lookup: chain.pubkey,
+    now,
+    cacheSize: limits.tokenCacheSize,
+    ...(limits.maxTokenLifetimeSeconds === undefined
+      ? {}
+      : { maxLifetimeSeconds: limits.maxTokenLifetimeSeconds }),
+  });
+  const authFailures = new FailureLimiter(
+    { burst: limits.authFailureBurst, perMinute: limits.authFailuresPerMinute },
+    now,
+  );
   const app = createProviderApp({
     service: () => service,
     readiness,
@@ -80,11 +97,22 @@ export async function runProvider(
     ...(registry === undefined ? {} : { registry }),
     logger,
     cluster: () => cluster,
+    authFailures,
+    bidDecisions: () => ledgerSync?.bids.recentDecisions() ?? [],
   });
 
+  // The store first: a second daemon on the same file is refused before it listens or touches anything.
+  const opened: Result<LeaseStore, AppError> =
+    config.store.kind === 'sqlite' ? openSqliteStore({ path: config.store.path }) : ok(createMemoryStore());
+  if (!opened.ok) return opened;
+  let store: LeaseStore | undefined = opened.value;
+
   const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
-  const listening = await listen(listener, config.listen.host, config.listen.port);
-  if (!listening.ok) return listening;
+  const listening = await listen(listener, config.listen.host, config.listen.port, { metrics, logger });
+  if (!listening.ok) {
+    await store.close();
+    return listening;
+  }
   const { server } = listening.value;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${listening.value.port}`;
@@ -92,16 +120,11 @@ export async function runProvider(
 
   const background = new AbortController();
   const tasks: Promise<unknown>[] = [];
-  let store: LeaseStore | undefined;
   let ledgerSync: LedgerSync | undefined;
 
   const rebuild = async (): Promise<Result<void, AppError>> => {
     const started = now();
-    const opened: Result<LeaseStore, AppError> =
-      config.store.kind === 'sqlite' ? openSqliteStore({ path: config.store.path }) : ok(createMemoryStore());
-    if (!opened.ok) return opened;
     const lease = opened.value;
-    store = lease;
     if (config.store.kind === 'sqlite') {
       const legacy = legacyManifestPathOf(config.store.path);
       const imported = await importLegacyManifests(lease, legacy);
@@ -119,14 +142,20 @@ export async function runProvider(
       now,
     });
     if (!engine.ok) return engine;
-    const deployed = await loadManifests(lease);
+    const deployed = await loadManifests(lease, (key, error) =>
+      logger.log('error', 'stored manifest skipped; its tenant must send it again', {
+        lease: key,
+        code: error.code,
+        error: error.message,
+      }),
+    );
     if (!deployed.ok) return deployed;
     const kubernetes = config.kubernetes;
     const sync =
       kubernetes === undefined
         ? undefined
         : new ClusterSync({
-            connect: () => connectCluster(kubernetes, address),
+            connect: () => connectKubeBackend(kubernetes, address),
             engine: engine.value,
             pools: config.pools,
             logger,
@@ -184,6 +213,8 @@ export async function runProvider(
         attributes: config.attributes,
         pricing: config.pricing,
         pollIntervalMs: config.ledger.pollIntervalMs,
+        bidTimeoutMs: config.ledger.bidTimeoutMs,
+        now,
         service: ready,
         logger,
       });
@@ -205,6 +236,7 @@ export async function runProvider(
         logger.log('error', 'cannot rebuild the provider state', {
           code: result.error.code,
           error: result.error.message,
+          ...(result.error.cause === undefined ? {} : { cause: result.error.cause }),
         });
       await closeStore();
     }

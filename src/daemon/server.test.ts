@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { listen, providerListener } from './server.js';
 import { account, createHarness, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
 
@@ -29,7 +31,7 @@ describe('the lease-status fast lane', () => {
       verifier: h.verifier,
       metrics: h.metrics,
     });
-    const { server, port } = unwrap(await listen(listener, '127.0.0.1', 0));
+    const { server, port } = unwrap(await listen(listener, '127.0.0.1', 0, { metrics: h.metrics }));
     url = `http://127.0.0.1:${port}`;
     close = () =>
       new Promise((resolve) => {
@@ -87,5 +89,105 @@ describe('the lease-status fast lane', () => {
     } finally {
       h.readiness.open();
     }
+  });
+});
+
+/** Resolves once `check` holds, looking every 10 ms; fails after 5 s. */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (const deadline = Date.now() + 5000; !(await check()); await sleep(10)) {
+    if (Date.now() > deadline) assert.fail(`still waiting for ${what}`);
+  }
+}
+
+describe('requests cut short', () => {
+  let h: Harness;
+  let url: string;
+  let port: number;
+  let close: () => Promise<void>;
+
+  before(async () => {
+    h = await createHarness();
+    h.fund(alice);
+    const listener = providerListener(h.app, {
+      service: () => h.service,
+      readiness: h.readiness,
+      verifier: h.verifier,
+      metrics: h.metrics,
+    });
+    const listening = unwrap(
+      await listen(listener, '127.0.0.1', 0, {
+        metrics: h.metrics,
+        logger: h.logs,
+        headersTimeoutMs: 300,
+        requestTimeoutMs: 300,
+      }),
+    );
+    port = listening.port;
+    url = `http://127.0.0.1:${port}`;
+    close = () =>
+      new Promise((resolve) => {
+        listening.server.closeAllConnections();
+        listening.server.close(() => resolve());
+      });
+  });
+  after(async () => {
+    await close();
+    h.close();
+  });
+
+  const errorsCounted = async (): Promise<Record<string, number>> => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Object.fromEntries(
+      [...text.matchAll(/^akash_ip_errors_total\{code="([A-Z_]+)"\} (\d+)$/gm)].map((m) => [
+        m[1],
+        Number(m[2]),
+      ]),
+    );
+  };
+  /** A manifest PUT that sends a third of its body, then does what `then` says with the socket. */
+  const partialManifest = (token: string) =>
+    `PUT /deployment/1/manifest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+    'Content-Type: application/json\r\nContent-Length: 300\r\n\r\n[{"name":"westcoast","services":[';
+
+  it('counts a client that hangs up mid-request as CLIENT_CLOSED, not as an error of ours', async () => {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(partialManifest(tokenOf(alice, h.clock.now)));
+    await until(() => h.readiness.inFlight === 1, 'the app to wait for the body');
+    socket.destroy();
+    await until(async () => (await errorsCounted()).CLIENT_CLOSED === 1, 'CLIENT_CLOSED counted');
+    assert.deepEqual(await errorsCounted(), { CLIENT_CLOSED: 1 });
+    assert.deepEqual(
+      h.logs.lines.filter((line) => line.level === 'error'),
+      [],
+    );
+  });
+
+  it('answers a request sent too slowly 408 REQUEST_TIMEOUT, as JSON, counted once as that', async () => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(partialManifest(tokenOf(alice, h.clock.now)));
+    await closed;
+    assert.match(answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.match(answer, /content-type: application\/json/i);
+    assert.deepEqual(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), {
+      error: 'the request was not received in time',
+      code: 'REQUEST_TIMEOUT',
+    });
+    await until(async () => (await errorsCounted()).REQUEST_TIMEOUT === 1, 'REQUEST_TIMEOUT counted');
+    assert.deepEqual(
+      await errorsCounted(),
+      { CLIENT_CLOSED: 1, REQUEST_TIMEOUT: 1 },
+      'each once, as what it is',
+    );
+    assert.ok(h.logs.lines.some((line) => line.msg === 'request timed out'));
+    assert.deepEqual(
+      h.logs.lines.filter((line) => line.level === 'error'),
+      [],
+    );
   });
 });

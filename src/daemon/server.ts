@@ -6,10 +6,12 @@
  * app stays the single source of every error answer.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { TokenVerifier } from './auth.js';
+import type { Logger } from './logger.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 import { type ProviderService, parseLeasePath } from './service.js';
@@ -55,15 +57,89 @@ export function providerListener(app: Hono, lane: FastLaneDeps): RequestListener
   };
 }
 
-/** Listens on `host:port` (0: any free port); resolves with the server and the port bound. */
+/** The answer to a request the server stopped reading because it took too long. */
+export const REQUEST_TIMED_OUT = appError('REQUEST_TIMEOUT', 'the request was not received in time');
+
+/** Sockets whose request the server gave up on: the app's read of such a body fails, and is not a bug. */
+const timedOutSockets = new WeakSet<object>();
+
+/** Whether the server timed out the request on `socket` (so the failure the app sees is already answered). */
+export function timedOut(socket: object | null | undefined): boolean {
+  return socket !== null && socket !== undefined && timedOutSockets.has(socket);
+}
+
+/** How long a client may take to send a request. */
+export interface RequestTimeouts {
+  /** Until the headers are in; default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** Until the whole request is in; default 30 s. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** A client that went away: a reset, or the end of its stream in the middle of a request (the app counts those). */
+const HUNG_UP: ReadonlySet<string> = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STATE']);
+
+/** Raw HTTP/1.1 replies for the socket-level refusals (no request object exists for them). */
+function rawReply(status: string, error: AppError): string {
+  const body = JSON.stringify({ error: error.message, code: error.code });
+  const head = `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}`;
+  return `${head}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * Node's socket-level refusals, with what they are counted and logged as: a request the client was too slow to
+ * send is a REQUEST_TIMEOUT (408, JSON like every other refusal), a client that hung up is not counted here (the
+ * app counts CLIENT_CLOSED for a request it had begun), a request that is not HTTP is INVALID_INPUT. Node's
+ * default would count none of them and answer in plain text; the app, reading a timed-out body, would otherwise
+ * see a bug.
+ */
+function watchClientErrors(server: Server, metrics: DaemonMetrics, logger: Logger | undefined): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const answerable =
+      socket.writable &&
+      (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent !== true;
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      timedOutSockets.add(socket);
+      metrics.errors.inc({ code: REQUEST_TIMED_OUT.code });
+      logger?.log('info', 'request timed out', {
+        peer: (socket as { remoteAddress?: string }).remoteAddress,
+      });
+      if (answerable) socket.write(rawReply('408 Request Timeout', REQUEST_TIMED_OUT));
+    } else if (!HUNG_UP.has(error.code ?? '')) {
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+      const refusal = tooLarge
+        ? appError('PAYLOAD_TOO_LARGE', 'the request headers are too large')
+        : appError('INVALID_INPUT', 'the request is not valid HTTP');
+      metrics.errors.inc({ code: refusal.code });
+      if (answerable)
+        socket.write(rawReply(tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request', refusal));
+    }
+    socket.destroy();
+  });
+}
+
+/**
+ * Listens on `host:port` (0: any free port); resolves with the server and the port bound. Socket-level refusals
+ * are counted in `metrics` (see {@link watchClientErrors}).
+ */
 export function listen(
   listener: RequestListener,
   host: string,
   port: number,
+  watch: { readonly metrics: DaemonMetrics; readonly logger?: Logger } & RequestTimeouts,
 ): Promise<Result<{ readonly server: Server; readonly port: number }, AppError>> {
   return new Promise((resolve) => {
-    // bounded request reading, unlike Go's gateway and operator, which set no timeouts at all
-    const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, listener);
+    // bounded request reading, unlike Go's gateway and operator, which set no timeouts at all; the deadlines are
+    // checked every second (Node's default, 30 s, would let a 30 s limit run to a minute)
+    const server = createServer(
+      {
+        headersTimeout: watch.headersTimeoutMs ?? 10_000,
+        requestTimeout: watch.requestTimeoutMs ?? 30_000,
+        connectionsCheckingInterval: 1000,
+      },
+      listener,
+    );
+    watchClientErrors(server, watch.metrics, watch.logger);
     server.once('error', (error) =>
       resolve(fail(appError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${error.message}`))),
     );

@@ -8,6 +8,7 @@ import { type AppError, appError, fail, ok, type Result } from '../errors/index.
 import { authorize, type JwtClaims, type ProviderAction } from '../identity/index.js';
 import {
   type AuditEntry,
+  type AuditEvent,
   checkAgainstSpec,
   declarationsOf,
   type LeaseEngine,
@@ -246,6 +247,38 @@ export class ProviderService {
     const json = leaseStatusJson(found.value.group, this.#ipStatus(found.value.id));
     this.#statusCache.set(key, { generation: this.#generation, json });
     return ok(json);
+  }
+
+  /**
+   * `GET /lease/{dseq}/{gseq}/{oseq}/ip-details`: what the caller's workload is told (its leased-IP
+   * environment variables, per service) and the audit trail of the lease's addresses, oldest first.
+   */
+  async leaseDetails(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+  ): Promise<Result<{ readonly env: unknown; readonly audit: readonly AuditEvent[] }>> {
+    const found = this.#find(claims, at, 'status');
+    if (!found.ok) return found;
+    const env = this.engine.env(found.value.id);
+    if (!env.ok) return env;
+    const audit = await this.engine.audit({ owner: found.value.id.owner, lease: leaseKey(found.value.id) });
+    return audit.ok ? ok({ env: env.value, audit: audit.value }) : audit;
+  }
+
+  /** `GET /ip-audit` (internal): the provider's newest audit entries, oldest first, at most `limit`. */
+  async recentAudit(limit: number): Promise<Result<readonly AuditEvent[]>> {
+    const all: AuditEvent[] = [];
+    // the store pages oldest first: walk to the end, keeping only the newest `limit`
+    for (let afterId = 0; ; ) {
+      const page = await this.engine.audit({ afterId, limit: 1000 });
+      if (!page.ok) return page;
+      all.push(...page.value);
+      if (all.length > limit) all.splice(0, all.length - limit);
+      const last = page.value.at(-1);
+      if (last === undefined || page.value.length < 1000) break;
+      afterId = last.id;
+    }
+    return ok(all);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Hono } from 'hono';
-import { createLeaseEngine, type LeaseEngine, type LeaseId } from '../lease/index.js';
+import { createLeaseEngine, type LeaseEngine, type LeaseId, type LeaseStore } from '../lease/index.js';
 import { createLedgerApi, DEFAULT_PRICING, Ledger, LedgerClient } from '../market/index.js';
 import type { Sdl } from '../sdl/index.js';
 import { createMemoryStore } from '../store/index.js';
@@ -60,7 +60,12 @@ export interface Harness {
 
 /** A ready daemon with a pool of 16 addresses (203.0.113.0/28) and an empty ledger. */
 export async function createHarness(
-  options: { readonly pools?: readonly string[]; readonly adminToken?: string } = {},
+  options: {
+    readonly pools?: readonly string[];
+    readonly adminToken?: string;
+    /** Default: a memory store. */
+    readonly store?: LeaseStore;
+  } = {},
 ): Promise<Harness> {
   const clock = { now: 1_760_000_000_000 };
   const now = () => clock.now;
@@ -94,7 +99,7 @@ export async function createHarness(
   const logs = memoryLogger();
   const engine = unwrap(
     await createLeaseEngine({
-      store: createMemoryStore(),
+      store: options.store ?? createMemoryStore(),
       provider: provider.address,
       pools: [{ name: 'default', addresses: [...(options.pools ?? ['203.0.113.0/28'])] }],
       quarantineMs: 60_000,
@@ -127,6 +132,7 @@ export async function createHarness(
     verifier,
     metrics,
     maxBodyBytes: 1 << 20,
+    logger: logs,
     ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
   });
   const sync = new LedgerSync({

@@ -14,5 +14,7 @@ describe('error table', () => {
     assert.equal(httpStatus('POOL_EXHAUSTED'), 409);
     assert.equal(exitCode('LEASE_NOT_FOUND'), EXIT.notFound);
     assert.equal(httpStatus('NOT_READY'), 503);
+    assert.equal(exitCode('ENDPOINT_NOT_LEASED'), EXIT.notLeased);
+    assert.equal(EXIT.notLeased, 7);
   });
 });

@@ -13,6 +13,8 @@ export const EXIT = {
   conflict: 4,
   denied: 5,
   unavailable: 6,
+  /** The deployment runs, but an IP endpoint ended without an address (withheld or pending). */
+  notLeased: 7,
   internal: 70,
 } as const;
 
@@ -34,10 +36,18 @@ export const ERROR_TABLE = {
   NOT_FOUND: notFound,
   UNAUTHENTICATED: { http: 401, exit: EXIT.denied },
   FORBIDDEN: { http: 403, exit: EXIT.denied },
+  CONFIRMATION_REQUIRED: { http: 428, exit: EXIT.usage },
+  // a token whose exp is further from its nbf (or iat) than this provider accepts
+  TOKEN_LIFETIME: { http: 401, exit: EXIT.denied },
+  RATE_LIMITED: { http: 429, exit: EXIT.unavailable },
   NOT_READY: { http: 503, exit: EXIT.unavailable },
   UNAVAILABLE: { http: 503, exit: EXIT.unavailable },
   PAYLOAD_TOO_LARGE: { http: 413, exit: EXIT.invalidInput },
+  INPUT_TOO_DEEP: invalid,
   INTERNAL: { http: 500, exit: EXIT.internal },
+  // the client went away before its request was read (nginx's 499), or was too slow sending it
+  CLIENT_CLOSED: { http: 499, exit: EXIT.unavailable },
+  REQUEST_TIMEOUT: { http: 408, exit: EXIT.unavailable },
 
   // SDL engine (src/sdl)
   SDL_IO: invalid,
@@ -89,7 +99,9 @@ export const ERROR_TABLE = {
   ENDPOINT_NOT_FOUND: notFound,
   MIGRATION_INVALID: unprocessable,
   MANIFEST_MISMATCH: unprocessable,
+  ENDPOINT_NOT_LEASED: { http: 409, exit: EXIT.notLeased },
   STORE_CORRUPT: { http: 500, exit: EXIT.internal },
+  STORE_LOCKED: conflict,
 
   // devnet marketplace (src/market)
   ACCOUNT_NOT_FOUND: notFound,
@@ -125,6 +137,11 @@ export interface AppError<C extends ErrorCode = ErrorCode> {
   readonly code: C;
   readonly message: string;
   readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * What failed underneath, in someone else's words (a database's constraint text, an exception's message): for
+   * the operator's log, never part of a reply, whose `message` is ours.
+   */
+  readonly cause?: string;
 }
 
 /** A success or an expected failure; exceptions are kept for bugs. */
@@ -149,6 +166,11 @@ export function appError<C extends ErrorCode>(
   details?: Readonly<Record<string, unknown>>,
 ): AppError<C> {
   return Object.freeze(details === undefined ? { code, message } : { code, message, details });
+}
+
+/** `error` with `cause` (an exception, or a library's text) recorded for the log; see {@link AppError.cause}. */
+export function withCause<E extends AppError>(error: E, cause: unknown): E {
+  return Object.freeze({ ...error, cause: cause instanceof Error ? cause.message : String(cause) });
 }
 
 /** The HTTP status for a code. */

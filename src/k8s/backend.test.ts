@@ -59,7 +59,7 @@ describe('KubeBackend on the fake API server', () => {
     engine = unwrap(
       await createLeaseEngine({ store: createMemoryStore(), provider: PROVIDER, pools: POOLS }),
     );
-    unwrap(await backend.ensureCrd());
+    unwrap(await backend.prepare());
     fake.resetCounts();
   });
 

@@ -8,7 +8,17 @@
 import { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { PoolSpec } from '../ipam/index.js';
-import type { Declaration, LeaseId, LeaseView } from '../lease/index.js';
+import type {
+  Declaration,
+  LeaseId,
+  LeaseView,
+  PoolSyncResult,
+  RealizedLease,
+  RealizedPort,
+  Realizer,
+  ReconcileResult,
+  WriteCounts,
+} from '../lease/index.js';
 import { KubeClient, type MalformedObject, rejectedStatus } from './client.js';
 import { latestWarning } from './events.js';
 import type { KubeGateway } from './gateway.js';
@@ -58,43 +68,8 @@ export interface KubeBackendOptions {
   readonly namespace?: string;
   /** Namespace MetalLB reads its pools from; default `metallb-system`. */
   readonly metallbNamespace?: string;
-  /** How long {@link KubeBackend.ensureCrd} waits for the CRD to be served; default 30 000 ms. */
+  /** How long {@link KubeBackend.prepare} waits for the CRD to be served; default 30 000 ms. */
   readonly crdTimeoutMs?: number;
-}
-
-/** Writes one call made; `unchanged` counts objects already right. */
-export interface WriteCounts {
-  readonly created: number;
-  readonly updated: number;
-  readonly deleted: number;
-  readonly unchanged: number;
-}
-
-/** One declaration as the cluster holds it. */
-export interface RealizedPort {
-  readonly declaration: Declaration;
-  /** The addresses the object pins (our IPAM's choice). */
-  readonly addresses: readonly string[];
-  readonly sharingKey: string;
-  /** The `ProviderLeasedIP` name; undefined when only the Service exists. */
-  readonly resource?: string;
-  /** The Service (namespace/name); undefined when only the `ProviderLeasedIP` exists. */
-  readonly service?: string;
-  /** What MetalLB reports in `status.loadBalancer.ingress`. */
-  readonly assigned: readonly string[];
-  /** MetalLB assigned exactly the pinned addresses. */
-  readonly confirmed: boolean;
-  /** For an unconfirmed port, MetalLB's latest warning about its Service (from {@link KubeBackend.status}). */
-  readonly problem?: string;
-}
-
-/** One lease's objects, as read back. */
-export interface RealizedLease {
-  readonly id: LeaseId;
-  readonly key: string;
-  readonly ports: readonly RealizedPort[];
-  /** Every port is confirmed. */
-  readonly confirmed: boolean;
 }
 
 /** The backend's state rebuilt from the cluster. */
@@ -103,20 +78,6 @@ export interface ClusterState {
   readonly leases: readonly RealizedLease[];
   /** Objects with our label that do not parse; left alone and reported. */
   readonly malformed: readonly MalformedObject[];
-}
-
-export interface ReconcileResult {
-  readonly writes: WriteCounts;
-  /** The leases whose objects differed from the engine's, with the writes that made them match. */
-  readonly changed: readonly { readonly lease: string; readonly writes: WriteCounts }[];
-  /** Leases whose objects could not all be written; every other lease was still handled. */
-  readonly failures: readonly { readonly lease: string; readonly error: AppError }[];
-}
-
-export interface PoolSyncResult {
-  readonly created: readonly string[];
-  readonly updated: readonly string[];
-  readonly deleted: readonly string[];
 }
 
 const NO_WRITES: WriteCounts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
@@ -255,7 +216,7 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export class KubeBackend {
+export class KubeBackend implements Realizer {
   readonly #client: KubeClient;
   readonly #provider: string;
   readonly #namespace: string;
@@ -273,7 +234,7 @@ export class KubeBackend {
   }
 
   /** Installs (or upgrades in place) the `ProviderLeasedIP` CRD and the manifest namespace, and waits until served. */
-  async ensureCrd(): Promise<Result<void>> {
+  async prepare(): Promise<Result<void>> {
     const existing = await this.#client.get(crdSchema, CRD_PATH);
     if (!existing.ok) return existing;
     const body = crdBody();

@@ -1,20 +1,22 @@
 /**
  * The Kubernetes + MetalLB backend: realizes the lease engine's IP declarations as `ProviderLeasedIP`
  * objects and LoadBalancer Services pinned to the addresses our IPAM chose, mirrors the IPAM pools into
- * MetalLB `IPAddressPool`s, and rebuilds its state from the cluster. An adapter: the core never imports it.
+ * MetalLB `IPAddressPool`s, and rebuilds its state from the cluster. An adapter: the core never imports it;
+ * it implements the core's `Realizer` port and owns its configuration ({@link KubeClusterConfig}).
  */
-export type {
-  ClusterState,
-  KubeBackendOptions,
-  PoolSyncResult,
-  RealizedLease,
-  RealizedPort,
-  ReconcileResult,
-  WriteCounts,
-} from './backend.js';
+export type { ClusterState, KubeBackendOptions } from './backend.js';
 export { KubeBackend } from './backend.js';
-export type { MalformedObject } from './client.js';
+export type { Listed, MalformedObject } from './client.js';
 export { KubeClient, rejectedStatus } from './client.js';
+export type {
+  DirectConnection,
+  KubeBackendConnection,
+  KubeClusterConfig,
+  KubeconfigReference,
+  KubeSettings,
+  Secret,
+} from './connect.js';
+export { connectionOf, connectKubeBackend } from './connect.js';
 export { latestWarning } from './events.js';
 export type {
   FakeFailure,
@@ -42,9 +44,11 @@ export type {
   InformerStats,
 } from './informer.js';
 export { Informer } from './informer.js';
+export { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
 export {
   isObjectName,
   LABEL,
+  leaseLabels,
   leaseNamespace,
   MANAGED_BY,
   METALLB,
@@ -65,6 +69,8 @@ export {
 export {
   type IpAddressPoolObject,
   ipAddressPoolSchema,
+  metadataSchema,
+  type ObjectMeta,
   type ServiceObject,
   serviceSchema,
 } from './schemas.js';

@@ -382,6 +382,26 @@ describe('Informer', () => {
     await h.informer.stop();
   });
 
+  it('a version that expires as soon as it is listed does not spin: it backs off before listing again', async () => {
+    const fake = cluster();
+    fake.add(PORTS, portObject('a'));
+    fake.fail({ method: 'WATCH' }, { status: 410, times: 2 });
+    const h = harness(fake);
+    h.informer.start();
+    const first = await h.sleeps.next();
+    first.release();
+    const second = await h.sleeps.next();
+    assert.deepEqual([first.ms, second.ms], [250, 500]);
+    second.release();
+    await h.watching();
+    const stats = h.informer.stats();
+    assert.equal(stats.relists, 2);
+    assert.equal(stats.lists, 3);
+    // The lists found nothing new: one batch, from the first.
+    assert.equal(h.batches.length, 1);
+    await h.informer.stop();
+  });
+
   it('stop() during a real backoff timer ends at once and leaves no timer behind', async () => {
     const fake = cluster();
     fake.down();

@@ -214,10 +214,11 @@ export class Informer<T> {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    /** Failures in a row: the backoff's exponent. */
+    /** Failures since the last watch that worked (delivered an event, or ran its course): the backoff's exponent. */
     let failures = 0;
     while (!signal.aborted) {
-      if (this.#resourceVersion === undefined) {
+      const listing = this.#resourceVersion === undefined;
+      if (listing) {
         const listed = await this.#list();
         if (signal.aborted) return;
         if (!listed.ok) {
@@ -226,7 +227,6 @@ export class Informer<T> {
           await this.#backoff(failures++, signal);
           continue;
         }
-        failures = 0;
       }
       const opened = this.#now();
       const outcome = await this.#watch(signal);
@@ -237,6 +237,8 @@ export class Informer<T> {
         this.#log('info', 'watch expired (410 Gone); listing again', {});
         this.#resourceVersion = undefined;
         this.#stats.relists++;
+        // A version that expires as soon as it was listed would have the list and the watch spin: wait first.
+        if (listing && outcome.events === 0) await this.#backoff(failures++, signal);
         continue;
       }
       if (outcome.kind === 'closed' && (outcome.events > 0 || this.#now() - opened >= SHORT_WATCH_MS)) {

@@ -163,6 +163,7 @@ it('keeps its invariants under any sequence of operations, and restarts into the
               'LEASE_CLOSED',
               'LEASE_NOT_FOUND',
               'MIGRATION_INVALID',
+              'FORBIDDEN',
               'ENDPOINT_NOT_FOUND',
               'INSUFFICIENT_IPS',
             ].includes(result.error.code),

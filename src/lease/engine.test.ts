@@ -520,17 +520,18 @@ describe('migration', () => {
     assert.equal(unwrap(engine.status(destination)).ip_endpoints.db?.state, 'active');
   });
 
-  it('refuses another owner, an inactive destination, an undeclared endpoint and a wrong source', async () => {
+  it('refuses another owner (FORBIDDEN), an inactive destination, an undeclared endpoint and a wrong source', async () => {
     const { engine } = await twoDeployments();
     unwrap(await engine.deploy(leaseOf(BOB, 30), both));
     const request = { owner: ALICE, destination: { dseq: '20', gseq: 1 }, endpoints: ['web'] };
     assert.equal(
       failure(await engine.migrate({ ...request, destination: { dseq: '30', gseq: 1 } })).code,
-      'MIGRATION_INVALID',
+      'FORBIDDEN',
+      "the destination is Bob's",
     );
     assert.equal(
       failure(await engine.migrate({ ...request, source: { dseq: '30' } })).code,
-      'MIGRATION_INVALID',
+      'FORBIDDEN',
       "the source is Bob's",
     );
     assert.equal(

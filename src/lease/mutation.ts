@@ -489,7 +489,15 @@ export class Mutation {
     const mine = group.filter((lease) => lease.id.owner === owner);
     const label = gseq === undefined ? `deployment ${dseq}` : `deployment ${dseq} group ${gseq}`;
     if (mine.length === 0) {
-      if (group.length > 0) return migrationError(`${role} ${label} does not belong to ${owner}`);
+      // Another owner's deployment is an authorization matter, as the daemon's own check answers it.
+      if (group.length > 0) {
+        return fail(
+          appError('FORBIDDEN', `${role} ${label} does not belong to ${owner}`, {
+            reason: 'not-owner',
+            action: 'ip-migrate',
+          }),
+        );
+      }
       return fail(appError('LEASE_NOT_FOUND', `${role} ${label} has no IP lease on this provider`));
     }
     const active = mine.find((lease) => lease.state === 'active');

@@ -119,9 +119,22 @@ export function envName(endpoint: string): string {
 }
 
 /**
- * Per service, the variables telling the workload its leased addresses. Names that fold to the same
- * variable (`a-b`, `a_b`) are told apart by a `_2`, `_3` suffix in endpoint-name order.
+ * The variable name of each of one service's endpoints: {@link envName}, with names that fold to the same
+ * variable (`a-b`, `a_b`) told apart by a `_2`, `_3` suffix in endpoint-name order.
  */
+export function endpointEnvNames(endpoints: Iterable<string>): ReadonlyMap<string, string> {
+  const names = new Map<string, string>();
+  const used = new Map<string, number>();
+  for (const endpoint of [...new Set(endpoints)].sort()) {
+    const base = envName(endpoint);
+    const seen = (used.get(base) ?? 0) + 1;
+    used.set(base, seen);
+    names.set(endpoint, seen === 1 ? base : `${base}_${seen}`);
+  }
+  return names;
+}
+
+/** Per service, the variables telling the workload its leased addresses (see {@link endpointEnvNames}). */
 export function workloadEnv(
   source: ViewSource,
   lease: LeaseRecord,
@@ -136,13 +149,9 @@ export function workloadEnv(
   const out: Record<string, Record<string, string>> = {};
   for (const service of [...services.keys()].sort()) {
     const vars: Record<string, string> = {};
-    const used = new Map<string, number>();
-    for (const endpoint of [...(services.get(service) ?? [])].sort()) {
-      const base = envName(endpoint);
-      const seen = (used.get(base) ?? 0) + 1;
-      used.set(base, seen);
+    for (const [endpoint, name] of endpointEnvNames(services.get(service) ?? [])) {
       const address = addresses.get(endpoint)?.[0];
-      if (address !== undefined) vars[seen === 1 ? base : `${base}_${seen}`] = address;
+      if (address !== undefined) vars[name] = address;
     }
     out[service] = vars;
   }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import {
   BidEngine,
+  type BidEngineOptions,
   type BidGate,
   type DecisionRecord,
   decideBid,
@@ -132,8 +133,8 @@ describe('decideBid', () => {
 });
 
 /** A ledger with an owner and two providers: one with `ip-lease: true`, one without. */
-function devnet() {
-  const ledger = value(Ledger.open({ path: ':memory:' }));
+function devnet(now?: () => number) {
+  const ledger = value(Ledger.open({ path: ':memory:', ...(now === undefined ? {} : { now }) }));
   value(ledger.fundAccount({ address: owner.address, amount: { denom: 'uakt', amount: '100000000' } }));
   for (const account of [ipProvider, plainProvider]) {
     value(ledger.fundAccount({ address: account.address, amount: { denom: 'uakt', amount: '0' } }));
@@ -164,9 +165,15 @@ function devnet() {
   return { ledger, deploy };
 }
 
-function engine(ledger: Ledger, provider: string, gate: BidGate) {
+function engine(ledger: Ledger, provider: string, gate: BidGate, options: Partial<BidEngineOptions> = {}) {
   const decisions: DecisionRecord[] = [];
-  const bidEngine = new BidEngine({ ledger, provider, gate, onDecision: (record) => decisions.push(record) });
+  const bidEngine = new BidEngine({
+    ledger,
+    provider,
+    gate,
+    onDecision: (record) => decisions.push(record),
+    ...options,
+  });
   return { bidEngine, decisions };
 }
 
@@ -353,5 +360,71 @@ describe('BidEngine', () => {
       errors.map((e) => e.code),
       ['PROVIDER_NOT_FOUND', 'PROVIDER_NOT_FOUND', 'PROVIDER_NOT_FOUND'],
     );
+  });
+
+  it('withdraws a bid nobody accepts within the bid timeout, its IPs going to the order that waited for them', async () => {
+    let now = 1_000_000;
+    const market = devnet(() => now);
+    const { ledger } = market;
+    const deploy = (name: string) => market.deploy(ipGroup(name)).orders[0]!.id;
+    const gate = new PoolGate(1);
+    const errors: AppError[] = [];
+    const { bidEngine: bids, decisions } = engine(ledger, ipProvider.address, gate, {
+      bidTimeoutMs: 60_000,
+      now: () => now,
+      onError: (error) => errors.push(error),
+    });
+    const ignored = deploy('ignored');
+    value(await bids.poll());
+    assert.equal(gate.free(), 0);
+    const waiting = deploy('waiting');
+    value(await bids.poll());
+    assert.deepEqual(outcomes(decisions), ['1:bid', '1:declined:INSUFFICIENT_IPS']);
+
+    now += 59_999;
+    value(await bids.poll());
+    assert.equal(value(ledger.getBid({ ...ignored, provider: ipProvider.address })).state, 'open', 'not yet');
+    now += 1;
+    value(await bids.poll());
+    assert.equal(value(ledger.getBid({ ...ignored, provider: ipProvider.address })).state, 'closed');
+    assert.deepEqual(gate.released, [orderKeyOf(ignored)]);
+    assert.equal(gate.free(), 1);
+    assert.equal(decisions.at(-1)?.outcome, 'expired');
+    assert.match(
+      describeDecision(decisions.at(-1)!),
+      /withdrew its bid on order .*: no lease within 60000 ms/,
+    );
+    // the order turned down for want of an address is decided again, and gets it
+    value(await bids.poll());
+    assert.equal(value(ledger.getBid({ ...waiting, provider: ipProvider.address })).state, 'open');
+    assert.equal(gate.free(), 0);
+    // the expired order stays open on chain, as on Akash; this provider does not bid on it again
+    assert.equal(value(ledger.getOrder(ignored)).state, 'open');
+    assert.deepEqual(outcomes(decisions), ['1:bid', '1:declined:INSUFFICIENT_IPS', '1:expired', '1:bid']);
+    assert.equal(decisions.at(-1)?.order.dseq, waiting.dseq);
+    assert.deepEqual(errors, []);
+  });
+
+  it('never withdraws a bid the tenant accepted meanwhile: the lease keeps the reservation', async () => {
+    let now = 1_000_000;
+    const { ledger, deploy } = devnet(() => now);
+    const order = deploy(ipGroup('won')).orders[0]!.id;
+    const gate = new PoolGate(1);
+    const { bidEngine: bids } = engine(ledger, ipProvider.address, gate, {
+      bidTimeoutMs: 60_000,
+      now: () => now,
+    });
+    value(await bids.poll());
+    // accepted after the provider's last look at the events, just before its bid would expire
+    now += 60_000;
+    const lease = value(ledger.createLease({ ...order, provider: ipProvider.address }));
+    value(await bids.poll());
+    assert.equal(value(ledger.getLease(lease.id)).state, 'active');
+    assert.deepEqual(gate.released, []);
+    assert.equal(gate.free(), 0);
+    // and the withdrawal itself refuses to touch a bid that is no longer open
+    const refused = ledger.closeBid({ ...order, provider: ipProvider.address }, { ifOpen: true });
+    assert.equal(refused.ok ? 'closed' : refused.error.code, 'BID_NOT_OPEN');
+    assert.equal(value(ledger.getLease(lease.id)).state, 'active');
   });
 });

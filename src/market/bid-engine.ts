@@ -111,13 +111,22 @@ export type BidEngineLedger = Pick<
 export interface DecisionRecord {
   readonly order: OrderId;
   readonly provider: string;
-  /** `bid`: posted; `declined`: decided not to; `failed`: wanted to but the ledger or a bug said no. */
-  readonly outcome: 'bid' | 'declined' | 'failed';
+  /**
+   * `bid`: posted; `declined`: decided not to; `failed`: wanted to but the ledger or a bug said no; `expired`: the
+   * bid waited longer than the bid timeout for its lease and was withdrawn, its reservation released.
+   */
+  readonly outcome: 'bid' | 'declined' | 'failed' | 'expired';
   readonly code?: ErrorCode;
   readonly message: string;
   readonly price?: DecCoin;
   readonly ips?: number;
 }
+
+/**
+ * How long a bid waits for its lease before the provider withdraws it: Akash's provider `--bid-timeout` default.
+ * Without it an order no one accepts holds its reservation (and so its IP addresses) forever.
+ */
+export const DEFAULT_BID_TIMEOUT_MS = 300_000;
 
 export interface BidEngineOptions {
   readonly ledger: BidEngineLedger;
@@ -130,6 +139,10 @@ export interface BidEngineOptions {
   readonly pollIntervalMs?: number;
   /** Longest pause after repeated ledger errors. Default 30 000 ms. */
   readonly maxBackoffMs?: number;
+  /** A bid not won within this is withdrawn and its reservation released. Default {@link DEFAULT_BID_TIMEOUT_MS}. */
+  readonly bidTimeoutMs?: number;
+  /** Milliseconds since the epoch, for bid ages. Default `Date.now`. */
+  readonly now?: () => number;
   /** Events fetched per request. Default 100. */
   readonly pageSize?: number;
   /** Called for every decision, in order. */
@@ -153,10 +166,12 @@ export class BidEngine {
   readonly #pricing: PricingConfig;
   #cursor: number | undefined;
   #attributes: readonly Attribute[] = [];
-  /** Orders with a reservation and a bid of ours still open. */
-  readonly #pending = new Map<string, OrderId>();
+  /** Orders with a reservation and a bid of ours still open, with when the bid was made. */
+  readonly #pending = new Map<string, { readonly id: OrderId; readonly since: number }>();
   /** Orders decided against; forgotten when they close, or when our attributes change. */
   readonly #declined = new Set<string>();
+  /** Orders declined for want of IPs: decided again once one of our reservations is released. */
+  readonly #starved = new Map<string, OrderId>();
   /** Orders to decide again on the next poll after a transient failure. */
   readonly #retry = new Map<string, OrderId>();
   readonly #recent: DecisionRecord[] = [];
@@ -212,7 +227,44 @@ export class BidEngine {
       this.#retry.delete(orderKeyOf(id));
       await this.#decideOrder(id);
     }
+    await this.#withdrawExpiredBids();
     return ok(handled);
+  }
+
+  /**
+   * Withdraws every bid of ours older than the bid timeout, then releases its reservation and leaves the order
+   * alone (the ledger would refuse a second bid anyway). Only an open bid is withdrawn: one the tenant accepted
+   * meanwhile stays, and its LeaseCreated event hands the reservation to the lease. A withdrawal the ledger could
+   * not take is tried again on the next poll, the reservation kept until then.
+   */
+  async #withdrawExpiredBids(): Promise<void> {
+    const timeout = this.#options.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS;
+    const now = (this.#options.now ?? Date.now)();
+    for (const [key, bid] of [...this.#pending]) {
+      if (now - bid.since < timeout) continue;
+      let closed: Result<unknown, AppError>;
+      try {
+        closed = await this.#options.ledger.closeBid(
+          { ...bid.id, provider: this.#options.provider },
+          { ifOpen: true },
+        );
+      } catch (error) {
+        closed = fail(appError('INTERNAL', `withdrawing the bid crashed: ${String(error)}`));
+      }
+      if (!closed.ok) {
+        // not open any more: won or lost meanwhile, and that event (next page) settles the reservation
+        if (closed.error.code !== 'BID_NOT_OPEN') this.#options.onError?.(closed.error);
+        continue;
+      }
+      this.#pending.delete(key);
+      this.#declined.add(key);
+      await this.#release(key);
+      this.#record({
+        order: bid.id,
+        outcome: 'expired',
+        message: `no lease within ${timeout} ms: bid withdrawn, its reservation released`,
+      });
+    }
   }
 
   /** Polls until `signal` aborts: waits `pollIntervalMs` between polls, backing off on errors. */
@@ -260,7 +312,7 @@ export class BidEngine {
       if (!order.ok) return order;
       const held = await this.#isolate(() => this.#options.gate.reserve(key, order.value.spec));
       if (held.ok) {
-        this.#pending.set(key, pickOrderId(bid.id));
+        this.#pending.set(key, { id: pickOrderId(bid.id), since: bid.createdAt });
       } else {
         this.#declined.add(key);
         this.#record({
@@ -303,6 +355,7 @@ export class BidEngine {
         const refreshed = await this.#refreshProvider();
         if (!refreshed.ok) return refreshed;
         this.#declined.clear();
+        this.#starved.clear();
         return this.#scanOpenOrders();
       }
       default:
@@ -314,6 +367,7 @@ export class BidEngine {
   async #end(id: OrderId, won: boolean): Promise<void> {
     const key = orderKeyOf(id);
     this.#declined.delete(key);
+    this.#starved.delete(key);
     this.#retry.delete(key);
     if (!this.#pending.delete(key) || won) return;
     await this.#release(key);
@@ -350,6 +404,7 @@ export class BidEngine {
     }
     if (!decision.bid) {
       this.#declined.add(key);
+      if (decision.reason.code === 'INSUFFICIENT_IPS') this.#starved.set(key, pickOrderId(order.id));
       this.#record({
         order: order.id,
         outcome: 'declined',
@@ -381,7 +436,7 @@ export class BidEngine {
       this.#fail(order.id, posted.error);
       return;
     }
-    this.#pending.set(key, pickOrderId(order.id));
+    this.#pending.set(key, { id: pickOrderId(order.id), since: (this.#options.now ?? Date.now)() });
     this.#record({
       order: order.id,
       outcome: 'bid',
@@ -423,7 +478,16 @@ export class BidEngine {
       await this.#options.gate.unreserve(key);
       return ok(undefined);
     });
-    if (!released.ok) this.#options.onError?.(released.error);
+    if (!released.ok) {
+      this.#options.onError?.(released.error);
+      return;
+    }
+    // addresses came free: the orders turned down for want of them are decided again on the next poll
+    for (const [starved, id] of this.#starved) {
+      this.#declined.delete(starved);
+      this.#retry.set(starved, id);
+    }
+    this.#starved.clear();
   }
 }
 
@@ -435,5 +499,8 @@ function pickOrderId(id: OrderId): OrderId {
 export function describeDecision(record: DecisionRecord): string {
   const order = orderKeyOf(record.order);
   if (record.outcome === 'bid') return `provider ${record.provider} bid on order ${order}: ${record.message}`;
+  if (record.outcome === 'expired') {
+    return `provider ${record.provider} withdrew its bid on order ${order}: ${record.message}`;
+  }
   return `provider ${record.provider} did not bid on order ${order}: ${record.code} (${record.message})`;
 }

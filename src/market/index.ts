@@ -18,6 +18,7 @@ export {
   type BidEngineLedger,
   type BidEngineOptions,
   type BidGate,
+  DEFAULT_BID_TIMEOUT_MS,
   type DecisionRecord,
   decideBid,
   describeDecision,
@@ -26,6 +27,7 @@ export {
 export { DEC_ONE, DEC_PLACES, formatDec, isUint64, parseDec } from './dec.js';
 export { groupMaxPrice, leasedIpCount, validateGroupSpec } from './group.js';
 export { type ErrorBody, errorResponse } from './http-error.js';
+export { jsonDepth, MAX_JSON_DEPTH, parseJsonText } from './json-text.js';
 export {
   DEFAULT_MIN_DEPOSIT,
   Ledger,
@@ -55,6 +57,7 @@ export {
   type BidFilter,
   type BidId,
   type BidState,
+  type CloseBidOptions,
   type CloseLeaseInput,
   type Coin,
   type CreateBidInput,

@@ -108,6 +108,8 @@ describe('ledger API (in-process, no auth)', () => {
     await expect(app.request(`/v1/orders/${owner.address}/1/x/1`), 400, 'INVALID_INPUT');
     await expect(app.request('/v1/nowhere'), 404, 'NOT_FOUND');
     await expect(post('/v1/deployments', '{not json'), 400, 'INVALID_INPUT');
+    const deep = `${'{"a":'.repeat(600)}1${'}'.repeat(600)}`; // 3.6 KB: under this test's body limit
+    await expect(post('/v1/deployments', `{"owner":${deep}}`), 400, 'INPUT_TOO_DEEP');
     await expect(post('/v1/deployments', { ...deploymentBody(), extra: 1 }), 400, 'INVALID_INPUT');
     await expect(post('/v1/deployments', 'x'.repeat(5000)), 413, 'PAYLOAD_TOO_LARGE');
     await expect(app.request('/v1/bids?state=sold'), 400, 'INVALID_INPUT');

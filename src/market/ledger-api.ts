@@ -24,12 +24,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { errorResponse } from './http-error.js';
+import { parseJsonText } from './json-text.js';
 import type { Ledger } from './ledger.js';
 import { ReplayGuard, verifyRequest } from './ledger-auth.js';
 import {
   advanceSchema,
   bidIdSchema,
   bidQuerySchema,
+  closeBidSchema,
   closeLeaseSchema,
   createBidSchema,
   createDeploymentSchema,
@@ -62,6 +64,8 @@ export interface LedgerApiOptions {
   readonly maxBodyBytes?: number;
   /** Largest clock difference a signed request may have. Default 60 s. */
   readonly maxSkewMs?: number;
+  /** Told of a request that failed with a bug; the caller gets INTERNAL without the exception's text. */
+  readonly onBug?: (error: Error) => void;
 }
 
 /** Default largest request body: 1 MiB, far above the biggest GroupSpec set. */
@@ -84,7 +88,10 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
       onError: (c) => errorResponse(c, appError('PAYLOAD_TOO_LARGE', 'the request body is too large')),
     }),
   );
-  app.onError((error, c) => errorResponse(c, appError('INTERNAL', `ledger error: ${error.message}`)));
+  app.onError((error, c) => {
+    options.onBug?.(error);
+    return errorResponse(c, appError('INTERNAL', 'the ledger failed on this request'));
+  });
   app.notFound((c) => errorResponse(c, appError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
   function checkAdmin(c: Context): Result<void, AppError> {
@@ -104,13 +111,9 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
     status: ContentfulStatusCode = 200,
   ): Promise<Response> {
     const text = await c.req.text();
-    let json: unknown;
-    try {
-      json = text === '' ? {} : JSON.parse(text);
-    } catch {
-      return errorResponse(c, appError('INVALID_INPUT', 'the request body is not JSON'));
-    }
-    const input = parseWith(schema, json, 'request body');
+    const json = text === '' ? ok({}) : parseJsonText(text, 'the request body');
+    if (!json.ok) return errorResponse(c, json.error);
+    const input = parseWith(schema, json.value, 'request body');
     if (!input.ok) return errorResponse(c, input.error);
     const allowed =
       actor === 'admin'
@@ -274,9 +277,9 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
     withId(bidId, (c, id) =>
       write(
         c,
-        emptySchema,
+        closeBidSchema,
         () => id.provider,
-        () => ledger.closeBid(id),
+        (input) => ledger.closeBid(id, input),
       ),
     ),
   );

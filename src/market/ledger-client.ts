@@ -4,7 +4,15 @@
  * signed with that account's key when the client holds it; every answer is validated and frozen.
  */
 import type { z } from 'zod';
-import { type AppError, appError, ERROR_TABLE, type ErrorCode, fail, type Result } from '../errors/index.js';
+import {
+  type AppError,
+  appError,
+  ERROR_TABLE,
+  type ErrorCode,
+  fail,
+  type Result,
+  withCause,
+} from '../errors/index.js';
 import { addressOf, publicKeyOf } from '../identity/index.js';
 import { signRequest } from './ledger-auth.js';
 import {
@@ -24,6 +32,7 @@ import type {
   Bid,
   BidFilter,
   BidId,
+  CloseBidOptions,
   CloseLeaseInput,
   CreateBidInput,
   CreateDeploymentInput,
@@ -148,8 +157,10 @@ export class LedgerClient implements MarketLedger {
   createBid(input: CreateBidInput): Promise<Result<Bid, AppError>> {
     return this.#call('POST', '/v1/bids', bidSchema, input, { account: input.provider });
   }
-  closeBid(id: BidId): Promise<Result<Bid, AppError>> {
-    return this.#call('POST', `/v1/bids/${bidSegments(id)}/close`, bidSchema, {}, { account: id.provider });
+  closeBid(id: BidId, options: CloseBidOptions = {}): Promise<Result<Bid, AppError>> {
+    return this.#call('POST', `/v1/bids/${bidSegments(id)}/close`, bidSchema, options, {
+      account: id.provider,
+    });
   }
   getBid(id: BidId): Promise<Result<Bid, AppError>> {
     return this.#call('GET', `/v1/bids/${bidSegments(id)}`, bidSchema);
@@ -199,6 +210,7 @@ export class LedgerClient implements MarketLedger {
       }
     }
     const send = this.#options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+    const timeoutMs = this.#options.timeoutMs ?? 10_000;
     let response: Response;
     let answer: string;
     try {
@@ -206,11 +218,14 @@ export class LedgerClient implements MarketLedger {
         method,
         headers,
         ...(text === undefined ? {} : { body: text }),
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       answer = await response.text();
     } catch (error) {
-      return fail(appError('UNAVAILABLE', `the ledger at ${this.#base} did not answer: ${String(error)}`));
+      const late = (error as { name?: unknown }).name === 'TimeoutError' ? ` within ${timeoutMs} ms` : '';
+      return fail(
+        withCause(appError('UNAVAILABLE', `the ledger at ${this.#base} did not answer${late}`), error),
+      );
     }
     let json: unknown;
     try {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -27,7 +27,7 @@ const uakt = (amount: number | bigint) => ({ denom: 'uakt', amount: String(amoun
 const price = (amount: string) => ({ denom: 'uakt', amount });
 
 /** A ledger with a funded owner and two registered providers, one of them offering IP leases. */
-function market(options: { now?: () => number } = {}) {
+function market(options: { now?: () => number; bidTtlBlocks?: number } = {}) {
   const ledger = value(Ledger.open({ path: ':memory:', ...options }));
   value(ledger.fundAccount({ address: owner.address, amount: uakt(100_000_000), pubkey: owner.pubkey }));
   for (const account of [provider, rival]) {
@@ -72,6 +72,8 @@ describe('ledger: storage', () => {
     assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: 1 }]);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
+    // accounts' keys and balances: readable by the devnet's user only
+    assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 
   it('refuses a database from a newer build', () => {
@@ -248,6 +250,43 @@ describe('ledger: bids', () => {
     assert.equal(value(ledger.closeBid(bidOf(order!.id))).state, 'closed');
     assert.equal(code(ledger.closeBid(bidOf(order!.id))), 'BID_NOT_OPEN');
     assert.equal(code(ledger.closeBid(bidOf(order!.id, rival.address))), 'BID_NOT_FOUND');
+  });
+});
+
+describe('ledger: stale bids', () => {
+  it('closes bids left open for bidTtlBlocks blocks (BidClosed), and no others', () => {
+    const ledger = market({ bidTtlBlocks: 10 });
+    const [first, second] = deploy(ledger, [groupSpec({ name: 'a' }), groupSpec({ name: 'b' })]).orders;
+    value(ledger.createBid({ order: first!.id, provider: provider.address, price: price('1') }));
+    value(ledger.advanceBlocks(5));
+    value(ledger.createBid({ order: second!.id, provider: provider.address, price: price('1') }));
+    value(ledger.createBid({ order: first!.id, provider: rival.address, price: price('1') }));
+    const cursor = value(ledger.status()).lastEventId;
+    value(ledger.advanceBlocks(4));
+    assert.equal(value(ledger.getBid(bidOf(first!.id))).state, 'open', '9 blocks old');
+    value(ledger.advanceBlocks(1));
+    assert.equal(value(ledger.getBid(bidOf(first!.id))).state, 'closed');
+    assert.equal(value(ledger.getBid(bidOf(second!.id))).state, 'open');
+    assert.deepEqual(
+      value(ledger.eventsSince(cursor)).map((event) => event.type === 'BidClosed' && event.bid.provider),
+      [provider.address],
+    );
+    // a won bid is no longer open, so never closed this way; its lease stays
+    const lease = value(ledger.createLease(bidOf(first!.id, rival.address)));
+    value(ledger.advanceBlocks(20));
+    assert.equal(value(ledger.getLease(lease.id)).state, 'active');
+    assert.equal(value(ledger.getBid(bidOf(second!.id))).state, 'closed');
+    // the order stays open for other bids, as on Akash's chain
+    assert.equal(value(ledger.getOrder(second!.id)).state, 'open');
+  });
+
+  it('withdraws only an open bid when asked to (ifOpen), never the lease it became', () => {
+    const ledger = market();
+    const [order] = deploy(ledger).orders;
+    value(ledger.createBid({ order: order!.id, provider: provider.address, price: price('1') }));
+    const lease = value(ledger.createLease(bidOf(order!.id)));
+    assert.equal(code(ledger.closeBid(bidOf(order!.id), { ifOpen: true })), 'BID_NOT_OPEN');
+    assert.equal(value(ledger.getLease(lease.id)).state, 'active');
   });
 });
 

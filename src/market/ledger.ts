@@ -13,6 +13,7 @@
 import Database from 'better-sqlite3';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
+import { preparePrivateFile } from '../store/index.js';
 import { matchRequirements, matchResourcesRequirements, validateAttributes } from './attributes.js';
 import { DEC_ONE, formatDec, isUint64, minBig, parseDec, parseUint } from './dec.js';
 import { groupMaxPrice, validateGroupSpec } from './group.js';
@@ -23,6 +24,7 @@ import {
   type BidFilter,
   type BidId,
   type BidState,
+  type CloseBidOptions,
   type CloseLeaseInput,
   type Coin,
   type CreateBidInput,
@@ -59,6 +61,12 @@ export interface LedgerOptions {
   readonly now?: () => number;
   /** Smallest deposit a deployment may open with, in uakt. Default 500 000 (0.5 AKT, as on mainnet). */
   readonly minDeposit?: bigint;
+  /**
+   * Blocks an open bid may wait for its lease before the ledger closes it (BidClosed), so a provider that died
+   * mid-bid, or never withdraws, cannot hold an order's bid open forever. Default: never, as on Akash's chain,
+   * where providers withdraw their own bids (`--bid-timeout`); the devnet sets it as a safety net behind theirs.
+   */
+  readonly bidTtlBlocks?: number;
 }
 
 /** Default smallest deployment deposit, uakt. */
@@ -168,18 +176,21 @@ export class Ledger implements MarketLedger {
   readonly #db: Database.Database;
   readonly #now: () => number;
   readonly #minDeposit: bigint;
+  readonly #bidTtlBlocks: number | undefined;
   readonly #statements = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database, options: LedgerOptions) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
     this.#minDeposit = options.minDeposit ?? DEFAULT_MIN_DEPOSIT;
+    this.#bidTtlBlocks = options.bidTtlBlocks;
   }
 
   /** Opens (creating if needed) and migrates a ledger database. */
   static open(options: LedgerOptions): Result<Ledger, AppError> {
     let db: Database.Database;
     try {
+      if (options.path !== ':memory:') preparePrivateFile(options.path);
       db = new Database(options.path);
     } catch (error) {
       return fail(appError('UNAVAILABLE', `cannot open the ledger at ${options.path}: ${String(error)}`));
@@ -239,6 +250,7 @@ export class Ledger implements MarketLedger {
       this.#run('UPDATE chain SET height = ?', target);
       const active = this.#all<DeploymentRow>("SELECT * FROM deployments WHERE state = 'active'");
       for (const deployment of active) this.#settle(deployment, target);
+      if (this.#bidTtlBlocks !== undefined) this.#closeStaleBids(target - this.#bidTtlBlocks);
       return this.status();
     });
   }
@@ -570,11 +582,11 @@ export class Ledger implements MarketLedger {
     });
   }
 
-  closeBid(id: BidId): Result<Bid, AppError> {
+  closeBid(id: BidId, options: CloseBidOptions = {}): Result<Bid, AppError> {
     return this.#tx(() => {
       const bid = this.#bidRow(id);
       if (bid === undefined) return fail(bidNotFound(id));
-      if (bid.state === 'active') {
+      if (bid.state === 'active' && options.ifOpen !== true) {
         this.#endLease(this.#leaseRow(id)!, 'provider', this.#height());
       } else if (bid.state === 'open') {
         this.#run(`UPDATE bids SET state = 'closed' WHERE ${BID_KEY}`, ...bidKey(id));
@@ -719,6 +731,18 @@ export class Ledger implements MarketLedger {
 
   #run(sql: string, ...params: unknown[]): void {
     this.#statement(sql).run(...params);
+  }
+
+  /** Closes every bid still open that was made at or before `height`. */
+  #closeStaleBids(height: number): void {
+    const stale = this.#all<BidRow>(
+      "SELECT * FROM bids WHERE state = 'open' AND created_height <= ?",
+      height,
+    );
+    for (const bid of stale) {
+      this.#run(`UPDATE bids SET state = 'closed' WHERE ${BID_KEY}`, ...bidKey(bid));
+      this.#emit({ type: 'BidClosed', bid: pickBidId(bid) });
+    }
   }
 
   #height(): number {

@@ -116,6 +116,7 @@ export const createBidSchema = z
 export const createLeaseSchema = z.object({ bid: bidIdSchema }).strict();
 export const closeLeaseSchema = z.object({ actor: addressSchema }).strict();
 export const emptySchema = z.object({}).strict();
+export const closeBidSchema = z.object({ ifOpen: z.boolean().exactOptional() }).strict();
 
 const deploymentState = z.enum(['active', 'closed']);
 const orderState = z.enum(['open', 'active', 'closed']);

@@ -93,6 +93,10 @@ export interface Order {
   readonly createdHeight: number;
 }
 
+export interface CloseBidOptions {
+  readonly ifOpen?: boolean;
+}
+
 export interface Bid {
   readonly id: BidId;
   readonly state: BidState;
@@ -248,8 +252,12 @@ export interface MarketLedger {
   listOrders(filter?: OrderFilter): Answer<readonly Order[]>;
 
   createBid(input: CreateBidInput): Answer<Bid>;
-  /** Withdraws a bid (by its provider); closing an active bid closes its lease too. */
-  closeBid(id: BidId): Answer<Bid>;
+  /**
+   * Withdraws a bid (by its provider); closing an active bid closes its lease too, unless `ifOpen`: then a bid that
+   * is no longer open is left as it is (BID_NOT_OPEN), so a provider giving up on a bid never ends a lease won
+   * meanwhile.
+   */
+  closeBid(id: BidId, options?: CloseBidOptions): Answer<Bid>;
   getBid(id: BidId): Answer<Bid>;
   listBids(filter?: BidFilter): Answer<readonly Bid[]>;
 

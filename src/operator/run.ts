@@ -6,9 +6,9 @@
 import type { Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Gauge } from 'prom-client';
-import { createMetrics, type Logger, listen, loadKubeconfig } from '../daemon/index.js';
+import { createMetrics, type Logger, listen } from '../daemon/index.js';
 import { type AppError, ok, type Result } from '../errors/index.js';
-import { createHttpsGateway, type KubeConnection, type KubeGateway } from '../k8s/index.js';
+import { createHttpsGateway, type KubeConnection, type KubeGateway, loadKubeconfig } from '../k8s/index.js';
 import { createLeaseEngine, type LeaseStore } from '../lease/index.js';
 import { createMemoryStore, openSqliteStore } from '../store/index.js';
 import { inClusterConnection, type OperatorConfig } from './config.js';
@@ -136,7 +136,10 @@ export async function runOperator(
     logger,
     observe: (method, route, status, seconds) => metrics.requests.observe({ method, route, status }, seconds),
   });
-  const listening = await listen(getRequestListener(app.fetch), config.restAddress, config.restPort);
+  const listening = await listen(getRequestListener(app.fetch), config.restAddress, config.restPort, {
+    metrics,
+    logger,
+  });
   if (!listening.ok) {
     kube.close();
     await store.close();

@@ -53,6 +53,26 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** Longest value a message quotes in full; Go's messages quote whatever the SDL held, a 1 MiB string included. */
+export const MAX_QUOTED_VALUE = 96;
+
+const QUOTED = /"((?:[^"\\]|\\.)*)"/g;
+const BARE = /[^\s"]+/g;
+
+function capValue(value: string): string {
+  return value.length <= MAX_QUOTED_VALUE
+    ? value
+    : `${value.slice(0, MAX_QUOTED_VALUE - 32)}… (${value.length} characters)`;
+}
+
+/** `message` with each quoted value, and each unquoted run of text, cut to {@link MAX_QUOTED_VALUE} characters. */
+export function capQuotedValues(message: string): string {
+  if (message.length <= MAX_QUOTED_VALUE) return message;
+  return message
+    .replace(QUOTED, (_, inner: string) => `"${capValue(inner)}"`)
+    .replace(BARE, (run) => capValue(run));
+}
+
 /** `FILE:LINE:COL: CODE: message`, with `warning: ` before the code for warnings. */
 export function formatDiagnostic(d: SdlDiagnostic): string {
   const where = `${d.file}:${d.line}:${d.col}`;

@@ -206,6 +206,20 @@ describe('IP endpoint rules: code, message and position', () => {
         ['SDL_IP_NOT_GLOBAL'],
       );
   });
+
+  it('one misspelt profile reports only itself, not the endpoints its service uses as unused', () => {
+    const example = readFileSync(new URL('../../examples/ip-lease.yaml', import.meta.url), 'utf8');
+    const misspelt: [string, string, string][] = [
+      ['compute profile', '      profile: web\n', '      profile: wbe\n'],
+      ['placement', 'deployment:\n  web:\n    dcloud:', 'deployment:\n  web:\n    dclod:'],
+      ['pricing', '        web:\n          denom', '        wbe:\n          denom'],
+    ];
+    for (const [what, from, to] of misspelt) {
+      assert.ok(example.includes(from), what);
+      const result = parseSdl(example.replace(from, to));
+      assert.deepEqual(result.ok ? [] : result.error.map((d) => d.code), ['SDL_PROFILE'], what);
+    }
+  });
 });
 
 describe('decoding as yaml.v3 does', () => {
@@ -313,6 +327,22 @@ describe('diagnostics', () => {
       formatDiagnostic({ ...d, severity: 'warning' }),
       `rules/ip-undeclared:11:17: warning: SDL_ENDPOINT_UNDECLARED: ${d.message}`,
     );
+  });
+
+  it('quote at most a short head of an overlong value, however long the SDL’s value is', () => {
+    const huge = 'x'.repeat(500_000);
+    const text = load('rules/ip-undeclared');
+    const result = parseSdl(
+      text.replace(/ip: [a-z0-9-]+/, `ip: ${huge}`).replace(/denom: uakt/, `denom: ${huge}`),
+    );
+    assert.equal(result.ok, false);
+    const messages = result.ok ? [] : result.error.map((d) => d.message);
+    assert.ok(messages.length > 0);
+    for (const message of messages) {
+      assert.ok(message.length < 400, `${message.length} characters: ${message.slice(0, 120)}`);
+      if (message.includes('xxx')) assert.match(message, /x… \(500000 characters\)/);
+    }
+    assert.ok(messages.some((message) => message.includes('xxx')));
   });
 
   it('fold into one AppError with the first code', () => {

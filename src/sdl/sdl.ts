@@ -7,7 +7,14 @@
 import type { ErrorCode } from '../errors/index.js';
 import { type Built, buildGroups } from './build.js';
 import { SECTIONS, type SectionName } from './decode.js';
-import { formatPath, type Problem, problem, type SdlDiagnostic, type Severity } from './diagnostics.js';
+import {
+  capQuotedValues,
+  formatPath,
+  type Problem,
+  problem,
+  type SdlDiagnostic,
+  type Severity,
+} from './diagnostics.js';
 import { manifestVersion } from './go-json.js';
 import { compareSemVer, formatSemVer, parseGoDuration, parseTolerantSemVer } from './go-values.js';
 import type { GroupSpec, Manifest } from './manifest-types.js';
@@ -156,18 +163,42 @@ function readStage(source: string | Uint8Array, file: string): ReadStage | SdlRe
   if (!parsedTree.ok) {
     const error = parsedTree.problems.map((p): SdlDiagnostic => {
       const { line, col } = parsedTree.lineCol(p.offset);
-      return { code: p.code, message: p.message, path: '', line, col, file, severity: 'error' };
+      return {
+        code: p.code,
+        message: capQuotedValues(p.message),
+        path: '',
+        line,
+        col,
+        file,
+        severity: 'error',
+      };
     });
     return { ok: false, error, warnings: [] };
   }
   const { locate, lineCol, root } = parsedTree.tree;
   const position: Position = (p, severity) => {
     const { line, col } = lineCol(locate(p.path, p.atKey ?? false));
-    return { code: p.code, message: p.message, path: formatPath(p.path), line, col, file, severity };
+    return {
+      code: p.code,
+      message: capQuotedValues(p.message),
+      path: formatPath(p.path),
+      line,
+      col,
+      file,
+      severity,
+    };
   };
   const treeWarnings = parsedTree.warnings.map((w): SdlDiagnostic => {
     const { line, col } = lineCol(w.offset);
-    return { code: w.code, message: w.message, path: '', line, col, file, severity: 'warning' };
+    return {
+      code: w.code,
+      message: capQuotedValues(w.message),
+      path: '',
+      line,
+      col,
+      file,
+      severity: 'warning',
+    };
   });
   if (root === undefined || (root instanceof YScalar && root.isNull)) {
     const empty = problem('SDL_VERSION', 'sdl: uninitialized (the document is empty)', []);

@@ -69,6 +69,12 @@ export function validateSdl(sdl: SdlInput, options: CheckOptions): Problem[] {
   const ports = new Map<string, string>();
   for (const svcName of sortedKeys(sdl.deployment)) {
     const depl = sdl.deployment.get(svcName)!;
+    // Go marks an endpoint used only past the profile checks below; for a valid file that is every deployed
+    // service, so marking them all up front changes nothing there, while one misspelt profile no longer
+    // also reports the endpoints its service uses as unused.
+    for (const expose of sdl.services.get(svcName)?.expose ?? []) {
+      for (const to of expose.to) if (sdl.endpoints.has(to.ip)) used.add(to.ip);
+    }
     for (const placementName of sortedKeys(depl)) {
       const sd = depl.get(placementName)!;
       const where = `${svcName}.${placementName}`;
@@ -132,8 +138,6 @@ export function validateSdl(sdl: SdlInput, options: CheckOptions): Problem[] {
         expose.to.forEach((to, j) => {
           if (to.ip === '') return;
           const at = ['services', svcName, 'expose', i, 'to', j];
-          // Marked before the checks so one bad reference does not also report the endpoint unused.
-          if (sdl.endpoints.has(to.ip)) used.add(to.ip);
           if (!to.global) {
             problems.push(
               problem(

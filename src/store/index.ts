@@ -3,8 +3,9 @@
  */
 export { DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from './audit.js';
 export { createMemoryStore, MemoryLeaseStore } from './memory-store.js';
-export { openSqliteFile, type SqliteDatabase } from './sqlite-file.js';
+export { openSqliteFile, PRIVATE_FILE_MODE, preparePrivateFile, type SqliteDatabase } from './sqlite-file.js';
 export {
+  holderPathOf,
   openSqliteStore,
   SCHEMA_VERSION,
   SqliteLeaseStore,

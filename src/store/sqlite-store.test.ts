@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Result } from '../errors/index.js';
 import { createLeaseEngine, storeChange } from '../lease/index.js';
 import { leaseOf, manifestGroup, PROVIDER } from '../lease/testing.js';
-import { openSqliteStore, SCHEMA_VERSION } from './index.js';
+import { holderPathOf, openSqliteStore, SCHEMA_VERSION } from './index.js';
 import { runLeaseStoreContract } from './store.contract.js';
 
 const base = mkdtempSync(join(tmpdir(), 'akash-ip-sqlite-'));
@@ -162,5 +163,72 @@ describe('SQLite store', () => {
     assert.deepEqual(again.inventory(), engine.inventory());
     assert.deepEqual(await again.check(), []);
     await reopened.close();
+  });
+
+  it('creates its files for their owner only: the database, its journal and holder file 0600, its folder 0700', async () => {
+    const path = freshPath();
+    const store = unwrap(openSqliteStore({ path }));
+    unwrap(await store.commit(storeChange({ documents: [{ namespace: 'n', key: 'k', json: '{}' }] })));
+    const mode = (file: string) => statSync(file).mode & 0o777;
+    assert.equal(mode(dirname(path)), 0o700);
+    for (const file of [path, `${path}-wal`, holderPathOf(path)]) assert.equal(mode(file), 0o600, file);
+    await store.close();
+    // a file an earlier build left world-readable is narrowed on the next open
+    chmodSync(path, 0o644);
+    const reopened = unwrap(openSqliteStore({ path }));
+    assert.equal(mode(path), 0o600);
+    await reopened.close();
+  });
+
+  it('is held by one opener at a time: the next is refused with the holder named', async () => {
+    const path = freshPath();
+    const store = unwrap(openSqliteStore({ path }));
+    const second = openSqliteStore({ path });
+    assert.equal(second.ok ? 'ok' : second.error.code, 'STORE_LOCKED');
+    assert.match(
+      second.ok ? '' : second.error.message,
+      new RegExp(`in use by process ${process.pid} \\(since `),
+    );
+    await store.close();
+    assert.equal(existsSync(holderPathOf(path)), false, 'a clean close removes the holder file');
+    const third = unwrap(openSqliteStore({ path }));
+    await third.close();
+    // readers that know what they do (diagnostics) may share a store that no one holds
+    const shared = [
+      unwrap(openSqliteStore({ path, shared: true })),
+      unwrap(openSqliteStore({ path, shared: true })),
+    ];
+    for (const open of shared) await open.close();
+  });
+
+  it('is free again once its holder is killed (SIGKILL): the lock dies with the process', async () => {
+    const path = freshPath();
+    const worker = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        new URL('./crash-worker.ts', import.meta.url).pathname,
+        path,
+        `${path}.log`,
+        '7',
+        '1',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    try {
+      // the worker writes a line per committed step, so its first line means it holds the store
+      await new Promise((resolve) => worker.stdout.once('data', resolve));
+      const refused = openSqliteStore({ path });
+      assert.equal(refused.ok ? 'ok' : refused.error.code, 'STORE_LOCKED');
+      assert.match(refused.ok ? '' : refused.error.message, new RegExp(`process ${worker.pid} `));
+    } finally {
+      worker.kill('SIGKILL');
+      await exited;
+    }
+    const after = unwrap(openSqliteStore({ path }));
+    assert.ok(unwrap(await after.load()).leases.length > 0);
+    await after.close();
   });
 });

@@ -4,7 +4,8 @@
  * has one holder (PRIMARY KEY), an address's port and protocol one binding (PRIMARY KEY), an owner's
  * endpoint name one allocation (UNIQUE), and an address is never both allocated and quarantined (triggers).
  */
-import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AppError, appError, fail, ok, type Result, withCause } from '../errors/index.js';
 import type { Family, PortBinding, Protocol, QuarantineEntry } from '../ipam/index.js';
 import {
   type AllocationRecord,
@@ -21,7 +22,12 @@ import {
   type StoreSnapshot,
 } from '../lease/index.js';
 import { auditPage } from './audit.js';
-import { openSqliteFile, type SqliteDatabase, type SqliteStatement } from './sqlite-file.js';
+import {
+  openSqliteFile,
+  PRIVATE_FILE_MODE,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from './sqlite-file.js';
 
 /** Schema migrations, applied in order, each once; never edit a shipped one, append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -129,25 +135,66 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** How long a write waits for another connection's lock; default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Let other connections open the file too (default: no). A store has one writer: a second daemon on the same
+   * file would allocate the same addresses from its own memory and trip the schema's constraints, so by default
+   * the store holds the file exclusively and a second opener is refused with STORE_LOCKED naming the holder.
+   */
+  readonly shared?: boolean;
 }
 
+/** `<store>.lock`: who holds the store, for the refusal a second opener gets (the lock itself is SQLite's). */
+export function holderPathOf(path: string): string {
+  return `${path}.lock`;
+}
+
+/** What the holder file says, for a message: "pid 4242 since 2026-…", or nothing readable. */
+function holderOf(path: string): string {
+  try {
+    const holder = JSON.parse(readFileSync(holderPathOf(path), 'utf8')) as { pid?: unknown; since?: unknown };
+    if (typeof holder.pid === 'number') {
+      return `process ${holder.pid}${typeof holder.since === 'string' ? ` (since ${holder.since})` : ''}`;
+    }
+  } catch {
+    // no holder file, or one cut short: say less
+  }
+  return 'another process';
+}
+
+function storeLocked(path: string): AppError {
+  return appError(
+    'STORE_LOCKED',
+    `the store ${path} is in use by ${holderOf(path)}: another provider daemon runs on it; stop that one, or ` +
+      'give this one its own store path',
+    { path },
+  );
+}
+
+/**
+ * A thrown SQLite error as ours: a message of our own (it may reach a tenant), SQLite's text as the cause (for the
+ * log). A constraint the schema enforces means the change conflicts with what the store holds.
+ */
 function errorOf(error: unknown, what: string): AppError {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
+  let ours: AppError;
   if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) {
     if (
       message.includes('addresses.address') ||
       message.includes('allocations.owner, allocations.endpoint')
     ) {
-      return appError('IP_IN_USE', `${what} refused: ${message}`);
+      ours = appError('IP_IN_USE', `${what} refused: the store already holds that address or endpoint`);
+    } else if (message.includes('bindings.')) {
+      ours = appError('PORT_IN_USE', `${what} refused: the store already holds that address's port`);
+    } else {
+      ours = appError('STORE_CORRUPT', `${what} refused: it breaks a rule of the store's schema`);
     }
-    if (message.includes('bindings.')) return appError('PORT_IN_USE', `${what} refused: ${message}`);
-    return appError('STORE_CORRUPT', `${what} refused: ${message}`);
+  } else if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    ours = appError('STORE_CORRUPT', `${what} failed: the file is damaged or not a database`);
+  } else {
+    ours = appError('UNAVAILABLE', `${what} failed: the database did not answer as expected`);
   }
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
-    return appError('STORE_CORRUPT', `${what} failed: ${message}`);
-  }
-  return appError('UNAVAILABLE', `${what} failed: ${message}`);
+  return withCause(ours, error);
 }
 
 function migrate(db: SqliteDatabase): Result<void> {
@@ -232,6 +279,8 @@ export class SqliteLeaseStore implements LeaseStore {
     private readonly db: SqliteDatabase,
     /** The database file. */
     readonly path: string,
+    /** The holder file this store wrote (exclusive stores), removed on close. */
+    private readonly holderFile?: string,
   ) {
     const raw = (sql: string): SqliteStatement => db.prepare(sql).raw(true);
     this.sql = {
@@ -515,6 +564,7 @@ export class SqliteLeaseStore implements LeaseStore {
 
   async close(): Promise<void> {
     this.db.close();
+    if (this.holderFile !== undefined) rmSync(this.holderFile, { force: true });
   }
 }
 
@@ -524,17 +574,24 @@ export function openSqliteStore(options: SqliteStoreOptions): Result<SqliteLease
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     return fail(appError('INVALID_INPUT', `busyTimeoutMs ${busyTimeoutMs} is not a non-negative integer`));
   }
+  const exclusive = options.shared !== true && options.path !== ':memory:';
   let db: SqliteDatabase | undefined;
   try {
-    db = openSqliteFile(options.path, busyTimeoutMs);
+    db = openSqliteFile(options.path, busyTimeoutMs, { exclusive });
     const migrated = migrate(db);
     if (!migrated.ok) {
       db.close();
       return migrated;
     }
-    return ok(new SqliteLeaseStore(db, options.path));
+    if (!exclusive) return ok(new SqliteLeaseStore(db, options.path));
+    const holderFile = holderPathOf(options.path);
+    writeFileSync(holderFile, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), {
+      mode: PRIVATE_FILE_MODE,
+    });
+    return ok(new SqliteLeaseStore(db, options.path, holderFile));
   } catch (error) {
     db?.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return fail(storeLocked(options.path));
     return fail(errorOf(error, `opening ${options.path}`));
   }
 }

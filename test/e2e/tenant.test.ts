@@ -32,7 +32,14 @@ describe('tenant CLI on a devnet', () => {
     const ip = addressOf(first, 'myendpoint');
     assert.match(ip, /^203\.0\.113\./);
 
-    const second = await box.json<DeploymentJson>('deploy', EXAMPLE_SDL, '--provider', 'provider-1');
+    // a withheld endpoint has no IP: deploy says why and what to do, and exits 7 so a script can tell
+    const pending = await box.run('deploy', EXAMPLE_SDL, '--provider', 'provider-1', '-o', 'json');
+    assert.equal(pending.code, 7, pending.stderr);
+    assert.match(
+      pending.stderr,
+      /ENDPOINT_NOT_LEASED: .*"myendpoint" .* is withheld .*move it with `akash-ip migrate-endpoints/,
+    );
+    const second = JSON.parse(pending.stdout) as DeploymentJson;
     const withheld = second.leases[0]?.endpoints.myendpoint;
     assert.equal(withheld?.state, 'withheld');
     assert.equal(withheld?.held_by?.dseq, first.dseq);
@@ -64,6 +71,17 @@ describe('tenant CLI on a devnet', () => {
       'myendpoint',
     );
     assert.deepEqual(moved.transferred, ['myendpoint']);
+    // run again: Go's reply names the endpoint again, but nothing moves and the CLI says so
+    const again = await box.run(
+      'migrate-endpoints',
+      '--dseq',
+      second.dseq,
+      '--source-dseq',
+      first.dseq,
+      'myendpoint',
+    );
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^nothing moved on provider-1\nalready in deployment \d+: myendpoint\n$/);
     const now = await box.json<DeploymentJson>('lease-status', '--dseq', second.dseq);
     assert.equal(addressOf(now, 'myendpoint'), ip);
     const source = await box.json<DeploymentJson>('lease-status', '--dseq', first.dseq);
@@ -71,7 +89,9 @@ describe('tenant CLI on a devnet', () => {
 
     const closed = await box.run('close', '--dseq', first.dseq);
     assert.equal(closed.code, 0, closed.stderr);
-    assert.match(closed.stdout, new RegExp(`deployment ${first.dseq} closed`));
+    // the source no longer holds the address: close must not claim to release it
+    assert.match(closed.stdout, new RegExp(`deployment ${first.dseq} closed; .*it held no IP address`));
+    assert.doesNotMatch(closed.stdout, new RegExp(literal(ip)));
     const kept = await box.json<DeploymentJson>('lease-status', '--dseq', second.dseq);
     assert.equal(addressOf(kept, 'myendpoint'), ip);
     assert.equal(kept.leases[0]?.endpoints.myendpoint?.state, 'active');
@@ -102,6 +122,10 @@ describe('tenant CLI on a devnet', () => {
     );
     const closed = await box.run('close', '--dseq', deployed.dseq);
     assert.equal(closed.code, 0, closed.stderr);
+    assert.match(
+      closed.stdout,
+      new RegExp(`releases ${literal(ip)} \\(endpoint "api" of lease ${deployed.dseq}/1/1`),
+    );
     const status = await box.run('lease-status', '--dseq', deployed.dseq, '-o', 'json');
     assert.equal(status.code, 0, status.stderr);
     const lease = (JSON.parse(status.stdout) as DeploymentJson).leases[0];
@@ -118,6 +142,82 @@ describe('tenant CLI on a devnet', () => {
       Number(initial[0]?.quarantined) + 1,
       'the address is released',
     );
+  });
+
+  it('refuses an update its provider would refuse, or one that gives up an IP without --yes, changing nothing', async () => {
+    const v1 = await box.file('gate-v1.yaml', ipSdl({ endpoints: ['gate'] }));
+    const deployed = await box.json<DeploymentJson>('deploy', v1, '--provider', 'provider-1');
+    const ip = addressOf(deployed, 'gate');
+    assert.notEqual(ip, '');
+    const hashOnLedger = async () => {
+      const all = (await ledgerDeployments(devnet.ledger.url, devnet.tenant.address)) as readonly {
+        id: { dseq: string };
+        hash?: string;
+      }[];
+      return all.find((deployment) => deployment.id.dseq === deployed.dseq)?.hash;
+    };
+    const hash = await hashOnLedger();
+    const status = await box.json<DeploymentJson>('lease-status', '--dseq', deployed.dseq);
+
+    // a second port on the IP endpoint changes the group spec's endpoints, which an Akash update cannot
+    const port = await box.file(
+      'gate-port.yaml',
+      ipSdl({ endpoints: ['gate'] }).replace(
+        '            ip: gate\n',
+        '            ip: gate\n      - port: 443\n        as: 443\n        to:\n          - global: true\n            ip: gate\n',
+      ),
+    );
+    const refused = await box.run('update', '--dseq', deployed.dseq, port);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /MANIFEST_MISMATCH: .*Akash does not let an update change/);
+    assert.match(
+      refused.stderr,
+      new RegExp(`Nothing was changed\\..*akash-ip close --dseq ${deployed.dseq}`),
+    );
+    assert.equal(refused.stdout, '');
+
+    // a renamed endpoint would release the address: shown, and refused without --yes
+    const renamed = await box.file('gate-renamed.yaml', ipSdl({ endpoints: ['door'] }));
+    const unconfirmed = await box.run('update', '--dseq', deployed.dseq, renamed);
+    assert.equal(unconfirmed.code, 2, unconfirmed.stderr);
+    assert.match(
+      unconfirmed.stderr,
+      new RegExp(
+        `CONFIRMATION_REQUIRED: .*release ${literal(ip)} \\(endpoint "gate" of lease ${deployed.dseq}/1/1 on provider-1\\).*--yes`,
+      ),
+    );
+
+    assert.equal(await hashOnLedger(), hash, 'the ledger keeps its version');
+    assert.deepEqual(
+      await box.json('lease-status', '--dseq', deployed.dseq),
+      status,
+      'the provider is unchanged',
+    );
+
+    const confirmed = await box.run('update', '--dseq', deployed.dseq, renamed, '--yes', '-o', 'json');
+    assert.equal(confirmed.code, 0, confirmed.stderr);
+    assert.match(confirmed.stderr, new RegExp(`releasing ${literal(ip)} `));
+    const after = JSON.parse(confirmed.stdout) as DeploymentJson;
+    assert.equal(after.leases[0]?.endpoints.gate, undefined);
+    assert.notEqual(addressOf(after, 'door'), '');
+    assert.notEqual(addressOf(after, 'door'), ip);
+    assert.equal((await box.run('close', '--dseq', deployed.dseq)).code, 0);
+  });
+
+  it('refuses an SDL whose manifest the provider would refuse before creating anything', async () => {
+    const owner = devnet.tenant.address;
+    const count = (await ledgerDeployments(devnet.ledger.url, owner)).length;
+    // only a schema warning in the SDL engine, but no provider takes external port 70000
+    const path = await box.file('as-70000.yaml', EXAMPLE_TEXT.replace('as: 80', 'as: 70000'));
+    const outcome = await box.run('deploy', path);
+    assert.equal(outcome.code, 1, outcome.stderr);
+    assert.match(outcome.stderr, /warning: SDL_SCHEMA: /);
+    assert.match(
+      outcome.stderr,
+      /INVALID_INPUT: a provider would refuse this SDL's manifest, so nothing was created: .*externalPort/,
+    );
+    assert.equal(outcome.stdout, '');
+    assert.equal((await ledgerDeployments(devnet.ledger.url, owner)).length, count, 'nothing was created');
   });
 
   it('refuses unknown, unused and duplicate-port endpoints before creating anything', async () => {
@@ -196,6 +296,22 @@ describe('tenant CLI on a devnet', () => {
     assert.notEqual(addressOf(his, 'myendpoint'), addressOf(mine, 'myendpoint'));
     const still = await box.json<DeploymentJson>('lease-status', '--dseq', mine.dseq);
     assert.equal(addressOf(still, 'myendpoint'), addressOf(mine, 'myendpoint'));
+
+    // taking the tenant's endpoint into bob's own deployment is as forbidden as reading it
+    const taken = await box.run(
+      'migrate-endpoints',
+      '--dseq',
+      his.dseq,
+      '--source-dseq',
+      mine.dseq,
+      '--from',
+      'bob',
+      'myendpoint',
+    );
+    assert.equal(taken.code, 5, taken.stderr);
+    assert.match(taken.stderr, /FORBIDDEN: source deployment \d+ does not belong to akash1/);
+    const kept = await box.json<DeploymentJson>('lease-status', '--dseq', mine.dseq);
+    assert.equal(addressOf(kept, 'myendpoint'), addressOf(mine, 'myendpoint'));
   });
 });
 

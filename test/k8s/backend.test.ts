@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PoolSpec } from '../../src/ipam/index.js';
+import { createHttpsGateway, KubeBackend, type KubeGateway } from '../../src/k8s/index.js';
 import {
-  createHttpsGateway,
-  KubeBackend,
-  type KubeGateway,
+  createLeaseEngine,
+  type LeaseEngine,
+  type LeaseId,
+  type LeaseView,
   type RealizedLease,
-} from '../../src/k8s/index.js';
-import { createLeaseEngine, type LeaseEngine, type LeaseId, type LeaseView } from '../../src/lease/index.js';
+} from '../../src/lease/index.js';
 import { leaseOf, manifestGroup, PROVIDER } from '../../src/lease/testing.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import { eventually, startCluster, type TestCluster } from './cluster.js';
@@ -103,8 +104,8 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
   });
 
   it('installs the ProviderLeasedIP CRD and mirrors the pools as MetalLB IPAddressPools', async () => {
-    unwrap(await backend.ensureCrd());
-    unwrap(await backend.ensureCrd());
+    unwrap(await backend.prepare());
+    unwrap(await backend.prepare());
     const poolsPath = `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`;
     // An operator's own pool: never ours to change or delete.
     const foreign = unwrap(

@@ -7,25 +7,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { memoryLogger } from '../../src/daemon/index.js';
-import { createHttpsGateway, KubeBackend, type KubeGateway, leaseNamespace } from '../../src/k8s/index.js';
+import { createHttpsGateway, type KubeGateway, leaseNamespace } from '../../src/k8s/index.js';
 import type { LeaseId } from '../../src/lease/index.js';
 import { parseOperatorConfig, type RunningOperator, runOperator } from '../../src/operator/index.js';
-import {
-  accountOf,
-  type GoDeclaration,
-  goLeasedIp,
-  leaseOf,
-  metallbPool,
-} from '../../src/operator/testing.js';
+import { accountOf, leaseOf, metallbPool } from '../../src/operator/testing.js';
 import { eventually, startCluster, type TestCluster } from './cluster.js';
+import { declaredObject, type GoDeclaration, GoProvider } from './go-provider.js';
 import { type CuttableProxy, startProxy } from './tcp-proxy.js';
 
 const LEASED_IPS = '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips';
-const web = { service: 'web', port: 8080, externalPort: 80 } as const;
-const tls = { service: 'web', port: 8443, externalPort: 443 } as const;
+const web = { service: 'web', port: 8080, externalPort: 80, proto: 'TCP' } as const;
+const tls = { service: 'web', port: 8443, externalPort: 443, proto: 'TCP' } as const;
 
 let cluster: TestCluster;
 let gateway: KubeGateway;
+let go: GoProvider;
 const running: RunningOperator[] = [];
 
 interface Answer {
@@ -71,8 +67,8 @@ async function start(
 }
 
 async function declare(lease: LeaseId, ...ports: GoDeclaration[]): Promise<void> {
-  await call('POST', '/api/v1/namespaces', { metadata: { name: leaseNamespace(lease) } });
-  for (const port of ports) await call('POST', LEASED_IPS, goLeasedIp(lease, port));
+  await go.createLeaseNamespace(lease);
+  for (const port of ports) await go.declareIP(lease, port);
 }
 
 async function leaseStatus(operator: RunningOperator, lease: LeaseId): Promise<{ IP: string }[]> {
@@ -108,9 +104,8 @@ describe('akash-ip operator failures on a real apiserver + MetalLB controller', 
   before(async () => {
     cluster = await startCluster();
     gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
-    // The Akash provider's chart installs the CRD; the daemon's backend installs a compatible one here.
-    const crd = await new KubeBackend({ gateway, provider: accountOf('failures: crd') }).ensureCrd();
-    assert.ok(crd.ok, crd.ok ? '' : crd.error.message);
+    go = new GoProvider(gateway);
+    await go.install();
   });
 
   after(async () => {
@@ -280,9 +275,9 @@ describe('akash-ip operator failures on a real apiserver + MetalLB controller', 
     for (const [i, lease] of good.entries()) await declare(lease, { ...web, endpoint: `g${i}` });
     // The namespace deleted out of band, or not made yet: Go ignores such a lease until it restarts.
     const homeless = leaseOf(owner, 302, 1, 1, provider);
-    await call('POST', LEASED_IPS, goLeasedIp(homeless, { ...web, endpoint: 'homeless' }));
+    await go.declareIP(homeless, { ...web, endpoint: 'homeless' });
     // A sharing key that is not the owner's: no endpoint can be named from it.
-    const malformed = goLeasedIp(leaseOf(owner, 303, 1, 1, provider), { ...web, endpoint: 'bad' });
+    const malformed = declaredObject(leaseOf(owner, 303, 1, 1, provider), { ...web, endpoint: 'bad' });
     malformed.spec.sharing_key = 'someone-else-ip-bad';
     await call('POST', LEASED_IPS, malformed);
 

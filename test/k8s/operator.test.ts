@@ -69,9 +69,9 @@ describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
     cluster = await startCluster();
     gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
     // The Akash provider's chart installs the CRD; the daemon's backend installs a compatible one here.
-    const crd = await new KubeBackend({ gateway, provider: PROVIDER }).ensureCrd();
+    const crd = await new KubeBackend({ gateway, provider: PROVIDER }).prepare();
     assert.ok(crd.ok, crd.ok ? '' : crd.error.message);
-    // ensureCrd made the manifest namespace `lease` as well.
+    // prepare() made the manifest namespace `lease` as well.
     await call(
       'POST',
       `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`,

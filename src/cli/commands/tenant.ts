@@ -4,19 +4,17 @@ import type { Bid, Lease, LeaseState as LedgerLeaseState } from '../../market/in
 import type { Sdl } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
 import { type OutputFormat, outputOption, progressOn, type Report, renderTable } from '../output.js';
-import { deploymentReport } from '../report.js';
 import type { Session } from '../session.js';
-import {
-  type BidChoice,
-  deliver,
-  deploy,
-  fetchLeaseState,
-  formatPrice,
-  type LeaseState,
-  leaseText,
-} from '../tenant.js';
+import type { BidChoice, DeploymentState, LeaseState, Release } from '../tenant.js';
 import { parseDseq, parseSeq, secondsOption, uaktOption, withSession } from './common.js';
 import { load as loadSdl } from './sdl.js';
+
+/** The tenant flows and their reports, loaded when a command runs: `--help` and the SDL commands skip them. */
+async function flows() {
+  const [tenant, report] = await Promise.all([import('../tenant.js'), import('../report.js')]);
+  return { ...tenant, ...report };
+}
+type Flows = Awaited<ReturnType<typeof flows>>;
 
 /** A deployment sequence for the provider's JSON: a number when it is exact (as Go sends it), else a string. */
 function dseqJson(dseq: string): number | string {
@@ -52,6 +50,27 @@ async function leasesOf(
     );
   }
   return ok(leases);
+}
+
+/** `--allow-pending` of deploy and update: an IP endpoint left without an address is accepted, not exit 7. */
+const allowPendingOption = () =>
+  new Option(
+    '--allow-pending',
+    'exit 0 even when an IP endpoint ends without an address (withheld or pending); else exit 7',
+  );
+
+/** The report `deploy` and `update` print: incomplete (exit 7) while an IP endpoint has no address, unless allowed. */
+function servedReport(
+  state: DeploymentState,
+  label: (address: string) => string,
+  allowPending: boolean,
+  { deploymentReport, unservedReason }: Pick<Flows, 'deploymentReport' | 'unservedReason'>,
+): Report {
+  const report = deploymentReport(state, label);
+  const unserved = unservedReason(state, label);
+  if (unserved === undefined) return report;
+  if (allowPending && unserved.code === 'ENDPOINT_NOT_LEASED') return report;
+  return { ...report, incomplete: unserved };
 }
 
 /** Registers the tenant commands: deploy, update, lease-status, migrate-endpoints, close, bids, leases. */
@@ -96,23 +115,27 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
         60,
       ),
     )
+    .addOption(allowPendingOption())
     .option('--strict', 'also reject SDL JSON-schema violations')
     .addOption(outputOption())
     .action((file, options, command) =>
       withSdlAndSession(file, options, command, async (session, sdl) => {
+        const tenant = await flows();
         let choice: BidChoice = { pick: options.pick };
         if (options.provider !== undefined) {
           const provider = session.resolveProvider(options.provider);
           if (!provider.ok) return provider;
           choice = { provider: provider.value };
         }
-        const deployed = await deploy(
+        const deployed = await tenant.deploy(
           session,
           sdl,
           { choice, deposit: options.deposit, bidTimeoutMs: options.bidTimeout, timeoutMs: options.timeout },
           progressOn(io),
         );
-        return deployed.ok ? ok(deploymentReport(deployed.value, session.providerLabel)) : deployed;
+        return deployed.ok
+          ? ok(servedReport(deployed.value, session.providerLabel, options.allowPending === true, tenant))
+          : deployed;
       }),
     );
 
@@ -124,45 +147,22 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(
       secondsOption('--timeout <seconds>', 'longest wait for the providers to take the manifest', 60),
     )
+    .option('--yes', 'release the IPs of endpoints the new SDL no longer names (renamed or dropped)')
+    .addOption(allowPendingOption())
     .option('--strict', 'also reject SDL JSON-schema violations')
     .addOption(outputOption())
     .action((file, options, command) =>
       withSdlAndSession(file, options, command, async (session, sdl) => {
-        const progress = progressOn(io);
-        const id = { owner: session.key.address, dseq: options.dseq };
-        const current = await session.ledger.getDeployment(id);
-        if (!current.ok) return current;
-        let deployment = current.value;
-        if (deployment.state !== 'active') {
-          return fail(
-            appError(
-              'DEPLOYMENT_CLOSED',
-              `deployment ${options.dseq} is closed; deploy the SDL anew with \`akash-ip deploy\``,
-            ),
-          );
-        }
-        if (deployment.groups.length !== sdl.groups.length) {
-          return fail(
-            appError(
-              'MANIFEST_MISMATCH',
-              `deployment ${options.dseq} has ${deployment.groups.length} group(s) and the SDL ${sdl.groups.length}; an update keeps the placement groups — deploy anew to change them`,
-            ),
-          );
-        }
-        if (deployment.hash === sdl.manifestVersion) {
-          progress(
-            `deployment ${options.dseq} already has version ${sdl.manifestVersion.slice(0, 12)}…; sending the manifest again`,
-          );
-        } else {
-          const updated = await session.ledger.updateDeployment({ id, hash: sdl.manifestVersion });
-          if (!updated.ok) return updated;
-          deployment = updated.value;
-          progress(`deployment ${options.dseq} updated to version ${sdl.manifestVersion.slice(0, 12)}…`);
-        }
-        const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
-        if (!leases.ok) return leases;
-        const delivered = await deliver(session, deployment, leases.value, sdl, options.timeout, progress);
-        return delivered.ok ? ok(deploymentReport(delivered.value, session.providerLabel)) : delivered;
+        const tenant = await flows();
+        const updated = await tenant.update(
+          session,
+          sdl,
+          { dseq: options.dseq, file, yes: options.yes === true, timeoutMs: options.timeout },
+          progressOn(io),
+        );
+        return updated.ok
+          ? ok(servedReport(updated.value, session.providerLabel, options.allowPending === true, tenant))
+          : updated;
       }),
     );
 
@@ -179,6 +179,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        const { deploymentReport, fetchLeaseState } = await flows();
         const provider =
           options.provider === undefined ? ok(undefined) : session.resolveProvider(options.provider);
         if (!provider.ok) return provider;
@@ -226,6 +227,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((endpoints, options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        const { migrationReport } = await flows();
         let provider: string;
         if (options.provider !== undefined) {
           const resolved = session.resolveProvider(options.provider);
@@ -273,20 +275,39 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        const { holdings, releasedBy, releasesText } = await flows();
         const id = { owner: session.key.address, dseq: options.dseq };
         const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
+        const ended = leases.ok ? leases.value : [];
+        // what each lease really holds now (an endpoint migrated away holds nothing here), asked before it ends
+        const released: Release[] = [];
+        const untold = new Set<string>();
+        for (const lease of ended) {
+          const status = await holdings(session, lease);
+          if (!status.ok) untold.add(session.providerLabel(lease.id.provider));
+          else if (status.value !== undefined) released.push(...releasedBy(lease, status.value, undefined));
+        }
         const closed = await session.ledger.closeDeployment(id);
         if (!closed.ok) return closed;
-        const ended = leases.ok ? leases.value : [];
+        const providers = [...new Set(ended.map((lease) => session.providerLabel(lease.id.provider)))];
+        const ips =
+          released.length === 0
+            ? untold.size === 0
+              ? '; it held no IP address'
+              : ''
+            : `; the provider releases ${releasesText(released, session.providerLabel)}`;
+        const unknown =
+          untold.size === 0 ? '' : `; ${[...untold].join(', ')} could not say which IPs it held`;
         return ok({
           data: {
             dseq: options.dseq,
             state: closed.value.state,
             escrow: closed.value.escrow,
             leases: ended.map((lease) => lease.id),
+            released,
           },
           human: () =>
-            `deployment ${options.dseq} closed${ended.length === 0 ? '' : `; ${ended.length} lease(s) ended on ${[...new Set(ended.map((lease) => session.providerLabel(lease.id.provider)))].join(', ')}, which release its IPs`}\n`,
+            `deployment ${options.dseq} closed${ended.length === 0 ? '' : `; ${ended.length} lease(s) ended on ${providers.join(', ')}${ips}${unknown}`}\n`,
         });
       }),
     );
@@ -298,8 +319,14 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        // an unknown deployment is NOT_FOUND (exit 3), as in lease-status, not an empty list
+        const deployment = await session.ledger.getDeployment({
+          owner: session.key.address,
+          dseq: options.dseq,
+        });
+        if (!deployment.ok) return deployment;
         const bids = await session.ledger.listBids({ owner: session.key.address, dseq: options.dseq });
-        return bids.ok ? ok(bidsReport(bids.value, session.providerLabel)) : bids;
+        return bids.ok ? ok(bidsReport(bids.value, session.providerLabel, await flows())) : bids;
       }),
     );
 
@@ -315,19 +342,28 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        if (options.dseq !== undefined) {
+          const id = { owner: session.key.address, dseq: options.dseq };
+          const deployment = await session.ledger.getDeployment(id);
+          if (!deployment.ok) return deployment;
+        }
         const state: LedgerLeaseState | undefined = options.state === 'all' ? undefined : options.state;
         const leases = await session.ledger.listLeases({
           owner: session.key.address,
           ...(options.dseq === undefined ? {} : { dseq: options.dseq }),
           ...(state === undefined ? {} : { state }),
         });
-        return leases.ok ? ok(leasesReport(leases.value, session.providerLabel)) : leases;
+        return leases.ok ? ok(leasesReport(leases.value, session.providerLabel, await flows())) : leases;
       }),
     );
 }
 
 /** The bids table. */
-function bidsReport(bids: readonly Bid[], label: (address: string) => string): Report {
+function bidsReport(
+  bids: readonly Bid[],
+  label: (address: string) => string,
+  { formatPrice }: Pick<Flows, 'formatPrice'>,
+): Report {
   return {
     data: bids,
     human: (colors) =>
@@ -345,7 +381,11 @@ function bidsReport(bids: readonly Bid[], label: (address: string) => string): R
 }
 
 /** The leases table. */
-function leasesReport(leases: readonly Lease[], label: (address: string) => string): Report {
+function leasesReport(
+  leases: readonly Lease[],
+  label: (address: string) => string,
+  { formatPrice, leaseText }: Pick<Flows, 'formatPrice' | 'leaseText'>,
+): Report {
   return {
     data: leases,
     human: (colors) =>
@@ -363,48 +403,5 @@ function leasesReport(leases: readonly Lease[], label: (address: string) => stri
         ],
         colors,
       ),
-  };
-}
-
-interface Move {
-  readonly endpoint: string;
-  readonly from: { readonly dseq: string; readonly gseq: number; readonly oseq: number };
-  readonly to: { readonly dseq: string; readonly gseq: number; readonly oseq: number };
-  readonly addresses: readonly string[];
-}
-
-/** The migration's outcome: Go's `transferred`, and the moves when the provider reports them. */
-function migrationReport(
-  reply: { readonly transferred: readonly string[] } & Record<string, unknown>,
-  dryRun: boolean,
-  dseq: string,
-  provider: string,
-): Report {
-  const moves = (Array.isArray(reply.moves) ? reply.moves : []) as readonly Move[];
-  const unchanged = (Array.isArray(reply.unchanged) ? reply.unchanged : []) as readonly string[];
-  const seqs = (id: Move['from']) => `${id.dseq}/${id.gseq}/${id.oseq}`;
-  return {
-    data: reply,
-    human: (colors) => {
-      const head = dryRun
-        ? `dry run on ${provider}: nothing moved\n`
-        : `moved ${reply.transferred.length === 0 ? 'nothing' : reply.transferred.join(', ')} to deployment ${dseq} on ${provider}\n`;
-      const table =
-        moves.length === 0
-          ? ''
-          : renderTable(
-              moves,
-              [
-                { header: 'ENDPOINT', value: (move) => move.endpoint },
-                { header: 'FROM', value: (move) => seqs(move.from) },
-                { header: 'TO', value: (move) => seqs(move.to) },
-                { header: 'IP', value: (move) => move.addresses.join(', ') },
-              ],
-              colors,
-            );
-      const same = unchanged.length === 0 ? '' : `already here: ${unchanged.join(', ')}\n`;
-      const next = dryRun ? '' : `${colors.cyan('next')}: akash-ip lease-status --dseq ${dseq}\n`;
-      return head + table + same + next;
-    },
   };
 }

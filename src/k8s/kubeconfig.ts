@@ -1,7 +1,7 @@
 /**
  * A kubeconfig file → the connection one of its contexts describes: server, CA, bearer token and/or client
  * certificate. Read at every connection attempt, like the token and CA files, so rotated credentials are
- * picked up; paths inside it are relative to its folder, as kubectl reads them. What a daemon cannot honour
+ * picked up; paths inside it are relative to its folder, as kubectl reads them. What a long-running process cannot honour
  * is refused with the line and column, never ignored: credential plugins (`exec`, `auth-provider`), basic
  * auth, proxies, and skipping the server's certificate check.
  */
@@ -9,9 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { located, positionOf } from '../config-file/index.js';
 import { appError, fail, ok, type Result } from '../errors/index.js';
-import type { KubeConnection } from '../k8s/index.js';
-import { located, positionOf } from './config.js';
+import type { KubeConnection } from './gateway.js';
 
 /** Largest kubeconfig read (a real one with many embedded certificates stays far below). */
 const MAX_KUBECONFIG_BYTES = 1 << 20;
@@ -65,7 +65,7 @@ const kubeconfigSchema = z.object({
   'current-context': z.string().optional(),
 });
 
-/** What a kubeconfig gives the gateway (the per-request timeout comes from the daemon's configuration). */
+/** What a kubeconfig gives the gateway (the per-request timeout comes from the caller's configuration). */
 export type KubeconfigConnection = Omit<KubeConnection, 'timeoutMs'>;
 
 /**
@@ -102,7 +102,7 @@ export async function loadKubeconfig(file: string, context?: string): Promise<Re
 
   const name = context ?? config['current-context'];
   if (name === undefined || name === '') {
-    return refuse([], 'no current-context: name one with kubernetes.context');
+    return refuse([], 'no current-context: name the context to use');
   }
   const at = config.contexts.findIndex((entry) => entry.name === name);
   const chosen = config.contexts[at];

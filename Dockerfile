@@ -1,0 +1,24 @@
+# The akash-ip image, run as the IP operator (deploy/helm/akash-ip-operator). Build:
+#   docker build -t <registry>/akash-ip:0.1.0 .
+# Other modes run with an explicit entrypoint, e.g. `--entrypoint node … dist/src/cli/main.js start`.
+
+FROM node:20-bookworm AS build
+WORKDIR /app
+# better-sqlite3 is native: this stage has the compilers it falls back to when no prebuilt binary fits.
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+# Same Debian release as the build stage, so the compiled better-sqlite3 finds the same glibc.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# The image's "node" user, numeric so Kubernetes can verify runAsNonRoot.
+USER 1000:1000
+EXPOSE 8080
+ENTRYPOINT ["node", "dist/src/cli/main.js", "operator"]

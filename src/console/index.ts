@@ -1,0 +1,7 @@
+/**
+ * The web console: a page for tenants (SDL editor with the engine's live diagnostics, deploy with bids as
+ * they arrive, leases, update, migrate, close) and for providers (pools over time, audit), served on
+ * 127.0.0.1 with a per-run token by `npm start` and `akash-ip console`. See README.md in this folder.
+ */
+export type * from './api-types.js';
+export { type ConsoleOptions, DEFAULT_SAMPLE_MS, type RunningConsole, startConsole } from './server.js';
