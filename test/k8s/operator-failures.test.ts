@@ -129,6 +129,7 @@ describe('akash-ip operator failures on a real apiserver + MetalLB controller', 
     ];
     for (const [i, lease] of leases.slice(0, 10).entries()) await declare(lease, ...portsOf(i));
     let proxy: CuttableProxy | undefined = await startProxy(cluster.server);
+    let sampling = true;
     try {
       const operator = await start(provider, 'restart', { server: proxy.server });
       await eventually('the first ten leases confirmed', async () =>
@@ -141,7 +142,6 @@ describe('akash-ip operator failures on a real apiserver + MetalLB controller', 
 
       // From here on /health is sampled until the end: it must never leave 200.
       const health: number[] = [];
-      let sampling = true;
       const sampler = (async () => {
         while (sampling) {
           health.push(await statusOf(operator, '/health'));
@@ -206,6 +206,7 @@ describe('akash-ip operator failures on a real apiserver + MetalLB controller', 
       assert.equal(new Set(addresses.values()).size, leases.length);
       for (const [namespace, address] of before) assert.equal(addresses.get(namespace), address);
     } finally {
+      sampling = false;
       await proxy?.close();
       proxy = undefined;
     }
