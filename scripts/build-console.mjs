@@ -26,10 +26,7 @@ const zodWithoutLocales = {
 const requireInBrowser = {
   name: 'require-in-browser',
   setup(build) {
-    build.onResolve({ filter: /^node:module$/ }, () => ({
-      path: 'node-module',
-      namespace: 'browser-require',
-    }));
+    build.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node-module', namespace: 'browser-require' }));
     build.onLoad({ filter: /.*/, namespace: 'browser-require' }, () => ({
       contents: [
         "import * as yaml from 'yaml';",
