@@ -1,10 +1,16 @@
 /**
- * MetalLB says why it did not assign an address only in Events on the Service: the newest Warning is the
- * reason a pending port is reported with.
+ * MetalLB says why it did not assign an address only in Events on the Service: the newest Warning (MetalLB's
+ * notices aside) is the reason a pending port is reported with.
  */
 import { ok, type Result } from '../errors/index.js';
 import type { KubeClient } from './client.js';
 import { eventSchema } from './schemas.js';
+
+/**
+ * MetalLB warns of a deprecated annotation on every Service carrying Go's `metallb.universe.tf/allow-shared-ip`,
+ * often after its allocation failure: a notice about the object, never why an address is missing.
+ */
+const NOT_A_REASON: ReadonlySet<string> = new Set(['deprecatedAnnotation']);
 
 /** The newest Warning event of a Service (`namespace/name`), as `reason: message`. */
 export async function latestWarning(
@@ -20,7 +26,7 @@ export async function latestWarning(
   );
   if (!events.ok) return events;
   const warnings = events.value.items
-    .filter((event) => event.type === 'Warning')
+    .filter((event) => event.type === 'Warning' && !NOT_A_REASON.has(event.reason ?? ''))
     .map((event) => ({
       at: event.lastTimestamp ?? event.eventTime ?? '',
       text: `${event.reason ?? ''}: ${event.message ?? ''}`,

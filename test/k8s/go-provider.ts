@@ -156,8 +156,10 @@ export class GoProvider {
     );
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const listed = await this.#call({ method: 'GET', path: this.#path() }, [404, 503]);
-      if (listed.status === 200) return;
+      // Until the CRD is served the apiserver answers 404 (as plain text), 503, or 429 while its storage
+      // is (re)initializing.
+      const listed = await this.#gateway.request({ method: 'GET', path: this.#path() });
+      if (listed.ok && listed.value.status === 200) return;
       if (Date.now() > deadline) throw new Error('the ProviderLeasedIP CRD was not served within 30 s');
       await new Promise((done) => setTimeout(done, 100));
     }
