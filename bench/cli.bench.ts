@@ -32,7 +32,6 @@ function spawnMs(args: readonly string[]): number {
 /** The engine's time in a fresh process: importing the built engine, then the first parse and manifest JSON. */
 function coldEngineMs(file: string): number {
   const script = `const start = performance.now();
-(await import('zod')).config({ jitless: true }); // as the CLI runs it
 const sdl = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/sdl/index.js')).href)});
 const parsed = sdl.parseSdl((await import('node:fs')).readFileSync(${JSON.stringify(file)}));
 if (!parsed.ok) process.exit(1);
