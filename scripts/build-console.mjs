@@ -19,6 +19,28 @@ const zodWithoutLocales = {
   },
 };
 
+/**
+ * The SDL engine requires the general YAML library on first use (`createRequire` from node:module), so Node
+ * processes skip loading it; in the browser bundle that require answers from the bundled library.
+ */
+const requireYamlInBrowser = {
+  name: 'require-yaml-in-browser',
+  setup(build) {
+    build.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node-module', namespace: 'browser-shim' }));
+    build.onLoad({ filter: /.*/, namespace: 'browser-shim' }, () => ({
+      contents: `import * as yaml from 'yaml';
+export function createRequire() {
+  return (id) => {
+    if (id === 'yaml') return yaml;
+    throw new Error('cannot require ' + id + ' in the browser');
+  };
+}`,
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 const out = 'dist/console';
 await mkdir(out, { recursive: true });
 await build({
@@ -32,7 +54,7 @@ await build({
   legalComments: 'none',
   outdir: out,
   logLevel: 'warning',
-  plugins: [zodWithoutLocales],
+  plugins: [zodWithoutLocales, requireYamlInBrowser],
 });
 await copyFile('src/console/web/index.html', `${out}/index.html`);
 await copyFile('src/console/web/app.css', `${out}/app.css`);
