@@ -33,7 +33,16 @@ function toPlain(value: YValue): unknown {
   return value.map(toPlain);
 }
 
-type Path = readonly (string | number)[];
+/** Where a value sits: a chain up to the root (null), turned into an array only when an issue is reported. */
+type Path = { readonly up: Path; readonly key: string | number } | null;
+
+const at = (up: Path, key: string | number): Path => ({ up, key });
+
+function segments(path: Path): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (let node = path; node !== null; node = node.up) out.push(node.key);
+  return out.reverse();
+}
 
 /** One broken rule, at the path of the value that breaks it. */
 interface Issue {
@@ -193,7 +202,7 @@ function object(shape: Readonly<Record<string, Rule>>, ...checks: Check[]): Rule
       }
       for (const [key, field] of fields) {
         if (!(key in input) && field.optional) continue;
-        field.run(input[key], [...path, key], issues);
+        field.run(input[key], at(path, key), issues);
       }
       // Unknown keys fail the object but do not stop its checks.
       const unknownKeys = Object.keys(input).filter((key) => !Object.hasOwn(shape, key));
@@ -216,13 +225,13 @@ function record(value: Rule, key?: Rule): Rule {
       // An own `__proto__` entry is not checked, as JSON-schema validators built on plain objects skip it.
       if (name === '__proto__') continue;
       const keyIssues: Issue[] = [];
-      key?.run(name, [], keyIssues);
+      key?.run(name, null, keyIssues);
       if (keyIssues.length > 0) {
         const message = keyIssues[0]!.message;
-        issues.push({ message, path: [...path, name], stops: 'checks', atKey: true });
+        issues.push({ message, path: at(path, name), stops: 'checks', atKey: true });
         continue;
       }
-      value.run(input[name], [...path, name], issues);
+      value.run(input[name], at(path, name), issues);
     }
   });
 }
@@ -235,7 +244,7 @@ function list(item: Rule, message?: string, ...checks: Check[]): Rule {
         return;
       }
       input.forEach((element, index) => {
-        item.run(element, [...path, index], issues);
+        item.run(element, at(path, index), issues);
       });
     },
     ...checks,
@@ -298,10 +307,10 @@ const storageAttributes = object(
   },
   check((a: { class: string; persistent: unknown }, path, issues) => {
     if (a.class === 'ram' && truthy(a.persistent)) {
-      issues.push(failed([...path, 'persistent'], 'ram storage must not be persistent'));
+      issues.push(failed(at(path, 'persistent'), 'ram storage must not be persistent'));
     }
     if (['beta1', 'beta2', 'beta3', 'default'].includes(a.class) && !truthy(a.persistent)) {
-      issues.push(failed([...path, 'persistent'], `storage class "${a.class}" requires persistent: true`));
+      issues.push(failed(at(path, 'persistent'), `storage class "${a.class}" requires persistent: true`));
     }
   }),
 );
@@ -343,10 +352,10 @@ const gpu = object(
   },
   check((g: { attributes?: unknown; units?: unknown }, path, issues) => {
     if (g.units !== undefined && positiveUnits(g.units) && g.attributes === undefined) {
-      issues.push(failed([...path, 'units'], 'gpu units > 0 require attributes'));
+      issues.push(failed(at(path, 'units'), 'gpu units > 0 require attributes'));
     }
     if (g.attributes !== undefined && (g.units === undefined || !positiveUnits(g.units))) {
-      issues.push(failed([...path, 'attributes'], 'gpu attributes require units > 0'));
+      issues.push(failed(at(path, 'attributes'), 'gpu attributes require units > 0'));
     }
   }),
 );
@@ -408,7 +417,7 @@ const exposeTo = object(
   check((to: { global?: unknown; ip?: unknown }, path, issues) => {
     if (typeof to.ip === 'string' && to.ip.length > 0 && to.global !== true) {
       issues.push(
-        failed([...path, 'global'], 'if an IP is declared, the directive must be declared as global'),
+        failed(at(path, 'global'), 'if an IP is declared, the directive must be declared as global'),
       );
     }
   }),
@@ -495,18 +504,19 @@ const sdlSchema = object({
 /** Every schema rule the SDL breaks, as problems under code SDL_SCHEMA. */
 export function schemaProblems(root: YValue): Problem[] {
   const issues: Issue[] = [];
-  sdlSchema.run(toPlain(root), [], issues);
+  sdlSchema.run(toPlain(root), null, issues);
   const out: Problem[] = [];
   for (const issue of issues) {
+    const path = segments(issue.path);
     if (issue.unknownKeys !== undefined) {
       for (const key of issue.unknownKeys) {
         const message = `schema: additional property ${JSON.stringify(key)} is not allowed`;
-        out.push(problem('SDL_SCHEMA', message, [...issue.path, key], true));
+        out.push(problem('SDL_SCHEMA', message, [...path, key], true));
       }
       continue;
     }
-    const where = issue.path.length === 0 ? '' : ` (${issue.path.join('.')})`;
-    out.push(problem('SDL_SCHEMA', `schema: ${issue.message}${where}`, issue.path, issue.atKey ?? false));
+    const where = path.length === 0 ? '' : ` (${path.join('.')})`;
+    out.push(problem('SDL_SCHEMA', `schema: ${issue.message}${where}`, path, issue.atKey ?? false));
   }
   return out;
 }
