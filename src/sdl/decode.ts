@@ -1,14 +1,13 @@
 /**
- * Tree → decoded SDL, with zod doing the walking: one schema per Go struct, one transform per
- * Go scalar type or custom YAML unmarshaler. Every issue keeps its zod path, which the caller
- * maps back to a line and column.
+ * Tree → decoded SDL: one decoder per Go struct, one per Go scalar type or custom YAML unmarshaler.
+ * Every issue keeps the path of its node, which the caller maps back to a line and column.
  *
  * Go semantics kept on purpose: unknown keys inside a struct are ignored (only the top level
  * rejects them); nulls give zero values; a null item in a list of strings or structs is dropped;
  * errors use yaml.v3's and chain-sdk's words.
  */
-import { z } from 'zod';
 import type { ErrorCode } from '../errors/index.js';
+import { type Problem, problem } from './diagnostics.js';
 import { goSort, goStableSort } from './go-sort.js';
 import {
   BYTE_SUFFIXES,
@@ -39,12 +38,32 @@ import type {
 } from './model.js';
 import { YScalar, type YValue } from './yaml-value.js';
 
-type Ctx = z.core.$RefinementCtx;
 type Path = readonly (string | number)[];
 
-/** Adds a positioned issue carrying our stable code. */
-function report(ctx: Ctx, input: unknown, code: ErrorCode, message: string, path: Path = []): void {
-  ctx.issues.push({ code: 'custom', message, input, path: [...path], params: { sdlCode: code } });
+/** Where a decoder reports: the problems gathered so far and the path of the node it decodes. */
+class Ctx {
+  constructor(
+    readonly problems: Problem[],
+    readonly path: Path,
+  ) {}
+
+  at(...segments: Path): Ctx {
+    return new Ctx(this.problems, [...this.path, ...segments]);
+  }
+}
+
+/** What a decoder returns once it has reported why the node does not decode. */
+const FAIL: unique symbol = Symbol('decode failed');
+type Fail = typeof FAIL;
+
+/** Decodes one node; on failure it reports at least one problem and returns {@link FAIL}. */
+type Decoder<T> = (value: unknown, ctx: Ctx) => T | Fail;
+type Decoded<D> = D extends Decoder<infer T> ? T : never;
+
+/** Adds a positioned problem carrying our stable code. */
+function report(ctx: Ctx, code: ErrorCode, message: string, path: Path = []): Fail {
+  ctx.problems.push(problem(code, message, [...ctx.path, ...path]));
+  return FAIL;
 }
 
 function isNull(value: unknown): boolean {
@@ -62,38 +81,45 @@ function typeErrorText(value: unknown, goType: string): string {
   return `cannot unmarshal into ${goType}`;
 }
 
-function typeError(ctx: Ctx, value: unknown, goType: string, path: Path = []): typeof z.NEVER {
-  report(ctx, value, 'SDL_SCHEMA', typeErrorText(value, goType), path);
-  return z.NEVER;
+function typeError(ctx: Ctx, value: unknown, goType: string, path: Path = []): Fail {
+  return report(ctx, 'SDL_SCHEMA', typeErrorText(value, goType), path);
+}
+
+/** A decoder whose result, when it decodes, is reshaped by `shape`. */
+function reshape<T, U>(decoder: Decoder<T>, shape: (value: T) => U): Decoder<U> {
+  return (value, ctx) => {
+    const decoded = decoder(value, ctx);
+    return decoded === FAIL ? FAIL : shape(decoded);
+  };
 }
 
 /** Go `string`: any scalar's text; null → "". */
-const goString = z.any().transform((value: unknown, ctx): string => {
+const goString = (value: unknown, ctx: Ctx): string | Fail => {
   if (isNull(value)) return '';
   if (value instanceof YScalar) return value.text;
   return typeError(ctx, value, 'string');
-});
+};
 
 function goUint(bits: 32 | 64) {
-  return z.any().transform((value: unknown, ctx): number => {
+  return (value: unknown, ctx: Ctx): number | Fail => {
     if (isNull(value)) return 0;
     if (value instanceof YScalar) {
       const n = resolvedToUint(value.resolved, bits);
       if (n !== undefined) return Number(n);
     }
     return typeError(ctx, value, `uint${bits}`);
-  });
+  };
 }
 const goUint32 = goUint(32);
 
-const goBool = z.any().transform((value: unknown, ctx): boolean => {
+const goBool = (value: unknown, ctx: Ctx): boolean | Fail => {
   if (isNull(value)) return false;
   if (value instanceof YScalar) {
     const b = resolvedToBool(value.resolved, value.text);
     if (b !== undefined) return b;
   }
   return typeError(ctx, value, 'bool');
-});
+};
 
 /** A list whose null items yaml.v3 drops (items of non-pointer element types). */
 function elementsOf(value: readonly YValue[]): { item: YValue; index: number }[] {
@@ -101,7 +127,7 @@ function elementsOf(value: readonly YValue[]): { item: YValue; index: number }[]
 }
 
 /** Go `[]string`: null → nil; items converted one by one. */
-const goStringList = z.any().transform((value: unknown, ctx): readonly string[] | null => {
+const goStringList = (value: unknown, ctx: Ctx): readonly string[] | null | Fail => {
   if (isNull(value)) return null;
   if (!Array.isArray(value)) return typeError(ctx, value, '[]string');
   const out: string[] = [];
@@ -113,8 +139,8 @@ const goStringList = z.any().transform((value: unknown, ctx): readonly string[] 
       failed = true;
     }
   }
-  return failed ? z.NEVER : out;
-});
+  return failed ? FAIL : out;
+};
 
 /** The raw text a custom Go unmarshaler reads (`node.Value`): "" for collections, undefined for null. */
 function rawText(value: unknown): string | undefined {
@@ -123,77 +149,73 @@ function rawText(value: unknown): string | undefined {
 }
 
 /** A Go struct: a mapping (unknown keys ignored) or null (zero value); absent fields read as null. */
-function struct<T extends z.ZodRawShape>(goType: string, shape: T) {
-  const fields = Object.keys(shape);
-  const object = z.object(shape);
-  type Out = z.output<typeof object>;
+function struct<S extends Record<string, Decoder<unknown>>>(
+  goType: string,
+  shape: S,
+): Decoder<{ [K in keyof S]: Decoded<S[K]> }> {
+  type Out = { [K in keyof S]: Decoded<S[K]> };
+  const fields = Object.keys(shape) as (keyof S & string)[];
+  /** Every field in declaration order, each reporting under its name; fails if any field failed. */
+  const decodeFields = (read: (field: string) => unknown, ctx: Ctx): Out | Fail => {
+    const out = {} as Out;
+    let failed = false;
+    for (const field of fields) {
+      const decoded = (shape[field] as Decoder<unknown>)(read(field), ctx.at(field));
+      if (decoded === FAIL) failed = true;
+      else out[field] = decoded as Out[typeof field];
+    }
+    return failed ? FAIL : out;
+  };
   let zero: Out | undefined;
-  return z.any().transform((value: unknown, ctx): Out => {
+  return (value, ctx) => {
     if (isNull(value)) {
       // Most optional structs (http_options, params, …) are absent: decode their zero value once.
-      zero ??= Object.freeze(object.parse(Object.fromEntries(fields.map((f) => [f, ABSENT])))) as Out;
+      zero ??= Object.freeze(decodeFields(() => ABSENT, new Ctx([], [])) as Out);
       return zero;
     }
     if (!(value instanceof Map)) return typeError(ctx, value, goType);
-    const input: Record<string, unknown> = {};
-    for (const field of fields) input[field] = value.has(field) ? value.get(field) : ABSENT;
-    return forward(ctx, object, input, []);
-  });
+    return decodeFields((field) => (value.has(field) ? value.get(field) : ABSENT), ctx);
+  };
 }
 
 /** What an absent struct field decodes from: Go treats it like null. */
 const ABSENT = new YScalar('', RESOLVED_NULL, '!!null', 0);
 
-/** Runs `schema` on a sub-node and forwards its issues under `path`. */
-function forward<T extends z.ZodTypeAny>(
-  ctx: Ctx,
-  schema: T,
-  value: unknown,
-  path: Path,
-): z.output<T> | typeof z.NEVER {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) {
-    ctx.issues.push({ ...issue, input: undefined, path: [...path, ...issue.path] } as z.core.$ZodRawIssue);
-  }
-  return z.NEVER;
-}
-
 /** A Go pointer to struct: null → nil. */
-function pointer<T extends z.ZodTypeAny>(inner: T) {
-  return z.any().transform((value: unknown, ctx): z.output<T> | undefined => {
-    if (isNull(value)) return undefined;
-    return forward(ctx, inner, value, []);
-  });
+function pointer<T>(inner: Decoder<T>): Decoder<T | undefined> {
+  return (value, ctx) => (isNull(value) ? undefined : inner(value, ctx));
 }
 
-/** A Go `map[string]T`: null → empty. */
-function goMap<T extends z.ZodTypeAny>(goType: string, inner: T) {
-  return z
-    .any()
-    .transform((value: unknown, ctx) => {
-      if (isNull(value)) return new Map<string, YValue>();
-      if (value instanceof Map) return value;
-      return typeError(ctx, value, goType);
-    })
-    .pipe(z.map(z.string(), inner));
+/** A Go `map[string]T`: null → empty; every entry decoded, each reporting under its key. */
+function goMap<T>(goType: string, inner: Decoder<T>): Decoder<Map<string, T>> {
+  return (value, ctx) => {
+    const out = new Map<string, T>();
+    if (isNull(value)) return out;
+    if (!(value instanceof Map)) return typeError(ctx, value, goType);
+    let failed = false;
+    for (const [key, item] of value as Map<string, YValue>) {
+      const decoded = inner(item, ctx.at(key));
+      if (decoded === FAIL) failed = true;
+      else out.set(key, decoded);
+    }
+    return failed ? FAIL : out;
+  };
 }
 
 /** A Go slice of structs: null → empty; null items dropped. */
-function goList<T extends z.ZodTypeAny>(goType: string, inner: T) {
-  return z.any().transform((value: unknown, ctx): z.output<T>[] => {
+function goList<T>(goType: string, inner: Decoder<T>): Decoder<T[]> {
+  return (value, ctx) => {
     if (isNull(value)) return [];
     if (!Array.isArray(value)) return typeError(ctx, value, goType);
-    const out: z.output<T>[] = [];
+    const out: T[] = [];
     let failed = false;
-    (value as readonly YValue[]).forEach((item, index) => {
-      if (isNull(item)) return;
-      const parsed = forward(ctx, inner, item, [index]);
-      if (parsed === z.NEVER) failed = true;
-      else out.push(parsed);
-    });
-    return failed ? z.NEVER : out;
-  });
+    for (const { item, index } of elementsOf(value)) {
+      const decoded = inner(item, ctx.at(index));
+      if (decoded === FAIL) failed = true;
+      else out.push(decoded);
+    }
+    return failed ? FAIL : out;
+  };
 }
 
 /** Key/value node pairs of a mapping, as Go loops over `node.Content` two by two. */
@@ -244,39 +266,39 @@ export function attributesProblem(attributes: readonly Attribute[]): string | un
   return undefined;
 }
 
-const cpuUnits = z.any().transform((value: unknown, ctx): number => {
+const cpuUnits = (value: unknown, ctx: Ctx): number | Fail => {
   const text = rawText(value);
   if (text === undefined) return 0;
   const parsed = parseCpuQuantity(text);
   if (parsed.ok) return parsed.value;
-  report(ctx, value, 'SDL_RESOURCES', parsed.message);
-  return z.NEVER;
-});
+  report(ctx, 'SDL_RESOURCES', parsed.message);
+  return FAIL;
+};
 
 function byteQuantity(suffixes: ReadonlyMap<string, number>) {
-  return z.any().transform((value: unknown, ctx): bigint => {
+  return (value: unknown, ctx: Ctx): bigint | Fail => {
     const text = rawText(value);
     if (text === undefined) return 0n;
     const parsed = parseByteQuantity(text, suffixes);
     if (parsed.ok) return parsed.value;
-    report(ctx, value, 'SDL_RESOURCES', parsed.message);
-    return z.NEVER;
-  });
+    report(ctx, 'SDL_RESOURCES', parsed.message);
+    return FAIL;
+  };
 }
 
-const cpuAttributes = z.any().transform((value: unknown, ctx): readonly Attribute[] | null => {
+const cpuAttributes = (value: unknown, ctx: Ctx): readonly Attribute[] | null | Fail => {
   if (isNull(value)) return null;
   const out: Attribute[] = [];
   for (const pair of pairsOf(value)) {
     if (pair.key !== 'arch') {
-      report(ctx, value, 'SDL_RESOURCES', `unsupported cpu attribute ${goQuote(pair.key)}`, pair.path);
-      return z.NEVER;
+      report(ctx, 'SDL_RESOURCES', `unsupported cpu attribute ${goQuote(pair.key)}`, pair.path);
+      return FAIL;
     }
     if (!(pair.value instanceof YScalar)) return typeError(ctx, pair.value, 'string', pair.path);
     out.push({ key: pair.key, value: pair.value.isNull ? '' : pair.value.text });
   }
   return out.length === 0 ? null : goSort(out, byKey);
-});
+};
 
 const cpu = struct('sdl.v2ResourceCPU', { units: cpuUnits, attributes: cpuAttributes });
 
@@ -284,42 +306,42 @@ const memory = struct('sdl.v2ResourceMemory', { size: byteQuantity(BYTE_SUFFIXES
 
 const gpuModel = struct('sdl.v2GPUNvidia', {
   model: goString,
-  ram: z.any().transform((value: unknown, ctx): bigint | undefined => {
+  ram: (value: unknown, ctx: Ctx): bigint | undefined | Fail => {
     const text = rawText(value);
     if (text === undefined) return undefined;
     const parsed = parseByteQuantity(text, MEMORY_SUFFIXES);
     if (parsed.ok) return parsed.value;
-    report(ctx, value, 'SDL_GPU', parsed.message);
-    return z.NEVER;
-  }),
-  interface: z.any().transform((value: unknown, ctx): string | undefined => {
+    report(ctx, 'SDL_GPU', parsed.message);
+    return FAIL;
+  },
+  interface: (value: unknown, ctx: Ctx): string | undefined | Fail => {
     const text = rawText(value);
     if (text === undefined) return undefined;
     if (text === 'pcie' || text === 'sxm') return text;
-    report(ctx, value, 'SDL_GPU', `sdl: invalid GPU interface ${text}. expected "pcie|sxm"`);
-    return z.NEVER;
-  }),
+    report(ctx, 'SDL_GPU', `sdl: invalid GPU interface ${text}. expected "pcie|sxm"`);
+    return FAIL;
+  },
 });
 
 const gpuVendor = pointer(struct('sdl.gpuVendor', { nvidia: goList('sdl.v2GPUsNvidia', gpuModel) }));
 
 const GIB = 1024n ** 3n;
 
-const gpuAttributes = z.any().transform((value: unknown, ctx): readonly Attribute[] | null => {
+const gpuAttributes = (value: unknown, ctx: Ctx): readonly Attribute[] | null | Fail => {
   if (isNull(value)) return null;
-  let vendor: z.output<typeof gpuVendor> | undefined;
+  let vendor: Decoded<typeof gpuVendor> | undefined;
   for (const pair of pairsOf(value)) {
     if (pair.key !== 'vendor') {
-      report(ctx, value, 'SDL_GPU', `sdl: unsupported attribute (${pair.key}) for GPU resource`, pair.path);
-      return z.NEVER;
+      report(ctx, 'SDL_GPU', `sdl: unsupported attribute (${pair.key}) for GPU resource`, pair.path);
+      return FAIL;
     }
-    const parsed = forward(ctx, gpuVendor, pair.value, pair.path);
-    if (parsed === z.NEVER) return z.NEVER;
+    const parsed = gpuVendor(pair.value, ctx.at(...pair.path));
+    if (parsed === FAIL) return FAIL;
     vendor = parsed;
   }
   if (vendor === undefined) {
-    report(ctx, value, 'SDL_GPU', 'sdl: invalid GPU attributes. at least one vendor must be set');
-    return z.NEVER;
+    report(ctx, 'SDL_GPU', 'sdl: invalid GPU attributes. at least one vendor must be set');
+    return FAIL;
   }
   const out: Attribute[] = vendor.nvidia.map((model) => {
     let key = model.model;
@@ -331,13 +353,13 @@ const gpuAttributes = z.any().transform((value: unknown, ctx): readonly Attribut
   const sorted = goSort(out, byKey);
   const problem = attributesProblem(sorted);
   if (problem !== undefined) {
-    report(ctx, value, 'SDL_GPU', `sdl: invalid GPU attributes: ${problem}`);
-    return z.NEVER;
+    report(ctx, 'SDL_GPU', `sdl: invalid GPU attributes: ${problem}`);
+    return FAIL;
   }
   return sorted;
-});
+};
 
-const gpu = z.any().transform((value: unknown, ctx): ComputeResourcesInput['gpu'] => {
+const gpu = (value: unknown, ctx: Ctx): ComputeResourcesInput['gpu'] | Fail => {
   if (isNull(value)) return undefined;
   let units = 0n;
   let attributes: readonly Attribute[] | null = null;
@@ -347,25 +369,25 @@ const gpu = z.any().transform((value: unknown, ctx): ComputeResourcesInput['gpu'
       if (text === undefined) continue;
       const parsed = parseUint(text, 10, 64);
       if (!parsed.ok) {
-        report(ctx, value, 'SDL_GPU', parsed.message, pair.path);
-        return z.NEVER;
+        report(ctx, 'SDL_GPU', parsed.message, pair.path);
+        return FAIL;
       }
       units = parsed.value;
     } else if (pair.key === 'attributes') {
-      const attrs = forward(ctx, gpuAttributes, pair.value, pair.path);
-      if (attrs === z.NEVER) return z.NEVER;
+      const attrs = gpuAttributes(pair.value, ctx.at(...pair.path));
+      if (attrs === FAIL) return FAIL;
       attributes = attrs;
     } else {
-      report(ctx, value, 'SDL_GPU', `sdl: unsupported field (${pair.key}) for GPU resource`, pair.path);
-      return z.NEVER;
+      report(ctx, 'SDL_GPU', `sdl: unsupported field (${pair.key}) for GPU resource`, pair.path);
+      return FAIL;
     }
   }
   if (units > 0n && (attributes === null || attributes.length === 0)) {
-    report(ctx, value, 'SDL_GPU', 'sdl: GPU attributes must be present if units > 0');
-    return z.NEVER;
+    report(ctx, 'SDL_GPU', 'sdl: GPU attributes must be present if units > 0');
+    return FAIL;
   }
   return { units, attributes };
-});
+};
 
 const STORAGE_CLASSES = new Set(['default', 'beta1', 'beta2', 'beta3', 'ram']);
 
@@ -375,10 +397,10 @@ function unifyBool(text: string): string | undefined {
   return undefined;
 }
 
-const storageAttributes = z.any().transform((value: unknown, ctx): readonly Attribute[] | null => {
+const storageAttributes = (value: unknown, ctx: Ctx): readonly Attribute[] | null | Fail => {
   if (isNull(value)) return null;
   const res = stringMap(ctx, value);
-  if (res === undefined) return z.NEVER;
+  if (res === undefined) return FAIL;
   if (!res.has('persistent')) res.set('persistent', 'false');
   const persistent = res.get('persistent');
   const cls = res.get('class') ?? '';
@@ -386,12 +408,12 @@ const storageAttributes = z.any().transform((value: unknown, ctx): readonly Attr
     if (persistent === 'true') res.set('class', 'default');
   } else if (cls === 'ram') {
     if (persistent !== 'false') {
-      report(ctx, value, 'SDL_STORAGE', 'sdl: ram storage class cannot be persistent');
-      return z.NEVER;
+      report(ctx, 'SDL_STORAGE', 'sdl: ram storage class cannot be persistent');
+      return FAIL;
     }
   } else if (persistent === 'false') {
-    report(ctx, value, 'SDL_STORAGE', 'sdl: ephemeral storage should not set attribute class');
-    return z.NEVER;
+    report(ctx, 'SDL_STORAGE', 'sdl: ephemeral storage should not set attribute class');
+    return FAIL;
   }
   const out: Attribute[] = [];
   for (const key of [...res.keys()].sort()) {
@@ -399,23 +421,23 @@ const storageAttributes = z.any().transform((value: unknown, ctx): readonly Attr
     if (key === 'persistent') {
       const unified = unifyBool(v);
       if (unified === undefined) {
-        report(ctx, value, 'SDL_STORAGE', `sdl: invalid value for attribute "${key}". expected bool`, [key]);
-        return z.NEVER;
+        report(ctx, 'SDL_STORAGE', `sdl: invalid value for attribute "${key}". expected bool`, [key]);
+        return FAIL;
       }
       v = unified;
     } else if (key === 'class') {
       if (!STORAGE_CLASSES.has(v)) {
-        report(ctx, value, 'SDL_STORAGE', 'sdl: invalid value for attribute class', [key]);
-        return z.NEVER;
+        report(ctx, 'SDL_STORAGE', 'sdl: invalid value for attribute class', [key]);
+        return FAIL;
       }
     } else {
-      report(ctx, value, 'SDL_STORAGE', `sdl: unsupported storage attribute: ${key}`, [key]);
-      return z.NEVER;
+      report(ctx, 'SDL_STORAGE', `sdl: unsupported storage attribute: ${key}`, [key]);
+      return FAIL;
     }
     out.push({ key, value: v });
   }
   return out;
-});
+};
 
 const storageVolume = struct('sdl.v2ResourceStorage', {
   name: goString,
@@ -446,33 +468,33 @@ function parseBoolLoose(text: string): boolean | undefined {
   return undefined;
 }
 
-const storage = z.any().transform((value: unknown, ctx): readonly StorageVolumeInput[] | null => {
+const storage = (value: unknown, ctx: Ctx): readonly StorageVolumeInput[] | null | Fail => {
   if (isNull(value)) return null;
   const volumes: StorageVolumeInput[] = [];
   const decodeOne = (node: unknown, index: number): boolean => {
-    const parsed = forward(ctx, storageVolume, node, index === -1 ? [] : [index]);
-    if (parsed === z.NEVER) return false;
+    const parsed = storageVolume(node, index === -1 ? ctx : ctx.at(index));
+    if (parsed === FAIL) return false;
     const name = index === -1 || parsed.name === '' ? 'default' : parsed.name;
     volumes.push({ index, name, size: parsed.size, attributes: parsed.attributes });
     return true;
   };
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!decodeOne(value[i], i)) return z.NEVER;
+    for (let i = 0; i < value.length; i++) if (!decodeOne(value[i], i)) return FAIL;
   } else if (value instanceof Map) {
-    if (!decodeOne(value, -1)) return z.NEVER;
+    if (!decodeOne(value, -1)) return FAIL;
   } else {
     return null;
   }
   const names = new Set<string>();
   for (const volume of volumes) {
     if (names.has(volume.name)) {
-      report(ctx, value, 'SDL_STORAGE', 'sdl: duplicated volume name');
-      return z.NEVER;
+      report(ctx, 'SDL_STORAGE', 'sdl: duplicated volume name');
+      return FAIL;
     }
     names.add(volume.name);
   }
   return goStableSort(volumes, storageLess);
-});
+};
 
 const computeResources = struct('sdl.v2ComputeResources', {
   cpu: pointer(cpu),
@@ -483,42 +505,42 @@ const computeResources = struct('sdl.v2ComputeResources', {
 
 const computeProfile = struct('sdl.v2ProfileCompute', { resources: pointer(computeResources) });
 
-const placementAttributes = z.any().transform((value: unknown, ctx): readonly Attribute[] | null => {
+const placementAttributes = (value: unknown, ctx: Ctx): readonly Attribute[] | null | Fail => {
   if (isNull(value)) return null;
   const res = stringMap(ctx, value);
-  if (res === undefined) return z.NEVER;
+  if (res === undefined) return FAIL;
   const out = [...res].map(([key, v]) => ({ key, value: v }));
   return out.length === 0 ? null : goSort(out, byKey);
-});
+};
 
 const coinFields = struct('struct { Amount string; Denom string }', { amount: goString, denom: goString });
 
-const coin = z.any().transform((value: unknown, ctx): CoinInput | null => {
+const coin = (value: unknown, ctx: Ctx): CoinInput | null | Fail => {
   if (isNull(value)) return null;
-  const fields = forward(ctx, coinFields, value, []);
-  if (fields === z.NEVER) return z.NEVER;
+  const fields = coinFields(value, ctx);
+  if (fields === FAIL) return FAIL;
   const amount = parseLegacyDec(fields.amount);
   if (!amount.ok) {
-    report(ctx, value, 'SDL_PRICE', amount.message, ['amount']);
-    return z.NEVER;
+    report(ctx, 'SDL_PRICE', amount.message, ['amount']);
+    return FAIL;
   }
   if (amount.value === 0n) {
-    report(ctx, value, 'SDL_PRICE', 'invalid coin amount: amount is zero', ['amount']);
-    return z.NEVER;
+    report(ctx, 'SDL_PRICE', 'invalid coin amount: amount is zero', ['amount']);
+    return FAIL;
   }
   if (amount.value < 0n) {
     const shown = formatLegacyDec(amount.value);
-    report(ctx, value, 'SDL_PRICE', `invalid: negative value not allowed: amount "${shown}" is negative`, [
+    report(ctx, 'SDL_PRICE', `invalid: negative value not allowed: amount "${shown}" is negative`, [
       'amount',
     ]);
-    return z.NEVER;
+    return FAIL;
   }
   if (!DENOM.test(fields.denom)) {
-    report(ctx, value, 'SDL_PRICE', `invalid denom: ${fields.denom}`, ['denom']);
-    return z.NEVER;
+    report(ctx, 'SDL_PRICE', `invalid denom: ${fields.denom}`, ['denom']);
+    return FAIL;
   }
   return { denom: fields.denom, amount: amount.value };
-});
+};
 
 /** cosmos-sdk denomination syntax. */
 const DENOM = /^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$/;
@@ -534,15 +556,16 @@ const profiles = struct('sdl.v2profiles', {
   placement: goMap('map[string]sdl.v2ProfilePlacement', placementProfile),
 });
 
-const httpOptions = struct('sdl.v2HTTPOptions', {
-  max_body_size: goUint32,
-  proxy_buffer_size: goUint32,
-  read_timeout: goUint32,
-  send_timeout: goUint32,
-  next_tries: goUint32,
-  next_timeout: goUint32,
-  next_cases: goStringList,
-}).transform(
+const httpOptions = reshape(
+  struct('sdl.v2HTTPOptions', {
+    max_body_size: goUint32,
+    proxy_buffer_size: goUint32,
+    read_timeout: goUint32,
+    send_timeout: goUint32,
+    next_tries: goUint32,
+    next_timeout: goUint32,
+    next_cases: goStringList,
+  }),
   (h): HttpOptionsInput => ({
     maxBodySize: h.max_body_size,
     proxyBufferSize: h.proxy_buffer_size,
@@ -554,12 +577,15 @@ const httpOptions = struct('sdl.v2HTTPOptions', {
   }),
 );
 
-const exposeTo = struct('sdl.v2ExposeTo', {
-  service: goString,
-  global: goBool,
-  http_options: httpOptions,
-  ip: goString,
-}).transform((t): ExposeToInput => ({ service: t.service, global: t.global, ip: t.ip }));
+const exposeTo = reshape(
+  struct('sdl.v2ExposeTo', {
+    service: goString,
+    global: goBool,
+    http_options: httpOptions,
+    ip: goString,
+  }),
+  (t): ExposeToInput => ({ service: t.service, global: t.global, ip: t.ip }),
+);
 
 /** Go's `url.ParseRequestURI("http://" + host)`, the only check `accept` gets while decoding. */
 function acceptProblem(item: string): string | undefined {
@@ -587,27 +613,28 @@ function acceptProblem(item: string): string | undefined {
   return undefined;
 }
 
-const accept = z.any().transform((value: unknown, ctx): readonly string[] | null => {
-  const list = forward(ctx, goStringList, value, []);
-  if (list === z.NEVER) return z.NEVER;
+const accept = (value: unknown, ctx: Ctx): readonly string[] | null | Fail => {
+  const list = goStringList(value, ctx);
+  if (list === FAIL) return FAIL;
   for (const [index, item] of (list ?? []).entries()) {
     const problem = acceptProblem(item);
     if (problem !== undefined) {
-      report(ctx, value, 'SDL_HOSTNAME', problem, [index]);
-      return z.NEVER;
+      report(ctx, 'SDL_HOSTNAME', problem, [index]);
+      return FAIL;
     }
   }
   return list;
-});
+};
 
-const expose = struct('sdl.v2Expose', {
-  port: goUint32,
-  as: goUint32,
-  proto: goString,
-  to: goList('[]sdl.v2ExposeTo', exposeTo),
-  accept,
-  http_options: httpOptions,
-}).transform(
+const expose = reshape(
+  struct('sdl.v2Expose', {
+    port: goUint32,
+    as: goUint32,
+    proto: goString,
+    to: goList('[]sdl.v2ExposeTo', exposeTo),
+    accept,
+    http_options: httpOptions,
+  }),
   (e): ExposeInput => ({
     port: e.port,
     as: e.as,
@@ -618,32 +645,39 @@ const expose = struct('sdl.v2Expose', {
   }),
 );
 
-const serviceParams = struct('sdl.v2ServiceParams', {
-  storage: goMap(
-    'map[string]sdl.v2ServiceStorageParams',
-    struct('sdl.v2ServiceStorageParams', { mount: goString, readOnly: goBool }),
-  ),
-  permissions: pointer(struct('sdl.v2ServicePermissions', { read: goStringList })),
-  tee: goString,
-}).transform((p): ServiceParamsInput => ({ storage: p.storage, permissions: p.permissions, tee: p.tee }));
+const serviceParams = reshape(
+  struct('sdl.v2ServiceParams', {
+    storage: goMap(
+      'map[string]sdl.v2ServiceStorageParams',
+      struct('sdl.v2ServiceStorageParams', { mount: goString, readOnly: goBool }),
+    ),
+    permissions: pointer(struct('sdl.v2ServicePermissions', { read: goStringList })),
+    tee: goString,
+  }),
+  (p): ServiceParamsInput => ({ storage: p.storage, permissions: p.permissions, tee: p.tee }),
+);
 
-const credentials = struct('sdl.v2ServiceCredentials', {
-  host: goString,
-  email: goString,
-  username: goString,
-  password: goString,
-}).transform((c): CredentialsInput => c);
+const credentials = reshape(
+  struct('sdl.v2ServiceCredentials', {
+    host: goString,
+    email: goString,
+    username: goString,
+    password: goString,
+  }),
+  (c): CredentialsInput => c,
+);
 
-const service = struct('sdl.v2Service', {
-  image: goString,
-  command: goStringList,
-  args: goStringList,
-  env: goStringList,
-  expose: goList('sdl.v2Exposes', expose),
-  dependencies: goList('[]sdl.v2Dependency', struct('sdl.v2Dependency', { service: goString })),
-  params: pointer(serviceParams),
-  credentials: pointer(credentials),
-}).transform(
+const service = reshape(
+  struct('sdl.v2Service', {
+    image: goString,
+    command: goStringList,
+    args: goStringList,
+    env: goStringList,
+    expose: goList('sdl.v2Exposes', expose),
+    dependencies: goList('[]sdl.v2Dependency', struct('sdl.v2Dependency', { service: goString })),
+    params: pointer(serviceParams),
+    credentials: pointer(credentials),
+  }),
   (s): ServiceInput => ({
     image: s.image,
     command: s.command,
@@ -659,25 +693,41 @@ const deployment = goMap(
   'sdl.v2Deployments',
   goMap(
     'sdl.v2Deployment',
-    struct('sdl.v2ServiceDeployment', { profile: goString, count: goUint32 }).transform(
-      (d): ServiceDeploymentInput => d,
-    ),
+    struct('sdl.v2ServiceDeployment', {
+      profile: goString,
+      count: goUint32,
+    }) as Decoder<ServiceDeploymentInput>,
   ),
 );
 
 /** The decoder for each top-level key the Go reference accepts (`version` is read separately). */
-export const SECTIONS = {
+const SECTIONS = {
   include: goStringList,
   services: goMap('map[string]sdl.v2Service', service),
-  profiles: profiles.transform((p) => ({
+  profiles: reshape(profiles, (p) => ({
     compute: p.compute,
     placement: p.placement as ReadonlyMap<string, PlacementInput>,
   })),
   deployment,
   endpoints: goMap('map[string]sdl.v2Endpoint', struct('sdl.v2Endpoint', { kind: goString })),
-  reclamation: struct('sdl.v2Reclamation', { min_window: goString }).transform((r) => ({
+  reclamation: reshape(struct('sdl.v2Reclamation', { min_window: goString }), (r) => ({
     minWindow: r.min_window,
   })),
 } as const;
 
 export type SectionName = keyof typeof SECTIONS;
+export type Section<K extends SectionName> = Decoded<(typeof SECTIONS)[K]>;
+
+export function isSection(key: string): key is SectionName {
+  return Object.hasOwn(SECTIONS, key);
+}
+
+/** Decodes one top-level section (absent: `undefined`, its Go zero value), or every problem found in it. */
+export function decodeSection<K extends SectionName>(
+  key: K,
+  value: YValue | undefined,
+): { readonly ok: true; readonly value: Section<K> } | { readonly ok: false; readonly problems: Problem[] } {
+  const problems: Problem[] = [];
+  const decoded = SECTIONS[key](value, new Ctx(problems, [key]));
+  return decoded === FAIL ? { ok: false, problems } : { ok: true, value: decoded as Section<K> };
+}

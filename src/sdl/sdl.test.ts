@@ -345,6 +345,19 @@ describe('diagnostics', () => {
     assert.ok(messages.some((message) => message.includes('xxx')));
   });
 
+  it('a schema type mismatch says which type the field wants (not that it is missing)', () => {
+    const text = readFileSync(new URL('../../examples/ip-lease.yaml', import.meta.url), 'utf8').replace(
+      '        ip-lease: true\n',
+      '        ip-lease: true\n      signedBy:\n        anyOf: [1]\n',
+    );
+    const result = parseSdl(text);
+    assert.ok(result.ok);
+    assert.deepEqual(
+      result.warnings.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`),
+      ['34:17 SDL_SCHEMA schema: must be a string (profiles.placement.dcloud.signedBy.anyOf.0)'],
+    );
+  });
+
   it('fold into one AppError with the first code', () => {
     const result = parseSdl(load('rules/ip-undeclared'));
     assert.equal(result.ok, false);

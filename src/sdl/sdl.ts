@@ -4,9 +4,8 @@
  * read the version → decode each top-level key → build groups → validate → validate the group
  * specs → validate the manifest. The JSON-schema rules run alongside, as warnings.
  */
-import type { ErrorCode } from '../errors/index.js';
 import { type Built, buildGroups } from './build.js';
-import { SECTIONS, type SectionName } from './decode.js';
+import { decodeSection, isSection, type Section, type SectionName } from './decode.js';
 import {
   capQuotedValues,
   formatPath,
@@ -93,40 +92,32 @@ function readDialect(root: YValue): { dialect: SdlDialect; version: string } | P
   return problem('SDL_VERSION', `SDL invalid: config: unsupported version "${version}"`, ['version']);
 }
 
-function isSection(key: string): key is SectionName {
-  return Object.hasOwn(SECTIONS, key);
-}
-
 /** Decodes every top-level key; unknown keys are errors, as in Go's top-level unmarshaler. */
 function decodeSections(
   root: Map<string, YValue>,
   dialect: SdlDialect,
 ): { input?: SdlInput; problems: Problem[] } {
   const problems: Problem[] = [];
-  const out: Partial<{ [K in SectionName]: unknown }> = {};
+  const out: { [K in SectionName]?: Section<K> } = {};
   for (const [key, value] of root) {
     if (key === 'version') continue;
     if (!isSection(key)) {
       problems.push(problem('SDL_UNKNOWN_FIELD', `sdl: unexpected field ${key}`, [key], true));
       continue;
     }
-    const parsed = SECTIONS[key].safeParse(value);
-    if (parsed.success) out[key] = parsed.data;
+    const decoded = decodeSection(key, value);
+    if (decoded.ok) (out as Record<SectionName, unknown>)[key] = decoded.value;
     else {
-      const found = parsed.error.issues.map((issue) => {
-        const code = ((issue as { params?: { sdlCode?: ErrorCode } }).params?.sdlCode ??
-          'SDL_SCHEMA') as ErrorCode;
-        const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-        return problem(code, issue.message, [key, ...path]);
-      });
       // yaml.v3 gathers type errors but returns a custom unmarshaler's error instead when one occurs.
-      const typeErrors = found.filter((p) => p.code === 'SDL_SCHEMA');
-      problems.push(...found.filter((p) => p.code !== 'SDL_SCHEMA'), ...typeErrors);
+      const typeErrors = decoded.problems.filter((p) => p.code === 'SDL_SCHEMA');
+      problems.push(...decoded.problems.filter((p) => p.code !== 'SDL_SCHEMA'), ...typeErrors);
     }
   }
   if (problems.length > 0) return { problems };
-  const zero = <K extends SectionName>(key: K) =>
-    (out[key] ?? SECTIONS[key].parse(undefined)) as ReturnType<(typeof SECTIONS)[K]['parse']>;
+  const zero = <K extends SectionName>(key: K): Section<K> => {
+    const decoded = out[key] === undefined ? decodeSection(key, undefined) : undefined;
+    return (decoded?.ok ? decoded.value : out[key]) as Section<K>;
+  };
   const profiles = zero('profiles');
   return {
     problems,

@@ -4,16 +4,9 @@ import { EXIT, exitCode } from '../../errors/index.js';
 import type { Sdl, SdlDiagnostic } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
 
-/**
- * The SDL engine, loaded when a command reads an SDL (not when the program is built for `--help`). A command parses
- * one SDL or two, so the engine's zod schemas are built without zod's compiled fast path (`jitless`): generating it
- * costs more than it saves on a single parse.
- */
+/** The SDL engine, loaded when a command reads an SDL (not when the program is built for `--help`). */
 type Engine = typeof import('../../sdl/index.js');
-async function engine(): Promise<Engine> {
-  (await import('zod')).config({ jitless: true });
-  return import('../../sdl/index.js');
-}
+const engine = (): Promise<Engine> => import('../../sdl/index.js');
 
 type Source =
   | { readonly ok: true; readonly bytes: Uint8Array }
