@@ -4,6 +4,7 @@ import { addGlobalOptions } from './commands/common.js';
 import { registerConsoleCommand } from './commands/console.js';
 import { registerDevnetCommands } from './commands/devnet.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerOperatorCommand } from './commands/operator.js';
 import { registerProviderPoolCommand } from './commands/provider-pool.js';
 import { registerProviderRunCommand } from './commands/provider-run.js';
 import { registerSdlCommands } from './commands/sdl.js';
@@ -31,6 +32,7 @@ function buildProgram(io: CliIo, exit: { code: number }): Command {
   registerTenantCommands(program, io, exit);
   registerProviderPoolCommand(program, io, exit);
   registerProviderRunCommand(program, io, exit);
+  registerOperatorCommand(program, io, exit);
   return program;
 }
 

@@ -22,4 +22,5 @@ export {
   type MigrationReport,
   ProviderService,
   type ProviderServiceOptions,
+  parseLeasePath,
 } from './service.js';

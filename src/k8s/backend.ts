@@ -20,6 +20,7 @@ import type {
   WriteCounts,
 } from '../lease/index.js';
 import { KubeClient, type MalformedObject, rejectedStatus } from './client.js';
+import { latestWarning } from './events.js';
 import type { KubeGateway } from './gateway.js';
 import {
   AKASH_GROUP,
@@ -51,7 +52,6 @@ import {
 } from './objects.js';
 import {
   crdSchema,
-  eventSchema,
   ipAddressPoolSchema,
   type LeasedIpObject,
   leasedIpSchema,
@@ -431,31 +431,11 @@ export class KubeBackend implements Realizer {
         ports.push(port);
         continue;
       }
-      const problem = await this.#latestWarning(port.service);
+      const problem = await latestWarning(this.#client, port.service);
       if (!problem.ok) return problem;
       ports.push(problem.value === undefined ? port : { ...port, problem: problem.value });
     }
     return ok({ ...realized, ports });
-  }
-
-  /** The newest Warning event of a Service (`namespace/name`), as `reason: message`. */
-  async #latestWarning(service: string): Promise<Result<string | undefined>> {
-    const [namespace, name] = service.split('/') as [string, string];
-    const events = await this.#client.list(
-      eventSchema,
-      `/api/v1/namespaces/${namespace}/events`,
-      '',
-      `involvedObject.kind=Service,involvedObject.name=${name}`,
-    );
-    if (!events.ok) return events;
-    const warnings = events.value.items
-      .filter((event) => event.type === 'Warning')
-      .map((event) => ({
-        at: event.lastTimestamp ?? event.eventTime ?? '',
-        text: `${event.reason ?? ''}: ${event.message ?? ''}`,
-      }))
-      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-    return ok(warnings.at(-1)?.text);
   }
 
   #isAssigned(key: string): boolean {

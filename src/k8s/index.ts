@@ -17,6 +17,7 @@ export type {
   Secret,
 } from './connect.js';
 export { connectionOf, connectKubeBackend } from './connect.js';
+export { latestWarning } from './events.js';
 export type {
   FakeFailure,
   FakeKubeGatewayOptions,
@@ -44,5 +45,32 @@ export type {
 } from './informer.js';
 export { Informer } from './informer.js';
 export { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
-export { isObjectName, LABEL, leaseLabels, leaseNamespace, MANAGED_BY, sharingKey } from './names.js';
-export { metadataSchema, type ObjectMeta } from './schemas.js';
+export {
+  isObjectName,
+  LABEL,
+  leaseLabels,
+  leaseNamespace,
+  MANAGED_BY,
+  METALLB,
+  METALLB_LEGACY,
+  serviceNames,
+  sharingKey,
+} from './names.js';
+export {
+  type DesiredPort,
+  desiredPorts,
+  familiesDiffer,
+  type ServiceStyle,
+  serviceBody,
+  serviceMatches,
+  servicePatch,
+  servicePath,
+} from './objects.js';
+export {
+  type IpAddressPoolObject,
+  ipAddressPoolSchema,
+  metadataSchema,
+  type ObjectMeta,
+  type ServiceObject,
+  serviceSchema,
+} from './schemas.js';

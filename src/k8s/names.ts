@@ -35,6 +35,13 @@ export const METALLB = {
   addressPool: 'metallb.io/address-pool',
 } as const;
 
+/** The deprecated annotation prefix the Go IP operator writes; MetalLB still reads it. */
+export const METALLB_LEGACY = {
+  allowSharedIp: 'metallb.universe.tf/allow-shared-ip',
+  loadBalancerIps: 'metallb.universe.tf/loadBalancerIPs',
+  addressPool: 'metallb.universe.tf/address-pool',
+} as const;
+
 /** Our own annotation: the endpoint a Service realizes (endpoint names may not fit a label value). */
 export const ENDPOINT_ANNOTATION = 'akash-ip.akash.network/endpoint';
 

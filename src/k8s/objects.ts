@@ -17,6 +17,7 @@ import {
   leaseNamespace,
   MANAGED_BY,
   METALLB,
+  METALLB_LEGACY,
   serviceNames,
   sharingKey,
 } from './names.js';
@@ -118,30 +119,40 @@ export function leasedIpBody(port: DesiredPort, namespace: string) {
   };
 }
 
+/** How a Service is written when it must also read as the Go IP operator's (operator mode). */
+export interface ServiceStyle {
+  /**
+   * Go's forms: the sharing key (and pool) under the `metallb.universe.tf/` prefix and the port named like
+   * the Service, so a Service the Go operator made only gains the pin and our label when adopted.
+   */
+  readonly go?: boolean;
+  /** The address-pool annotation, which Go sets when its pool is not `default`. */
+  readonly addressPool?: string;
+}
+
 /**
  * The LoadBalancer Service of a port: every port of one endpoint carries the same sharing key and the same
  * pinned address, so MetalLB puts them on that one address or on none. No NodePorts: nothing routes by them.
  */
-export function serviceBody(port: DesiredPort) {
+export function serviceBody(port: DesiredPort, style: ServiceStyle = {}) {
   const { declaration: d } = port;
   const families = port.addresses.map((address) => (address.includes(':') ? 'IPv6' : 'IPv4'));
   const labels: Record<string, string> = { ...ownedLabels(port.lease), [LABEL.serviceTarget]: 'metal-lb' };
+  const prefix = style.go === true ? METALLB_LEGACY : METALLB;
+  const annotations: Record<string, string> = {
+    [prefix.allowSharedIp]: port.sharingKey,
+    [METALLB.loadBalancerIps]: port.addresses.join(','),
+    [ENDPOINT_ANNOTATION]: d.endpoint,
+  };
+  if (style.addressPool !== undefined) annotations[prefix.addressPool] = style.addressPool;
+  const servicePort = { port: d.externalPort, targetPort: d.port, protocol: d.protocol };
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: {
-      name: port.service,
-      namespace: port.namespace,
-      labels,
-      annotations: {
-        [METALLB.allowSharedIp]: port.sharingKey,
-        [METALLB.loadBalancerIps]: port.addresses.join(','),
-        [ENDPOINT_ANNOTATION]: d.endpoint,
-      },
-    },
+    metadata: { name: port.service, namespace: port.namespace, labels, annotations },
     spec: {
       type: 'LoadBalancer',
-      ports: [{ port: d.externalPort, targetPort: d.port, protocol: d.protocol }],
+      ports: [style.go === true ? { name: port.service, ...servicePort } : servicePort],
       selector: { [LABEL.akash]: 'true', [LABEL.manifestService]: d.service },
       allocateLoadBalancerNodePorts: false,
       ipFamilies: families,
@@ -174,6 +185,7 @@ export function serviceMatches(have: ServiceObject, want: ReturnType<typeof serv
     have.spec.ports.length === 1 &&
     port?.port === wanted.port &&
     port.protocol === wanted.protocol &&
+    (!('name' in wanted) || port.name === wanted.name) &&
     port.targetPort === wanted.targetPort &&
     Object.keys(selector).length === Object.keys(want.spec.selector).length &&
     includes(selector, want.spec.selector) &&

@@ -34,6 +34,7 @@ export const serviceSchema = z.object({
     ports: z
       .array(
         z.object({
+          name: z.string().optional(),
           port: z.number().int(),
           protocol: protocolSchema.default('TCP'),
           targetPort: z.union([z.number().int(), z.string()]).optional(),
@@ -41,6 +42,7 @@ export const serviceSchema = z.object({
       )
       .default([]),
     selector: stringMap.optional(),
+    loadBalancerIP: z.string().optional(),
     ipFamilies: z.array(z.string()).nullish(),
     allocateLoadBalancerNodePorts: z.boolean().optional(),
   }),

@@ -1,7 +1,7 @@
 /**
  * From a parsed manifest group to the lease engine's declarations, and the IP count of a group spec.
  */
-import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { appError, fail, ok, type Result } from '../errors/index.js';
 import type { Protocol } from '../ipam/index.js';
 import type { GroupSpec, ManifestGroup } from '../sdl/index.js';
 import { isEndpointName } from './ids.js';
@@ -10,8 +10,8 @@ import type { Declaration } from './types.js';
 /** chain-sdk `Endpoint_LEASED_IP`; a literal so this module loads none of the SDL engine. */
 const LEASED_IP = 2;
 
-function isPort(value: number, allowZero: boolean): boolean {
-  return Number.isInteger(value) && value >= (allowZero ? 0 : 1) && value <= 65535;
+function isPort(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= 65535;
 }
 
 /** Canonical order: endpoint, external port, protocol, service, port. */
@@ -23,53 +23,67 @@ function compareDeclarations(a: Declaration, b: Declaration): number {
   return a.port - b.port;
 }
 
-function invalid(message: string): { readonly ok: false; readonly error: AppError } {
-  return fail(appError('INVALID_INPUT', `manifest group: ${message}`));
+/** A declaration as a caller hands it in, before its fields are checked. */
+export interface DeclarationInput {
+  readonly endpoint: string;
+  readonly service: string;
+  readonly port: number;
+  readonly externalPort: number;
+  readonly protocol: string;
 }
 
 /**
- * Every global expose with an `ip` becomes a declaration, its external port defaulting to the port.
- * Two declarations of one endpoint on the same external port and protocol are refused: they would
- * need the same port of the same address.
+ * Checks declarations handed in directly (the IP operator reads them from the cluster) and returns them
+ * frozen in canonical order. Two declarations of one endpoint on the same external port and protocol are
+ * refused: they would need the same port of the same address. `where` prefixes every message.
  */
-export function declarationsOf(group: ManifestGroup): Result<readonly Declaration[]> {
+export function checkDeclarations(
+  inputs: readonly DeclarationInput[],
+  where = 'declarations',
+): Result<readonly Declaration[]> {
+  const invalid = (message: string) => fail(appError('INVALID_INPUT', `${where}: ${message}`));
   const out: Declaration[] = [];
   const seen = new Map<string, string>();
+  for (const input of inputs) {
+    const { endpoint, service, port, externalPort } = input;
+    if (!isEndpointName(endpoint)) return invalid(`endpoint name "${endpoint}" is not valid`);
+    if (service === '') return invalid('a service has no name');
+    if (!isPort(port)) return invalid(`service "${service}" port ${port} is out of range`);
+    if (!isPort(externalPort)) {
+      return invalid(`service "${service}" external port ${externalPort} is out of range`);
+    }
+    const protocol: Protocol | undefined =
+      input.protocol === 'TCP' || input.protocol === 'UDP' ? input.protocol : undefined;
+    if (protocol === undefined) return invalid(`service "${service}" protocol ${input.protocol}`);
+    const slot = `${endpoint}/${externalPort}/${protocol}`;
+    const other = seen.get(slot);
+    if (other !== undefined) {
+      return invalid(
+        `endpoint "${endpoint}" port ${externalPort}/${protocol} is used by both "${other}" and "${service}"`,
+      );
+    }
+    seen.set(slot, service);
+    out.push(Object.freeze({ endpoint, service, port, externalPort, protocol }));
+  }
+  return ok(Object.freeze(out.sort(compareDeclarations)));
+}
+
+/** Every global expose with an `ip` becomes a declaration, its external port defaulting to the port. */
+export function declarationsOf(group: ManifestGroup): Result<readonly Declaration[]> {
+  const inputs: DeclarationInput[] = [];
   for (const service of group.services) {
     for (const expose of service.expose) {
       if (!expose.global || expose.ip === '') continue;
-      if (!isEndpointName(expose.ip)) return invalid(`endpoint name "${expose.ip}" is not valid`);
-      if (service.name === '') return invalid('a service has no name');
-      if (!isPort(expose.port, false))
-        return invalid(`service "${service.name}" port ${expose.port} is out of range`);
-      if (!isPort(expose.externalPort, true)) {
-        return invalid(`service "${service.name}" external port ${expose.externalPort} is out of range`);
-      }
-      const protocol: Protocol | undefined =
-        expose.proto === 'TCP' || expose.proto === 'UDP' ? expose.proto : undefined;
-      if (protocol === undefined)
-        return invalid(`service "${service.name}" protocol ${String(expose.proto)}`);
-      const externalPort = expose.externalPort === 0 ? expose.port : expose.externalPort;
-      const slot = `${expose.ip}/${externalPort}/${protocol}`;
-      const other = seen.get(slot);
-      if (other !== undefined) {
-        return invalid(
-          `endpoint "${expose.ip}" port ${externalPort}/${protocol} is used by both "${other}" and "${service.name}"`,
-        );
-      }
-      seen.set(slot, service.name);
-      out.push(
-        Object.freeze({
-          endpoint: expose.ip,
-          service: service.name,
-          port: expose.port,
-          externalPort,
-          protocol,
-        }),
-      );
+      inputs.push({
+        endpoint: expose.ip,
+        service: service.name,
+        port: expose.port,
+        externalPort: expose.externalPort === 0 ? expose.port : expose.externalPort,
+        protocol: String(expose.proto),
+      });
     }
   }
-  return ok(Object.freeze(out.sort(compareDeclarations)));
+  return checkDeclarations(inputs, 'manifest group');
 }
 
 /** The distinct LEASED_IP sequence numbers of a group spec: one address each, as Go counts them. */

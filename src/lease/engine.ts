@@ -14,15 +14,23 @@ import {
   type PortBinding,
 } from '../ipam/index.js';
 import type { GroupSpec, ManifestGroup } from '../sdl/index.js';
-import { checkAgainstSpec, declarationsOf, leasedIpSequences } from './declarations.js';
+import {
+  checkAgainstSpec,
+  checkDeclarations,
+  type DeclarationInput,
+  declarationsOf,
+  leasedIpSequences,
+} from './declarations.js';
 import { isAccountAddress, isEndpointName, leaseKey, orderKey, parseLeaseId, parseOrderId } from './ids.js';
 import { type EndpointMove, type MigrationInput, Mutation } from './mutation.js';
 import type { LeaseStore, StoreDocument } from './ports.js';
 import { buildState, committedSource, Draft, ipamSnapshot, type State } from './state.js';
 import type {
+  AllocationRecord,
   AuditEntry,
   AuditEvent,
   AuditQuery,
+  Declaration,
   LeasedIpInventory,
   LeaseId,
   LeaseIpStatus,
@@ -63,9 +71,34 @@ export interface MutationOptions {
   readonly documents?: readonly StoreDocument[];
 }
 
+/** Endpoint name → the addresses it should get if it needs a new one (found in the cluster, say). */
+export type AddressPins = Readonly<Record<string, readonly string[]>>;
+
 export interface DeployOptions extends MutationOptions {
   /** The order's group spec: when given, the manifest must use exactly its LEASED_IP endpoints. */
   readonly groupSpec?: GroupSpec;
+  /**
+   * Addresses to adopt: an endpoint that gets an address asks for its pin first, and any address when
+   * the pin cannot be had (not in a pool, held by another). An endpoint that already holds one keeps it.
+   */
+  readonly pins?: AddressPins;
+}
+
+/** {@link LeaseEngine.deployDeclarations}: declarations come with no manifest, so the group is named here. */
+export interface DeclarationsDeployOptions extends MutationOptions {
+  /** The lease record's group name; default empty. */
+  readonly group?: string;
+  readonly pins?: AddressPins;
+  /**
+   * Deploys a closed lease again instead of refusing it (LEASE_CLOSED). The operator closes a lease whose
+   * objects all vanished, and they may come back (the Go provider's F1 deletes every tenant's objects).
+   */
+  readonly reopen?: boolean;
+}
+
+/** What a pool change left behind: allocations whose addresses lie in no pool now (kept, not handed out again). */
+export interface PoolChangeResult {
+  readonly orphaned: readonly AllocationRecord[];
 }
 
 /** The lease after the mutation and the audit entries it wrote: the exact diff a backend applies. */
@@ -115,6 +148,22 @@ export interface MaintainResult {
 export interface LeaseEngine {
   /** Deploys a lease's manifest group, or updates it when the lease is known. */
   deploy(lease: LeaseId, group: ManifestGroup, options?: DeployOptions): Promise<Result<DeployResult>>;
+  /**
+   * Deploys or updates a lease from its declarations directly, with no manifest (the IP operator reads
+   * them from the cluster); the declarations are checked as a manifest's would be.
+   */
+  deployDeclarations(
+    lease: LeaseId,
+    declarations: readonly DeclarationInput[],
+    options?: DeclarationsDeployOptions,
+  ): Promise<Result<DeployResult>>;
+  /**
+   * Replaces the address pools at run time. Held addresses stay held, also those the new pools no longer
+   * cover (reported as orphaned); pending endpoints are not retried here: `maintain()` does that.
+   */
+  setPools(pools: readonly PoolSpec[]): Promise<Result<PoolChangeResult>>;
+  /** Capacity of every pool and family, as the allocator counts it. */
+  capacities(): readonly Capacity[];
   /** Releases everything the lease holds into quarantine; idempotent, also for unknown leases. */
   close(lease: LeaseId, options?: MutationOptions): Promise<Result<CloseResult>>;
   /** Moves the named endpoints, with their addresses, to another deployment of the owner; all or nothing. */
@@ -146,10 +195,10 @@ interface Config {
   readonly provider: string;
   readonly pool: string | undefined;
   readonly family: Family;
-  readonly hasPools: boolean;
+  hasPools: boolean;
   readonly quarantineMs: number;
   readonly now: () => number;
-  readonly allocatorOptions: AllocatorOptions;
+  allocatorOptions: AllocatorOptions;
 }
 
 function thrown(error: unknown): { readonly ok: false; readonly error: AppError } {
@@ -160,7 +209,7 @@ function thrown(error: unknown): { readonly ok: false; readonly error: AppError 
 class Engine implements LeaseEngine {
   private tail: Promise<unknown> = Promise.resolve();
   private broken: AppError | undefined;
-  private capacities: readonly Capacity[];
+  private capacityCache: readonly Capacity[];
   private readonly source: ViewSource;
 
   constructor(
@@ -170,7 +219,7 @@ class Engine implements LeaseEngine {
     /** The allocator's clock reads this during a mutation, so it and the draft agree on "now". */
     private readonly clock: { frozen: number | undefined },
   ) {
-    this.capacities = allocator.capacity();
+    this.capacityCache = allocator.capacity();
     this.source = committedSource(state);
   }
 
@@ -220,7 +269,7 @@ class Engine implements LeaseEngine {
         return committed;
       }
       draft.apply();
-      this.capacities = this.allocator.capacity();
+      this.capacityCache = this.allocator.capacity();
       return result;
     });
   }
@@ -230,16 +279,35 @@ class Engine implements LeaseEngine {
     group: ManifestGroup,
     options: DeployOptions = {},
   ): Promise<Result<DeployResult>> {
-    const id = parseLeaseId(lease, this.config.provider);
-    if (!id.ok) return id;
     const declarations = declarationsOf(group);
     if (!declarations.ok) return declarations;
     if (options.groupSpec !== undefined) {
       const checked = checkAgainstSpec(group, options.groupSpec);
       if (!checked.ok) return checked;
     }
+    return this.deployChecked(lease, group.name, declarations.value, options);
+  }
+
+  async deployDeclarations(
+    lease: LeaseId,
+    declarations: readonly DeclarationInput[],
+    options: DeclarationsDeployOptions = {},
+  ): Promise<Result<DeployResult>> {
+    const checked = checkDeclarations(declarations);
+    if (!checked.ok) return checked;
+    return this.deployChecked(lease, options.group ?? '', checked.value, options);
+  }
+
+  private async deployChecked(
+    lease: LeaseId,
+    group: string,
+    declarations: readonly Declaration[],
+    options: MutationOptions & { readonly pins?: AddressPins; readonly reopen?: boolean },
+  ): Promise<Result<DeployResult>> {
+    const id = parseLeaseId(lease, this.config.provider);
+    if (!id.ok) return id;
     return this.mutate(options, (mutation) => {
-      const deployed = mutation.deploy(id.value, group.name, declarations.value);
+      const deployed = mutation.deploy(id.value, group, declarations, options.pins, options.reopen);
       if (!deployed.ok) return deployed;
       const record = deployed.value;
       return ok({
@@ -247,6 +315,26 @@ class Engine implements LeaseEngine {
         events: mutation.draft.audit,
       });
     });
+  }
+
+  setPools(pools: readonly PoolSpec[]): Promise<Result<PoolChangeResult>> {
+    return this.serially(async (): Promise<Result<PoolChangeResult>> => {
+      if (this.broken !== undefined) return fail(this.broken);
+      const changed = this.allocator.setPools(pools);
+      if (!changed.ok) return changed;
+      this.config.allocatorOptions = { ...this.config.allocatorOptions, pools };
+      this.config.hasPools = pools.length > 0;
+      this.capacityCache = this.allocator.capacity();
+      const orphaned = changed.value.orphaned.flatMap((allocation) => {
+        const record = this.state.allocations.get(allocation.key);
+        return record === undefined ? [] : [record];
+      });
+      return ok({ orphaned });
+    });
+  }
+
+  capacities(): readonly Capacity[] {
+    return this.capacityCache;
   }
 
   async close(lease: LeaseId, options: MutationOptions = {}): Promise<Result<CloseResult>> {
@@ -366,7 +454,7 @@ class Engine implements LeaseEngine {
   }
 
   inventory(): LeasedIpInventory {
-    const pools = this.capacities.filter(
+    const pools = this.capacityCache.filter(
       (entry) =>
         entry.family === this.config.family &&
         (this.config.pool === undefined || entry.pool === this.config.pool),

@@ -4,9 +4,12 @@
  * storage comes in through the {@link LeaseStore} port (adapters in src/store); faces that make an
  * outside system hold the leases implement the {@link Realizer} port (src/k8s).
  */
-export { checkAgainstSpec, declarationsOf, leasedIpSequences } from './declarations.js';
+export type { DeclarationInput } from './declarations.js';
+export { checkAgainstSpec, checkDeclarations, declarationsOf, leasedIpSequences } from './declarations.js';
 export type {
+  AddressPins,
   CloseResult,
+  DeclarationsDeployOptions,
   DeployOptions,
   DeployResult,
   LeaseEngine,
@@ -16,6 +19,7 @@ export type {
   MigrationMove,
   MigrationResult,
   MutationOptions,
+  PoolChangeResult,
   ReserveResult,
 } from './engine.js';
 export { createLeaseEngine, DEFAULT_QUARANTINE_MS } from './engine.js';

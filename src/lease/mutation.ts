@@ -255,14 +255,22 @@ export class Mutation {
    * have their ports brought in line; new endpoints get an address, or are withheld when another
    * deployment of the owner holds the name. Returns undefined for an unknown lease with no IP endpoint.
    */
-  deploy(id: LeaseId, group: string, declarations: readonly Declaration[]): Result<LeaseRecord | undefined> {
+  deploy(
+    id: LeaseId,
+    group: string,
+    declarations: readonly Declaration[],
+    pins?: Readonly<Record<string, readonly string[]>>,
+    reopen = false,
+  ): Result<LeaseRecord | undefined> {
     const key = leaseKey(id);
-    const previous = this.draft.leases.get(key);
-    if (previous?.state === 'closed') {
+    const stored = this.draft.leases.get(key);
+    if (stored?.state === 'closed' && !reopen) {
       return fail(
         appError('LEASE_CLOSED', `lease ${key} is closed; a closed lease cannot be deployed again`),
       );
     }
+    // A reopened lease starts from nothing; its endpoints reclaim their quarantined addresses by key.
+    const previous = stored?.state === 'closed' ? undefined : stored;
     if (previous === undefined && declarations.length === 0) return ok(undefined);
     if (declarations.length > 0 && !this.config.hasPools) {
       return fail(appError('NO_IP_SUPPORT', 'this provider has no IP pool; it cannot lease IP endpoints'));
@@ -300,7 +308,7 @@ export class Mutation {
         }
         continue;
       }
-      const allocated = this.allocate(id, name, list, was);
+      const allocated = this.allocate(id, name, list, was, pins?.[name]);
       if (!allocated.ok) return allocated;
       endpoints.push(allocated.value);
     }
@@ -310,7 +318,7 @@ export class Mutation {
       group,
       declarations,
       endpoints: Object.freeze(endpoints),
-      createdAt: previous?.createdAt ?? this.now,
+      createdAt: stored?.createdAt ?? this.now,
       updatedAt: this.now,
     });
     if (previous !== undefined && sameLease(previous, next)) return ok(previous);
