@@ -35,4 +35,15 @@ export type {
   WriteCounts,
 } from './realizer.js';
 export type * from './types.js';
-export { endpointEnvNames, envName } from './views.js';
+export {
+  addressesPerEndpoint,
+  addressFamily,
+  type FamilyOffer,
+  familiesOf,
+  familyOfAddresses,
+  IP_LEASE_ATTRIBUTE,
+  ipLeaseAttributes,
+  offeredFamilies,
+  requestedFamily,
+} from './family.js';
+export { endpointEnvNames, endpointVariables, envName, ipv6EnvName } from './views.js';

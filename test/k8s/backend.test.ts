@@ -244,7 +244,7 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
       id: leaseOf(TENANT, 99),
       key: 'stray',
       declarations: [{ endpoint: 'stray', service: 'api', port: 80, externalPort: 80, protocol: 'TCP' }],
-      endpoints: [{ name: 'stray', state: 'active', since: 0, addresses: ['203.0.113.200'] }],
+      endpoints: [{ name: 'stray', state: 'active', since: 0, family: 'v4', addresses: ['203.0.113.200'] }],
     };
     unwrap(await backend.apply(stray));
     const problem = await eventually('MetalLB says why the stray lease has no address', async () => {
