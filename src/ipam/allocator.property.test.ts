@@ -215,7 +215,8 @@ function checkInvariants(
   }
   const reserved = { v4: 0n, v6: 0n };
   for (const r of snapshot.reservations) {
-    for (const f of r.family === 'dual' ? (['v4', 'v6'] as const) : [r.family]) reserved[f] += BigInt(r.count);
+    for (const f of r.family === 'dual' ? (['v4', 'v6'] as const) : [r.family])
+      reserved[f] += BigInt(r.count);
   }
   const autoFree = { v4: 0n, v6: 0n };
   const rows = ipam.capacity();

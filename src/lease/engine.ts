@@ -476,8 +476,7 @@ class Engine implements LeaseEngine {
   inventory(family: Family = this.config.family): LeasedIpInventory {
     const pools = this.capacityCache.filter(
       (entry) =>
-        entry.family === family &&
-        (this.config.pool === undefined || entry.pool === this.config.pool),
+        entry.family === family && (this.config.pool === undefined || entry.pool === this.config.pool),
     );
     let capacity = 0n;
     let inUse = 0n;

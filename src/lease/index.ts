@@ -23,6 +23,17 @@ export type {
   ReserveResult,
 } from './engine.js';
 export { createLeaseEngine, DEFAULT_QUARANTINE_MS } from './engine.js';
+export {
+  addressesPerEndpoint,
+  addressFamily,
+  type FamilyOffer,
+  familiesOf,
+  familyOfAddresses,
+  IP_LEASE_ATTRIBUTE,
+  ipLeaseAttributes,
+  offeredFamilies,
+  requestedFamily,
+} from './family.js';
 export { endpointKey, leaseKey, orderKey } from './ids.js';
 export type { LeaseStore, StoreChange, StoreDocument, StoreSnapshot } from './ports.js';
 export { storeChange } from './ports.js';
@@ -35,15 +46,4 @@ export type {
   WriteCounts,
 } from './realizer.js';
 export type * from './types.js';
-export {
-  addressesPerEndpoint,
-  addressFamily,
-  type FamilyOffer,
-  familiesOf,
-  familyOfAddresses,
-  IP_LEASE_ATTRIBUTE,
-  ipLeaseAttributes,
-  offeredFamilies,
-  requestedFamily,
-} from './family.js';
 export { endpointEnvNames, endpointVariables, envName, ipv6EnvName } from './views.js';
