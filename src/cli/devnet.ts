@@ -24,10 +24,11 @@ import {
   serveLedger,
 } from '../market/index.js';
 import {
+  alreadyRunning,
   type DevnetFile,
   type DevnetProvider,
   devnetKeyring,
-  readDevnetFile,
+  runningDevnet,
   writeDevnetFile,
 } from './home.js';
 import type { Progress } from './output.js';
@@ -119,15 +120,6 @@ export function cliCommand(): { readonly command: string; readonly args: readonl
     };
   }
   return { command: process.execPath, args: [fileURLToPath(new URL('./main.js', here))] };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function ensureKey(dir: string, name: string): Promise<Result<KeyInfo, AppError>> {
@@ -332,20 +324,8 @@ export async function startDevnet(options: DevnetOptions): Promise<Result<Devnet
   const plans = options.providers ?? DEFAULT_PROVIDERS;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   await mkdir(data, { recursive: true, mode: 0o700 });
-  const previous = await readDevnetFile(data);
-  if (
-    previous.ok &&
-    previous.value.pid !== null &&
-    previous.value.pid !== process.pid &&
-    alive(previous.value.pid)
-  ) {
-    return fail(
-      appError(
-        'UNAVAILABLE',
-        `a devnet is already running on ${data} (pid ${previous.value.pid}); stop it with Ctrl-C, or use another --data folder`,
-      ),
-    );
-  }
+  const running = await runningDevnet(data);
+  if (running !== undefined) return fail(alreadyRunning(data, running));
 
   const keyring = devnetKeyring(data);
   const tenant = await ensureKey(keyring, DEFAULT_TENANT_KEY);

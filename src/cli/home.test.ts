@@ -1,33 +1,56 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type DevnetFile, parseDevnetFile, readDevnetFile, resolvePaths, writeDevnetFile } from './home.js';
 
 describe('resolvePaths', () => {
-  it('uses ~/.akash-ip for keys and ./.akash-ip/devnet for the devnet without a home', () => {
-    assert.deepEqual(resolvePaths({}, {}, '/work'), {
-      keyring: join(homedir(), '.akash-ip', 'keys'),
-      data: '/work/.akash-ip/devnet',
-    });
+  const home = join(homedir(), '.akash-ip');
+
+  it('keeps keys and the devnet in ~/.akash-ip whatever the working folder', () => {
+    const expected = { keyring: join(home, 'keys'), data: join(home, 'devnet'), legacy: false };
+    assert.deepEqual(resolvePaths({}, {}, '/work'), expected);
+    assert.deepEqual(resolvePaths({}, {}, '/elsewhere'), expected);
+    assert.deepEqual(resolvePaths({}, { AKASH_IP_HOME: '' }, '/work'), expected);
   });
 
   it('puts both under AKASH_IP_HOME, and --home wins over it', () => {
     assert.deepEqual(resolvePaths({}, { AKASH_IP_HOME: '/h' }, '/work'), {
       keyring: '/h/keys',
       data: '/h/devnet',
+      legacy: false,
     });
     assert.deepEqual(resolvePaths({ home: 'rel' }, { AKASH_IP_HOME: '/h' }, '/work'), {
       keyring: '/work/rel/keys',
       data: '/work/rel/devnet',
+      legacy: false,
     });
-    assert.equal(resolvePaths({}, { AKASH_IP_HOME: '' }, '/work').data, '/work/.akash-ip/devnet');
   });
 
   it('takes --data as given, relative to the working folder', () => {
     assert.equal(resolvePaths({ data: 'dn' }, { AKASH_IP_HOME: '/h' }, '/work').data, '/work/dn');
     assert.equal(resolvePaths({ data: '/abs' }, {}, '/work').data, '/abs');
+  });
+
+  it('still finds a devnet an earlier version made in ./.akash-ip/devnet, unless a home is named', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'akash-ip-legacy-'));
+    try {
+      const legacy = join(work, '.akash-ip', 'devnet');
+      assert.equal(resolvePaths({}, {}, work).legacy, false, 'an empty folder has no devnet');
+      await mkdir(legacy, { recursive: true });
+      await writeDevnetFile(legacy, FILE);
+      assert.deepEqual(resolvePaths({}, {}, work), {
+        keyring: join(home, 'keys'),
+        data: legacy,
+        legacy: true,
+      });
+      assert.equal(resolvePaths({}, { AKASH_IP_HOME: '/h' }, work).data, '/h/devnet');
+      assert.equal(resolvePaths({ home: '/h' }, {}, work).data, '/h/devnet');
+      assert.equal(resolvePaths({ data: '/d' }, {}, work).data, '/d');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });
 

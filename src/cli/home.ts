@@ -1,10 +1,12 @@
 /**
  * Where the CLI keeps things. One home folder (`--home`, else `$AKASH_IP_HOME`, else `~/.akash-ip`) holds the
- * tenant keyring; a devnet lives in one data folder (`--data`, else `<home>/devnet` when a home is named,
- * else `./.akash-ip/devnet`) with its ledger, its own keys, provider configs and stores, and `devnet.json`.
+ * tenant keyring (`<home>/keys`) and the default devnet (`<home>/devnet`), so every command finds them from any
+ * folder; `--data` names another devnet. A devnet lives in its data folder with its ledger, its own keys,
+ * provider configs and stores, and `devnet.json`.
  */
+import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { defaultKeyringDir } from '../identity/index.js';
@@ -15,24 +17,33 @@ export interface Paths {
   readonly keyring: string;
   /** The devnet data folder. */
   readonly data: string;
+  /** `data` is a devnet in the working folder's `.akash-ip/devnet`, where earlier versions kept it. */
+  readonly legacy: boolean;
 }
 
-/** Resolves `--home` / `--data` against the environment and the working folder. */
+/** Where earlier versions kept the devnet: `.akash-ip/devnet` under the working folder. */
+export function legacyDevnet(cwd: string): string {
+  return join(cwd, '.akash-ip', 'devnet');
+}
+
+/**
+ * Resolves `--home` / `--data` against the environment and the working folder. With neither (nor
+ * `$AKASH_IP_HOME`), a devnet already in `./.akash-ip/devnet` is still used, so none running is lost.
+ */
 export function resolvePaths(
   options: { readonly home?: string | undefined; readonly data?: string | undefined },
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): Paths {
   const named = options.home ?? (env.AKASH_IP_HOME === '' ? undefined : env.AKASH_IP_HOME);
-  const home = named === undefined ? undefined : resolve(cwd, named);
-  const keyring = defaultKeyringDir(home === undefined ? {} : { AKASH_IP_HOME: home });
-  const data =
-    options.data !== undefined
-      ? resolve(cwd, options.data)
-      : home !== undefined
-        ? join(home, 'devnet')
-        : join(cwd, '.akash-ip', 'devnet');
-  return { keyring, data };
+  const keyring = defaultKeyringDir(named === undefined ? {} : { AKASH_IP_HOME: resolve(cwd, named) });
+  if (options.data !== undefined) return { keyring, data: resolve(cwd, options.data), legacy: false };
+  const data = join(dirname(keyring), 'devnet');
+  const legacy = legacyDevnet(cwd);
+  if (named === undefined && legacy !== data && existsSync(devnetFilePath(legacy))) {
+    return { keyring, data: legacy, legacy: true };
+  }
+  return { keyring, data, legacy: false };
 }
 
 /** The devnet's own keyring, inside its data folder. */
@@ -122,4 +133,28 @@ export async function readDevnetFile(data: string): Promise<Result<DevnetFile, A
     return fail(appError('UNAVAILABLE', `cannot read ${path}: ${(error as Error).message}`));
   }
   return parseDevnetFile(text, path);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The devnet running in `data`, if any: its `devnet.json` names a live process other than this one. */
+export async function runningDevnet(data: string): Promise<DevnetFile | undefined> {
+  const file = await readDevnetFile(data);
+  if (!file.ok || file.value.pid === null || file.value.pid === process.pid) return undefined;
+  return alive(file.value.pid) ? file.value : undefined;
+}
+
+/** Why a second devnet on the same folder is refused. */
+export function alreadyRunning(data: string, running: DevnetFile): AppError {
+  return appError(
+    'UNAVAILABLE',
+    `a devnet is already running on ${data} (pid ${running.pid}); stop it with Ctrl-C, or use another --data folder`,
+  );
 }

@@ -2,12 +2,22 @@
  * How commands print: the same data as JSON, YAML or a human table on stdout, errors and progress on
  * stderr. Colour follows the NO_COLOR / FORCE_COLOR conventions and is off when stdout is not a terminal.
  */
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Option } from '@commander-js/extra-typings';
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
 import picocolors from 'picocolors';
-import { stringify } from 'yaml';
+import type { stringify } from 'yaml';
 import { type AppError, exitCode } from '../errors/index.js';
 import type { CliIo } from './io.js';
+
+/**
+ * The table and YAML libraries are required on first use: every command module imports this one to declare
+ * `--output`, and neither `--help` nor the SDL commands should pay for loading them.
+ */
+const require = createRequire(import.meta.url);
+const tableClass = (): typeof Table => require('cli-table3') as typeof Table;
+const yamlStringify = (): typeof stringify => (require('yaml') as { stringify: typeof stringify }).stringify;
 
 /** The output formats every read command accepts. */
 const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -44,7 +54,7 @@ export interface Column<T> {
 
 /** A borderless table (cli-table3), headers in bold; an empty table still prints its header. */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[], colors: Colors): string {
-  const table = new Table({
+  const table = new (tableClass())({
     head: columns.map((column) => colors.bold(column.header)),
     chars: {
       top: '',
@@ -73,14 +83,29 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
     .join('\n')}\n`;
 }
 
-/** JSON with bigints as decimal strings: what scripts read. */
+/** Marks a bigint while JSON.stringify runs (it has no number form for them); random, so no string can forge it. */
+const BIGINT = `${randomUUID()}:`;
+const MARKED_BIGINT = new RegExp(`"${BIGINT}(-?[0-9]+)"`, 'g');
+
+function markedJson(data: unknown): string {
+  return JSON.stringify(
+    data,
+    (_key, value: unknown) => (typeof value === 'bigint' ? `${BIGINT}${value}` : value),
+    2,
+  );
+}
+
+/** JSON for scripts: numbers as numbers, bigints included (with every digit, as IPv6 pool sizes need). */
 export function toJson(data: unknown): string {
-  return `${JSON.stringify(data, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)}\n`;
+  return `${markedJson(data).replace(MARKED_BIGINT, '$1')}\n`;
 }
 
 /** YAML of the same data as {@link toJson}. */
 export function toYaml(data: unknown): string {
-  return stringify(JSON.parse(toJson(data)) as unknown, { lineWidth: 0 });
+  const plain = JSON.parse(markedJson(data), (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith(BIGINT) ? BigInt(value.slice(BIGINT.length)) : value,
+  ) as unknown;
+  return yamlStringify()(plain, { lineWidth: 0 });
 }
 
 /** What a command produced: the data (json/yaml) and its human rendering (table). */

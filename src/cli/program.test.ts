@@ -4,10 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { Command } from '@commander-js/extra-typings';
 import { EXIT } from '../errors/index.js';
 import { writeDevnetFile } from './home.js';
-import { runCaptured } from './testing.js';
+import { COMMAND_MODULES } from './program.js';
+import { runCaptured, sink } from './testing.js';
 
 let home: string;
 let requests = 0;
@@ -85,6 +88,59 @@ describe('argument errors exit with the usage code', () => {
       assert.equal(outcome.stdout, '');
     });
   }
+});
+
+describe('command modules', () => {
+  it('each registers exactly the top-level commands its entry names (a run loads only that entry)', async () => {
+    const io = { stdout: sink().stream, stderr: sink().stream, stdin: Readable.from([]) };
+    for (const module of COMMAND_MODULES) {
+      const program = new Command('akash-ip');
+      (await module.load())(program, io, { code: 0 });
+      assert.deepEqual(
+        program.commands.map((command) => command.name()),
+        module.commands,
+      );
+    }
+  });
+
+  it('help lists every command', async () => {
+    const outcome = await run('--help');
+    const listed = [...outcome.stdout.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((match) => match[1]);
+    const registered = new Set(COMMAND_MODULES.flatMap((module) => module.commands));
+    assert.deepEqual(new Set(listed.filter((name) => name !== 'help')), registered);
+  });
+});
+
+describe('a usage error is one line, the usage and where the help is', () => {
+  it('a misspelt option is named with the nearest flag, before any missing required option', async () => {
+    const outcome = await run('lease-status', '--dsq', '3');
+    assert.equal(outcome.code, EXIT.usage);
+    assert.equal(
+      outcome.stderr,
+      "error: unknown option '--dsq' (did you mean --dseq?)\n" +
+        'usage: akash-ip lease-status --dseq <dseq> [options]\n' +
+        'see `akash-ip lease-status --help`\n',
+    );
+    assert.equal(outcome.stdout, '');
+  });
+
+  it('a missing required option or argument prints no help text', async () => {
+    for (const args of [['lease-status'], ['sdl', 'validate'], ['provider', 'run'], ['nosuch']]) {
+      const outcome = await run(...args);
+      assert.equal(outcome.code, EXIT.usage, args.join(' '));
+      assert.equal(outcome.stderr.split('\n').length, 4, outcome.stderr);
+      assert.match(outcome.stderr, /^error: .*\nusage: akash-ip .*\nsee `akash-ip.* --help`\n$/);
+      assert.doesNotMatch(outcome.stderr, /Options:/);
+    }
+  });
+
+  it('help marks required options', async () => {
+    const outcome = await run('lease-status', '--help');
+    assert.equal(outcome.code, EXIT.ok);
+    assert.match(outcome.stdout, /^Usage: akash-ip lease-status --dseq <dseq> \[options\]$/m);
+    assert.match(outcome.stdout, /^ {2}--dseq <dseq> +deployment sequence \(required\)$/m);
+    assert.match(outcome.stdout, /^ {2}--gseq <gseq> +only this group$/m);
+  });
 });
 
 describe('an invalid SDL is refused before anything is sent', () => {

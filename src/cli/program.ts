@@ -1,45 +1,138 @@
-import { Command, CommanderError } from '@commander-js/extra-typings';
+import { Command, CommanderError, Help, type Option } from '@commander-js/extra-typings';
 import { EXIT } from '../errors/index.js';
 import { addGlobalOptions } from './commands/common.js';
-import { registerConsoleCommand } from './commands/console.js';
-import { registerDevnetCommands } from './commands/devnet.js';
-import { registerKeysCommands } from './commands/keys.js';
-import { registerOperatorCommand } from './commands/operator.js';
-import { registerProviderPoolCommand } from './commands/provider-pool.js';
-import { registerProviderRunCommand } from './commands/provider-run.js';
-import { registerSdlCommands } from './commands/sdl.js';
-import { registerStartCommand } from './commands/start.js';
-import { registerTenantCommands } from './commands/tenant.js';
 import type { CliIo } from './io.js';
 
-/** Builds the `akash-ip` command tree; each command records its exit code in `exit.code`. */
-function buildProgram(io: CliIo, exit: { code: number }): Command {
+type Register = (program: Command, io: CliIo, exit: { code: number }) => void;
+
+/** A command module: the top-level commands it registers, and its registration, imported on demand. */
+export interface CommandModule {
+  readonly commands: readonly string[];
+  readonly load: () => Promise<Register>;
+}
+
+/**
+ * Every command module, in help order. A run imports only the module of the command it names (`--help`, an
+ * unknown command or none imports them all), and a module imports what its actions need only when they run
+ * (see commands/common.ts). Adding a command is one entry here.
+ */
+export const COMMAND_MODULES: readonly CommandModule[] = [
+  { commands: ['sdl'], load: async () => (await import('./commands/sdl.js')).registerSdlCommands },
+  { commands: ['keys'], load: async () => (await import('./commands/keys.js')).registerKeysCommands },
+  {
+    commands: ['devnet', 'fund'],
+    load: async () => (await import('./commands/devnet.js')).registerDevnetCommands,
+  },
+  { commands: ['start'], load: async () => (await import('./commands/start.js')).registerStartCommand },
+  { commands: ['console'], load: async () => (await import('./commands/console.js')).registerConsoleCommand },
+  {
+    commands: ['deploy', 'update', 'lease-status', 'migrate-endpoints', 'close', 'bids', 'leases'],
+    load: async () => (await import('./commands/tenant.js')).registerTenantCommands,
+  },
+  {
+    commands: ['provider'],
+    load: async () => (await import('./commands/provider-pool.js')).registerProviderPoolCommand,
+  },
+  {
+    commands: ['provider'],
+    load: async () => (await import('./commands/provider-run.js')).registerProviderRunCommand,
+  },
+  {
+    commands: ['operator'],
+    load: async () => (await import('./commands/operator.js')).registerOperatorCommand,
+  },
+];
+
+/** The top-level command `argv` names: its first word that is neither an option nor a global option's value. */
+function commandWord(program: Command, argv: readonly string[]): string | undefined {
+  const taking = new Set(
+    program.options.filter((option) => option.required || option.optional).flatMap((o) => [o.long, o.short]),
+  );
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] ?? '';
+    if (arg === '--') return undefined;
+    if (!arg.startsWith('-')) return arg;
+    if (taking.has(arg)) index++;
+  }
+  return undefined;
+}
+
+/** Commander's internals this module relies on (commander is pinned to ~14.0). */
+interface CommandInternals {
+  _checkForMissingMandatoryOptions(): void;
+}
+
+/** A command and all its subcommands, depth first. */
+function* commandTree(command: Command): Generator<Command> {
+  yield command;
+  for (const sub of command.commands as Command[]) yield* commandTree(sub);
+}
+
+/** `akash-ip lease-status`: the words that run `command`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at !== null; at = at.parent as Command | null)
+    names.unshift(at.name());
+  return names.join(' ');
+}
+
+/** Help that marks required options, after commander's own notes such as the choices. */
+const HELP = {
+  optionDescription(this: Help, option: Option): string {
+    const text = Help.prototype.optionDescription.call(this, option);
+    return option.mandatory ? `${text} (required)` : text;
+  },
+};
+
+/**
+ * Usage errors the way people expect them: one line saying what is wrong (a misspelt option before a missing one,
+ * with the nearest flag), the command's one-line usage with its required options, and where the full help is.
+ */
+function shapeUsageErrors(program: Command): void {
+  for (const command of commandTree(program)) {
+    const required = command.options.filter((option) => option.mandatory).map((option) => option.flags);
+    if (required.length > 0) command.usage(`${required.join(' ')} ${command.usage()}`);
+    command.showHelpAfterError(
+      `usage: ${command.createHelp().commandUsage(command)}\nsee \`${commandPath(command)} --help\``,
+    );
+    // Commander checks required options before unknown ones, so `--dsq 3` would be reported as a missing
+    // `--dseq`; the check runs instead once the options and arguments are known to be well formed.
+    (command as unknown as CommandInternals)._checkForMissingMandatoryOptions = () => undefined;
+  }
+  const checkRequired = Command.prototype as unknown as CommandInternals;
+  program.hook('preAction', (_program, action) => {
+    checkRequired._checkForMissingMandatoryOptions.call(action);
+  });
+}
+
+/** Builds the `akash-ip` command tree for `argv`; each command records its exit code in `exit.code`. */
+async function buildProgram(argv: readonly string[], io: CliIo, exit: { code: number }): Promise<Command> {
   const program = new Command('akash-ip')
     .description('Dedicated IP leases for Akash deployments: SDL engine, provider IP operator and tenant CLI')
     .version('0.1.0')
-    .showHelpAfterError()
     .exitOverride()
+    .configureHelp(HELP)
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // commander puts its suggestion on a line of its own: `(Did you mean --dseq?)`
+      outputError: (text, write) => write(text.replace(/\n\(Did you mean (.+)\)\n$/, ' (did you mean $1)\n')),
     });
   addGlobalOptions(program);
-  registerSdlCommands(program, io, exit);
-  registerKeysCommands(program, io, exit);
-  registerDevnetCommands(program, io, exit);
-  registerStartCommand(program, io, exit);
-  registerConsoleCommand(program, io, exit);
-  registerTenantCommands(program, io, exit);
-  registerProviderPoolCommand(program, io, exit);
-  registerProviderRunCommand(program, io, exit);
-  registerOperatorCommand(program, io, exit);
+  const word = commandWord(program, argv);
+  const named = COMMAND_MODULES.filter((module) => word !== undefined && module.commands.includes(word));
+  const registers = await Promise.all(
+    (named.length > 0 ? named : COMMAND_MODULES).map((module) => module.load()),
+  );
+  for (const register of registers) register(program, io, exit);
+  shapeUsageErrors(program);
   return program;
 }
 
 /** Runs the CLI with `argv` (without node and script) and resolves to the process exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const exit = { code: EXIT.ok as number };
-  const program = buildProgram(io, exit);
+  const program = await buildProgram(argv, io, exit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

@@ -56,7 +56,7 @@ function leaseData(state: LeaseState, label: (address: string) => string) {
     provider: label(lease.id.provider),
     state: lease.state,
     price: lease.price,
-    ...(lease.closedReason === null ? {} : { closedReason: lease.closedReason }),
+    closedReason: lease.closedReason,
     services: status?.services ?? null,
     ips: status?.ips ?? null,
     endpoints: status?.ip_endpoints ?? {},

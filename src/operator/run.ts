@@ -14,6 +14,7 @@ import { createMemoryStore, openSqliteStore } from '../store/index.js';
 import { inClusterConnection, type OperatorConfig } from './config.js';
 import { createOperatorApp } from './http.js';
 import { IpOperator } from './reconciler.js';
+import { RenewingGateway } from './renewing-gateway.js';
 
 /** The version `/version` reports. */
 export const OPERATOR_VERSION = '0.1.0';
@@ -93,7 +94,12 @@ export async function runOperator(
   if (gateway === undefined) {
     const connection = await connect(config);
     if (!connection.ok) return connection;
-    gateway = createHttpsGateway({ ...connection.value, timeoutMs: 15_000 });
+    // Tokens rotate (the pod's service account, a kubeconfig tokenFile): re-read, reconnect when changed.
+    gateway = new RenewingGateway({
+      initial: connection.value,
+      read: () => connect(config),
+      open: (current) => createHttpsGateway({ ...current, timeoutMs: 15_000 }),
+    });
   }
   const opened: Result<LeaseStore> =
     config.stateFile === undefined ? ok(createMemoryStore()) : openSqliteStore({ path: config.stateFile });

@@ -6,24 +6,24 @@
  * not with the JS library's own schema: `image: 1.0` must stay the text "1.0", `global: yes`
  * must read as true, `port: 0x50` as 80.
  */
-import {
-  type Alias,
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseAllDocuments,
-  type Scalar,
-  type YAMLMap,
-  type YAMLSeq,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Alias, Document, LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { ErrorCode } from '../errors/index.js';
 import { fastTree } from './fast-yaml.js';
 import { goQuote, RESOLVED_NULL, RESOLVED_STR, resolvePlain } from './go-values.js';
 import { type ContainerInfo, scalarNode, type YMap, YScalar, type YValue } from './yaml-value.js';
+
+/**
+ * The general YAML library, required on first use: the fast reader takes every SDL written in plain block style,
+ * so a command reading one (and `--help`) does not pay for loading it.
+ */
+const require = createRequire(import.meta.url);
+let library: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => {
+  library ??= require('yaml') as typeof Yaml;
+  return library;
+};
 
 /** Inputs above this size are refused before parsing (1 MiB). */
 export const MAX_SDL_BYTES = 1024 * 1024;
@@ -102,7 +102,7 @@ function lineColOf(text: string): SourceTree['lineCol'] {
   let counter: LineCounter | undefined;
   return (offset) => {
     if (counter === undefined) {
-      counter = new LineCounter();
+      counter = new (yaml().LineCounter)();
       counter.addNewLine(0);
       for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) counter.addNewLine(i + 1);
     }
@@ -173,11 +173,11 @@ function expandedSize(
   if (walk.active.has(node)) return undefined;
   walk.active.add(node);
   let size = 1;
-  if (isAlias(node)) {
+  if (yaml().isAlias(node)) {
     const inner = expandedSize(walk, target(walk, node), sizes);
     if (inner === undefined) return undefined;
     size = inner;
-  } else if (isMap(node)) {
+  } else if (yaml().isMap(node)) {
     for (const pair of node.items) {
       const k = expandedSize(walk, pair.key as Node | null, sizes);
       const v = expandedSize(walk, pair.value as Node | null, sizes);
@@ -185,7 +185,7 @@ function expandedSize(
       size += k + v;
       if (size > MAX_EXPANDED_NODES) break;
     }
-  } else if (isSeq(node)) {
+  } else if (yaml().isSeq(node)) {
     for (const item of node.items) {
       const v = expandedSize(walk, item as Node | null, sizes);
       if (v === undefined) return undefined;
@@ -200,7 +200,7 @@ function expandedSize(
 
 function convert(walk: Walk, node: Node | null | undefined, fallback: number, mergeKeys: boolean): YValue {
   if (node === null || node === undefined) return new YScalar('', RESOLVED_NULL, '!!null', fallback);
-  if (isAlias(node)) {
+  if (yaml().isAlias(node)) {
     const resolved = target(walk, node);
     if (!resolved) {
       walk.problems.push({
@@ -215,7 +215,7 @@ function convert(walk: Walk, node: Node | null | undefined, fallback: number, me
   const memo = walk.memo.get(node);
   if (memo !== undefined) return memo;
   let value: YValue;
-  if (isScalar(node)) {
+  if (yaml().isScalar(node)) {
     const resolved = resolveScalar(node);
     if ('error' in resolved) {
       walk.problems.push({ code: 'SDL_SCHEMA', message: resolved.error, offset: nodeOffset(node, fallback) });
@@ -223,9 +223,9 @@ function convert(walk: Walk, node: Node | null | undefined, fallback: number, me
     } else {
       value = resolved.value;
     }
-  } else if (isMap(node)) {
+  } else if (yaml().isMap(node)) {
     value = convertMap(walk, node, fallback, mergeKeys);
-  } else if (isSeq(node)) {
+  } else if (yaml().isSeq(node)) {
     value = convertSeq(walk, node, fallback);
   } else {
     value = new YScalar('', RESOLVED_NULL, '!!null', fallback);
@@ -236,7 +236,7 @@ function convert(walk: Walk, node: Node | null | undefined, fallback: number, me
 
 function isMergeKey(node: unknown): boolean {
   return (
-    isScalar(node) &&
+    yaml().isScalar(node) &&
     node.value === '<<' &&
     (node.type === 'PLAIN' || node.type === undefined) &&
     (node.tag === undefined || node.tag === 'tag:yaml.org,2002:merge')
@@ -408,7 +408,7 @@ export function parseTree(input: string | Uint8Array, options: { readonly fast?:
       lineCol,
     };
   }
-  const docs = parseAllDocuments(text, {
+  const docs = yaml().parseAllDocuments(text, {
     schema: 'failsafe',
     uniqueKeys: false,
     prettyErrors: false,
@@ -529,14 +529,14 @@ function tooLarge(): RawProblem {
 
 function countAliases(node: Node | null | undefined): number {
   if (node === null || node === undefined) return 0;
-  if (isAlias(node)) return 1;
-  if (isMap(node)) {
+  if (yaml().isAlias(node)) return 1;
+  if (yaml().isMap(node)) {
     let n = 0;
     for (const pair of node.items)
       n += countAliases(pair.key as Node | null) + countAliases(pair.value as Node | null);
     return n;
   }
-  if (isSeq(node)) {
+  if (yaml().isSeq(node)) {
     let n = 0;
     for (const item of node.items) n += countAliases(item as Node | null);
     return n;
@@ -546,10 +546,10 @@ function countAliases(node: Node | null | undefined): number {
 
 function firstAliasOffset(node: Node | null | undefined): number {
   if (node === null || node === undefined) return 0;
-  if (isAlias(node)) return node.range?.[0] ?? 0;
-  const children: (Node | null)[] = isMap(node)
+  if (yaml().isAlias(node)) return node.range?.[0] ?? 0;
+  const children: (Node | null)[] = yaml().isMap(node)
     ? node.items.flatMap((pair) => [pair.key as Node | null, pair.value as Node | null])
-    : isSeq(node)
+    : yaml().isSeq(node)
       ? (node.items as (Node | null)[])
       : [];
   for (const child of children) {

@@ -36,13 +36,13 @@ describe('an exhausted provider', () => {
       .map((name) => filled.leases[0]?.endpoints[name]?.addresses[0])
       .sort();
     assert.deepEqual(addresses, ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']);
-    const pool = await box.json<{ available: string; capacity: string }[]>(
+    const pool = await box.json<{ available: number; capacity: number }[]>(
       'provider',
       'pool',
       '--provider',
       'provider-2',
     );
-    assert.equal(pool[0]?.available, '0');
+    assert.equal(pool[0]?.available, 0);
 
     const refused = await box.run('deploy', EXAMPLE_SDL, '--provider', 'provider-2');
     assert.equal(refused.code, 4, refused.stderr);

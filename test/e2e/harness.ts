@@ -25,36 +25,53 @@ export interface Outcome {
   readonly stderr: string;
 }
 
-/** One test file's sandbox: a temporary AKASH_IP_HOME (keys in `keys/`, devnet in `devnet/`). */
+/**
+ * One test file's sandbox: a temporary AKASH_IP_HOME (keys in `keys/`, devnet in `devnet/`); or, with
+ * `userHome`, a temporary user home folder (`$HOME`) and no AKASH_IP_HOME, so the CLI uses `~/.akash-ip`.
+ */
 export class Sandbox {
   readonly home: string;
+  readonly #userHome: boolean;
   readonly #children: ChildProcess[] = [];
 
-  private constructor(home: string) {
+  private constructor(home: string, userHome: boolean) {
     this.home = home;
+    this.#userHome = userHome;
   }
 
-  static async create(): Promise<Sandbox> {
+  static async create(options: { readonly userHome?: boolean } = {}): Promise<Sandbox> {
     assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first (npm test does)`);
-    return new Sandbox(await mkdtemp(join(tmpdir(), 'akash-ip-e2e-')));
+    return new Sandbox(await mkdtemp(join(tmpdir(), 'akash-ip-e2e-')), options.userHome === true);
+  }
+
+  /** The CLI's home folder. */
+  get akashHome(): string {
+    return this.#userHome ? join(this.home, '.akash-ip') : this.home;
   }
 
   /** The devnet data folder. */
   get data(): string {
-    return join(this.home, 'devnet');
+    return join(this.akashHome, 'devnet');
   }
 
   env(): NodeJS.ProcessEnv {
-    return { ...process.env, AKASH_IP_HOME: this.home, NO_COLOR: '1', FORCE_COLOR: '' };
+    const { AKASH_IP_HOME: _ignored, ...inherited } = process.env;
+    const home = this.#userHome ? { HOME: this.home } : { AKASH_IP_HOME: this.home };
+    return { ...inherited, ...home, NO_COLOR: '1', FORCE_COLOR: '' };
   }
 
-  /** Runs `akash-ip ARGS…` to completion. */
+  /** Runs `akash-ip ARGS…` to completion in the sandbox (never the repository: no devnet of its own is found). */
   run(...args: string[]): Promise<Outcome> {
+    return this.runIn(this.home, ...args);
+  }
+
+  /** Runs `akash-ip ARGS…` to completion in the folder `cwd`. */
+  runIn(cwd: string, ...args: string[]): Promise<Outcome> {
     return new Promise((done) => {
       execFile(
         process.execPath,
         [CLI, ...args],
-        { env: this.env(), timeout: CALL_TIMEOUT_MS, maxBuffer: 16 << 20 },
+        { cwd, env: this.env(), timeout: CALL_TIMEOUT_MS, maxBuffer: 16 << 20 },
         (error, stdout, stderr) => {
           const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
           done({ code, stdout, stderr });
@@ -87,6 +104,7 @@ export class Sandbox {
     timeoutMs = 45_000,
   ): Promise<Running> {
     const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: this.home,
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

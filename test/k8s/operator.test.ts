@@ -71,7 +71,7 @@ describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
     // The Akash provider's chart installs the CRD; the daemon's backend installs a compatible one here.
     const crd = await new KubeBackend({ gateway, provider: PROVIDER }).prepare();
     assert.ok(crd.ok, crd.ok ? '' : crd.error.message);
-    // prepare made the manifest namespace `lease` as well.
+    // prepare() made the manifest namespace `lease` as well.
     await call(
       'POST',
       `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`,

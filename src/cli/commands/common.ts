@@ -1,12 +1,17 @@
 /**
  * What tenant and devnet commands share: the global options (`--home`, `--data`, `--ledger`, `--from`), typed
  * argument parsers that turn bad values into usage errors, and one way to finish a command.
+ *
+ * Command modules declare their commands when the program is built, for every run and every `--help`: at module
+ * level they import only commander, the parsers here, the output formats and types. What an action needs (the SDL
+ * engine, the session, the ledger and provider clients) it imports when it runs (`await import(…)`).
  */
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { type AppError, EXIT, type Result } from '../../errors/index.js';
+import type { Paths } from '../home.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputFormat, printError, type Report } from '../output.js';
-import { type ConnectionOptions, openSession, type Session } from '../session.js';
+import type { ConnectionOptions, Session } from '../session.js';
 
 /** Adds the options every tenant command understands, anywhere on the command line. */
 export function addGlobalOptions(program: Command): void {
@@ -15,10 +20,7 @@ export function addGlobalOptions(program: Command): void {
       '--home <dir>',
       'home folder: keyring in <dir>/keys, devnet in <dir>/devnet (default $AKASH_IP_HOME or ~/.akash-ip)',
     )
-    .option(
-      '--data <dir>',
-      'devnet data folder (default <home>/devnet, or ./.akash-ip/devnet without a home)',
-    )
+    .option('--data <dir>', 'devnet data folder, for another devnet than <home>/devnet')
     .option('--ledger <url>', 'ledger URL, instead of the one in the devnet data folder')
     .option('--from <key>', 'tenant key name (default "tenant", the key the devnet funds)');
 }
@@ -36,6 +38,22 @@ export function globalsOf(command: { optsWithGlobals(): object }): ConnectionOpt
   const all = command.optsWithGlobals() as Record<string, unknown>;
   const text = (name: string) => (typeof all[name] === 'string' ? (all[name] as string) : undefined);
   return { home: text('home'), data: text('data'), ledger: text('ledger'), from: text('from') };
+}
+
+/** The runs already told that their devnet is the one in the working folder. */
+const toldLegacy = new WeakSet<CliIo>();
+
+/** The folders of the command being run; says once on stderr when the devnet is found in the working folder. */
+export async function pathsOf(command: { optsWithGlobals(): object }, io: CliIo): Promise<Paths> {
+  const { resolvePaths } = await import('../home.js');
+  const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+  if (paths.legacy && !toldLegacy.has(io)) {
+    toldLegacy.add(io);
+    io.stderr.write(
+      `note: using the devnet in ${paths.data}, where earlier versions kept it; new devnets live in <home>/devnet (~/.akash-ip/devnet), or pass --data\n`,
+    );
+  }
+  return paths;
 }
 
 /** Prints a command's report (or its error) and records the exit code. */
@@ -63,6 +81,8 @@ export async function withSession(
   format: OutputFormat,
   body: (session: Session) => Promise<Result<Report, AppError>>,
 ): Promise<void> {
+  const { openSession } = await import('../session.js');
+  await pathsOf(command, io);
   const session = await openSession(globalsOf(command));
   if (!session.ok) {
     exit.code = printError(io, session.error);

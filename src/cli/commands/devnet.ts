@@ -1,9 +1,7 @@
 import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
 import { type AppError, appError, EXIT, fail, ok, type Result } from '../../errors/index.js';
-import { isAddress } from '../../identity/index.js';
-import { DENOM, LedgerClient } from '../../market/index.js';
-import { type Devnet, MAX_RESTARTS, startDevnet } from '../devnet.js';
-import { type DevnetFile, readDevnetFile, resolvePaths } from '../home.js';
+import type { Devnet } from '../devnet.js';
+import type { DevnetFile, Paths } from '../home.js';
 import type { CliIo } from '../io.js';
 import {
   emit,
@@ -14,9 +12,8 @@ import {
   type Report,
   renderTable,
 } from '../output.js';
-import { freeIps, ProviderClient } from '../provider-client.js';
-import { findKey } from '../session.js';
-import { finish, globalsOf, secondsOption, uaktOption } from './common.js';
+import type { ConnectionOptions } from '../session.js';
+import { finish, globalsOf, pathsOf, secondsOption, uaktOption } from './common.js';
 
 function parseBlockMs(text: string): number {
   const value = Number(text);
@@ -41,24 +38,27 @@ interface ProviderSummary {
   readonly url: string;
   readonly ipLease: boolean;
   readonly pools: readonly string[];
-  readonly capacity: string;
-  readonly free: string;
+  /** null when the provider did not answer. */
+  readonly capacity: bigint | null;
+  readonly free: bigint | null;
 }
 
 /** The devnet's summary: where everything is, and (for `devnet`) what to run next. */
 async function devnetReport(file: DevnetFile, data: string, hint: boolean): Promise<Report> {
+  const { freeIps, ProviderClient } = await import('../provider-client.js');
+  const flag = await dataFlag(data);
   const providers: ProviderSummary[] = [];
   for (const entry of file.providers) {
     const status = await new ProviderClient({ url: entry.url, timeoutMs: 3000 }).status();
-    const capacity = status.ok ? (status.value.cluster.inventory.leased_ip?.capacity ?? 0n) : undefined;
+    const capacity = status.ok ? (status.value.cluster.inventory.leased_ip?.capacity ?? 0n) : null;
     providers.push({
       name: entry.name,
       address: entry.address,
       url: entry.url,
       ipLease: entry.ipLease,
       pools: entry.pools,
-      capacity: capacity === undefined ? '?' : capacity.toString(),
-      free: status.ok ? freeIps(status.value).toString() : '?',
+      capacity,
+      free: status.ok ? freeIps(status.value) : null,
     });
   }
   const { adminToken: _secret, ...ledger } = file.ledger;
@@ -78,16 +78,20 @@ async function devnetReport(file: DevnetFile, data: string, hint: boolean): Prom
             header: 'IP POOL',
             value: (p) => (p.pools.length === 0 ? '- (no IP leases)' : p.pools.join(', ')),
           },
-          { header: 'FREE IPS', value: (p) => (p.ipLease ? `${p.free}/${p.capacity}` : '-') },
+          {
+            header: 'FREE IPS',
+            value: (p) => (p.ipLease ? `${p.free ?? '?'}/${p.capacity ?? '?'}` : '-'),
+          },
         ],
         colors,
       ) +
-      (hint ? `\n${colors.cyan('next')}: akash-ip deploy examples/ip-lease.yaml${dataFlag(data)}\n` : '\n'),
+      (hint ? `\n${colors.cyan('next')}: akash-ip deploy examples/ip-lease.yaml${flag}\n` : '\n'),
   };
 }
 
 /** ` --data DIR` when the folder is not the one commands find by default. */
-export function dataFlag(data: string): string {
+export async function dataFlag(data: string): Promise<string> {
+  const { resolvePaths } = await import('../home.js');
   const defaults = resolvePaths({}, process.env, process.cwd()).data;
   return data === defaults ? '' : ` --data ${data}`;
 }
@@ -153,6 +157,7 @@ export async function launchDevnet(
   hint: boolean,
 ): Promise<LaunchedDevnet | { exit: number }> {
   const stop = untilSignal();
+  const { startDevnet } = await import('../devnet.js');
   const devnet = await startDevnet({
     data,
     blockMs: flags.blockMs,
@@ -173,6 +178,7 @@ export async function launchDevnet(
 export async function serveUntilSignal(io: CliIo, { devnet, stop }: LaunchedDevnet): Promise<void> {
   const progress = progressOn(io);
   progress('Ctrl-C stops the devnet; its state stays in the data folder and a restart resumes it');
+  const { MAX_RESTARTS } = await import('../devnet.js');
   const watch = (async () => {
     for await (const exit of devnet.exits) {
       const last = exit.lastLines.map((line) => `  | ${line}`).join('\n');
@@ -203,7 +209,7 @@ export function registerDevnetCommands(program: Command, io: CliIo, exit: { code
   )
     .addOption(outputOption())
     .action(async (options, command) => {
-      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const paths = await pathsOf(command, io);
       const launched = await launchDevnet(io, paths.data, options, options.output as OutputFormat, true);
       if ('exit' in launched) {
         exit.code = launched.exit;
@@ -220,17 +226,23 @@ export function registerDevnetCommands(program: Command, io: CliIo, exit: { code
     .addOption(uaktOption('--amount <uakt>', 'uakt to give', 100_000_000n))
     .addOption(outputOption())
     .action(async (target, options, command) => {
-      finish(io, exit, options.output, await fund(command, target, options.amount));
+      const paths = await pathsOf(command, io);
+      finish(io, exit, options.output, await fund(globalsOf(command), paths, target, options.amount));
     });
 }
 
 async function fund(
-  command: { optsWithGlobals(): object },
+  globals: ConnectionOptions,
+  paths: Paths,
   target: string,
   amount: bigint,
 ): Promise<Result<Report, AppError>> {
-  const globals = globalsOf(command);
-  const paths = resolvePaths(globals, process.env, process.cwd());
+  const [{ isAddress }, { DENOM, LedgerClient }, { readDevnetFile }, { findKey }] = await Promise.all([
+    import('../../identity/index.js'),
+    import('../../market/index.js'),
+    import('../home.js'),
+    import('../session.js'),
+  ]);
   const file = await readDevnetFile(paths.data);
   if (!file.ok) return file;
   let address = target;

@@ -1,12 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
-import { hex } from '@scure/base';
 import { fail, ok, type Result } from '../../errors/index.js';
-import { addKey, type KeyInfo, listKeys } from '../../identity/index.js';
-import { devnetKeyring, resolvePaths } from '../home.js';
+import type { KeyInfo } from '../../identity/index.js';
 import type { CliIo } from '../io.js';
 import { outputOption, type Report, renderTable } from '../output.js';
-import { findKey } from '../session.js';
-import { finish, globalsOf } from './common.js';
+import { finish, pathsOf } from './common.js';
 
 /** A key as the keys commands print it; `keyring` says which folder holds it. */
 interface KeyRow {
@@ -17,7 +14,22 @@ interface KeyRow {
 }
 
 function row(info: KeyInfo, keyring: KeyRow['keyring']): KeyRow {
-  return { name: info.name, address: info.address, pubkey: hex.encode(info.publicKey), keyring };
+  return {
+    name: info.name,
+    address: info.address,
+    pubkey: Buffer.from(info.publicKey).toString('hex'),
+    keyring,
+  };
+}
+
+/** The keyring and the folders, loaded when a keys command runs. */
+async function keyring() {
+  const [identity, home, session] = await Promise.all([
+    import('../../identity/index.js'),
+    import('../home.js'),
+    import('../session.js'),
+  ]);
+  return { ...identity, ...home, findKey: session.findKey };
 }
 
 function keysReport(rows: readonly KeyRow[], single: boolean): Report {
@@ -49,7 +61,8 @@ export function registerKeysCommands(program: Command, io: CliIo, exit: { code: 
     .option('--force', 'replace an existing key of that name (its old secret is lost)')
     .addOption(outputOption())
     .action(async (name, options, command) => {
-      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const { addKey } = await keyring();
+      const paths = await pathsOf(command, io);
       const added = await addKey(paths.keyring, name, { force: options.force === true });
       finish(io, exit, options.output, added.ok ? ok(keysReport([row(added.value, 'home')], true)) : added);
     });
@@ -59,7 +72,8 @@ export function registerKeysCommands(program: Command, io: CliIo, exit: { code: 
     .description('list the keys of the home keyring, then those of the devnet')
     .addOption(outputOption())
     .action(async (options, command) => {
-      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const { devnetKeyring, listKeys } = await keyring();
+      const paths = await pathsOf(command, io);
       const rows: KeyRow[] = [];
       let failure: Result<never> | undefined;
       for (const [dir, keyring] of [
@@ -82,7 +96,8 @@ export function registerKeysCommands(program: Command, io: CliIo, exit: { code: 
     .argument('<name>', 'key name')
     .addOption(outputOption())
     .action(async (name, options, command) => {
-      const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
+      const { findKey } = await keyring();
+      const paths = await pathsOf(command, io);
       const found = await findKey(paths, name);
       if (!found.ok) {
         finish(io, exit, options.output, found);

@@ -5,18 +5,23 @@ import { outputOption, type Report, renderTable } from '../output.js';
 import type { Session } from '../session.js';
 import { providerCommand, withSession } from './common.js';
 
-/** One pool of one provider, as `provider pool` prints it. */
+/**
+ * One pool of one provider, as `provider pool` prints it: counts are numbers (bigints, exact for IPv6 pools) and
+ * what the provider did not say is null; only the table shows placeholders.
+ */
 interface PoolRow {
   readonly provider: string;
   readonly address: string;
-  readonly pool: string;
-  readonly family: string;
-  readonly capacity: string;
-  readonly allocated: string;
-  readonly reserved: string;
-  readonly quarantined: string;
-  readonly available: string;
-  readonly error?: string;
+  /** null for a provider without pools, or one that did not answer. */
+  readonly pool: string | null;
+  readonly family: string | null;
+  readonly capacity: bigint | null;
+  readonly allocated: bigint | null;
+  readonly reserved: bigint | null;
+  readonly quarantined: bigint | null;
+  readonly available: bigint | null;
+  /** Why the provider's pools are unknown. */
+  readonly error: string | null;
 }
 
 async function poolRows(session: Session, only: string | undefined): Promise<Result<PoolRow[], AppError>> {
@@ -31,45 +36,58 @@ async function poolRows(session: Session, only: string | undefined): Promise<Res
   }
   const rows: PoolRow[] = [];
   for (const address of addresses) {
-    const label = session.providerLabel(address);
-    const empty = {
-      provider: label,
-      address,
-      pool: '-',
-      family: '-',
-      capacity: '0',
-      allocated: '0',
-      reserved: '0',
-      quarantined: '0',
-      available: '0',
-    };
+    const provider = session.providerLabel(address);
     const client = await session.providerClient(address);
     const status = client.ok ? await client.value.status() : client;
     if (!status.ok) {
       if (only !== undefined) return status;
-      rows.push({ ...empty, error: `${status.error.code}: ${status.error.message}` });
+      rows.push({
+        ...unknownPool(provider, address),
+        error: `${status.error.code}: ${status.error.message}`,
+      });
       continue;
     }
     const pools = status.value.cluster.inventory.pools ?? [];
-    if (pools.length === 0) rows.push(empty);
+    if (pools.length === 0) {
+      const none = { capacity: 0n, allocated: 0n, reserved: 0n, quarantined: 0n, available: 0n };
+      rows.push({ ...unknownPool(provider, address), ...none });
+    }
     for (const pool of pools) {
       rows.push({
-        provider: label,
+        provider,
         address,
         pool: pool.name,
-        family: pool.family ?? '-',
-        capacity: pool.capacity.toString(),
-        allocated: pool.allocated.toString(),
-        reserved: (pool.reserved ?? 0n).toString(),
-        quarantined: (pool.quarantined ?? 0n).toString(),
-        available: (pool.available ?? 0n).toString(),
+        family: pool.family ?? null,
+        capacity: pool.capacity,
+        allocated: pool.allocated,
+        reserved: pool.reserved ?? null,
+        quarantined: pool.quarantined ?? null,
+        available: pool.available ?? null,
+        error: null,
       });
     }
   }
   return ok(rows);
 }
 
+/** A provider's row before anything is known about its pools. */
+function unknownPool(provider: string, address: string): PoolRow {
+  return {
+    provider,
+    address,
+    pool: null,
+    family: null,
+    capacity: null,
+    allocated: null,
+    reserved: null,
+    quarantined: null,
+    available: null,
+    error: null,
+  };
+}
+
 function poolReport(rows: readonly PoolRow[]): Report {
+  const cell = (value: bigint | string | null) => (value === null ? '-' : value.toString());
   return {
     data: rows,
     human: (colors) =>
@@ -77,12 +95,12 @@ function poolReport(rows: readonly PoolRow[]): Report {
         rows,
         [
           { header: 'PROVIDER', value: (r) => r.provider },
-          { header: 'POOL', value: (r) => r.pool },
-          { header: 'CAPACITY', value: (r) => r.capacity },
-          { header: 'ALLOCATED', value: (r) => r.allocated },
-          { header: 'RESERVED', value: (r) => r.reserved },
-          { header: 'QUARANTINED', value: (r) => r.quarantined },
-          { header: 'AVAILABLE', value: (r) => (r.error === undefined ? r.available : colors.red(r.error)) },
+          { header: 'POOL', value: (r) => cell(r.pool) },
+          { header: 'CAPACITY', value: (r) => cell(r.capacity) },
+          { header: 'ALLOCATED', value: (r) => cell(r.allocated) },
+          { header: 'RESERVED', value: (r) => cell(r.reserved) },
+          { header: 'QUARANTINED', value: (r) => cell(r.quarantined) },
+          { header: 'AVAILABLE', value: (r) => (r.error === null ? cell(r.available) : colors.red(r.error)) },
         ],
         colors,
       ),

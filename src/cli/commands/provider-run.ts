@@ -1,6 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
 import { EXIT, exitCode } from '../../errors/index.js';
-import { defaultKeyringDir } from '../../identity/index.js';
 import type { CliIo } from '../io.js';
 import { providerCommand } from './common.js';
 
@@ -21,7 +20,10 @@ export function registerProviderRunCommand(program: Command, io: CliIo, exit: { 
     )
     .action(async (options) => {
       // Loaded here, not at the top: every other command would otherwise pay for the daemon's start-up.
-      const { jsonLogger, loadConfig, runProvider } = await import('../../daemon/index.js');
+      const [{ jsonLogger, loadConfig, runProvider }, { defaultKeyringDir }] = await Promise.all([
+        import('../../daemon/index.js'),
+        import('../../identity/index.js'),
+      ]);
       const config = await loadConfig(options.config, { defaultKeyring: defaultKeyringDir() });
       if (!config.ok) {
         io.stderr.write(`${config.error.message}\n`);

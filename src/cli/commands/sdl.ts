@@ -1,15 +1,19 @@
 import { open } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
 import { EXIT, exitCode } from '../../errors/index.js';
-import {
-  formatDiagnostic,
-  goJson,
-  MAX_SDL_BYTES,
-  parseSdl,
-  type Sdl,
-  type SdlDiagnostic,
-} from '../../sdl/index.js';
+import type { Sdl, SdlDiagnostic } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
+
+/**
+ * The SDL engine, loaded when a command reads an SDL (not when the program is built for `--help`). A command parses
+ * one SDL or two, so the engine's zod schemas are built without zod's compiled fast path (`jitless`): generating it
+ * costs more than it saves on a single parse.
+ */
+type Engine = typeof import('../../sdl/index.js');
+async function engine(): Promise<Engine> {
+  (await import('zod')).config({ jitless: true });
+  return import('../../sdl/index.js');
+}
 
 type Source =
   | { readonly ok: true; readonly bytes: Uint8Array }
@@ -19,16 +23,16 @@ function ioProblem(file: string, code: 'SDL_IO' | 'SDL_TOO_LARGE', message: stri
   return { ok: false, error: { code, message, path: '', line: 1, col: 1, file, severity: 'error' } };
 }
 
-const TOO_LARGE = `input is larger than ${MAX_SDL_BYTES} bytes (1 MiB)`;
+const tooLarge = (limit: number) => `input is larger than ${limit} bytes (1 MiB)`;
 
 /** Reads stdin, giving up as soon as it passes the size limit instead of buffering all of it. */
-async function readStdin(io: CliIo, file: string): Promise<Source> {
+async function readStdin(io: CliIo, file: string, limit: number): Promise<Source> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of io.stdin) {
     const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
     size += bytes.length;
-    if (size > MAX_SDL_BYTES) return ioProblem(file, 'SDL_TOO_LARGE', TOO_LARGE);
+    if (size > limit) return ioProblem(file, 'SDL_TOO_LARGE', tooLarge(limit));
     chunks.push(bytes);
   }
   const out = new Uint8Array(size);
@@ -48,21 +52,21 @@ const FS_ERRORS: Readonly<Record<string, string>> = {
 };
 
 /** Reads a file (or stdin for `-`), refusing anything over the size limit before reading it. */
-async function readSource(path: string, io: CliIo): Promise<Source> {
-  if (path === '-') return readStdin(io, '<stdin>');
+async function readSource(path: string, io: CliIo, limit: number): Promise<Source> {
+  if (path === '-') return readStdin(io, '<stdin>', limit);
   try {
     const handle = await open(path, 'r');
     try {
       const stat = await handle.stat();
       if (stat.isDirectory()) return ioProblem(path, 'SDL_IO', `cannot read ${path}: ${FS_ERRORS.EISDIR}`);
-      if (stat.size > MAX_SDL_BYTES) return ioProblem(path, 'SDL_TOO_LARGE', TOO_LARGE);
-      const buffer = new Uint8Array(MAX_SDL_BYTES + 1);
+      if (stat.size > limit) return ioProblem(path, 'SDL_TOO_LARGE', tooLarge(limit));
+      const buffer = new Uint8Array(limit + 1);
       let size = 0;
       for (;;) {
         const { bytesRead } = await handle.read(buffer, size, buffer.length - size, null);
         if (bytesRead === 0) break;
         size += bytesRead;
-        if (size > MAX_SDL_BYTES) return ioProblem(path, 'SDL_TOO_LARGE', TOO_LARGE);
+        if (size > limit) return ioProblem(path, 'SDL_TOO_LARGE', tooLarge(limit));
       }
       return { ok: true, bytes: buffer.subarray(0, size) };
     } finally {
@@ -75,8 +79,8 @@ async function readSource(path: string, io: CliIo): Promise<Source> {
   }
 }
 
-function report(io: CliIo, diagnostics: readonly SdlDiagnostic[]): void {
-  for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+function report(io: CliIo, sdl: Engine, diagnostics: readonly SdlDiagnostic[]): void {
+  for (const d of diagnostics) io.stderr.write(`${sdl.formatDiagnostic(d)}\n`);
 }
 
 /** Reads and parses one file, printing its diagnostics; the SDL, or the exit code to use. */
@@ -85,17 +89,18 @@ export async function load(
   io: CliIo,
   strict: boolean,
 ): Promise<{ sdl: Sdl } | { exit: number }> {
-  const source = await readSource(path, io);
+  const sdl = await engine();
+  const source = await readSource(path, io, sdl.MAX_SDL_BYTES);
   if (!source.ok) {
-    report(io, [source.error]);
+    report(io, sdl, [source.error]);
     return { exit: exitCode(source.error.code) };
   }
-  const result = parseSdl(source.bytes, { file: path === '-' ? '<stdin>' : path, strict });
+  const result = sdl.parseSdl(source.bytes, { file: path === '-' ? '<stdin>' : path, strict });
   if (!result.ok) {
-    report(io, [...result.error, ...result.warnings]);
+    report(io, sdl, [...result.error, ...result.warnings]);
     return { exit: exitCode(result.error[0]?.code ?? 'SDL_INVALID') };
   }
-  report(io, result.warnings);
+  report(io, sdl, result.warnings);
   return { sdl: result.value };
 }
 
@@ -125,9 +130,9 @@ export function registerSdlCommands(program: Command, io: CliIo, exit: { code: n
       exit.code = code;
     });
 
-  const outputs: readonly [name: string, description: string, render: (s: Sdl) => string][] = [
-    ['manifest', 'print the manifest JSON the provider receives', (s) => goJson(s.manifest, '  ')],
-    ['groups', 'print the deployment group specs JSON sent on chain', (s) => goJson(s.groups, '  ')],
+  const outputs: readonly [name: string, description: string, render: (s: Sdl, e: Engine) => string][] = [
+    ['manifest', 'print the manifest JSON the provider receives', (s, e) => e.goJson(s.manifest, '  ')],
+    ['groups', 'print the deployment group specs JSON sent on chain', (s, e) => e.goJson(s.groups, '  ')],
     ['version', 'print the manifest version (deployment hash) in hex', (s) => s.manifestVersion],
   ];
   for (const [name, description, render] of outputs) {
@@ -142,7 +147,7 @@ export function registerSdlCommands(program: Command, io: CliIo, exit: { code: n
           exit.code = loaded.exit;
           return;
         }
-        io.stdout.write(`${render(loaded.sdl)}\n`);
+        io.stdout.write(`${render(loaded.sdl, await engine())}\n`);
         exit.code = EXIT.ok;
       });
   }

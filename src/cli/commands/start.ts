@@ -4,13 +4,11 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from '@commander-js/extra-typings';
 import { type AppError, EXIT, ok, type Result } from '../../errors/index.js';
 import type { Sdl } from '../../sdl/index.js';
-import { resolvePaths } from '../home.js';
 import type { CliIo } from '../io.js';
 import { colorsFor, emit, outputOption, type Progress, printError, progressOn } from '../output.js';
-import { deploymentReport } from '../report.js';
-import { type ConnectionOptions, openSession, type Session } from '../session.js';
-import { type DeploymentState, deploy, fetchLeaseState, type LeaseState } from '../tenant.js';
-import { globalsOf } from './common.js';
+import type { ConnectionOptions, Session } from '../session.js';
+import type { DeploymentState, LeaseState } from '../tenant.js';
+import { globalsOf, pathsOf } from './common.js';
 import { serveConsole } from './console.js';
 import { addDevnetOptions, dataFlag, launchDevnet, serveUntilSignal } from './devnet.js';
 import { load as loadSdl } from './sdl.js';
@@ -32,6 +30,7 @@ async function earlierDeployment(
   session: Session,
   sdl: Sdl,
 ): Promise<Result<DeploymentState | undefined, AppError>> {
+  const { fetchLeaseState } = await import('../tenant.js');
   const owner = session.key.address;
   const deployments = await session.ledger.listDeployments({ owner, state: 'active' });
   if (!deployments.ok) return deployments;
@@ -54,6 +53,7 @@ async function deployOnce(
   file: string,
   progress: Progress,
 ): Promise<Result<{ state: DeploymentState; session: Session }, AppError>> {
+  const [{ openSession }, { deploy }] = await Promise.all([import('../session.js'), import('../tenant.js')]);
   const session = await openSession({ ...connection, ledger: undefined });
   if (!session.ok) return session;
   const earlier = await earlierDeployment(session.value, sdl);
@@ -91,8 +91,9 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
     .option('--sdl <file>', 'the SDL to deploy', exampleSdl())
     .addOption(outputOption())
     .action(async (options, command) => {
+      const { deploymentReport } = await import('../report.js');
       const globals = globalsOf(command);
-      const paths = resolvePaths(globals, process.env, process.cwd());
+      const paths = await pathsOf(command, io);
       const loaded = await loadSdl(options.sdl, io, false);
       if ('exit' in loaded) {
         exit.code = loaded.exit;
@@ -120,7 +121,7 @@ export function registerStartCommand(program: Command, io: CliIo, exit: { code: 
       const addresses = leasedAddresses(state);
       if (options.output === 'table') {
         const colors = colorsFor(io.stdout);
-        const flag = dataFlag(paths.data);
+        const flag = await dataFlag(paths.data);
         io.stdout.write(
           (addresses.length === 0
             ? 'no IP leased yet: see the endpoint notes above\n'

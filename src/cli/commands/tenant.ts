@@ -4,24 +4,17 @@ import type { Bid, Lease, LeaseState as LedgerLeaseState } from '../../market/in
 import type { Sdl } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
 import { type OutputFormat, outputOption, progressOn, type Report, renderTable } from '../output.js';
-import { deploymentReport, migrationReport, unservedReason } from '../report.js';
 import type { Session } from '../session.js';
-import {
-  type BidChoice,
-  type DeploymentState,
-  deploy,
-  fetchLeaseState,
-  formatPrice,
-  holdings,
-  type LeaseState,
-  leaseText,
-  type Release,
-  releasedBy,
-  releasesText,
-  update,
-} from '../tenant.js';
+import type { BidChoice, DeploymentState, LeaseState, Release } from '../tenant.js';
 import { parseDseq, parseSeq, secondsOption, uaktOption, withSession } from './common.js';
 import { load as loadSdl } from './sdl.js';
+
+/** The tenant flows and their reports, loaded when a command runs: `--help` and the SDL commands skip them. */
+async function flows() {
+  const [tenant, report] = await Promise.all([import('../tenant.js'), import('../report.js')]);
+  return { ...tenant, ...report };
+}
+type Flows = Awaited<ReturnType<typeof flows>>;
 
 /** A deployment sequence for the provider's JSON: a number when it is exact (as Go sends it), else a string. */
 function dseqJson(dseq: string): number | string {
@@ -71,6 +64,7 @@ function servedReport(
   state: DeploymentState,
   label: (address: string) => string,
   allowPending: boolean,
+  { deploymentReport, unservedReason }: Pick<Flows, 'deploymentReport' | 'unservedReason'>,
 ): Report {
   const report = deploymentReport(state, label);
   const unserved = unservedReason(state, label);
@@ -126,20 +120,21 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((file, options, command) =>
       withSdlAndSession(file, options, command, async (session, sdl) => {
+        const tenant = await flows();
         let choice: BidChoice = { pick: options.pick };
         if (options.provider !== undefined) {
           const provider = session.resolveProvider(options.provider);
           if (!provider.ok) return provider;
           choice = { provider: provider.value };
         }
-        const deployed = await deploy(
+        const deployed = await tenant.deploy(
           session,
           sdl,
           { choice, deposit: options.deposit, bidTimeoutMs: options.bidTimeout, timeoutMs: options.timeout },
           progressOn(io),
         );
         return deployed.ok
-          ? ok(servedReport(deployed.value, session.providerLabel, options.allowPending === true))
+          ? ok(servedReport(deployed.value, session.providerLabel, options.allowPending === true, tenant))
           : deployed;
       }),
     );
@@ -158,14 +153,15 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((file, options, command) =>
       withSdlAndSession(file, options, command, async (session, sdl) => {
-        const updated = await update(
+        const tenant = await flows();
+        const updated = await tenant.update(
           session,
           sdl,
           { dseq: options.dseq, file, yes: options.yes === true, timeoutMs: options.timeout },
           progressOn(io),
         );
         return updated.ok
-          ? ok(servedReport(updated.value, session.providerLabel, options.allowPending === true))
+          ? ok(servedReport(updated.value, session.providerLabel, options.allowPending === true, tenant))
           : updated;
       }),
     );
@@ -183,6 +179,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        const { deploymentReport, fetchLeaseState } = await flows();
         const provider =
           options.provider === undefined ? ok(undefined) : session.resolveProvider(options.provider);
         if (!provider.ok) return provider;
@@ -230,6 +227,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((endpoints, options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        const { migrationReport } = await flows();
         let provider: string;
         if (options.provider !== undefined) {
           const resolved = session.resolveProvider(options.provider);
@@ -277,6 +275,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        const { holdings, releasedBy, releasesText } = await flows();
         const id = { owner: session.key.address, dseq: options.dseq };
         const leases = await session.ledger.listLeases({ owner: id.owner, dseq: id.dseq, state: 'active' });
         const ended = leases.ok ? leases.value : [];
@@ -320,8 +319,14 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        // an unknown deployment is NOT_FOUND (exit 3), as in lease-status, not an empty list
+        const deployment = await session.ledger.getDeployment({
+          owner: session.key.address,
+          dseq: options.dseq,
+        });
+        if (!deployment.ok) return deployment;
         const bids = await session.ledger.listBids({ owner: session.key.address, dseq: options.dseq });
-        return bids.ok ? ok(bidsReport(bids.value, session.providerLabel)) : bids;
+        return bids.ok ? ok(bidsReport(bids.value, session.providerLabel, await flows())) : bids;
       }),
     );
 
@@ -337,19 +342,28 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .addOption(outputOption())
     .action((options, command) =>
       withSession(command, io, exit, options.output, async (session) => {
+        if (options.dseq !== undefined) {
+          const id = { owner: session.key.address, dseq: options.dseq };
+          const deployment = await session.ledger.getDeployment(id);
+          if (!deployment.ok) return deployment;
+        }
         const state: LedgerLeaseState | undefined = options.state === 'all' ? undefined : options.state;
         const leases = await session.ledger.listLeases({
           owner: session.key.address,
           ...(options.dseq === undefined ? {} : { dseq: options.dseq }),
           ...(state === undefined ? {} : { state }),
         });
-        return leases.ok ? ok(leasesReport(leases.value, session.providerLabel)) : leases;
+        return leases.ok ? ok(leasesReport(leases.value, session.providerLabel, await flows())) : leases;
       }),
     );
 }
 
 /** The bids table. */
-function bidsReport(bids: readonly Bid[], label: (address: string) => string): Report {
+function bidsReport(
+  bids: readonly Bid[],
+  label: (address: string) => string,
+  { formatPrice }: Pick<Flows, 'formatPrice'>,
+): Report {
   return {
     data: bids,
     human: (colors) =>
@@ -367,7 +381,11 @@ function bidsReport(bids: readonly Bid[], label: (address: string) => string): R
 }
 
 /** The leases table. */
-function leasesReport(leases: readonly Lease[], label: (address: string) => string): Report {
+function leasesReport(
+  leases: readonly Lease[],
+  label: (address: string) => string,
+  { formatPrice, leaseText }: Pick<Flows, 'formatPrice' | 'leaseText'>,
+): Report {
   return {
     data: leases,
     human: (colors) =>

@@ -1,0 +1,66 @@
+/**
+ * What the built CLI loads: a command loads what it runs and no more. `--help` needs only commander and the
+ * command declarations; the SDL commands add the SDL engine, but never the ledger, daemon, stores, keys'
+ * curves or the general YAML parser (plain SDL goes through the fast reader).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { CLI, EXAMPLE_SDL } from './harness.js';
+
+/** Logs every ES module the process loads (through a loader hook) and, at exit, every CommonJS one. */
+const HOOKS = `export async function load(url, context, next) {
+  process.stderr.write('LOADED ' + url + '\\n');
+  return next(url, context);
+}`;
+const PRELOAD = `import { createRequire, register } from 'node:module';
+register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOKS)}`)});
+const require = createRequire(${JSON.stringify(CLI)});
+process.on('exit', () => {
+  for (const path of Object.keys(require.cache)) process.stderr.write('LOADED ' + path + '\\n');
+});`;
+
+function loadedBy(...args: string[]): Promise<string[]> {
+  return new Promise((done, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(PRELOAD)}`, CLI, ...args],
+      { timeout: 30_000 },
+      (error, _stdout, stderr) => {
+        if (error !== null) reject(new Error(`akash-ip ${args.join(' ')}: ${stderr}`));
+        else done([...stderr.matchAll(/^LOADED (.+)$/gm)].map((match) => match[1] ?? ''));
+      },
+    );
+  });
+}
+
+/** Modules no SDL command and no help needs. */
+const NEVER = [
+  /node_modules\/(hono|@hono|better-sqlite3|prom-client|@noble\/curves|yaml|cli-table3)\//,
+  /dist\/src\/(market|daemon|identity|store|lease|ipam|k8s)\//,
+  /dist\/src\/cli\/(session|tenant|devnet|provider-client|home|report)\.js/,
+];
+
+function assertNone(loaded: readonly string[], patterns: readonly RegExp[]): void {
+  const unwanted = loaded.filter((url) => patterns.some((pattern) => pattern.test(url)));
+  assert.deepEqual(unwanted, []);
+}
+
+describe('start-up', () => {
+  it('help loads commander and the command declarations only', async () => {
+    for (const args of [['--help'], ['lease-status', '--help'], ['provider', 'run', '--help']]) {
+      const loaded = await loadedBy(...args);
+      assert.ok(
+        loaded.some((url) => url.includes('commander')),
+        'the loader hook saw nothing',
+      );
+      assertNone(loaded, [...NEVER, /node_modules\/zod\//, /dist\/src\/sdl\//]);
+    }
+  });
+
+  it('sdl commands load the SDL engine and no other command', async () => {
+    const loaded = await loadedBy('sdl', 'validate', EXAMPLE_SDL);
+    assert.ok(loaded.some((url) => url.endsWith('dist/src/sdl/index.js')));
+    assertNone(loaded, [...NEVER, /dist\/src\/cli\/commands\/(?!sdl|common)/]);
+  });
+});
