@@ -17,7 +17,7 @@ import type { Attribute } from '../sdl/index.js';
 
 /** Attribute keys of IP leasing; none collides with one Akash providers use (`feat-endpoint-ip`, ...). */
 export const IP_LEASE_ATTRIBUTE = {
-  /** IPv4 endpoints, as Akash's docs name it (optional for tenants there). */
+  /** IP endpoints of the provider's default family (IPv4), as Akash's docs name it (optional for tenants there). */
   ipv4: 'ip-lease',
   /** Dual-stack endpoints: an IPv4 and an IPv6 address each. */
   dualStack: 'ip-lease-ipv6',
@@ -89,10 +89,22 @@ export function offeredFamilies(pools: readonly PoolSpec[], pool?: string): Fami
   return offer;
 }
 
+/**
+ * The family an advertised `"true"` attribute of ours promises; undefined for any other attribute.
+ * `ip-lease` promises the family of endpoints whose group asks for none: `fallback`, IPv4 by default.
+ */
+export function familyOfAttribute(attribute: Attribute, fallback: Family = 'v4'): FamilyRequest | undefined {
+  if (attribute.value !== YES) return undefined;
+  if (attribute.key === IP_LEASE_ATTRIBUTE.ipv4) return fallback;
+  if (attribute.key === IP_LEASE_ATTRIBUTE.dualStack) return 'dual';
+  if (attribute.key === IP_LEASE_ATTRIBUTE.ipv6Only) return 'v6';
+  return undefined;
+}
+
 /** The attributes a provider with that offer advertises by default, so Akash's matching finds it. */
-export function ipLeaseAttributes(offer: FamilyOffer): readonly Attribute[] {
+export function ipLeaseAttributes(offer: FamilyOffer, fallback: Family = 'v4'): readonly Attribute[] {
   return [
-    ...(offer.v4 ? [{ key: IP_LEASE_ATTRIBUTE.ipv4, value: YES }] : []),
+    ...(offer[fallback] ? [{ key: IP_LEASE_ATTRIBUTE.ipv4, value: YES }] : []),
     ...(offer.dual ? [{ key: IP_LEASE_ATTRIBUTE.dualStack, value: YES }] : []),
     ...(offer.v6 ? [{ key: IP_LEASE_ATTRIBUTE.ipv6Only, value: YES }] : []),
   ];

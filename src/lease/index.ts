@@ -29,6 +29,7 @@ export {
   type FamilyOffer,
   familiesOf,
   familyOfAddresses,
+  familyOfAttribute,
   IP_LEASE_ATTRIBUTE,
   ipLeaseAttributes,
   offeredFamilies,
