@@ -19,6 +19,27 @@ const zodWithoutLocales = {
   },
 };
 
+/**
+ * The SDL engine requires the general YAML library on first use through `createRequire` (so the CLI's plain
+ * SDL path never loads it); in the browser that require is answered from the bundle, which holds the library.
+ */
+const requireInBrowser = {
+  name: 'require-in-browser',
+  setup(build) {
+    build.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node-module', namespace: 'browser-require' }));
+    build.onLoad({ filter: /.*/, namespace: 'browser-require' }, () => ({
+      contents: [
+        "import * as yaml from 'yaml';",
+        'export function createRequire() {',
+        "  return (id) => { if (id === 'yaml') return yaml; throw new Error(`${id} is not in the console bundle`); };",
+        '}',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 const out = 'dist/console';
 await mkdir(out, { recursive: true });
 await build({
@@ -32,7 +53,7 @@ await build({
   legalComments: 'none',
   outdir: out,
   logLevel: 'warning',
-  plugins: [zodWithoutLocales],
+  plugins: [zodWithoutLocales, requireInBrowser],
 });
 await copyFile('src/console/web/index.html', `${out}/index.html`);
 await copyFile('src/console/web/app.css', `${out}/app.css`);
