@@ -102,7 +102,7 @@ describe('operator HTTP API', () => {
       string,
       { state: string; reason?: string }[]
     >;
-    const ports = Object.values(state)[0] ?? [];
+    const ports = Object.entries(state).find(([key]) => key !== 'pools')?.[1] ?? [];
     assert.deepEqual(
       ports.map((port) => [port.state, port.reason]),
       [
@@ -132,7 +132,7 @@ describe('operator HTTP API', () => {
     await h.settle();
     const state = (await (await appOf(h).request('/state')).json()) as Record<string, { reason?: string }[]>;
     assert.equal(
-      Object.values(state)[0]?.[0]?.reason,
+      Object.entries(state).find(([key]) => key !== 'pools')?.[1][0]?.reason,
       'MetalLB: AllocationFailed: Failed to allocate IP for "web-ip-80-tcp": no available IPs',
     );
     await h.stop();
@@ -188,6 +188,11 @@ describe('operator HTTP API', () => {
     assert.equal(await (await app.request('/usage')).text(), '{"Available":0,"InUse":0}\n');
     const ready = (await (await app.request('/readyz')).json()) as { warnings: string[] };
     assert.match(ready.warnings.join(), /IPAddressPool "default" does not exist/);
+    const state = (await (await app.request('/state')).json()) as {
+      pools: { name: string; problem?: string }[];
+    };
+    assert.equal(state.pools[0]?.name, 'default');
+    assert.match(state.pools[0]?.problem ?? '', /does not exist: no address can be leased from it/);
     await h.stop();
   });
 });

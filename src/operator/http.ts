@@ -15,13 +15,21 @@ import { routePath } from 'hono/route';
 import type { Registry } from 'prom-client';
 import { type IpLeaseStatusEntry, type Logger, parseLeasePath } from '../daemon/index.js';
 import { isAddress } from '../identity/index.js';
-import { jsonCount } from './pools.js';
+import { jsonCount, type PoolPicture } from './pools.js';
 import type { Ignored, IpOperator, LeaseState } from './reconciler.js';
 
 export interface OperatorAppDeps {
   readonly operator: Pick<
     IpOperator,
-    'isSynced' | 'usage' | 'confirmedPorts' | 'state' | 'ignored' | 'problems' | 'syncProblems' | 'summary'
+    | 'isSynced'
+    | 'usage'
+    | 'confirmedPorts'
+    | 'state'
+    | 'ignored'
+    | 'problems'
+    | 'syncProblems'
+    | 'summary'
+    | 'pools'
   >;
   readonly provider: string;
   /** Whether the apiserver answers right now (readiness). */
@@ -48,8 +56,20 @@ function iso(at: number | undefined): string | undefined {
   return at === undefined ? undefined : new Date(at).toISOString();
 }
 
-function stateJson(leases: readonly LeaseState[]): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
+/**
+ * Go's `/state` (lease key → ports) plus one key of ours, `pools`, which no lease key can be (they hold
+ * slashes): each named pool's size, foreign-held addresses and, when it cannot be leased from, why.
+ */
+function stateJson(leases: readonly LeaseState[], pools: PoolPicture | undefined): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {
+    pools: (pools?.pools ?? []).map((pool) => ({
+      name: pool.name,
+      addresses: pool.addresses,
+      size: jsonCount(pool.size),
+      foreign: pool.foreign,
+      problem: pool.problem,
+    })),
+  };
   for (const lease of leases) {
     const { owner, dseq, gseq, oseq, provider } = lease.lease;
     // Go's per-port keys first, then ours: protocol, endpoint, Service name, address, confirmation.
@@ -162,7 +182,7 @@ export function createOperatorApp(deps: OperatorAppDeps): Hono {
 
   app.get(
     '/state',
-    synced((c) => goJson(c, stateJson(operator.state()))),
+    synced((c) => goJson(c, stateJson(operator.state(), operator.pools()))),
   );
   app.get(
     '/ignored-leases',
