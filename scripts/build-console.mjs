@@ -26,12 +26,15 @@ const zodWithoutLocales = {
 const requireInBrowser = {
   name: 'require-in-browser',
   setup(build) {
-    build.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node-module', namespace: 'browser-require' }));
+    build.onResolve({ filter: /^node:module$/ }, () => ({
+      path: 'node-module',
+      namespace: 'browser-require',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'browser-require' }, () => ({
       contents: [
         "import * as yaml from 'yaml';",
         'export function createRequire() {',
-        "  return (id) => { if (id === 'yaml') return yaml; throw new Error(`${id} is not in the console bundle`); };",
+        "  return (id) => { if (id === 'yaml') return yaml; throw new Error(id + ' is not in the console bundle'); };",
         '}',
       ].join('\n'),
       loader: 'js',

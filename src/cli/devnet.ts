@@ -154,7 +154,8 @@ export function providerConfig(
   const pools = plan.pool.length > 0 ? [{ name: `${plan.name}-pool`, addresses: [...plan.pool] }] : [];
   return stringify({
     provider: { keyring: '../../keys', key: plan.name },
-    listen: { host: '127.0.0.1', port: 0 },
+    // plain HTTP: the devnet's tenant flows reach their providers by the ledger's hostUri with fetch
+    listen: { host: '127.0.0.1', port: 0, tls: false },
     store: { kind: 'sqlite', path: 'store.sqlite' },
     pools,
     quarantineMs,

@@ -30,6 +30,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/tenant.js')).registerTenantCommands,
   },
   {
+    commands: ['send-manifest', 'get-manifest', 'service-status', 'cert'],
+    load: async () => (await import('./commands/gateway.js')).registerGatewayCommands,
+  },
+  {
     commands: ['provider'],
     load: async () => (await import('./commands/provider-pool.js')).registerProviderPoolCommand,
   },

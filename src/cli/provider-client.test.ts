@@ -59,7 +59,7 @@ describe('ProviderClient', () => {
     assert.ok((await c.sendManifest('7', '[]')).ok);
     assert.ok((await c.leaseStatus({ dseq: '7', gseq: 1, oseq: 2 })).ok);
     assert.ok(
-      (await c.migrate({ endpoints_to_migrate: ['web'], destination_dseq: 7, destination_gseq: 1 })).ok,
+      (await c.migrate({ endpoints_to_migrate: ['web'], destination_dseq: '7', destination_gseq: 1 })).ok,
     );
     assert.ok((await c.status()).ok);
     assert.deepEqual(

@@ -14,6 +14,7 @@ import {
   type Result,
 } from '../errors/index.js';
 import { newClaims, type PermissionScope, signJwt } from '../identity/index.js';
+import { ProviderTransportError } from './provider-transport.js';
 
 const leasedIpSchema = z.looseObject({
   Port: z.number(),
@@ -29,17 +30,33 @@ const endpointStatusSchema = z.looseObject({
   held_by: z.looseObject({ dseq: z.string(), gseq: z.number(), oseq: z.number() }).optional(),
 });
 
+/** akash-ip's lease-status extension: whether the lease's pods carry its addresses (admission webhook on). */
+const ipEnvSchema = z.looseObject({
+  current: z.boolean().nullable(),
+  pods: z
+    .array(
+      z.looseObject({ pod: z.string(), service: z.string(), state: z.enum(['current', 'missing', 'stale']) }),
+    )
+    .optional(),
+  code: z.string().optional(),
+  error: z.string().optional(),
+});
+
 const leaseStatusSchema = z.looseObject({
   services: z.record(z.string(), z.unknown()).nullable().optional(),
   forwarded_ports: z.record(z.string(), z.unknown()).nullable().optional(),
   ips: z.record(z.string(), z.array(leasedIpSchema)).nullable(),
   ip_endpoints: z.record(z.string(), endpointStatusSchema).optional(),
+  // An extension: one we cannot read is left out, never a reason to refuse the lease's status.
+  ip_env: ipEnvSchema.optional().catch(undefined),
 });
 
 /** One entry of lease-status `ips` (Akash's capitalised keys). */
 export type LeasedIp = z.infer<typeof leasedIpSchema>;
 /** An IP endpoint's state as the provider reports it next to `ips`. */
 export type EndpointStatus = z.infer<typeof endpointStatusSchema>;
+/** Whether a lease's pods carry its addresses, as akash-ip's provider reports it. */
+export type IpEnvStatus = z.infer<typeof ipEnvSchema>;
 /** Akash lease-status JSON, as far as the CLI reads it. */
 export type LeaseStatus = z.infer<typeof leaseStatusSchema>;
 
@@ -149,8 +166,10 @@ export interface ProviderClientOptions {
   readonly signer?: { readonly privateKey: Uint8Array; readonly address: string };
   /** Per-request timeout. Default 10 000 ms. */
   readonly timeoutMs?: number;
-  /** Replaces global fetch (tests). */
+  /** Replaces global fetch: the verifying HTTPS transport (provider-transport.ts), or a test's. */
   readonly fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** `mtls`: the transport presents the tenant's certificate and no token is sent (Akash's `--auth-type mtls`). */
+  readonly auth?: 'jwt' | 'mtls';
 }
 
 /** One provider daemon, seen by one tenant. */
@@ -178,8 +197,7 @@ export class ProviderClient {
 
   /** `GET /lease/{dseq}/{gseq}/{oseq}/status`. */
   leaseStatus(lease: LeaseRef): Promise<Result<LeaseStatus, AppError>> {
-    const path = `/lease/${encodeURIComponent(lease.dseq)}/${lease.gseq}/${lease.oseq}/status`;
-    return this.#call('GET', path, 'status', leaseStatusSchema);
+    return this.#call('GET', `${leasePath(lease)}/status`, 'status', leaseStatusSchema);
   }
 
   /** `GET /lease/{dseq}/{gseq}/{oseq}/ip-details`. */
@@ -198,18 +216,39 @@ export class ProviderClient {
     return this.#call('GET', '/bid-decisions', undefined, z.array(bidDecisionSchema));
   }
 
-  /** `POST /endpoint/migrate`: moves the named endpoints of this owner to the destination deployment. */
+  /**
+   * `POST /endpoint/migrate`: moves the named endpoints of this owner to the destination deployment. The dseqs
+   * (decimal uint64s) are written as JSON numbers, digit for digit, as Go's client sends them.
+   */
   migrate(body: {
     readonly endpoints_to_migrate: readonly string[];
-    /** A number when exact, else the decimal string (the provider takes both). */
-    readonly destination_dseq: number | string;
+    readonly destination_dseq: string;
     readonly destination_gseq: number;
-    readonly source_dseq?: number | string;
+    readonly source_dseq?: string;
     readonly dry_run?: boolean;
   }): Promise<Result<MigrateReply, AppError>> {
+    const uint64 = (text: string) => (/^[0-9]{1,20}$/.test(text) ? text : JSON.stringify(text));
+    const fields = [
+      `"endpoints_to_migrate":${JSON.stringify(body.endpoints_to_migrate)}`,
+      `"destination_dseq":${uint64(body.destination_dseq)}`,
+      `"destination_gseq":${body.destination_gseq}`,
+      ...(body.source_dseq === undefined ? [] : [`"source_dseq":${uint64(body.source_dseq)}`]),
+      ...(body.dry_run === undefined ? [] : [`"dry_run":${body.dry_run}`]),
+    ];
     return this.#call('POST', '/endpoint/migrate', 'ip-migrate', migrateReplySchema, {
-      text: JSON.stringify(body),
+      text: `{${fields.join(',')}}`,
     });
+  }
+
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/manifest`: the deployed group(s), as Go's manifest JSON. */
+  getManifest(lease: LeaseRef): Promise<Result<unknown, AppError>> {
+    return this.#call('GET', `${leasePath(lease)}/manifest`, 'get-manifest', z.array(z.unknown()));
+  }
+
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/service/{name}/status`: chain-sdk's `ServiceStatus`. */
+  serviceStatus(lease: LeaseRef, service: string): Promise<Result<unknown, AppError>> {
+    const path = `${leasePath(lease)}/service/${encodeURIComponent(service)}/status`;
+    return this.#call('GET', path, 'status', z.looseObject({ name: z.string() }));
   }
 
   /** `GET /status`: the provider's inventory, leased IPs included. No token needed. */
@@ -225,7 +264,7 @@ export class ProviderClient {
     body?: { readonly text: string },
   ): Promise<Result<T, AppError>> {
     const headers: Record<string, string> = {};
-    if (scope !== undefined) {
+    if (scope !== undefined && this.#options.auth !== 'mtls') {
       const signer = this.#options.signer;
       if (signer === undefined) {
         return fail(appError('UNAUTHENTICATED', `${method} ${path} needs a tenant key to sign its token`));
@@ -252,6 +291,7 @@ export class ProviderClient {
       });
       text = await response.text();
     } catch (error) {
+      if (error instanceof ProviderTransportError) return fail(error.error);
       return fail(
         appError(
           'UNAVAILABLE',
@@ -286,6 +326,10 @@ export class ProviderClient {
     }
     return ok(parsed.data);
   }
+}
+
+function leasePath(lease: LeaseRef): string {
+  return `/lease/${encodeURIComponent(lease.dseq)}/${lease.gseq}/${lease.oseq}`;
 }
 
 function remoteError(

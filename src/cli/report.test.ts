@@ -96,6 +96,45 @@ describe('deploymentReport', () => {
     ]);
   });
 
+  it('says which pods do not carry the leased IP when the provider reports it (ip_env)', () => {
+    const [only] = active.leases;
+    assert.ok(only?.status !== undefined);
+    const withPods = (ip_env: object): DeploymentState => ({
+      deployment,
+      leases: [{ ...only, status: { ...only.status, ip_env } as typeof only.status }],
+    });
+    const current = { current: true, pods: [{ pod: 'web-1', service: 'web', state: 'current' }] };
+    assert.equal(
+      deploymentReport(withPods(current), label).human(plain),
+      deploymentReport(active, label).human(plain),
+    );
+    const behind = deploymentReport(
+      withPods({
+        current: false,
+        pods: [
+          { pod: 'web-1', service: 'web', state: 'missing' },
+          { pod: 'web-2', service: 'web', state: 'current' },
+          { pod: 'web-3', service: 'web', state: 'stale' },
+        ],
+      }),
+      label,
+    );
+    assert.match(
+      behind.human(plain),
+      /\n {2}pods: 2 of 3 do not carry the current leased IPs \(web-1 missing, web-3 stale\); they get them when they restart\n$/,
+    );
+    assert.equal(
+      (behind.data as { leases: { ip_env: { current: boolean } }[] }).leases[0]?.ip_env.current,
+      false,
+    );
+    assert.match(
+      deploymentReport(withPods({ current: null, code: 'K8S_UNAVAILABLE', error: 'no answer' }), label).human(
+        plain,
+      ),
+      /pods: the provider cannot tell whether they carry the leased IPs \(K8S_UNAVAILABLE: no answer\)/,
+    );
+  });
+
   it('keeps a provider error in the lease instead of failing the report', () => {
     const state: DeploymentState = {
       deployment,

@@ -5,7 +5,7 @@
 import { type AppError, appError } from '../errors/index.js';
 import type { Colors, Column, Report } from './output.js';
 import { renderTable, shortAddress } from './output.js';
-import type { EndpointStatus, LeasedIp } from './provider-client.js';
+import type { EndpointStatus, IpEnvStatus, LeasedIp } from './provider-client.js';
 import { type DeploymentState, formatPrice, type LeaseState, leaseText } from './tenant.js';
 
 /** One IP endpoint of a lease, flattened for tables. */
@@ -60,8 +60,23 @@ function leaseData(state: LeaseState, label: (address: string) => string) {
     services: status?.services ?? null,
     ips: status?.ips ?? null,
     endpoints: status?.ip_endpoints ?? {},
+    ...(status?.ip_env === undefined ? {} : { ip_env: status.ip_env }),
     ...(state.error === undefined ? {} : { error: { code: state.error.code, message: state.error.message } }),
   };
+}
+
+/**
+ * A line when the lease's pods do not all carry its leased addresses (the provider's `ip_env`): pods
+ * started before the address (`missing`) or holding a moved one (`stale`) get it when they restart.
+ */
+export function podsLine(ipEnv: IpEnvStatus | undefined, colors: Colors): string {
+  if (ipEnv === undefined || ipEnv.current === true) return '';
+  if (ipEnv.current === null) {
+    return `  ${colors.yellow('pods')}: the provider cannot tell whether they carry the leased IPs (${ipEnv.code ?? '?'}: ${ipEnv.error ?? ''})\n`;
+  }
+  const behind = (ipEnv.pods ?? []).filter((pod) => pod.state !== 'current');
+  const named = behind.map((pod) => `${pod.pod} ${pod.state}`).join(', ');
+  return `  ${colors.yellow('pods')}: ${behind.length} of ${ipEnv.pods?.length ?? 0} do not carry the current leased IPs (${named}); they get them when they restart\n`;
 }
 
 /** The commands that would resolve withheld endpoints: migrate each to this deployment. */
@@ -130,6 +145,7 @@ export function deploymentReport(state: DeploymentState, label: (address: string
           .split('\n')
           .map((line) => (line === '' ? line : `  ${line}`))
           .join('\n');
+        out += podsLine(leaseState.status?.ip_env, colors);
       }
       for (const step of steps) out += `${colors.cyan('next')}: ${step}\n`;
       return out;

@@ -8,6 +8,7 @@ import { getKey, isAddress, type Key } from '../identity/index.js';
 import { LedgerClient, type Provider } from '../market/index.js';
 import { type DevnetFile, devnetKeyring, type Paths, readDevnetFile, resolvePaths } from './home.js';
 import { ProviderClient } from './provider-client.js';
+import { providerFetch } from './provider-transport.js';
 
 /** The options every tenant command takes. */
 export interface ConnectionOptions {
@@ -122,6 +123,11 @@ export async function openSession(
         new ProviderClient({
           url: found.value.hostUri,
           signer: { privateKey: key.privateKey, address: key.address },
+          // an https provider must present the certificate its address published on this ledger
+          fetch: providerFetch({
+            provider: address,
+            published: (owner) => ledger.listCertificates({ owner, state: 'valid' }),
+          }),
         }),
       );
     },

@@ -15,6 +15,7 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import type { Session } from '../cli/session.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { errorResponse } from '../market/index.js';
@@ -117,7 +118,7 @@ const chooseSchema = z.union([
   z.strictObject({ pick: z.literal('cheapest') }),
   z.strictObject({ cancel: z.literal(true) }),
 ]);
-const dseq = z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a deployment sequence');
+const dseq = z.string().refine(isDseq, DSEQ_RULE);
 const updateSchema = z.strictObject({ dseq, sdl: z.string().max(1 << 20), yes: z.boolean().optional() });
 const migrateSchema = z.strictObject({
   dseq,

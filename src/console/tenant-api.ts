@@ -3,6 +3,7 @@
  * update, migrate and close, answered as the JSON the page reads (api-types.ts) instead of printed.
  */
 
+import { compareDseq } from '../akash-id/index.js';
 import type { Progress } from '../cli/output.js';
 import { endpointRows, nextSteps } from '../cli/report.js';
 import type { Session } from '../cli/session.js';
@@ -161,9 +162,7 @@ export async function listDeployments(session: Session): Promise<Result<Deployme
   const listed = await session.ledger.listDeployments({ owner: session.key.address });
   if (!listed.ok) return listed;
   const newest = [...listed.value]
-    .sort((a, b) =>
-      BigInt(b.id.dseq) > BigInt(a.id.dseq) ? 1 : BigInt(b.id.dseq) < BigInt(a.id.dseq) ? -1 : 0,
-    )
+    .sort((a, b) => compareDseq(b.id.dseq, a.id.dseq))
     .slice(0, LISTED_DEPLOYMENTS);
   // each deployment asks the ledger and its providers: together, not one after the other
   const states = await Promise.all(newest.map((deployment) => stateOf(session, deployment)));
@@ -327,12 +326,11 @@ export async function migrateEndpoints(
   if (!provider.ok) return provider;
   const client = await session.providerClient(provider.value);
   if (!client.ok) return client;
-  const dseqJson = (dseq: string) => (Number.isSafeInteger(Number(dseq)) ? Number(dseq) : dseq);
   const reply = await client.value.migrate({
     endpoints_to_migrate: request.endpoints,
-    destination_dseq: dseqJson(request.dseq),
+    destination_dseq: request.dseq,
     destination_gseq: 1,
-    ...(request.sourceDseq === undefined ? {} : { source_dseq: dseqJson(request.sourceDseq) }),
+    ...(request.sourceDseq === undefined ? {} : { source_dseq: request.sourceDseq }),
     ...(request.dryRun ? { dry_run: true } : {}),
   });
   if (!reply.ok) return reply;

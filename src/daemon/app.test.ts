@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { appError, fail, ok, type Result } from '../errors/index.js';
+import type { LeaseId } from '../lease/index.js';
 import { parseSdl } from '../sdl/index.js';
 import { openSqliteStore } from '../store/index.js';
+import type { LeasePodsReport } from '../webhook/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { StaticChain } from './chain.js';
@@ -18,6 +21,7 @@ import { account, bidOn, createHarness, exposeSdl, type Harness, ipSdl, tokenOf,
 const alice = account(0xa11ce);
 const bob = account(0xb0b);
 const carol = account(0xca201);
+const dave = account(0xda7e);
 
 interface LeaseStatusBody {
   services: Record<string, { name: string; available: number; total: number; ready_replicas: number }>;
@@ -118,6 +122,54 @@ describe('provider daemon with a ledger', () => {
       assert.equal(status.ips, null);
       assert.deepEqual(status.ip_endpoints, {});
       assert.equal(status.services.web?.total, 1);
+    });
+
+    it('adds ip_env after the lease-status bytes when the webhook is configured', async () => {
+      const { dseq } = await deploy(ipSdl('env-ip'));
+      const plain = await (await h.request('GET', `/lease/${dseq}/1/1/status`, { token })).text();
+      const asked: LeaseId[] = [];
+      const report: LeasePodsReport = {
+        current: false,
+        pods: [
+          { pod: 'web-1', service: 'web', state: 'missing', missing: ['AKASH_LEASED_IPS'], differing: [] },
+        ],
+      };
+      let answer: Result<LeasePodsReport> = ok(report);
+      const pods = async (id: LeaseId) => {
+        asked.push(id);
+        return answer;
+      };
+      const app = createProviderApp({
+        service: () => h.service,
+        readiness: h.readiness,
+        verifier: h.verifier,
+        metrics: h.metrics,
+        maxBodyBytes: 1024,
+        webhook: () => ({ pods }),
+      });
+      const get = async () => {
+        const response = await app.request(`/lease/${dseq}/1/1/status`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(response.status, 200);
+        return response.text();
+      };
+      assert.equal(await get(), `${plain.slice(0, -1)},"ip_env":${JSON.stringify(report)}}`);
+      assert.deepEqual(asked, [
+        { owner: alice.address, dseq, gseq: 1, oseq: 1, provider: h.provider.address },
+      ]);
+      answer = fail(appError('K8S_UNAVAILABLE', 'the apiserver did not answer'));
+      assert.deepEqual(JSON.parse(await get()).ip_env, {
+        current: null,
+        code: 'K8S_UNAVAILABLE',
+        error: 'the apiserver did not answer',
+      });
+      // Another owner's lease is refused before the cluster is asked.
+      const other = await app.request(`/lease/${dseq}/1/1/status`, {
+        headers: { authorization: `Bearer ${tokenOf(bob, h.clock.now)}` },
+      });
+      assert.equal(other.status, 403);
+      assert.equal(asked.length, 2);
     });
 
     it('keeps the address across an update, and applies the new target port (Go F3)', async () => {
@@ -330,6 +382,52 @@ describe('provider daemon with a ledger', () => {
       assert.deepEqual(old.ips, {});
       assert.equal(old.ip_endpoints['moving-ip']?.state, 'withheld');
     });
+    it('lists in `transferred` only what moved: the same migration again transfers nothing', async () => {
+      const again = await migrate({
+        endpoints_to_migrate: ['moving-ip'],
+        destination_dseq: Number(destination),
+        destination_gseq: 1,
+      });
+      assert.equal(again.status, 200);
+      const reply = await json<{ transferred: string[]; unchanged: string[] }>(again);
+      assert.deepEqual(reply.transferred, []);
+      assert.deepEqual(reply.unchanged, ['moving-ip']);
+    });
+
+    it('takes a uint64 destination_dseq above 2^53 sent as a JSON number, exactly', async () => {
+      // dave's own deployments: the largest dseq leaves an owner no automatic one after it
+      h.fund(dave);
+      const daveToken = tokenOf(dave, h.clock.now);
+      const big = '18446744073709551615';
+      const sdl = ipSdl('far-ip');
+      const from = h.lease(dave, sdl).dseq;
+      h.lease(dave, sdl, big);
+      for (const dseq of [from, big]) {
+        const sent = await h.request('PUT', `/deployment/${dseq}/manifest`, {
+          token: daveToken,
+          body: sdl.manifest,
+        });
+        assert.equal(sent.status, 200);
+      }
+      const moved = await h.request('POST', '/endpoint/migrate', {
+        token: daveToken,
+        // as Go's encoding/json writes a uint64: a bare number JavaScript could not hold
+        raw: `{"endpoints_to_migrate":["far-ip"],"destination_dseq":${big},"destination_gseq":1}`,
+      });
+      assert.equal(moved.status, 200);
+      const reply = await json<{ transferred: string[]; moves: { to: { dseq: string } }[] }>(moved);
+      assert.deepEqual(reply.transferred, ['far-ip']);
+      assert.equal(reply.moves[0]?.to.dseq, big);
+      assert.equal((await statusOf(big, daveToken)).ip_endpoints['far-ip']?.state, 'active');
+      assert.equal((await statusOf(from, daveToken)).ip_endpoints['far-ip']?.state, 'withheld');
+      // one past uint64 is refused, not rounded
+      const over = await h.request('POST', '/endpoint/migrate', {
+        token: daveToken,
+        raw: '{"endpoints_to_migrate":["far-ip"],"destination_dseq":18446744073709551616,"destination_gseq":1}',
+      });
+      await expectError(over, 422, 'MIGRATION_INVALID');
+    });
+
     it('moves only the endpoints it is asked for (Go F10 moved them all)', async () => {
       const pair = exposeSdl([
         { port: 80, as: 80, ip: 'pair-a' },
@@ -349,6 +447,82 @@ describe('provider daemon with a ledger', () => {
       assert.deepEqual(after.ip_endpoints['pair-a']?.addresses, before.ip_endpoints['pair-a']?.addresses);
       assert.equal(after.ip_endpoints['pair-b']?.state, 'withheld');
       assert.equal((await statusOf(from)).ip_endpoints['pair-b']?.state, 'active');
+    });
+  });
+
+  describe("Akash's read routes: manifest, service status, version", () => {
+    let dseq: string;
+    let sdl: ReturnType<typeof ipSdl>;
+    before(async () => {
+      sdl = ipSdl('read-ip');
+      dseq = (await deploy(sdl)).dseq;
+    });
+
+    it('returns the deployed group as Go’s manifest (a list of groups), with scope get-manifest', async () => {
+      const got = await h.request('GET', `/lease/${dseq}/1/1/manifest`, { token });
+      assert.equal(got.status, 200);
+      assert.deepEqual(await json(got), JSON.parse(JSON.stringify(sdl.manifest)));
+      const statusOnly = tokenOf(alice, h.clock.now, { leases: { access: 'scoped', scope: ['status'] } });
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/manifest`, { token: statusOnly }),
+        403,
+        'FORBIDDEN',
+      );
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/manifest`, { token: tokenOf(bob, h.clock.now) }),
+        403,
+        'FORBIDDEN',
+      );
+      await expectError(await h.request('GET', `/lease/${dseq}/1/1/manifest`), 401, 'UNAUTHENTICATED');
+      await expectError(
+        await h.request('GET', `/lease/99999/1/1/manifest`, { token }),
+        404,
+        'LEASE_NOT_FOUND',
+      );
+    });
+
+    it('answers one service’s status in chain-sdk’s ServiceStatus shape', async () => {
+      const got = await h.request('GET', `/lease/${dseq}/1/1/service/web/status`, { token });
+      assert.equal(got.status, 200);
+      assert.deepEqual(await json(got), {
+        name: 'web',
+        available: 2,
+        total: 2,
+        uris: [],
+        observed_generation: 1,
+        replicas: 2,
+        updated_replicas: 2,
+        ready_replicas: 2,
+        available_replicas: 2,
+      });
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/service/nope/status`, { token }),
+        404,
+        'SERVICE_NOT_FOUND',
+      );
+      await expectError(
+        await h.request('GET', `/lease/${dseq}/1/1/service/web/status`, { token: tokenOf(bob, h.clock.now) }),
+        403,
+        'FORBIDDEN',
+      );
+    });
+
+    it('answers /version without a token, in Go’s versionInfo shape', async () => {
+      const got = await h.request('GET', '/version');
+      assert.equal(got.status, 200);
+      const body = await json<{ akash: Record<string, unknown>; kube: unknown }>(got);
+      assert.deepEqual(Object.keys(body.akash).sort(), [
+        'build_deps',
+        'build_tags',
+        'commit',
+        'cosmos_sdk_version',
+        'go',
+        'name',
+        'server_name',
+        'version',
+      ]);
+      assert.equal(body.akash.name, 'akash-ip');
+      assert.equal(body.kube, null);
     });
   });
 

@@ -29,6 +29,7 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import {
   type AppError,
   appError,
@@ -41,13 +42,24 @@ import {
 } from '../errors/index.js';
 import { isAddress, type JwtClaims } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
-import { type DecisionRecord, errorResponse, groupSpecSchema, parseJsonText } from '../market/index.js';
+import {
+  type DecisionRecord,
+  errorResponse,
+  groupSpecSchema,
+  parseJsonExact,
+  parseWith,
+} from '../market/index.js';
+import type { GroupSpec } from '../sdl/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { FailureLimiter } from './failure-limit.js';
+import { type BidScreening, versionInfo } from './gateway-info.js';
+import { withIpEnv } from './lease-status.js';
 import type { Logger } from './logger.js';
 import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
+import { type ClientCertificates, peerCertificateOf } from './tls.js';
+import type { DaemonWebhook } from './webhook.js';
 
 /** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
 export interface ProviderAppDeps extends FastLaneDeps {
@@ -61,16 +73,25 @@ export interface ProviderAppDeps extends FastLaneDeps {
   readonly logger?: Logger;
   /** The Kubernetes backend's sync, when one is configured (undefined until the engine is rebuilt). */
   readonly cluster?: () => ClusterSync | undefined;
+  /**
+   * The admission webhook, when configured: lease-status then carries `ip_env`, whether the lease's pods
+   * carry its addresses (a read of the cluster per request).
+   */
+  readonly webhook?: () => Pick<DaemonWebhook, 'pods'> | undefined;
   /** Slows down sources whose tokens keep failing (see failure-limit.ts); none: no limit. */
   readonly authFailures?: FailureLimiter;
   /** The bid engine's latest decisions with their reasons (ledger mode); none in standalone mode. */
   readonly bidDecisions?: () => readonly DecisionRecord[];
+  /** `GET /validate`: screens a group as the bid engine would (see gateway-info.ts); none: 404. */
+  readonly screen?: (spec: GroupSpec, owner: string, service: ProviderService) => BidScreening;
+  /** mTLS: checks the client certificate of an HTTPS connection (see tls.ts); none: certificates are refused. */
+  readonly clientCertificates?: ClientCertificates;
 }
 
 /** `POST /leases` (standalone): a lease and what its deployment ordered. */
 const registrationSchema = z.strictObject({
   owner: z.string().refine((text) => isAddress(text), 'must be an akash1 address'),
-  dseq: z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a uint64 above 0 in decimal'),
+  dseq: z.string().refine(isDseq, DSEQ_RULE),
   gseq: z.int().min(1).max(0xffff_ffff),
   oseq: z.int().min(1).max(0xffff_ffff),
   hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the manifest version: 64 lowercase hex digits'),
@@ -115,9 +136,30 @@ function publicError(c: Context, error: AppError, logger: Logger | undefined): A
   return appError(error.code, message, OPAQUE.has(error.code) ? { ref } : { ...error.details, ref });
 }
 
-/** The request body as JSON, its nesting bounded before it is parsed (see parseJsonText). */
+/**
+ * The request body as JSON, its nesting bounded before it is parsed, and integers beyond 2^53 kept exact as
+ * decimal strings (a uint64 `destination_dseq` sent as a JSON number; see parseJsonExact).
+ */
 async function jsonBody(c: Context): Promise<Result<unknown>> {
-  return parseJsonText(await c.req.text(), 'the request body');
+  return parseJsonExact(await c.req.text(), 'the request body');
+}
+
+/**
+ * The body of a GET (Akash's `GET /validate` carries one), read from Node's request: the web Request the app
+ * sees has none for a GET. At most `max` bytes.
+ */
+async function getBody(c: Context, max: number): Promise<Result<string>> {
+  const request = incoming(c);
+  if (request === undefined) return ok('');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max)
+      return fail(appError('PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`));
+    chunks.push(chunk);
+  }
+  return ok(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** Builds the daemon's app; serve it with `@hono/node-server`, or call `app.request()` in tests. */
@@ -143,6 +185,28 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
     );
   };
 
+  /** A JWT, or (mTLS) the client certificate of the connection; both at once is ambiguous, as in Akash's gateway. */
+  const authenticate = async (c: Context): Promise<Result<JwtClaims>> => {
+    const header = c.req.header('authorization');
+    const peer = peerCertificateOf(incoming(c)?.socket);
+    if (peer === undefined) return verifier.verify(header);
+    if (header !== undefined) {
+      return fail(
+        appError('UNAUTHENTICATED', 'send either a client certificate or an Authorization header, not both', {
+          reason: 'ambiguous',
+        }),
+      );
+    }
+    return (
+      deps.clientCertificates?.verify(peer) ??
+      fail(
+        appError('UNAUTHENTICATED', 'this provider does not accept client certificates', {
+          reason: 'mtls-disabled',
+        }),
+      )
+    );
+  };
+
   /** The caller's verified claims; a source whose tokens keep failing waits first, before any lookup is paid for. */
   const tenant = async (c: Context): Promise<JwtClaims | Response> => {
     const limiter = deps.authFailures;
@@ -157,7 +221,7 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
         }),
       );
     }
-    const claims = await verifier.verify(c.req.header('authorization'));
+    const claims = await authenticate(c);
     if (claims.ok) return claims.value;
     if (httpStatus(claims.error.code) === 401) limiter?.failed(source);
     return reply(c, claims.error);
@@ -274,11 +338,16 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
 
   app.get(
     '/lease/:dseq/:gseq/:oseq/status',
-    asTenant((c, service, claims) => {
+    asTenant(async (c, service, claims) => {
       const at = leaseAt(c);
       if (!at.ok) return reply(c, at.error);
       const status = service.leaseStatus(claims, at.value);
-      return status.ok ? c.body(status.value, 200, JSON_TYPE) : reply(c, status.error);
+      if (!status.ok) return reply(c, status.error);
+      const webhook = deps.webhook?.();
+      if (webhook === undefined) return c.body(status.value, 200, JSON_TYPE);
+      const id = service.leaseIdOf(claims, at.value);
+      if (!id.ok) return reply(c, id.error);
+      return c.body(withIpEnv(status.value, await webhook.pods(id.value)), 200, JSON_TYPE);
     }),
   );
 
@@ -289,6 +358,41 @@ export function createProviderApp(deps: ProviderAppDeps): Hono {
       return at.ok ? answer(c, await service.leaseDetails(claims, at.value)) : reply(c, at.error);
     }),
   );
+
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/manifest',
+    asTenant((c, service, claims) => {
+      const at = leaseAt(c);
+      return at.ok ? answer(c, service.manifest(claims, at.value)) : reply(c, at.error);
+    }),
+  );
+
+  app.get(
+    '/lease/:dseq/:gseq/:oseq/service/:name/status',
+    asTenant((c, service, claims) => {
+      const at = leaseAt(c);
+      if (!at.ok) return reply(c, at.error);
+      return answer(c, service.serviceStatus(claims, at.value, c.req.param('name') ?? ''));
+    }),
+  );
+
+  app.get('/version', (c) => json(c, versionInfo()));
+
+  const screen = deps.screen;
+  if (screen !== undefined) {
+    app.get(
+      '/validate',
+      asTenant(async (c, service, claims) => {
+        const text = await getBody(c, deps.maxBodyBytes);
+        if (!text.ok) return reply(c, text.error);
+        const body = parseJsonExact(text.value, 'the request body');
+        if (!body.ok) return reply(c, body.error);
+        const spec = parseWith(groupSpecSchema, body.value, 'the group spec');
+        if (!spec.ok) return reply(c, spec.error);
+        return json(c, screen(spec.value, claims.iss, service));
+      }),
+    );
+  }
 
   app.put(
     '/deployment/:dseq/manifest',

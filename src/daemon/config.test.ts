@@ -23,7 +23,21 @@ describe('provider configuration', () => {
     assert.ok(parsed.ok);
     const config = parsed.value;
     assert.deepEqual(config.identity, { keyring: '/keys/default', key: 'p1' });
-    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 0 });
+    assert.deepEqual(config.listen, {
+      host: '127.0.0.1',
+      port: 0,
+      tls: {
+        certFile: '/etc/akash-ip/provider-cert.pem',
+        keyFile: '/etc/akash-ip/provider-key.pem',
+        clientCertCacheMs: 10_000,
+      },
+    });
+    const plain = parseConfig(
+      'provider: {key: p1}\nlisten: {tls: false}\n',
+      '/etc/akash-ip/provider.yaml',
+      options,
+    );
+    assert.deepEqual(plain.ok && plain.value.listen, { host: '127.0.0.1', port: 0 });
     assert.deepEqual(config.store, { kind: 'memory' });
     assert.deepEqual(config.pools, []);
     assert.deepEqual(config.attributes, []);
@@ -282,6 +296,69 @@ describe('provider configuration', () => {
         'p.yaml',
         options,
       ).ok,
+    );
+  });
+
+  it('reads the admission webhook block, naming the certificate after the URL by default', () => {
+    const head = 'provider: {key: p1}\nkubernetes:\n  server: https://127.0.0.1:6443\n  token: t\n  ca: c\n';
+    const webhookOf = (text: string) => {
+      const parsed = parseConfig(`${head}${text}`, '/etc/akash-ip/provider.yaml', options);
+      assert.ok(parsed.ok, parsed.ok ? '' : parsed.error.message);
+      return parsed.value.kubernetes?.webhook;
+    };
+    assert.equal(webhookOf(''), undefined);
+    assert.deepEqual(webhookOf('  webhook:\n    url: https://10.0.0.5:8443/mutate\n'), {
+      listen: { host: '0.0.0.0', port: 8443 },
+      url: 'https://10.0.0.5:8443/mutate',
+      ipAddresses: ['10.0.0.5'],
+      dnsNames: [],
+      timeoutSeconds: 3,
+      rollOnFirstAddress: false,
+    });
+    assert.deepEqual(webhookOf('  webhook: {url: "https://[2001:db8::5]:{port}/mutate"}\n')?.ipAddresses, [
+      '2001:db8::5',
+    ]);
+    const named = webhookOf(
+      '  webhook:\n    listen: {host: 127.0.0.1, port: 0}\n    url: https://provider.example.com:{port}/mutate\n    dnsNames: [provider.example.com, webhook.example.com]\n    timeoutSeconds: 5\n    rollOnFirstAddress: true\n',
+    );
+    assert.deepEqual(named, {
+      listen: { host: '127.0.0.1', port: 0 },
+      url: 'https://provider.example.com:{port}/mutate',
+      ipAddresses: [],
+      dnsNames: ['provider.example.com', 'webhook.example.com'],
+      timeoutSeconds: 5,
+      rollOnFirstAddress: true,
+    });
+  });
+
+  it('points at what it refuses in the webhook block', () => {
+    const head =
+      'provider: {key: p1}\nkubernetes:\n  server: https://127.0.0.1:6443\n  token: t\n  ca: c\n  webhook:\n';
+    assert.deepEqual(refusal(`${head}    url: http://10.0.0.5:8443/mutate\n`), {
+      message:
+        '/etc/akash-ip/provider.yaml:7:10: kubernetes.webhook.url: must be an https URL with a path, e.g. https://10.0.0.5:8443/mutate',
+      line: 7,
+      col: 10,
+    });
+    assert.match(
+      refusal(`${head}    url: https://10.0.0.5:8443\n`).message,
+      /webhook\.url: must be an https URL/,
+    );
+    assert.match(refusal(`${head}    listen: {port: 8443}\n`).message, /kubernetes\.webhook\.url/);
+    const other = refusal(`${head}    url: https://10.0.0.5:8443/mutate\n    ipAddresses: [10.0.0.6]\n`);
+    assert.equal(other.line, 8);
+    assert.match(other.message, /webhook\.ipAddresses: must include the url's host 10\.0\.0\.5/);
+    assert.match(
+      refusal(`${head}    url: https://10.0.0.5:8443/mutate\n    ipAddresses: [not-an-ip]\n`).message,
+      /webhook\.ipAddresses\[0\]: must be an IP address/,
+    );
+    assert.match(
+      refusal(`${head}    url: https://10.0.0.5:8443/mutate\n    timeoutSeconds: 31\n`).message,
+      /webhook\.timeoutSeconds/,
+    );
+    assert.match(
+      refusal(`${head}    url: https://10.0.0.5:8443/mutate\n    rollOnFirst: true\n`).message,
+      /webhook\.rollOnFirst: Unrecognized key/,
     );
   });
 

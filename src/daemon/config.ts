@@ -3,6 +3,7 @@
  * {@link ProviderConfig}. Every refusal names the file, line and column of the offending value.
  */
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -39,7 +40,8 @@ const MAX_CONFIG_BYTES = 1 << 20;
 export interface ProviderConfig {
   /** The provider's account key in a file keyring. */
   readonly identity: { readonly keyring: string; readonly key: string };
-  readonly listen: { readonly host: string; readonly port: number };
+  /** `tls` absent: plain HTTP (`listen.tls: false`, for local tests); otherwise HTTPS as Akash's gateway. */
+  readonly listen: { readonly host: string; readonly port: number; readonly tls?: TlsConfig };
   /** The URL registered on the ledger; default: the listening URL. */
   readonly hostUri?: string;
   readonly store: { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string };
@@ -84,6 +86,20 @@ export interface ProviderConfig {
   };
 }
 
+/** The gateway's HTTPS: its certificate files (created on first start when missing) and the mTLS cache. */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** How long a ledger answer about a client certificate is trusted (a revocation is seen within it). */
+  readonly clientCertCacheMs: number;
+}
+
+const TLS_DEFAULTS = {
+  certFile: 'provider-cert.pem',
+  keyFile: 'provider-key.pem',
+  clientCertCacheMs: 10_000,
+};
+
 /** The cluster the daemon realizes its leases in, and how its sync paces itself. */
 export type KubernetesConfig = KubeClusterConfig & KubernetesSyncSettings;
 
@@ -92,6 +108,21 @@ export interface KubernetesSyncSettings {
   readonly retryMaxMs: number;
   /** Between two drift checks (the whole cluster compared with the engine, differences repaired); 0: none. */
   readonly reconcileIntervalMs: number;
+  /** The leased-IP admission webhook (src/webhook); off unless configured. */
+  readonly webhook?: WebhookSettings;
+}
+
+/** Where the daemon serves the admission webhook, and how the apiserver reaches it back. */
+export interface WebhookSettings {
+  readonly listen: { readonly host: string; readonly port: number };
+  /** What the apiserver dials, e.g. `https://10.0.0.5:8443/mutate`; `{port}` is the port actually bound. */
+  readonly url: string;
+  /** The serving certificate's names: by default the URL's host. */
+  readonly ipAddresses: readonly string[];
+  readonly dnsNames: readonly string[];
+  readonly timeoutSeconds: number;
+  /** Roll a lease's workloads once when its first address is confirmed; never without this opt-in. */
+  readonly rollOnFirstAddress: boolean;
 }
 
 /** What a pool needs to serve each family. */
@@ -140,6 +171,55 @@ const httpUrl = z
 
 const objectName = z.string().refine((text) => isObjectName(text), 'must be a Kubernetes object name');
 
+/** The host of an https URL (brackets of an IPv6 literal removed), or undefined when it is not one. */
+function httpsHost(text: string): string | undefined {
+  if (!/^https:\/\/[^\s/]+\/\S*$/.test(text)) return undefined;
+  try {
+    // `{port}` is filled in once the port is bound; any number stands for it here.
+    const host = new URL(text.replace('{port}', '1')).hostname;
+    return host.startsWith('[') ? host.slice(1, -1) : host;
+  } catch {
+    return undefined;
+  }
+}
+
+const webhookSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.int().min(0).max(65535).default(8443),
+      })
+      .default({ host: '0.0.0.0', port: 8443 }),
+    url: z
+      .string()
+      .refine(
+        (text) => httpsHost(text) !== undefined,
+        'must be an https URL with a path, e.g. https://10.0.0.5:8443/mutate',
+      ),
+    ipAddresses: z
+      .array(z.string().refine((text) => isIP(text) !== 0, 'must be an IP address'))
+      .exactOptional(),
+    dnsNames: z
+      .array(z.string().regex(/^[a-z0-9*]([a-z0-9.-]*[a-z0-9])?$/i, 'must be a DNS name'))
+      .exactOptional(),
+    timeoutSeconds: z.int().min(1).max(30).default(3),
+    rollOnFirstAddress: z.boolean().default(false),
+  })
+  .superRefine((value, context) => {
+    const host = httpsHost(value.url);
+    if (host === undefined || (value.ipAddresses === undefined && value.dnsNames === undefined)) return;
+    // The apiserver verifies the certificate against the URL's host: a certificate without it never serves.
+    const names = [...(value.ipAddresses ?? []), ...(value.dnsNames ?? [])].map((name) => name.toLowerCase());
+    if (!names.includes(host.toLowerCase())) {
+      context.addIssue({
+        code: 'custom',
+        path: [value.ipAddresses === undefined ? 'dnsNames' : 'ipAddresses'],
+        message: `must include the url's host ${host}: the apiserver checks the certificate against it`,
+      });
+    }
+  });
+
 const kubernetesSchema = z
   .strictObject({
     kubeconfig: z.string().min(1).exactOptional(),
@@ -162,6 +242,7 @@ const kubernetesSchema = z
       .max(86_400_000)
       .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (no drift checks) or at least 1000')
       .default(60_000),
+    webhook: webhookSchema.exactOptional(),
   })
   .superRefine((value, context) => {
     if (value.kubeconfig !== undefined) {
@@ -212,8 +293,18 @@ const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.int().min(0).max(65535).default(0),
+      tls: z
+        .union([
+          z.boolean(),
+          z.strictObject({
+            certFile: z.string().min(1).default(TLS_DEFAULTS.certFile),
+            keyFile: z.string().min(1).default(TLS_DEFAULTS.keyFile),
+            clientCertCacheMs: z.int().min(0).max(3_600_000).default(TLS_DEFAULTS.clientCertCacheMs),
+          }),
+        ])
+        .default(true),
     })
-    .default({ host: '127.0.0.1', port: 0 }),
+    .default({ host: '127.0.0.1', port: 0, tls: true }),
   hostUri: httpUrl.exactOptional(),
   store: z
     .discriminatedUnion('kind', [
@@ -291,6 +382,35 @@ function mergePricing(raw: RawConfig['pricing']): PricingConfig {
   });
 }
 
+function webhookOf(raw: z.infer<typeof webhookSchema>): WebhookSettings {
+  const named = raw.ipAddresses !== undefined || raw.dnsNames !== undefined;
+  const host = httpsHost(raw.url) ?? '';
+  const byIp = isIP(host) !== 0;
+  return {
+    listen: raw.listen,
+    url: raw.url,
+    ipAddresses: named ? (raw.ipAddresses ?? []) : byIp ? [host] : [],
+    dnsNames: named ? (raw.dnsNames ?? []) : byIp ? [] : [host],
+    timeoutSeconds: raw.timeoutSeconds,
+    rollOnFirstAddress: raw.rollOnFirstAddress,
+  };
+}
+
+function listenOf(raw: RawConfig['listen'], base: string): ProviderConfig['listen'] {
+  const { host, port, tls } = raw;
+  if (tls === false) return { host, port };
+  const files = tls === true ? TLS_DEFAULTS : tls;
+  return {
+    host,
+    port,
+    tls: {
+      certFile: resolve(base, files.certFile),
+      keyFile: resolve(base, files.keyFile),
+      clientCertCacheMs: files.clientCertCacheMs,
+    },
+  };
+}
+
 function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): KubernetesConfig {
   const secret = (value: string | undefined, file: string | undefined): Secret =>
     value === undefined ? { file: resolve(base, file ?? '') } : { value };
@@ -312,6 +432,7 @@ function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): 
     timeoutMs: raw.timeoutMs,
     retryMaxMs: raw.retryMaxMs,
     reconcileIntervalMs: raw.reconcileIntervalMs,
+    ...(raw.webhook === undefined ? {} : { webhook: webhookOf(raw.webhook) }),
   };
 }
 
@@ -382,7 +503,7 @@ export function parseConfig(
       keyring: resolve(base, raw.provider.keyring ?? options.defaultKeyring),
       key: raw.provider.key,
     },
-    listen: raw.listen,
+    listen: listenOf(raw.listen, base),
     ...(raw.hostUri === undefined ? {} : { hostUri: raw.hostUri.replace(/\/+$/, '') }),
     store: raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: resolve(base, raw.store.path) } : raw.store,
     pools: raw.pools,

@@ -3,8 +3,10 @@
  * (this provider simulates workloads), no forwarded ports, Go's byte-compatible `ips`, and the
  * `ip_endpoints` field that tells pending and withheld endpoints apart with a reason.
  */
+import type { AppError, Result } from '../errors/index.js';
 import type { LeaseIpStatus, LeaseView } from '../lease/index.js';
 import type { ManifestGroup } from '../sdl/index.js';
+import type { LeasePodsReport } from '../webhook/index.js';
 
 /** One service, with chain-sdk `ServiceStatus` field names. */
 export interface ServiceStatus {
@@ -31,28 +33,36 @@ export interface IpLeaseStatusEntry {
 /** The IP part of a lease the engine does not know: it declared no IP endpoint. */
 export const NO_IPS: LeaseIpStatus = Object.freeze({ ips: null, ip_endpoints: Object.freeze({}) });
 
-/** Every replica of every service counts as ready; `uris` lists the hosts of global HTTP exposes. */
-function serviceStatuses(group: ManifestGroup): Record<string, ServiceStatus> {
-  const out: Record<string, ServiceStatus> = {};
-  for (const service of group.services) {
-    const uris = new Set<string>();
-    for (const expose of service.expose) {
-      if (expose.global && expose.ip === '') for (const host of expose.hosts ?? []) uris.add(host);
-    }
-    const count = service.count;
-    out[service.name] = {
-      name: service.name,
-      available: count,
-      total: count,
-      uris: [...uris],
-      observed_generation: 1,
-      replicas: count,
-      updated_replicas: count,
-      ready_replicas: count,
-      available_replicas: count,
-    };
+type ManifestService = ManifestGroup['services'][number];
+
+/** Every replica counts as ready; `uris` lists the hosts of global HTTP exposes. */
+function statusOf(service: ManifestService): ServiceStatus {
+  const uris = new Set<string>();
+  for (const expose of service.expose) {
+    if (expose.global && expose.ip === '') for (const host of expose.hosts ?? []) uris.add(host);
   }
-  return out;
+  const count = service.count;
+  return {
+    name: service.name,
+    available: count,
+    total: count,
+    uris: [...uris],
+    observed_generation: 1,
+    replicas: count,
+    updated_replicas: count,
+    ready_replicas: count,
+    available_replicas: count,
+  };
+}
+
+function serviceStatuses(group: ManifestGroup): Record<string, ServiceStatus> {
+  return Object.fromEntries(group.services.map((service) => [service.name, statusOf(service)]));
+}
+
+/** One service's status (the service-status route), or undefined when the group has no such service. */
+export function serviceStatusOf(group: ManifestGroup, name: string): ServiceStatus | undefined {
+  const service = group.services.find((candidate) => candidate.name === name);
+  return service === undefined ? undefined : statusOf(service);
 }
 
 /** The lease-status JSON text. */
@@ -63,6 +73,26 @@ export function leaseStatusJson(group: ManifestGroup, ip: LeaseIpStatus): string
     ips: ip.ips,
     ip_endpoints: ip.ip_endpoints,
   });
+}
+
+/**
+ * The `ip_env` extension (the admission webhook configured): whether the lease's running pods carry its
+ * current addresses, each pod `current`, `missing` (started before the address) or `stale` (a moved
+ * address, until it restarts); `current: null` with our code and message when the cluster could not tell.
+ */
+export type IpEnvStatus =
+  | LeasePodsReport
+  | { readonly current: null; readonly code: string; readonly error: string };
+
+/**
+ * The lease-status JSON with `ip_env` added as its last field: Go's decoder ignores a field it does not
+ * know, and every byte before it stays as Akash's clients read it.
+ */
+export function withIpEnv(json: string, pods: Result<LeasePodsReport, AppError>): string {
+  const ipEnv: IpEnvStatus = pods.ok
+    ? pods.value
+    : { current: null, code: pods.error.code, error: pods.error.message };
+  return `${json.slice(0, -1)},"ip_env":${JSON.stringify(ipEnv)}}`;
 }
 
 /** The IP operator's per-lease answer: one entry per port of every active endpoint. */

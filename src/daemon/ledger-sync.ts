@@ -67,6 +67,8 @@ export interface LedgerSyncOptions {
   readonly logger: Logger;
   /** Called once the first reconciliation with the ledger is done. */
   readonly onSynced?: () => void;
+  /** Run (retried like registration) once registered: publishes the gateway certificate. */
+  readonly afterRegister?: () => Promise<Result<unknown, AppError>>;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -229,6 +231,9 @@ export class LedgerSync {
       provider: this.#options.provider,
       hostUri: this.#options.hostUri,
     });
+    const { afterRegister } = this.#options;
+    if (afterRegister !== undefined && !(await retrying('publishing the gateway certificate', afterRegister)))
+      return;
     const reconciled = await retrying('reconciling with the ledger', async () => {
       const done = await this.reconcile();
       if (done.ok && done.value.closed + done.value.released > 0) {

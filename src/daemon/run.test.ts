@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { importKey } from '../identity/index.js';
 import { storeChange } from '../lease/index.js';
 import { Ledger, serveLedger } from '../market/index.js';
@@ -71,7 +73,7 @@ describe('runProvider on 127.0.0.1', () => {
       parseConfig(
         [
           'provider: {keyring: keys, key: provider}',
-          'listen: {host: 127.0.0.1, port: 0}',
+          'listen: {host: 127.0.0.1, port: 0, tls: false}',
           'store: {kind: sqlite, path: data/provider.db}',
           'pools: [{name: edge, addresses: [198.51.100.0/30]}]',
           `tenants: [{address: ${alice.address}, pubkey: "${alice.pubkey}"}]`,
@@ -135,6 +137,7 @@ describe('runProvider on 127.0.0.1', () => {
       parseConfig(
         [
           'provider: {keyring: keys, key: provider}',
+          'listen: {tls: false}',
           'store: {kind: sqlite, path: legacy/provider.db}',
           'pools: [{name: edge, addresses: [198.51.100.8/30]}]',
           `tenants: [{address: ${alice.address}, pubkey: "${alice.pubkey}"}]`,
@@ -203,6 +206,7 @@ describe('runProvider on 127.0.0.1', () => {
       parseConfig(
         [
           'provider: {keyring: keys, key: provider}',
+          'listen: {tls: false}',
           'store: {kind: sqlite, path: deep/provider.db}',
           'pools: [{name: edge, addresses: [198.51.100.12/30]}]',
           `tenants: [{address: ${alice.address}, pubkey: "${alice.pubkey}"}]`,
@@ -273,6 +277,7 @@ describe('runProvider on 127.0.0.1', () => {
       parseConfig(
         [
           'provider: {keyring: keys, key: provider}',
+          'listen: {tls: false}',
           'store: {kind: sqlite, path: shared/provider.db}',
           'pools: [{name: edge, addresses: [198.51.100.16/30]}]',
         ].join('\n'),
@@ -317,6 +322,46 @@ describe('runProvider on 127.0.0.1', () => {
       try {
         const registered = await logger.next('registered on the ledger');
         assert.equal(registered.hostUri, running.url);
+        assert.match(running.url, /^https:\/\/127\.0\.0\.1:/, 'HTTPS unless told otherwise');
+        const published = await logger.next('gateway certificate published');
+        const certificates = unwrap(ledger.listCertificates({ owner: providerKey.address, state: 'valid' }));
+        assert.deepEqual(
+          certificates.map((cert) => cert.serial),
+          [published.serial],
+        );
+        const cert = new X509Certificate(readFileSync(join(dir, 'provider-cert.pem')));
+        assert.equal(cert.subject, `CN=${providerKey.address}`);
+        assert.equal(
+          cert.serialNumber,
+          BigInt(String(published.serial)).toString(16).toUpperCase().padStart(cert.serialNumber.length, '0'),
+        );
+        assert.equal(statSync(join(dir, 'provider-key.pem')).mode & 0o777, 0o600);
+        // the same certificate is served, over TLS 1.3 only
+        const served = await new Promise<{ serial: string; protocol: string | null }>((resolve, reject) => {
+          const socket = tlsConnect(
+            { host: '127.0.0.1', port: Number(new URL(running.url).port), rejectUnauthorized: false },
+            () => {
+              resolve({
+                serial: socket.getPeerX509Certificate()?.serialNumber ?? '',
+                protocol: socket.getProtocol(),
+              });
+              socket.end();
+            },
+          );
+          socket.on('error', reject);
+        });
+        assert.deepEqual(served, { serial: cert.serialNumber, protocol: 'TLSv1.3' });
+        const old = await new Promise<string>((resolve) => {
+          const socket = tlsConnect({
+            host: '127.0.0.1',
+            port: Number(new URL(running.url).port),
+            rejectUnauthorized: false,
+            maxVersion: 'TLSv1.2',
+          });
+          socket.on('secureConnect', () => resolve('connected'));
+          socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'refused'));
+        });
+        assert.notEqual(old, 'connected', 'TLS 1.2 is refused');
         const onLedger = unwrap(ledger.getProvider(providerKey.address));
         assert.equal(onLedger.hostUri, running.url);
         assert.deepEqual(onLedger.attributes, [{ key: 'ip-lease', value: 'true' }]);

@@ -5,6 +5,7 @@
  * stops accepting, drains requests in flight and closes the store.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getRequestListener } from '@hono/node-server';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { getKey } from '../identity/index.js';
 import { connectKubeBackend } from '../k8s/index.js';
@@ -17,6 +18,7 @@ import { type Chain, ledgerChain, StaticChain } from './chain.js';
 import { ClusterSync } from './cluster-sync.js';
 import type { ProviderConfig } from './config.js';
 import { FailureLimiter } from './failure-limit.js';
+import { screenGroup } from './gateway-info.js';
 import { LedgerSync } from './ledger-sync.js';
 import type { Logger } from './logger.js';
 import { importLegacyManifests, legacyManifestPathOf, loadManifests } from './manifest-store.js';
@@ -24,6 +26,14 @@ import { createMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { listen, providerListener } from './server.js';
 import { ProviderService } from './service.js';
+import {
+  ClientCertificates,
+  ledgerCertificates,
+  loadOrCreateServerCertificate,
+  publishServerCertificate,
+  type ServerCertificate,
+} from './tls.js';
+import { clusterGateway, DaemonWebhook } from './webhook.js';
 
 /** A running daemon. */
 export interface RunningProvider {
@@ -59,6 +69,7 @@ export async function runProvider(
   const readiness = new Readiness();
   let service: ProviderService | undefined;
   let cluster: ClusterSync | undefined;
+  let webhook: DaemonWebhook | undefined;
   const metrics = createMetrics(() => service?.engine.inventory().pools ?? []);
   const ledger =
     config.ledger === undefined
@@ -97,8 +108,26 @@ export async function runProvider(
     ...(registry === undefined ? {} : { registry }),
     logger,
     cluster: () => cluster,
+    webhook: () => webhook,
     authFailures,
     bidDecisions: () => ledgerSync?.bids.recentDecisions() ?? [],
+    screen: (spec, owner, ready) =>
+      screenGroup(
+        spec,
+        owner,
+        { address, attributes: config.attributes, pricing: config.pricing },
+        ready.engine.inventory(),
+      ),
+    ...(ledger === undefined || config.listen.tls === undefined
+      ? {}
+      : {
+          clientCertificates: new ClientCertificates({
+            lookup: ledgerCertificates(ledger),
+            now,
+            cacheSize: limits.tokenCacheSize,
+            cacheMs: config.listen.tls.clientCertCacheMs,
+          }),
+        }),
   });
 
   // The store first: a second daemon on the same file is refused before it listens or touches anything.
@@ -107,16 +136,49 @@ export async function runProvider(
   if (!opened.ok) return opened;
   let store: LeaseStore | undefined = opened.value;
 
-  const listener = providerListener(app, { service: () => service, readiness, verifier, metrics });
-  const listening = await listen(listener, config.listen.host, config.listen.port, { metrics, logger });
+  const tlsConfig = config.listen.tls;
+  let gatewayCertificate: ServerCertificate | undefined;
+  if (tlsConfig !== undefined) {
+    const hosts = [
+      config.listen.host,
+      ...(config.hostUri === undefined ? [] : [new URL(config.hostUri).hostname]),
+    ];
+    const loaded = await loadOrCreateServerCertificate(
+      tlsConfig,
+      address,
+      hosts.filter((host) => host !== '0.0.0.0' && host !== '::').map((host) => host.replace(/^\[|\]$/g, '')),
+      new Date(now()),
+      logger,
+    );
+    if (!loaded.ok) {
+      await store.close();
+      return loaded;
+    }
+    gatewayCertificate = loaded.value;
+  }
+  // The fast lane answers lease-status from the service's cache alone; with the webhook, lease-status also
+  // reads the lease's pods from the cluster (`ip_env`), so it goes through the app.
+  const listener =
+    config.kubernetes?.webhook === undefined
+      ? providerListener(app, { service: () => service, readiness, verifier, metrics })
+      : getRequestListener(app.fetch);
+  const listening = await listen(listener, config.listen.host, config.listen.port, {
+    metrics,
+    logger,
+    ...(gatewayCertificate === undefined ? {} : { tls: gatewayCertificate }),
+  });
   if (!listening.ok) {
     await store.close();
     return listening;
   }
   const { server } = listening.value;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  const url = `http://${host}:${listening.value.port}`;
-  logger.log('info', 'listening', { url, provider: address });
+  const url = `${gatewayCertificate === undefined ? 'http' : 'https'}://${host}:${listening.value.port}`;
+  logger.log('info', 'listening', {
+    url,
+    provider: address,
+    ...(gatewayCertificate === undefined ? {} : { certificateSerial: gatewayCertificate.serial }),
+  });
 
   const background = new AbortController();
   const tasks: Promise<unknown>[] = [];
@@ -163,6 +225,17 @@ export async function runProvider(
             registry: metrics.registry,
           });
     cluster = sync;
+    const admission =
+      kubernetes?.webhook === undefined
+        ? undefined
+        : new DaemonWebhook({
+            settings: kubernetes.webhook,
+            connect: () => clusterGateway(kubernetes),
+            provider: address,
+            engine: engine.value,
+            logger,
+            registry: metrics.registry,
+          });
     service = new ProviderService({
       provider: address,
       engine: engine.value,
@@ -172,7 +245,14 @@ export async function runProvider(
       metrics,
       now,
       openBids: () => ledgerSync?.openBids() ?? 0,
-      ...(sync === undefined ? {} : { committed: (ids) => sync.committed(ids) }),
+      ...(sync === undefined
+        ? {}
+        : {
+            committed: (ids) => {
+              sync.committed(ids);
+              admission?.committed(ids);
+            },
+          }),
       ...(ledger === undefined
         ? {
             closeOnChain: (id) => {
@@ -192,6 +272,11 @@ export async function runProvider(
       return fail(appError('NOT_READY', 'stopped before the Kubernetes cluster was synced'));
     }
     readiness.open();
+    // After the sync: the apiserver can only reach the webhook through a cluster that answers us too.
+    if (admission !== undefined) {
+      webhook = admission;
+      await admission.start();
+    }
     const inventory = engine.value.inventory();
     logger.log('info', 'ready', {
       leases: service.size,
@@ -200,7 +285,9 @@ export async function runProvider(
       rebuildMs: now() - started,
     });
     const ready = service;
-    tasks.push(maintainLoop(ready, sync, config.limits.maintainIntervalMs, logger, background.signal));
+    tasks.push(
+      maintainLoop(ready, sync, admission, config.limits.maintainIntervalMs, logger, background.signal),
+    );
     if (sync !== undefined && kubernetes !== undefined && kubernetes.reconcileIntervalMs > 0) {
       tasks.push(sync.checkDriftEvery(kubernetes.reconcileIntervalMs, background.signal));
     }
@@ -217,6 +304,17 @@ export async function runProvider(
         now,
         service: ready,
         logger,
+        ...(gatewayCertificate === undefined
+          ? {}
+          : {
+              afterRegister: async () => {
+                const published = await publishServerCertificate(ledger, address, gatewayCertificate);
+                if (published.ok && published.value === 'published') {
+                  logger.log('info', 'gateway certificate published', { serial: gatewayCertificate.serial });
+                }
+                return published;
+              },
+            }),
       });
       tasks.push(ledgerSync.run(background.signal));
     }
@@ -225,6 +323,7 @@ export async function runProvider(
 
   const closeStore = async (): Promise<void> => {
     await service?.engine.idle();
+    await webhook?.close();
     await cluster?.close();
     await store?.close();
     store = undefined;
@@ -268,6 +367,7 @@ export async function runProvider(
 async function maintainLoop(
   service: ProviderService,
   cluster: ClusterSync | undefined,
+  webhook: DaemonWebhook | undefined,
   intervalMs: number,
   logger: Logger,
   signal: AbortSignal,
@@ -282,5 +382,6 @@ async function maintainLoop(
     if (!done.ok)
       logger.log('warn', 'maintenance failed', { code: done.error.code, error: done.error.message });
     await cluster?.retry();
+    if (cluster !== undefined) await webhook?.tick((id) => cluster.lease(id));
   }
 }

@@ -6,6 +6,7 @@
  * app stays the single source of every error answer.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -118,27 +119,50 @@ function watchClientErrors(server: Server, metrics: DaemonMetrics, logger: Logge
   });
 }
 
+/** HTTPS as Akash's gateway serves it: this certificate, TLS 1.3 at least, a client certificate asked for. */
+export interface GatewayTls {
+  readonly cert: string;
+  readonly key: string;
+}
+
 /**
- * Listens on `host:port` (0: any free port); resolves with the server and the port bound. Socket-level refusals
- * are counted in `metrics` (see {@link watchClientErrors}).
+ * Listens on `host:port` (0: any free port); resolves with the server and the port bound. With `tls`, HTTPS: the
+ * handshake asks for a client certificate without requiring one (JWT clients send none; the app checks what
+ * mTLS clients send, so a refusal is a JSON answer rather than a failed handshake). Socket-level refusals are
+ * counted in `metrics` (see {@link watchClientErrors}).
  */
 export function listen(
   listener: RequestListener,
   host: string,
   port: number,
-  watch: { readonly metrics: DaemonMetrics; readonly logger?: Logger } & RequestTimeouts,
+  watch: {
+    readonly metrics: DaemonMetrics;
+    readonly logger?: Logger;
+    readonly tls?: GatewayTls;
+  } & RequestTimeouts,
 ): Promise<Result<{ readonly server: Server; readonly port: number }, AppError>> {
   return new Promise((resolve) => {
     // bounded request reading, unlike Go's gateway and operator, which set no timeouts at all; the deadlines are
     // checked every second (Node's default, 30 s, would let a 30 s limit run to a minute)
-    const server = createServer(
-      {
-        headersTimeout: watch.headersTimeoutMs ?? 10_000,
-        requestTimeout: watch.requestTimeoutMs ?? 30_000,
-        connectionsCheckingInterval: 1000,
-      },
-      listener,
-    );
+    const options = {
+      headersTimeout: watch.headersTimeoutMs ?? 10_000,
+      requestTimeout: watch.requestTimeoutMs ?? 30_000,
+      connectionsCheckingInterval: 1000,
+    };
+    const server: Server =
+      watch.tls === undefined
+        ? createServer(options, listener)
+        : createTlsServer(
+            {
+              ...options,
+              cert: watch.tls.cert,
+              key: watch.tls.key,
+              minVersion: 'TLSv1.3',
+              requestCert: true,
+              rejectUnauthorized: false,
+            },
+            listener,
+          );
     watchClientErrors(server, watch.metrics, watch.logger);
     server.once('error', (error) =>
       resolve(fail(appError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${error.message}`))),

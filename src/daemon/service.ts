@@ -4,6 +4,7 @@
  * claims; the owner of whatever it touches comes from this provider's records, never from the token.
  */
 import { z } from 'zod';
+import { DSEQ_RULE, dseqOf } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { authorize, type JwtClaims, type ProviderAction } from '../identity/index.js';
 import {
@@ -18,7 +19,14 @@ import {
 } from '../lease/index.js';
 import { type GroupSpec, type ManifestGroup, manifestVersion } from '../sdl/index.js';
 import type { Chain } from './chain.js';
-import { type IpLeaseStatusEntry, ipLeaseStatus, leaseStatusJson, NO_IPS } from './lease-status.js';
+import {
+  type IpLeaseStatusEntry,
+  ipLeaseStatus,
+  leaseStatusJson,
+  NO_IPS,
+  type ServiceStatus,
+  serviceStatusOf,
+} from './lease-status.js';
 import type { Logger } from './logger.js';
 import { parseManifest } from './manifest-schema.js';
 import { type DeployedLease, manifestDocument, manifestRemoval } from './manifest-store.js';
@@ -82,24 +90,15 @@ export interface MigrationReport {
   readonly unchanged: readonly string[];
 }
 
-const DSEQ = /^[0-9]{1,20}$/;
 const SEQ = /^[0-9]{1,10}$/;
-const UINT64_MAX = 18446744073709551615n;
-
-/** A dseq in canonical decimal (no leading zeros), or undefined when it is not a uint64 above 0. */
-function canonicalDseq(text: string): string | undefined {
-  if (!DSEQ.test(text)) return undefined;
-  const value = BigInt(text);
-  return value === 0n || value > UINT64_MAX ? undefined : String(value);
-}
 
 /** A uint64 above 0, as a JSON number (safe integers only) or a decimal string; canonical text out. */
 const dseqField = z.union([
   z.int().min(1).max(Number.MAX_SAFE_INTEGER).transform(String),
   z
     .string()
-    .refine((text) => canonicalDseq(text) !== undefined, 'must be a uint64 above 0')
-    .transform((text) => canonicalDseq(text) ?? text),
+    .refine((text) => dseqOf(text) !== undefined, DSEQ_RULE)
+    .transform((text) => dseqOf(text) ?? text),
 ]);
 
 const migrateSchema = z.object({
@@ -120,7 +119,7 @@ export function parseLeasePath(
   gseq: string,
   oseq: string,
 ): Result<{ readonly dseq: string; readonly gseq: number; readonly oseq: number }> {
-  const canonical = canonicalDseq(dseq);
+  const canonical = dseqOf(dseq);
   if (canonical === undefined) return bad(`dseq "${dseq}" is not a uint64 above 0`);
   const g = SEQ.test(gseq) ? Number(gseq) : 0;
   const o = SEQ.test(oseq) ? Number(oseq) : 0;
@@ -234,6 +233,15 @@ export class ProviderService {
     return status.ok ? status.value : NO_IPS;
   }
 
+  /** The ID of the caller's lease at `dseq/gseq/oseq`, refused as lease-status refuses it. */
+  leaseIdOf(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+  ): Result<LeaseId> {
+    const found = this.#find(claims, at, 'status');
+    return found.ok ? ok(found.value.id) : found;
+  }
+
   /** The lease-status JSON of the caller's lease; cached until the next change of lease state. */
   leaseStatus(
     claims: JwtClaims,
@@ -247,6 +255,33 @@ export class ProviderService {
     const json = leaseStatusJson(found.value.group, this.#ipStatus(found.value.id));
     this.#statusCache.set(key, { generation: this.#generation, json });
     return ok(json);
+  }
+
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/manifest` (scope `get-manifest`): the deployed group, as Go's `manifest.Manifest`. */
+  manifest(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+  ): Result<readonly ManifestGroup[]> {
+    const found = this.#find(claims, at, 'get-manifest');
+    return found.ok ? ok([found.value.group]) : found;
+  }
+
+  /** `GET /lease/{dseq}/{gseq}/{oseq}/service/{name}/status` (scope `status`): chain-sdk's `ServiceStatus`. */
+  serviceStatus(
+    claims: JwtClaims,
+    at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
+    name: string,
+  ): Result<ServiceStatus> {
+    const found = this.#find(claims, at, 'status');
+    if (!found.ok) return found;
+    const status = serviceStatusOf(found.value.group, name);
+    return status === undefined
+      ? fail(
+          appError('SERVICE_NOT_FOUND', `lease ${at.dseq}/${at.gseq}/${at.oseq} has no service "${name}"`, {
+            services: found.value.group.services.map((service) => service.name),
+          }),
+        )
+      : ok(status);
   }
 
   /**
@@ -286,7 +321,7 @@ export class ProviderService {
    * one group per lease, IP endpoints as ordered), then deploys or updates each of the caller's leases.
    */
   async sendManifest(claims: JwtClaims, dseqText: string, body: unknown): Promise<Result<ManifestReport>> {
-    const dseq = canonicalDseq(dseqText);
+    const dseq = dseqOf(dseqText);
     if (dseq === undefined) return bad(`dseq "${dseqText}" is not a uint64 above 0`);
     const manifest = parseManifest(body);
     if (!manifest.ok) return manifest;
@@ -383,13 +418,18 @@ export class ProviderService {
           ),
         };
         reports.push(report);
-        this.#options.logger.log('info', `manifest ${report.action}`, {
-          lease: key,
-          version,
-          endpoints: Object.fromEntries(
-            Object.entries(ip.ip_endpoints).map(([name, status]) => [name, status.state]),
-          ),
-        });
+        this.#options.logger.log(
+          report.withheld.length === 0 ? 'info' : 'warn',
+          `manifest ${report.action}`,
+          {
+            lease: key,
+            version,
+            endpoints: Object.fromEntries(
+              Object.entries(ip.ip_endpoints).map(([name, status]) => [name, status.state]),
+            ),
+            ...(report.withheld.length === 0 ? {} : { withheld: report.withheld }),
+          },
+        );
       }
       return ok({ dseq, version, leases: reports });
     });
@@ -472,7 +512,8 @@ export class ProviderService {
       }
       const seqs = (id: LeaseId) => ({ dseq: id.dseq, gseq: id.gseq, oseq: id.oseq });
       return ok({
-        transferred: dryRun ? [] : names,
+        // only what moved: an endpoint the destination already held is in `unchanged`, not here
+        transferred: dryRun ? [] : [...new Set(result.moves.map((move) => move.endpoint))],
         dry_run: dryRun,
         moves: result.moves.map((move) => ({
           endpoint: move.endpoint,

@@ -100,6 +100,7 @@ export const ERROR_TABLE = {
   MIGRATION_INVALID: unprocessable,
   MANIFEST_MISMATCH: unprocessable,
   ENDPOINT_NOT_LEASED: { http: 409, exit: EXIT.notLeased },
+  SERVICE_NOT_FOUND: notFound,
   STORE_CORRUPT: { http: 500, exit: EXIT.internal },
   STORE_LOCKED: conflict,
 
@@ -123,6 +124,13 @@ export const ERROR_TABLE = {
   K8S_UNAVAILABLE: { http: 503, exit: EXIT.unavailable },
   K8S_REJECTED: { http: 502, exit: EXIT.internal },
   K8S_MALFORMED: { http: 502, exit: EXIT.internal },
+
+  // account certificates (src/x509, the ledger's cert module, the tenant's provider client)
+  CERTIFICATE_INVALID: invalid,
+  CERTIFICATE_NOT_FOUND: notFound,
+  CERTIFICATE_EXISTS: conflict,
+  // the provider's server certificate is not the one its address published (or pinned): nothing was sent to it
+  PROVIDER_UNTRUSTED: { http: 502, exit: EXIT.denied },
 
   // identity: keys and keyring (src/identity)
   KEY_EXISTS: conflict,

@@ -6,6 +6,7 @@
  */
 
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { PoolSpec } from '../ipam/index.js';
 import type {
@@ -101,7 +102,7 @@ function add(a: WriteCounts, b: WriteCounts): WriteCounts {
 
 const leaseLabelSchema = z.object({
   [LABEL.owner]: z.string().min(1),
-  [LABEL.dseq]: z.string().regex(/^\d{1,20}$/),
+  [LABEL.dseq]: z.string().refine(isDseq, DSEQ_RULE),
   [LABEL.gseq]: z.string().regex(/^\d{1,10}$/),
   [LABEL.oseq]: z.string().regex(/^\d{1,10}$/),
   [LABEL.provider]: z.string().min(1),

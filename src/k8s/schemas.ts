@@ -3,6 +3,7 @@
  * uses are declared; the rest is stripped, so a newer server adding fields changes nothing.
  */
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 
 const stringMap = z.record(z.string(), z.string());
 
@@ -58,7 +59,7 @@ export type ServiceObject = z.infer<typeof serviceSchema>;
 
 const leaseIdSchema = z.object({
   owner: z.string().min(1),
-  dseq: z.string().regex(/^\d{1,20}$/),
+  dseq: z.string().refine(isDseq, DSEQ_RULE),
   gseq: z.number().int().nonnegative(),
   oseq: z.number().int().nonnegative(),
   provider: z.string().min(1),

@@ -2,12 +2,13 @@
  * Lease and order identities and the string keys derived from them. Keys use Go's
  * `LeaseID.String()` form so logs and stored rows read the same as the provider's.
  */
+
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { appError, fail, ok, type Result } from '../errors/index.js';
 import type { LeaseId, OrderId } from './types.js';
 
 // bech32 is lower-case alphanumeric; refusing anything else keeps '/' and '#' free as key separators.
 const ADDRESS = /^[a-z0-9]{1,128}$/;
-const UINT64_MAX = 18446744073709551615n;
 const UINT32_MAX = 4294967295;
 /** Akash's endpoint-name rule (chain-sdk `sdl/v2.go`). */
 const ENDPOINT_NAME = /^[a-z]+[a-z0-9_-]+$/;
@@ -34,8 +35,8 @@ export function nameKey(owner: string, endpoint: string): string {
 
 function checkOrder(id: OrderId): string | undefined {
   if (!ADDRESS.test(id.owner)) return `owner "${id.owner}" is not a bech32 address`;
-  if (!/^\d{1,20}$/.test(id.dseq) || BigInt(id.dseq) > UINT64_MAX || BigInt(id.dseq) === 0n) {
-    return `dseq "${id.dseq}" is not a uint64 above 0`;
+  if (!isDseq(id.dseq)) {
+    return `dseq "${id.dseq}" ${DSEQ_RULE}`;
   }
   for (const [name, value] of [
     ['gseq', id.gseq],

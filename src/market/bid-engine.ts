@@ -61,7 +61,7 @@ export function orderKeyOf(id: OrderId): string {
  * capabilities; the order carries the provider's own order attributes; the group is valid; and the
  * price (see pricing.ts) is within the order's maximum.
  */
-function evaluateOrder(order: Order, provider: BidderProfile): Result<DecCoin, AppError> {
+export function evaluateOrder(order: Order, provider: BidderProfile): Result<DecCoin, AppError> {
   const refuse = (code: ErrorCode, message: string) => fail(appError(code, message));
   const spec = order.spec;
   if (order.state !== 'open') return refuse('ORDER_NOT_OPEN', `order is ${order.state}`);

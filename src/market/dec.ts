@@ -51,10 +51,3 @@ export function ceilDiv(numerator: bigint, denominator: bigint): bigint {
 export function minBig(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
-
-const UINT64_MAX = 2n ** 64n - 1n;
-
-/** A uint64 above zero in canonical decimal, as Akash JSON prints dseq. */
-export function isUint64(text: string): boolean {
-  return /^[1-9][0-9]{0,19}$/.test(text) && BigInt(text) <= UINT64_MAX;
-}

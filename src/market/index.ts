@@ -22,12 +22,13 @@ export {
   type DecisionRecord,
   decideBid,
   describeDecision,
+  evaluateOrder,
   orderKeyOf,
 } from './bid-engine.js';
-export { DEC_ONE, DEC_PLACES, formatDec, isUint64, parseDec } from './dec.js';
+export { DEC_ONE, DEC_PLACES, formatDec, parseDec } from './dec.js';
 export { groupMaxPrice, leasedIpCount, validateGroupSpec } from './group.js';
 export { type ErrorBody, errorResponse } from './http-error.js';
-export { jsonDepth, MAX_JSON_DEPTH, parseJsonText } from './json-text.js';
+export { jsonDepth, MAX_JSON_DEPTH, parseJsonExact, parseJsonText, quoteLargeIntegers } from './json-text.js';
 export {
   DEFAULT_MIN_DEPOSIT,
   Ledger,
@@ -49,7 +50,7 @@ export {
   type PricingConfig,
   quoteGroup,
 } from './pricing.js';
-export { groupSpecSchema } from './schemas.js';
+export { groupSpecSchema, parseWith } from './schemas.js';
 export {
   type Account,
   type Awaitable,
@@ -57,10 +58,15 @@ export {
   type BidFilter,
   type BidId,
   type BidState,
+  type Certificate,
+  type CertificateFilter,
+  type CertificateId,
+  type CertificateState,
   type CloseBidOptions,
   type CloseLeaseInput,
   type Coin,
   type CreateBidInput,
+  type CreateCertificateInput,
   type CreateDeploymentInput,
   DENOM,
   type Deployment,

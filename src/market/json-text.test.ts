@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jsonDepth, MAX_JSON_DEPTH, parseJsonText } from './json-text.js';
+import { jsonDepth, MAX_JSON_DEPTH, parseJsonExact, parseJsonText, quoteLargeIntegers } from './json-text.js';
 
 describe('bounded JSON text', () => {
   it('measures nesting without counting brackets inside strings', () => {
@@ -25,5 +25,25 @@ describe('bounded JSON text', () => {
       message: 'the body is not JSON',
     });
     assert.deepEqual(parseJsonText('{"a":"]]]"}', 'the body'), { ok: true, value: { a: ']]]' } });
+  });
+});
+
+describe('parseJsonExact', () => {
+  it('keeps integers beyond 2^53 exact as decimal strings, and nothing else', () => {
+    const text =
+      '{"destination_dseq":18446744073709551615,"small":9007199254740991,"f":12345678901234567.5,"e":1e300,' +
+      '"s":"18446744073709551615 in a string","neg":-18446744073709551615,"list":[9007199254740993]}';
+    const parsed = parseJsonExact(text, 'body');
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.value, {
+      destination_dseq: '18446744073709551615',
+      small: 9007199254740991,
+      f: Number('12345678901234567.5'),
+      e: 1e300,
+      s: '18446744073709551615 in a string',
+      neg: Number('-18446744073709551615'),
+      list: ['9007199254740993'],
+    });
+    assert.equal(quoteLargeIntegers('{"a":1}'), '{"a":1}');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AppError, Result } from '../errors/index.js';
+import { createAccountCertificate } from '../x509/index.js';
 import { BidEngine, type BidGate } from './bid-engine.js';
 import { leasedIpCount } from './group.js';
 import { Ledger } from './ledger.js';
@@ -316,5 +317,68 @@ describe('block clock', () => {
     });
     assert.deepEqual(heights, [2, 3, 4]);
     assert.equal(value(ledger.status()).height, 4);
+  });
+});
+
+describe('certificates (Akash cert module)', () => {
+  it('publishes, lists by owner, serial and state, and revokes an owner-signed certificate', async () => {
+    const { ledger, app } = setup();
+    seed(ledger);
+    const send = (url: string, init: RequestInit) => Promise.resolve(app.request(url, init));
+    const tenant = new LedgerClient({ url: BASE, keys: [owner.privateKey], fetch: send });
+    const intruder = new LedgerClient({ url: BASE, keys: [stranger.privateKey], fetch: send });
+    const made = value(
+      createAccountCertificate({
+        address: owner.address,
+        kind: 'client',
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 3_600_000),
+      }),
+    );
+    const input = { owner: owner.address, cert: made.cert, pubkey: made.pubkey };
+    // signed by another account: refused before anything is stored
+    const unsigned = await intruder.createCertificate(input);
+    assert.equal(unsigned.ok ? 'stored' : unsigned.error.code, 'UNAUTHENTICATED');
+    const published = value(await tenant.createCertificate(input));
+    assert.deepEqual(
+      [published.owner, published.serial, published.state],
+      [owner.address, made.serial, 'valid'],
+    );
+    const again = await tenant.createCertificate(input);
+    assert.equal(again.ok ? 'stored twice' : again.error.code, 'CERTIFICATE_EXISTS');
+    const foreign = value(
+      createAccountCertificate({
+        address: stranger.address,
+        kind: 'client',
+        notBefore: new Date(),
+        notAfter: new Date(Date.now() + 3_600_000),
+      }),
+    );
+    const wrongCn = await tenant.createCertificate({
+      owner: owner.address,
+      cert: foreign.cert,
+      pubkey: foreign.pubkey,
+    });
+    assert.equal(wrongCn.ok ? 'stored' : wrongCn.error.details?.reason, 'wrong-cn');
+
+    assert.equal(value(await tenant.listCertificates({ owner: owner.address, state: 'valid' })).length, 1);
+    assert.equal(value(await tenant.listCertificates({ serial: made.serial })).length, 1);
+    assert.equal(value(await tenant.listCertificates({ owner: stranger.address })).length, 0);
+
+    const wrongRevoker = await intruder.revokeCertificate({ owner: owner.address, serial: made.serial });
+    assert.equal(wrongRevoker.ok ? 'revoked' : wrongRevoker.error.code, 'UNAUTHENTICATED');
+    assert.equal(
+      value(await tenant.revokeCertificate({ owner: owner.address, serial: made.serial })).state,
+      'revoked',
+    );
+    const twice = await tenant.revokeCertificate({ owner: owner.address, serial: made.serial });
+    assert.equal(twice.ok ? 'revoked twice' : twice.error.code, 'CERTIFICATE_NOT_FOUND');
+    assert.deepEqual(
+      value(await tenant.listCertificates({ owner: owner.address, state: 'revoked' })).map(
+        (cert) => cert.serial,
+      ),
+      [made.serial],
+    );
+    assert.equal(value(await tenant.listCertificates({ owner: owner.address, state: 'valid' })).length, 0);
   });
 });

@@ -16,6 +16,8 @@
  * - GET  bids/:owner/:dseq/:gseq/:oseq/:provider · POST bids/:owner/:dseq/:gseq/:oseq/:provider/close (provider)
  * - POST leases {bid} (owner) · GET leases?owner&dseq&provider&state
  * - GET  leases/:owner/:dseq/:gseq/:oseq/:provider · POST leases/:owner/:dseq/:gseq/:oseq/:provider/close {actor} (actor)
+ * - POST certificates {owner, cert, pubkey} (owner) · GET certificates?owner&serial&state
+ * - POST certificates/:owner/:serial/revoke (owner)
  */
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
@@ -31,9 +33,12 @@ import {
   advanceSchema,
   bidIdSchema,
   bidQuerySchema,
+  certificateIdSchema,
+  certificateQuerySchema,
   closeBidSchema,
   closeLeaseSchema,
   createBidSchema,
+  createCertificateSchema,
   createDeploymentSchema,
   createLeaseSchema,
   deploymentIdSchema,
@@ -310,6 +315,38 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
         (input) => input.actor,
         (input) => ledger.closeLease({ id, actor: input.actor }),
       ),
+    ),
+  );
+
+  v1.post('/certificates', (c) =>
+    write(
+      c,
+      createCertificateSchema,
+      (input) => input.owner,
+      (input) => ledger.createCertificate(input),
+      201,
+    ),
+  );
+  v1.get(
+    '/certificates',
+    query(certificateQuerySchema, (filter) => ledger.listCertificates(filter)),
+  );
+  v1.post(
+    '/certificates/:owner/:serial/revoke',
+    withId(
+      (c) =>
+        parseWith(
+          certificateIdSchema,
+          { owner: c.req.param('owner'), serial: c.req.param('serial') },
+          'certificate id',
+        ),
+      (c, id) =>
+        write(
+          c,
+          emptySchema,
+          () => id.owner,
+          () => ledger.revokeCertificate(id),
+        ),
     ),
   );
 

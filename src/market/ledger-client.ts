@@ -18,6 +18,7 @@ import { signRequest } from './ledger-auth.js';
 import {
   accountSchema,
   bidSchema,
+  certificateSchema,
   createdDeploymentSchema,
   deploymentSchema,
   eventSchema,
@@ -32,9 +33,13 @@ import type {
   Bid,
   BidFilter,
   BidId,
+  Certificate,
+  CertificateFilter,
+  CertificateId,
   CloseBidOptions,
   CloseLeaseInput,
   CreateBidInput,
+  CreateCertificateInput,
   CreateDeploymentInput,
   Deployment,
   DeploymentFilter,
@@ -188,6 +193,22 @@ export class LedgerClient implements MarketLedger {
   }
   listLeases(filter: LeaseFilter = {}): Promise<Result<readonly Lease[], AppError>> {
     return this.#call('GET', `/v1/leases${search({ ...filter })}`, leaseSchema.array());
+  }
+
+  createCertificate(input: CreateCertificateInput): Promise<Result<Certificate, AppError>> {
+    return this.#call('POST', '/v1/certificates', certificateSchema, input, { account: input.owner });
+  }
+  revokeCertificate(id: CertificateId): Promise<Result<Certificate, AppError>> {
+    return this.#call(
+      'POST',
+      `/v1/certificates/${segment(id.owner)}/${segment(id.serial)}/revoke`,
+      certificateSchema,
+      {},
+      { account: id.owner },
+    );
+  }
+  listCertificates(filter: CertificateFilter = {}): Promise<Result<readonly Certificate[], AppError>> {
+    return this.#call('GET', `/v1/certificates${search({ ...filter })}`, certificateSchema.array());
   }
 
   async #call<T>(

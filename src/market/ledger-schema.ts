@@ -98,6 +98,17 @@ export const MIGRATIONS: readonly string[] = [
     payload TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE certificates (
+    owner TEXT NOT NULL REFERENCES accounts (address),
+    serial TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('valid', 'revoked')),
+    cert TEXT NOT NULL,
+    pubkey TEXT NOT NULL,
+    created_height INTEGER NOT NULL,
+    PRIMARY KEY (owner, serial)
+  );
+  `,
 ];
 
 /** Brings a database to the newest schema; each step and its version bump commit together. */

@@ -69,7 +69,10 @@ describe('ledger: storage', () => {
     assert.equal(value(again.getAccount(owner.address)).balance, '7');
     again.close();
     const db = new Database(path);
-    assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: 1 }]);
+    assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [
+      { version: 1 },
+      { version: 2 },
+    ]);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
     // accounts' keys and balances: readable by the devnet's user only

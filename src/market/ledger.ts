@@ -11,11 +11,13 @@
  * deployment refunds the whole uakt left in escrow to the owner.
  */
 import Database from 'better-sqlite3';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
 import { preparePrivateFile } from '../store/index.js';
+import { checkPublication } from '../x509/index.js';
 import { matchRequirements, matchResourcesRequirements, validateAttributes } from './attributes.js';
-import { DEC_ONE, formatDec, isUint64, minBig, parseDec, parseUint } from './dec.js';
+import { DEC_ONE, formatDec, minBig, parseDec, parseUint } from './dec.js';
 import { groupMaxPrice, validateGroupSpec } from './group.js';
 import { migrate } from './ledger-schema.js';
 import {
@@ -24,10 +26,14 @@ import {
   type BidFilter,
   type BidId,
   type BidState,
+  type Certificate,
+  type CertificateFilter,
+  type CertificateId,
   type CloseBidOptions,
   type CloseLeaseInput,
   type Coin,
   type CreateBidInput,
+  type CreateCertificateInput,
   type CreateDeploymentInput,
   DENOM,
   type Deployment,
@@ -134,6 +140,14 @@ interface ProviderRow {
   address: string;
   host_uri: string;
   attributes: string;
+  created_height: number;
+}
+interface CertificateRow {
+  owner: string;
+  serial: string;
+  state: Certificate['state'];
+  cert: string;
+  pubkey: string;
   created_height: number;
 }
 interface EventRow {
@@ -315,8 +329,8 @@ export class Ledger implements MarketLedger {
         }),
       );
     }
-    if (input.dseq !== undefined && !isUint64(input.dseq)) {
-      return fail(appError('INVALID_INPUT', 'dseq must be a uint64 above 0, in decimal'));
+    if (input.dseq !== undefined && !isDseq(input.dseq)) {
+      return fail(appError('INVALID_INPUT', `dseq ${DSEQ_RULE}`));
     }
     return this.#tx(() => {
       const owner = this.#account(input.owner);
@@ -331,7 +345,7 @@ export class Ledger implements MarketLedger {
         );
         const next = BigInt(last?.dseq ?? '0') + 1n;
         dseq = (next > BigInt(height) ? next : BigInt(height)).toString();
-        if (!isUint64(dseq))
+        if (!isDseq(dseq))
           return fail(appError('INVALID_INPUT', 'no dseq is left after the last one; pass a dseq'));
       } else if (this.#deploymentRow({ owner: input.owner, dseq }) !== undefined) {
         return fail(appError('DEPLOYMENT_EXISTS', `deployment ${input.owner}/${dseq} already exists`));
@@ -695,6 +709,70 @@ export class Ledger implements MarketLedger {
     return pubkey === null || pubkey === undefined ? undefined : Uint8Array.from(Buffer.from(pubkey, 'hex'));
   }
 
+  // ---- certificates (Akash's cert module) -------------------------------------------------------
+
+  createCertificate(input: CreateCertificateInput): Result<Certificate, AppError> {
+    if (!isAddress(input.owner)) return fail(badAddress(input.owner));
+    const checked = checkPublication(input.owner, input.cert, input.pubkey);
+    if (!checked.ok) return checked;
+    const { serial } = checked.value;
+    return this.#tx(() => {
+      if (this.#account(input.owner) === undefined) return fail(accountNotFound(input.owner));
+      const existing = this.#certificateRow({ owner: input.owner, serial });
+      if (existing !== undefined) {
+        return fail(
+          appError(
+            'CERTIFICATE_EXISTS',
+            `${input.owner} already published a certificate with serial ${serial}`,
+          ),
+        );
+      }
+      this.#run(
+        `INSERT INTO certificates (owner, serial, state, cert, pubkey, created_height) VALUES (?, ?, 'valid', ?, ?, ?)`,
+        input.owner,
+        serial,
+        input.cert,
+        input.pubkey,
+        this.#height(),
+      );
+      return ok(toCertificate(this.#certificateRow({ owner: input.owner, serial })!));
+    });
+  }
+
+  revokeCertificate(id: CertificateId): Result<Certificate, AppError> {
+    return this.#tx(() => {
+      const row = this.#certificateRow(id);
+      if (row === undefined || row.state !== 'valid') {
+        return fail(
+          appError('CERTIFICATE_NOT_FOUND', `${id.owner} has no valid certificate with serial ${id.serial}`),
+        );
+      }
+      this.#run(
+        `UPDATE certificates SET state = 'revoked' WHERE owner = ? AND serial = ?`,
+        id.owner,
+        id.serial,
+      );
+      return ok(toCertificate({ ...row, state: 'revoked' }));
+    });
+  }
+
+  listCertificates(filter: CertificateFilter = {}): Result<readonly Certificate[], AppError> {
+    const [where, params] = whereOf({ owner: filter.owner, serial: filter.serial, state: filter.state });
+    const rows = this.#all<CertificateRow>(
+      `SELECT * FROM certificates ${where} ORDER BY owner, length(serial), serial`,
+      ...params,
+    );
+    return ok(rows.map(toCertificate));
+  }
+
+  #certificateRow(id: CertificateId): CertificateRow | undefined {
+    return this.#get<CertificateRow>(
+      'SELECT * FROM certificates WHERE owner = ? AND serial = ?',
+      id.owner,
+      id.serial,
+    );
+  }
+
   // ---- internals --------------------------------------------------------------------------------
 
   #tx<T>(fn: () => Result<T, AppError>): Result<T, AppError> {
@@ -1002,6 +1080,17 @@ function toLease(row: LeaseRow): Lease {
     closedReason: row.closed_reason,
   };
 }
+function toCertificate(row: CertificateRow): Certificate {
+  return {
+    owner: row.owner,
+    serial: row.serial,
+    state: row.state,
+    cert: row.cert,
+    pubkey: row.pubkey,
+    createdHeight: row.created_height,
+  };
+}
+
 function toProvider(row: ProviderRow): Provider {
   return {
     address: row.address,

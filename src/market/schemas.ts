@@ -3,12 +3,13 @@
  * accepts back. Parsed values are deep-frozen domain objects.
  */
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress } from '../identity/index.js';
-import { isUint64 } from './dec.js';
 import type {
   Account,
   Bid,
+  Certificate,
   Deployment,
   GroupSpec,
   Lease,
@@ -25,7 +26,7 @@ const addressSchema = z
   .string()
   .max(128)
   .refine((text) => isAddress(text), 'must be an akash1 address');
-const dseqSchema = z.string().refine(isUint64, 'must be a uint64 above 0 in decimal');
+const dseqSchema = z.string().refine(isDseq, DSEQ_RULE);
 const amountText = z.string().max(64);
 
 const attributeSchema = z.object({ key: z.string().max(256), value: z.string().max(1024) }).strict();
@@ -116,6 +117,16 @@ export const createBidSchema = z
 export const createLeaseSchema = z.object({ bid: bidIdSchema }).strict();
 export const closeLeaseSchema = z.object({ actor: addressSchema }).strict();
 export const emptySchema = z.object({}).strict();
+const pemText = z.string().max(16_384);
+export const createCertificateSchema = z
+  .object({ owner: addressSchema, cert: pemText, pubkey: pemText })
+  .strict();
+export const certificateIdSchema = z
+  .object({
+    owner: addressSchema,
+    serial: z.string().regex(/^[1-9][0-9]{0,48}$/, 'must be a decimal serial'),
+  })
+  .strict();
 export const closeBidSchema = z.object({ ifOpen: z.boolean().exactOptional() }).strict();
 
 const deploymentState = z.enum(['active', 'closed']);
@@ -154,6 +165,13 @@ export const leaseQuerySchema = z
     dseq: dseqSchema.exactOptional(),
     provider: z.string().exactOptional(),
     state: leaseState.exactOptional(),
+  })
+  .strict();
+export const certificateQuerySchema = z
+  .object({
+    owner: z.string().exactOptional(),
+    serial: z.string().exactOptional(),
+    state: z.enum(['valid', 'revoked']).exactOptional(),
   })
   .strict();
 export const eventsQuerySchema = z
@@ -223,6 +241,17 @@ export const leaseSchema = z
     closedReason: leaseReason.nullable(),
   })
   .strict() satisfies z.ZodType<Lease>;
+
+export const certificateSchema = z
+  .object({
+    owner: addressSchema,
+    serial: z.string(),
+    state: z.enum(['valid', 'revoked']),
+    cert: z.string(),
+    pubkey: z.string(),
+    createdHeight: height,
+  })
+  .strict() satisfies z.ZodType<Certificate>;
 
 const meta = { id: z.int().min(1), height, time: z.number() };
 export const eventSchema = z.discriminatedUnion('type', [

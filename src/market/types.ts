@@ -216,6 +216,34 @@ export interface LeaseFilter {
   readonly state?: LeaseState;
 }
 
+export type CertificateState = 'valid' | 'revoked';
+/** An account certificate as Akash's cert module keeps it (`MsgCreateCertificate`), with its serial. */
+export interface Certificate {
+  readonly owner: string;
+  /** The certificate's serial number in decimal; unique per owner. */
+  readonly serial: string;
+  readonly state: CertificateState;
+  /** PEM `CERTIFICATE`. */
+  readonly cert: string;
+  /** PEM public key (SubjectPublicKeyInfo). */
+  readonly pubkey: string;
+  readonly createdHeight: number;
+}
+export interface CreateCertificateInput {
+  readonly owner: string;
+  readonly cert: string;
+  readonly pubkey: string;
+}
+export interface CertificateId {
+  readonly owner: string;
+  readonly serial: string;
+}
+export interface CertificateFilter {
+  readonly owner?: string;
+  readonly serial?: string;
+  readonly state?: CertificateState;
+}
+
 /** A value, or a promise of one: the in-process ledger answers synchronously, the HTTP client asynchronously. */
 export type Awaitable<T> = T | Promise<T>;
 type Answer<T> = Awaitable<Result<T, AppError>>;
@@ -266,4 +294,10 @@ export interface MarketLedger {
   closeLease(input: CloseLeaseInput): Answer<Lease>;
   getLease(id: LeaseId): Answer<Lease>;
   listLeases(filter?: LeaseFilter): Answer<readonly Lease[]>;
+
+  /** Publishes an account certificate (by its owner): self-signed P-256, CN = the owner, serial not yet used. */
+  createCertificate(input: CreateCertificateInput): Answer<Certificate>;
+  /** Revokes a valid certificate (by its owner); it stays listed, in state `revoked`. */
+  revokeCertificate(id: CertificateId): Answer<Certificate>;
+  listCertificates(filter?: CertificateFilter): Answer<readonly Certificate[]>;
 }

@@ -5,6 +5,7 @@
  * address by, so it is the endpoint's identity here.
  */
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress } from '../identity/index.js';
 import { type DeclarationInput, type LeaseId, leaseKey } from '../lease/index.js';
@@ -38,10 +39,7 @@ const leasedIpSchema = z.object({
   spec: z.object({
     lease_id: z.object({
       owner: account('lease_id.owner'),
-      dseq: z
-        .string()
-        .regex(/^[1-9]\d{0,19}$/, 'lease_id.dseq is not a decimal uint64 above 0')
-        .refine((text) => BigInt(text) <= 18446744073709551615n, 'lease_id.dseq is above uint64'),
+      dseq: z.string().refine(isDseq, `lease_id.dseq ${DSEQ_RULE}`),
       gseq: sequence,
       oseq: sequence,
       provider: account('lease_id.provider'),

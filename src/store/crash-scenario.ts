@@ -2,6 +2,8 @@
  * The crash test's workload: step `n` of seed `s` is one engine mutation chosen only from (s, n) and
  * the engine's state, so a model that replays the same steps reaches the same state.
  */
+
+import { compareDseq } from '../akash-id/index.js';
 import type { PoolSpec } from '../ipam/index.js';
 import type { LeaseEngine, LeaseId } from '../lease/index.js';
 import { groupSpecWithIps, leaseOf, manifestGroup } from '../lease/testing.js';
@@ -40,7 +42,7 @@ export async function runStep(engine: LeaseEngine, seed: number, step: number): 
   const active = engine
     .leases({ state: 'active' })
     .map((view) => view.id)
-    .sort((a, b) => (a.dseq === b.dseq ? 0 : BigInt(a.dseq) < BigInt(b.dseq) ? -1 : 1));
+    .sort((a, b) => compareDseq(a.dseq, b.dseq));
   const some = (): LeaseId | undefined => (active.length === 0 ? undefined : pick(next, active));
   if (roll < 0.35 || active.length === 0) {
     await engine.deploy(leaseOf(pick(next, OWNERS), step + 1), group(next));

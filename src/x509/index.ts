@@ -3,6 +3,18 @@
  * Used for the admission webhook's CA and serving certificates, and general enough for Akash's
  * provider and tenant certificates (self-signed secp256r1, CN = the account address).
  */
+
+export {
+  type AccountCertificate,
+  type CertificateFacts,
+  certificateFacts,
+  checkPublication,
+  createAccountCertificate,
+  type PeerRejection,
+  publicKeyOfPem,
+  publicKeyPem,
+  verifyPeerCertificate,
+} from './akash.js';
 export type {
   CertificateAuthority,
   CertificateRequest,

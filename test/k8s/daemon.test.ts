@@ -19,8 +19,16 @@ import {
 } from '../../src/daemon/index.js';
 import { account, ipSdl, tokenOf, unwrap } from '../../src/daemon/testing.js';
 import { importKey } from '../../src/identity/index.js';
-import { createHttpsGateway, type KubeGateway } from '../../src/k8s/index.js';
+import {
+  createHttpsGateway,
+  type KubeGateway,
+  LABEL,
+  leaseLabels,
+  leaseNamespace,
+} from '../../src/k8s/index.js';
+import type { LeaseId } from '../../src/lease/index.js';
 import type { Sdl } from '../../src/sdl/index.js';
+import { CONFIGURATION_PATH, RESTARTED_AT_ANNOTATION, ROLLED_ANNOTATION } from '../../src/webhook/index.js';
 import { eventually, startCluster, type TestCluster } from './cluster.js';
 
 const alice = account(0xa11ce);
@@ -88,6 +96,8 @@ let config: ProviderConfig;
 let checking: ProviderConfig;
 /** The same, reaching the apiserver through the harness's kubeconfig. */
 let viaKubeconfig: ProviderConfig;
+/** The first, serving the leased-IP admission webhook on 127.0.0.1, opted in to the roll. */
+let withWebhook: ProviderConfig;
 let daemon: RunningProvider | undefined;
 let logs: ReturnType<typeof memoryLogger>;
 
@@ -215,6 +225,55 @@ function logged(msg: string): Record<string, unknown>[] {
   return logs.lines.filter((line) => line.msg === msg).map((line) => ({ ...line.fields }));
 }
 
+/** Sends a request straight to the apiserver and returns the body of a 2xx answer. */
+async function kube(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const answer = unwrap(await gateway.request({ method, path, ...(body === undefined ? {} : { body }) }));
+  assert.ok(answer.status < 300, `${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body as Record<string, unknown>;
+}
+
+const WEB_POD = { [LABEL.akash]: 'true', [LABEL.manifestService]: 'web' };
+
+/** A tenant namespace as the Go provider makes it for the lease, with a Deployment of service `web`. */
+async function leaseNamespaceWithDeployment(id: LeaseId): Promise<string> {
+  const name = leaseNamespace(id);
+  await kube('POST', '/api/v1/namespaces', {
+    metadata: { name, labels: { [LABEL.akash]: 'true', ...leaseLabels(id) } },
+  });
+  // No controller-manager runs: the default ServiceAccount pod admission looks for is made by hand.
+  await kube('POST', `/api/v1/namespaces/${name}/serviceaccounts`, { metadata: { name: 'default' } });
+  await kube('POST', `/apis/apps/v1/namespaces/${name}/deployments`, {
+    metadata: { name: 'web', labels: WEB_POD },
+    spec: {
+      selector: { matchLabels: WEB_POD },
+      template: { metadata: { labels: WEB_POD }, spec: { containers: [{ name: 'app', image: 'nginx' }] } },
+    },
+  });
+  return name;
+}
+
+interface PodOut {
+  metadata: { name: string };
+  spec: { containers: { env?: { name: string; value?: string }[] }[] };
+}
+
+/** Creates a pod of service `web` through the apiserver (admission runs; no kubelet does) and its env. */
+async function webPod(namespace: string, dryRun = false): Promise<{ name: string; env: object }> {
+  const pod = (await kube('POST', `/api/v1/namespaces/${namespace}/pods${dryRun ? '?dryRun=All' : ''}`, {
+    metadata: { generateName: 'web-', labels: WEB_POD },
+    spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'nginx' }] },
+  })) as unknown as PodOut;
+  const env = Object.fromEntries((pod.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+  return { name: pod.metadata.name, env };
+}
+
+async function templateAnnotations(namespace: string): Promise<Record<string, string> | undefined> {
+  const body = (await kube('GET', `/apis/apps/v1/namespaces/${namespace}/deployments/web`)) as {
+    spec: { template: { metadata: { annotations?: Record<string, string> } } };
+  };
+  return body.spec.template.metadata.annotations;
+}
+
 describe('the provider daemon on a real apiserver + MetalLB controller', () => {
   before(async () => {
     cluster = await startCluster();
@@ -226,11 +285,13 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     );
     writeFileSync(join(dir, 'ca.crt'), cluster.ca);
     writeFileSync(join(dir, 'token'), `${cluster.token}\n`);
-    const settings = (reconcileIntervalMs: number, connection?: object) =>
+    const settings = (reconcileIntervalMs: number, connection?: object, webhook?: object) =>
       unwrap(
         parseConfig(
           JSON.stringify({
             provider: { keyring: 'keys', key: 'provider' },
+            // plain HTTP: this test is about the cluster, and reads the daemon with fetch
+            listen: { tls: false },
             store: { kind: 'sqlite', path: 'provider.db' },
             pools: [POOL],
             tenants: [{ address: alice.address, pubkey: alice.pubkey }],
@@ -244,6 +305,7 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
               metallbNamespace: cluster.metallbNamespace,
               retryMaxMs: 200,
               reconcileIntervalMs,
+              ...(webhook === undefined ? {} : { webhook }),
             },
             limits: { maintainIntervalMs: 200 },
           }),
@@ -254,6 +316,11 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     config = settings(0);
     checking = settings(1000);
     viaKubeconfig = settings(0, { kubeconfig: cluster.kubeconfig, context: 'harness' });
+    withWebhook = settings(0, undefined, {
+      listen: { host: '127.0.0.1', port: 0 },
+      url: 'https://127.0.0.1:{port}/mutate',
+      rollOnFirstAddress: true,
+    });
   });
 
   after(async () => {
@@ -604,5 +671,71 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
       updated: 0,
       deleted: 0,
     });
+  });
+
+  it('with kubernetes.webhook, pods created after a deploy carry the leased IP, older ones are reported, and only that lease rolls', async () => {
+    await daemon?.stop();
+    const running = await start(withWebhook);
+    unwrap(await running.ready);
+    const id = (dseq: string): LeaseId => ({
+      owner: alice.address,
+      dseq,
+      gseq: 1,
+      oseq: 1,
+      provider: providerKey.address,
+    });
+    const ns = await leaseNamespaceWithDeployment(id('50'));
+    // A lease namespace of this provider whose lease the daemon never deploys: never rolled.
+    const other = await leaseNamespaceWithDeployment(id('51'));
+    const early = await webPod(ns);
+    const address = await deploy('50', ipSdl('p2p'), 'p2p');
+    const expected = { AKASH_LEASED_IP_P2P: address, AKASH_LEASED_IPS: `p2p=${address}` };
+    // The apiserver reads the configuration asynchronously: dry runs until it calls the daemon.
+    await eventually("the apiserver calls the daemon's webhook", async () => {
+      const pod = await webPod(ns, true);
+      return 'AKASH_LEASED_IP_P2P' in pod.env ? true : undefined;
+    });
+    const late = await webPod(ns);
+    assert.deepEqual(late.env, expected);
+    assert.deepEqual(early.env, {});
+
+    const answer = await call('GET', '/lease/50/1/1/status');
+    const status = (await answer.json()) as Record<string, unknown>;
+    assert.equal(answer.status, 200, JSON.stringify(status));
+    // Akash's fields first and unchanged; the extension last, which Go's decoder ignores.
+    assert.deepEqual(Object.keys(status), ['services', 'forwarded_ports', 'ips', 'ip_endpoints', 'ip_env']);
+    const ipEnv = status.ip_env as { current: boolean; pods: { pod: string; state: string }[] };
+    assert.equal(ipEnv.current, false);
+    assert.deepEqual(Object.fromEntries(ipEnv.pods.map((pod) => [pod.pod, pod.state])), {
+      [early.name]: 'missing',
+      [late.name]: 'current',
+    });
+
+    const restartedAt = await eventually(
+      "the daemon rolls lease 50's Deployment once MetalLB confirms",
+      async () => (await templateAnnotations(ns))?.[RESTARTED_AT_ANNOTATION],
+    );
+    assert.ok(!Number.isNaN(Date.parse(restartedAt)));
+    const workload = (await kube('GET', `/apis/apps/v1/namespaces/${ns}/deployments/web`)) as {
+      metadata: { annotations?: Record<string, string> };
+    };
+    assert.equal(workload.metadata.annotations?.[ROLLED_ANNOTATION], restartedAt);
+    assert.equal(await templateAnnotations(other), undefined);
+    const [rolled] = logged('workloads rolled for their first leased address');
+    assert.deepEqual(rolled, {
+      lease: `${alice.address}/50/1/1/${providerKey.address}`,
+      rolled: ['deployments/web'],
+      alreadyRolled: [],
+    });
+
+    // Stopped, the daemon leaves its configuration (failurePolicy Ignore): pods are still created, unchanged.
+    await daemon?.stop();
+    daemon = undefined;
+    const configuration = (await kube('GET', `${CONFIGURATION_PATH}/akash-ip-leased-ips`)) as {
+      webhooks: { failurePolicy: string; clientConfig: { url: string } }[];
+    };
+    assert.equal(configuration.webhooks[0]?.failurePolicy, 'Ignore');
+    assert.match(configuration.webhooks[0]?.clientConfig.url ?? '', /^https:\/\/127\.0\.0\.1:\d+\/mutate$/);
+    assert.deepEqual((await webPod(ns)).env, {});
   });
 });

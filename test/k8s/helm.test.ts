@@ -24,8 +24,11 @@ const NAMESPACE = 'akash-services';
 const FULLNAME = 'akash-ip-operator';
 const SERVICE_ACCOUNT = `system:serviceaccount:${NAMESPACE}:${FULLNAME}`;
 
-/** The least privilege the operator needs, exactly (reference §2.3 minus what it never does). */
-const RULES = [
+/** The operator's MutatingWebhookConfiguration for RELEASE in NAMESPACE (cluster-scoped: per install). */
+const WEBHOOK_CONFIGURATION = `${NAMESPACE}-${FULLNAME}-leased-ips`;
+
+/** The least privilege the operator needs without the webhook, exactly (reference §2.3 minus what it never does). */
+const BASE_RULES = [
   { apiGroups: ['akash.network'], resources: ['providerleasedips'], verbs: ['get', 'list', 'watch'] },
   {
     apiGroups: [''],
@@ -35,6 +38,27 @@ const RULES = [
   { apiGroups: ['metallb.io'], resources: ['ipaddresspools'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+];
+
+/** With the webhook (the default): its configuration, by name once created, and pods to report on. */
+const WEBHOOK_RULES = [
+  {
+    apiGroups: ['admissionregistration.k8s.io'],
+    resources: ['mutatingwebhookconfigurations'],
+    verbs: ['create'],
+  },
+  {
+    apiGroups: ['admissionregistration.k8s.io'],
+    resources: ['mutatingwebhookconfigurations'],
+    resourceNames: [WEBHOOK_CONFIGURATION],
+    verbs: ['get', 'update', 'patch'],
+  },
+  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+];
+
+/** With rollOnFirstAddress only: a lease's workloads, to roll them once. */
+const ROLL_RULES = [
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['get', 'list', 'patch'] },
 ];
 
 interface Helm {
@@ -107,11 +131,16 @@ function succeeded(run: Helm, what: string): string {
   return run.stdout;
 }
 
-/** `helm template` with the given --set pairs, as parsed objects. */
-async function render(...sets: string[]): Promise<KubeObject[]> {
+/** `helm template` with the given --set pairs. */
+function template(...sets: string[]): Promise<Helm> {
   const args = ['template', RELEASE, CHART, '--namespace', NAMESPACE];
   for (const set of sets) args.push('--set', set);
-  const out = succeeded(await helm(args), `helm template ${sets.join(' ')}`);
+  return helm(args);
+}
+
+/** `helm template` with the given --set pairs, as parsed objects. */
+async function render(...sets: string[]): Promise<KubeObject[]> {
+  const out = succeeded(await template(...sets), `helm template ${sets.join(' ')}`);
   return parseAllDocuments(out)
     .map((doc) => doc.toJS() as KubeObject | null)
     .filter((object): object is KubeObject => object !== null);
@@ -203,10 +232,14 @@ describe('helm chart akash-ip-operator: lint and render', () => {
     }
   });
 
-  it('grants exactly the least privilege the operator needs', async () => {
+  it('grants exactly the least privilege the operator needs, the webhook and the roll only when on', async () => {
     const objects = await render(`provider_address=${PROVIDER}`);
     const role = only(objects, 'ClusterRole');
-    assert.deepEqual(role.rules, RULES);
+    assert.deepEqual(role.rules, [...BASE_RULES, ...WEBHOOK_RULES]);
+    const without = await render(`provider_address=${PROVIDER}`, 'webhook.enabled=false');
+    assert.deepEqual(only(without, 'ClusterRole').rules, BASE_RULES);
+    const rolling = await render(`provider_address=${PROVIDER}`, 'rollOnFirstAddress=true');
+    assert.deepEqual(only(rolling, 'ClusterRole').rules, [...BASE_RULES, ...WEBHOOK_RULES, ...ROLL_RULES]);
     const binding = only(objects, 'ClusterRoleBinding') as unknown as {
       roleRef: { kind: string; name: string };
       subjects: { kind: string; name: string; namespace: string }[];
@@ -224,7 +257,7 @@ describe('helm chart akash-ip-operator: lint and render', () => {
   });
 
   it('exposes the API as Service operator-ip, port "rest", where the Go provider looks for it', async () => {
-    const objects = await render(`provider_address=${PROVIDER}`);
+    const objects = await render(`provider_address=${PROVIDER}`, 'webhook.enabled=false');
     const service = only(objects, 'Service') as unknown as KubeObject & {
       spec: { type: string; selector: Record<string, string>; ports: unknown[] };
     };
@@ -241,9 +274,76 @@ describe('helm chart akash-ip-operator: lint and render', () => {
     ]);
   });
 
+  it('serves the webhook on container port "webhook" behind a Service of its own, and tells the operator where', async () => {
+    const objects = await render(
+      `provider_address=${PROVIDER}`,
+      'webhook.port=9443',
+      'webhook.timeoutSeconds=5',
+      'rollOnFirstAddress=true',
+    );
+    const services = objects.filter((object) => object.kind === 'Service') as unknown as (KubeObject & {
+      spec: { selector: Record<string, string>; ports: unknown[] };
+    })[];
+    assert.deepEqual(
+      services.map((service) => service.metadata.name),
+      ['operator-ip', `${FULLNAME}-webhook`],
+    );
+    const [api, webhook] = services;
+    assert.deepEqual(api?.spec.ports, [{ name: 'rest', port: 8080, targetPort: 'rest', protocol: 'TCP' }]);
+    assert.deepEqual(webhook?.spec.ports, [
+      { name: 'webhook', port: 443, targetPort: 'webhook', protocol: 'TCP' },
+    ]);
+    assert.deepEqual(webhook?.spec.selector, api?.spec.selector);
+    const container = operatorContainer(objects);
+    assert.deepEqual(container.ports, [
+      { name: 'rest', containerPort: 8080, protocol: 'TCP' },
+      { name: 'webhook', containerPort: 9443, protocol: 'TCP' },
+    ]);
+    const env = envOf(container);
+    assert.deepEqual(
+      Object.fromEntries(
+        Object.entries(env).filter(([name]) => name.includes('WEBHOOK') || name.includes('ROLL')),
+      ),
+      {
+        AP_WEBHOOK_PORT: '9443',
+        AP_WEBHOOK_SERVICE_NAME: `${FULLNAME}-webhook`,
+        AP_WEBHOOK_SERVICE_NAMESPACE: NAMESPACE,
+        AP_WEBHOOK_SERVICE_PORT: '443',
+        AP_WEBHOOK_CONFIGURATION_NAME: WEBHOOK_CONFIGURATION,
+        AP_WEBHOOK_TIMEOUT_SECONDS: '5',
+        AP_ROLL_ON_FIRST_ADDRESS: 'true',
+      },
+    );
+    assert.equal(
+      envOf(operatorContainer(await render(`provider_address=${PROVIDER}`))).AP_ROLL_ON_FIRST_ADDRESS,
+      'false',
+    );
+
+    // Off: no Service, no port, no variable; and no roll without the webhook that would inject the address.
+    const off = await render(`provider_address=${PROVIDER}`, 'webhook.enabled=false');
+    assert.equal(off.filter((object) => object.kind === 'Service').length, 1);
+    assert.ok(
+      Object.keys(envOf(operatorContainer(off))).every(
+        (name) => !name.includes('WEBHOOK') && !name.includes('ROLL'),
+      ),
+    );
+    const refused = await template(
+      `provider_address=${PROVIDER}`,
+      'webhook.enabled=false',
+      'rollOnFirstAddress=true',
+    );
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /rollOnFirstAddress needs webhook\.enabled/);
+    for (const bad of ['webhook.timeoutSeconds=0', 'webhook.timeoutSeconds=31', 'webhook.port=0']) {
+      const run = await template(`provider_address=${PROVIDER}`, bad);
+      assert.notEqual(run.code, 0, `${bad} was accepted`);
+    }
+  });
+
   it('runs one non-root operator at a time, with its probes, flags and AP_* environment', async () => {
     const objects = await render(
       `provider_address=${PROVIDER}`,
+      'webhook.enabled=false',
       'metal_lb_pools={pool-a,pool-b}',
       'k8s_manifest_ns=leases',
       'rest_port=9090',
@@ -311,12 +411,17 @@ describe('helm chart akash-ip-operator: lint and render', () => {
     const policy = only(objects, 'NetworkPolicy') as unknown as {
       spec: { podSelector: { matchLabels: Record<string, string> }; ingress: unknown[] };
     };
-    assert.deepEqual(policy.spec.ingress, [
-      {
-        ports: [{ port: 'rest', protocol: 'TCP' }],
-        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACE } } }],
-      },
-    ]);
+    const rest = {
+      ports: [{ port: 'rest', protocol: 'TCP' }],
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACE } } }],
+    };
+    // The apiserver calls the webhook from where no selector can name it: that port is open to any source.
+    assert.deepEqual(policy.spec.ingress, [rest, { ports: [{ port: 'webhook', protocol: 'TCP' }] }]);
+    const withoutWebhook = await render(`provider_address=${PROVIDER}`, 'webhook.enabled=false');
+    assert.deepEqual(
+      (only(withoutWebhook, 'NetworkPolicy') as unknown as { spec: { ingress: unknown[] } }).spec.ingress,
+      [rest],
+    );
     const off = await render(`provider_address=${PROVIDER}`, 'networkPolicy.enabled=false');
     assert.equal(
       off.some((object) => object.kind === 'NetworkPolicy'),
@@ -354,6 +459,7 @@ describe('helm chart akash-ip-operator: install into a real kube-apiserver', () 
     group: string,
     resource: string,
     namespace?: string,
+    name?: string,
   ): Promise<boolean> {
     const answer = await gateway.request({
       method: 'POST',
@@ -364,7 +470,13 @@ describe('helm chart akash-ip-operator: install into a real kube-apiserver', () 
         spec: {
           user: SERVICE_ACCOUNT,
           groups: ['system:serviceaccounts', `system:serviceaccounts:${NAMESPACE}`, 'system:authenticated'],
-          resourceAttributes: { verb, group, resource, ...(namespace === undefined ? {} : { namespace }) },
+          resourceAttributes: {
+            verb,
+            group,
+            resource,
+            ...(namespace === undefined ? {} : { namespace }),
+            ...(name === undefined ? {} : { name }),
+          },
         },
       },
     });
@@ -411,6 +523,7 @@ describe('helm chart akash-ip-operator: install into a real kube-apiserver', () 
       'Deployment',
       'NetworkPolicy',
       'Service',
+      'Service',
       'ServiceAccount',
     ]);
     for (const object of rendered) {
@@ -455,6 +568,12 @@ describe('helm chart akash-ip-operator: install into a real kube-apiserver', () 
       ['get', '', 'secrets', NAMESPACE, false],
       ['get', '', 'configmaps', NAMESPACE, false],
       ['get', '', 'pods', NAMESPACE, false],
+      ['list', '', 'pods', 'lease-ns', true],
+      ['watch', '', 'pods', 'lease-ns', false],
+      ['create', 'admissionregistration.k8s.io', 'mutatingwebhookconfigurations', undefined, true],
+      ['list', 'admissionregistration.k8s.io', 'mutatingwebhookconfigurations', undefined, false],
+      ['delete', 'admissionregistration.k8s.io', 'validatingwebhookconfigurations', undefined, false],
+      ['patch', 'apps', 'deployments', 'lease-ns', false],
     ];
     for (const [verb, group, resource, namespace, ok] of grants) {
       assert.equal(
@@ -463,6 +582,24 @@ describe('helm chart akash-ip-operator: install into a real kube-apiserver', () 
         `${verb} ${group || 'core'}/${resource}${namespace === undefined ? '' : ` in ${namespace}`}`,
       );
     }
+    // Its own MutatingWebhookConfiguration by name, and no other.
+    const webhooks = 'mutatingwebhookconfigurations';
+    assert.equal(
+      await allowed('patch', 'admissionregistration.k8s.io', webhooks, undefined, WEBHOOK_CONFIGURATION),
+      true,
+    );
+    assert.equal(
+      await allowed('get', 'admissionregistration.k8s.io', webhooks, undefined, WEBHOOK_CONFIGURATION),
+      true,
+    );
+    assert.equal(
+      await allowed('patch', 'admissionregistration.k8s.io', webhooks, undefined, 'someone-elses'),
+      false,
+    );
+    assert.equal(
+      await allowed('delete', 'admissionregistration.k8s.io', webhooks, undefined, WEBHOOK_CONFIGURATION),
+      false,
+    );
   });
 
   it('uninstalls: every object the chart made is gone', async () => {

@@ -6,11 +6,14 @@
  * level they import only commander, the parsers here, the output formats and types. What an action needs (the SDL
  * engine, the session, the ledger and provider clients) it imports when it runs (`await import(…)`).
  */
-import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { type Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
+import { isDseq } from '../../akash-id/index.js';
 import { type AppError, EXIT, type Result } from '../../errors/index.js';
+import type { GatewayFlags } from '../gateway.js';
 import type { Paths } from '../home.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputFormat, printError, type Report } from '../output.js';
+import type { ProviderClient } from '../provider-client.js';
 import type { ConnectionOptions, Session } from '../session.js';
 
 /** Adds the options every tenant command understands, anywhere on the command line. */
@@ -93,7 +96,7 @@ export async function withSession(
 
 /** A deployment sequence: a uint64 in decimal, as Akash prints it. */
 export function parseDseq(text: string): string {
-  if (!/^[1-9][0-9]{0,19}$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
+  if (!isDseq(text)) {
     throw new InvalidArgumentError('must be a deployment sequence number (a positive integer)');
   }
   return text;
@@ -134,4 +137,62 @@ export function secondsOption<F extends string>(flags: F, description: string, d
 /** An option taking uakt (parsed to a bigint), whose help shows the default. */
 export function uaktOption<F extends string>(flags: F, description: string, defaultUakt: bigint) {
   return new Option(flags, description).argParser(parseUakt).default(defaultUakt, `${defaultUakt}`);
+}
+
+/** The options that point a tenant command at any provider by URL, and say how to authenticate and trust it. */
+export function addGatewayOptions<
+  Args extends unknown[],
+  Opts extends OptionValues,
+  Globals extends OptionValues,
+>(command: Command<Args, Opts, Globals>) {
+  return command
+    .option(
+      '--provider-url <url>',
+      'talk to the provider at this URL (https://host:8443) instead of the devnet’s',
+    )
+    .addOption(
+      new Option('--auth-type <type>', 'how to authenticate: a JWT signed with your key, or your certificate')
+        .choices(['jwt', 'mtls'] as const)
+        .default('jwt' as const),
+    )
+    .option('--provider-cert <file>', 'the certificate the provider must present (when no ledger is at hand)')
+    .option('--ca <file>', 'CA certificate(s) that vouch for the provider’s certificate');
+}
+
+/** The gateway flags of a command's options (see addGatewayOptions), when it names a provider URL. */
+export function gatewayFlagsOf(options: {
+  readonly providerUrl?: string | undefined;
+  readonly provider?: string | undefined;
+  readonly authType?: 'jwt' | 'mtls' | undefined;
+  readonly providerCert?: string | undefined;
+  readonly ca?: string | undefined;
+}): GatewayFlags | undefined {
+  if (options.providerUrl === undefined) return undefined;
+  return {
+    providerUrl: options.providerUrl,
+    provider: options.provider,
+    authType: options.authType ?? 'jwt',
+    providerCert: options.providerCert,
+    ca: options.ca,
+  };
+}
+
+/** Runs a command against a provider given by URL: the client (or why not), then `body`'s outcome. */
+export async function withGateway(
+  command: { optsWithGlobals(): object },
+  io: CliIo,
+  exit: { code: number },
+  format: OutputFormat,
+  flags: GatewayFlags,
+  body: (client: ProviderClient) => Promise<Result<Report, AppError>>,
+): Promise<void> {
+  const { gatewayClient } = await import('../gateway.js');
+  const paths = await pathsOf(command, io);
+  const globals = globalsOf(command);
+  const connected = await gatewayClient(paths, globals.from ?? 'tenant', globals.ledger, flags);
+  if (!connected.ok) {
+    exit.code = printError(io, connected.error);
+    return;
+  }
+  finish(io, exit, format, await body(connected.value.client));
 }

@@ -6,7 +6,16 @@ import type { CliIo } from '../io.js';
 import { type OutputFormat, outputOption, progressOn, type Report, renderTable } from '../output.js';
 import type { Session } from '../session.js';
 import type { BidChoice, DeploymentState, LeaseState, Release } from '../tenant.js';
-import { parseDseq, parseSeq, secondsOption, uaktOption, withSession } from './common.js';
+import {
+  addGatewayOptions,
+  gatewayFlagsOf,
+  parseDseq,
+  parseSeq,
+  secondsOption,
+  uaktOption,
+  withGateway,
+  withSession,
+} from './common.js';
 import { load as loadSdl } from './sdl.js';
 
 /** The tenant flows and their reports, loaded when a command runs: `--help` and the SDL commands skip them. */
@@ -15,12 +24,6 @@ async function flows() {
   return { ...tenant, ...report };
 }
 type Flows = Awaited<ReturnType<typeof flows>>;
-
-/** A deployment sequence for the provider's JSON: a number when it is exact (as Go sends it), else a string. */
-function dseqJson(dseq: string): number | string {
-  const value = Number(dseq);
-  return Number.isSafeInteger(value) ? value : dseq;
-}
 
 async function leasesOf(
   session: Session,
@@ -166,7 +169,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
       }),
     );
 
-  program
+  const leaseStatus = program
     .command('lease-status')
     .description(
       'show a deployment’s leases as their providers report them: services, leased IPs, withheld endpoints',
@@ -176,41 +179,52 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     .option('--oseq <oseq>', 'only this order', parseSeq)
     .option('--provider <name-or-address>', 'only the lease on this provider')
     .option('--owner <address>', 'read another owner’s deployment (the provider decides whether you may)')
-    .addOption(outputOption())
-    .action((options, command) =>
-      withSession(command, io, exit, options.output, async (session) => {
-        const { deploymentReport, fetchLeaseState } = await flows();
-        const provider =
-          options.provider === undefined ? ok(undefined) : session.resolveProvider(options.provider);
-        if (!provider.ok) return provider;
-        const owner = options.owner ?? session.key.address;
-        const deployment = await session.ledger.getDeployment({ owner, dseq: options.dseq });
-        if (!deployment.ok) return deployment;
-        const leases = await leasesOf(session, options.dseq, {
-          gseq: options.gseq,
-          oseq: options.oseq,
-          provider: provider.value,
-          owner,
-        });
-        if (!leases.ok) return leases;
-        const states: LeaseState[] = [];
-        for (const lease of leases.value) states.push(await fetchLeaseState(session, lease));
-        // a provider refusing to tell (another owner's lease) fails the command with its code, printing nothing
-        const refused = states.find(
-          (state) =>
-            state.error !== undefined &&
-            ['FORBIDDEN', 'UNAUTHENTICATED', 'NOT_FOUND', 'LEASE_NOT_FOUND'].includes(state.error.code),
-        );
-        if (refused?.error !== undefined) return fail(refused.error);
-        // any other provider failure: the report shows what is known, the exit code says it is incomplete
-        return ok({
-          ...deploymentReport({ deployment: deployment.value, leases: states }, session.providerLabel),
-          incomplete: states.find((state) => state.error !== undefined)?.error,
-        });
-      }),
-    );
+    .addOption(outputOption());
+  addGatewayOptions(leaseStatus).action((options, command) => {
+    const flags = gatewayFlagsOf(options);
+    if (flags !== undefined) {
+      // any provider by URL: its lease-status answer as it is, for the lease given (default group and order 1)
+      return withGateway(command, io, exit, options.output, flags, async (client) => {
+        const lease = { dseq: options.dseq, gseq: options.gseq ?? 1, oseq: options.oseq ?? 1 };
+        const status = await client.leaseStatus(lease);
+        return status.ok
+          ? ok({ data: status.value, human: () => `${JSON.stringify(status.value, null, 2)}\n` })
+          : status;
+      });
+    }
+    return withSession(command, io, exit, options.output, async (session) => {
+      const { deploymentReport, fetchLeaseState } = await flows();
+      const provider =
+        options.provider === undefined ? ok(undefined) : session.resolveProvider(options.provider);
+      if (!provider.ok) return provider;
+      const owner = options.owner ?? session.key.address;
+      const deployment = await session.ledger.getDeployment({ owner, dseq: options.dseq });
+      if (!deployment.ok) return deployment;
+      const leases = await leasesOf(session, options.dseq, {
+        gseq: options.gseq,
+        oseq: options.oseq,
+        provider: provider.value,
+        owner,
+      });
+      if (!leases.ok) return leases;
+      const states: LeaseState[] = [];
+      for (const lease of leases.value) states.push(await fetchLeaseState(session, lease));
+      // a provider refusing to tell (another owner's lease) fails the command with its code, printing nothing
+      const refused = states.find(
+        (state) =>
+          state.error !== undefined &&
+          ['FORBIDDEN', 'UNAUTHENTICATED', 'NOT_FOUND', 'LEASE_NOT_FOUND'].includes(state.error.code),
+      );
+      if (refused?.error !== undefined) return fail(refused.error);
+      // any other provider failure: the report shows what is known, the exit code says it is incomplete
+      return ok({
+        ...deploymentReport({ deployment: deployment.value, leases: states }, session.providerLabel),
+        incomplete: states.find((state) => state.error !== undefined)?.error,
+      });
+    });
+  });
 
-  program
+  const migrateEndpoints = program
     .command('migrate-endpoints')
     .description(
       'move IP endpoints (and their addresses) from another deployment of yours to this one, on the same provider',
@@ -224,49 +238,51 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
     )
     .option('--source-dseq <dseq>', 'take the endpoints only from this deployment', parseDseq)
     .option('--dry-run', 'show what would move without moving anything')
-    .addOption(outputOption())
-    .action((endpoints, options, command) =>
-      withSession(command, io, exit, options.output, async (session) => {
+    .addOption(outputOption());
+  addGatewayOptions(migrateEndpoints).action((endpoints, options, command) => {
+    const body = {
+      endpoints_to_migrate: endpoints,
+      destination_dseq: options.dseq,
+      destination_gseq: options.gseq,
+      ...(options.sourceDseq === undefined ? {} : { source_dseq: options.sourceDseq }),
+      ...(options.dryRun === true ? { dry_run: true } : {}),
+    };
+    const flags = gatewayFlagsOf(options);
+    if (flags !== undefined) {
+      return withGateway(command, io, exit, options.output, flags, async (client) => {
         const { migrationReport } = await flows();
-        let provider: string;
-        if (options.provider !== undefined) {
-          const resolved = session.resolveProvider(options.provider);
-          if (!resolved.ok) return resolved;
-          provider = resolved.value;
-        } else {
-          const leases = await leasesOf(session, options.dseq, { gseq: options.gseq });
-          if (!leases.ok) return leases;
-          const providers = [...new Set(leases.value.map((lease) => lease.id.provider))];
-          if (providers.length !== 1 || providers[0] === undefined) {
-            return fail(
-              appError(
-                'USAGE',
-                `deployment ${options.dseq} has leases on several providers: pass --provider`,
-              ),
-            );
-          }
-          provider = providers[0];
-        }
-        const client = await session.providerClient(provider);
-        if (!client.ok) return client;
-        const reply = await client.value.migrate({
-          endpoints_to_migrate: endpoints,
-          destination_dseq: dseqJson(options.dseq),
-          destination_gseq: options.gseq,
-          ...(options.sourceDseq === undefined ? {} : { source_dseq: dseqJson(options.sourceDseq) }),
-          ...(options.dryRun === true ? { dry_run: true } : {}),
-        });
+        const reply = await client.migrate(body);
         if (!reply.ok) return reply;
-        return ok(
-          migrationReport(
-            reply.value,
-            options.dryRun === true,
-            options.dseq,
-            session.providerLabel(provider),
-          ),
-        );
-      }),
-    );
+        return ok(migrationReport(reply.value, options.dryRun === true, options.dseq, flags.providerUrl));
+      });
+    }
+    return withSession(command, io, exit, options.output, async (session) => {
+      const { migrationReport } = await flows();
+      let provider: string;
+      if (options.provider !== undefined) {
+        const resolved = session.resolveProvider(options.provider);
+        if (!resolved.ok) return resolved;
+        provider = resolved.value;
+      } else {
+        const leases = await leasesOf(session, options.dseq, { gseq: options.gseq });
+        if (!leases.ok) return leases;
+        const providers = [...new Set(leases.value.map((lease) => lease.id.provider))];
+        if (providers.length !== 1 || providers[0] === undefined) {
+          return fail(
+            appError('USAGE', `deployment ${options.dseq} has leases on several providers: pass --provider`),
+          );
+        }
+        provider = providers[0];
+      }
+      const client = await session.providerClient(provider);
+      if (!client.ok) return client;
+      const reply = await client.value.migrate(body);
+      if (!reply.ok) return reply;
+      return ok(
+        migrationReport(reply.value, options.dryRun === true, options.dseq, session.providerLabel(provider)),
+      );
+    });
+  });
 
   program
     .command('close')

@@ -40,6 +40,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s-%s" .Release.Namespace (include "akash-ip-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The webhook's Service, and the MutatingWebhookConfiguration the operator writes (cluster-scoped, so per install). */}}
+{{- define "akash-ip-operator.webhookServiceName" -}}
+{{- printf "%s-webhook" (include "akash-ip-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "akash-ip-operator.webhookConfigurationName" -}}
+{{- printf "%s-leased-ips" (include "akash-ip-operator.clusterRoleName" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "akash-ip-operator.stateClaimName" -}}
 {{- default (printf "%s-state" (include "akash-ip-operator.fullname" .)) .Values.state.persistence.existingClaim }}
 {{- end }}
