@@ -457,11 +457,11 @@ describe('reservations and capacity', () => {
     value(ipam.reserve('dual', 3, 'dual'));
     assert.deepEqual([ipam.available('v4'), ipam.available('v6')], [1n, 5n]);
     const v4 = failure(ipam.reserve('more', 2, 'dual'), 'POOL_EXHAUSTED');
-    assert.equal(v4.details?.['family'], 'v4');
+    assert.equal(v4.details?.family, 'v4');
     // the IPv4 shortage does not touch IPv6-only reservations
     value(ipam.reserve('six', 5, 'v6'));
     const v6 = failure(ipam.reserve('more', 1, 'dual'), 'POOL_EXHAUSTED');
-    assert.equal(v6.details?.['family'], 'v6');
+    assert.equal(v6.details?.family, 'v6');
     // re-reserving replaces the hold, in either family
     value(ipam.reserve('dual', 1, 'dual'));
     assert.deepEqual([ipam.available('v4'), ipam.available('v6')], [3n, 2n]);

@@ -187,13 +187,13 @@ describe('dual-stack leases', () => {
     const { engine } = await engineWith([V4_POOL, V6_POOL]);
     const error = failure(await deployAs(engine, leaseOf(ALICE, 1), DUAL));
     assert.equal(error.code, 'NO_IP_SUPPORT');
-    assert.equal(error.details?.['family'], 'dual');
+    assert.equal(error.details?.family, 'dual');
     const v4only = await engineWith([V4_POOL]);
     const refused = failure(
       await v4only.engine.reserve(leaseOf(ALICE, 2), requiring(groupSpecWithIps([1]), V6_ONLY)),
     );
     assert.equal(refused.code, 'NO_IP_SUPPORT');
-    assert.equal(refused.details?.['family'], 'v6');
+    assert.equal(refused.details?.family, 'v6');
   });
 });
 
@@ -226,14 +226,14 @@ describe('the bid gate per family', () => {
     ] as const) {
       const error = failure(await engine.reserve(order(dseq), requiring(groupSpecWithIps([1]), attributes)));
       assert.equal(error.code, 'INSUFFICIENT_IPS');
-      assert.equal(error.details?.['family'], 'v6');
+      assert.equal(error.details?.family, 'v6');
       assert.match(error.message, /unable to reserve 1 IPv6/);
     }
     assert.deepEqual(unwrap(await engine.reserve(order(5), groupSpecWithIps([1, 2]))).addresses, 2);
     // and the other way round: IPv4 gone, IPv6-only still bids... if IPv6 were free; free one first
     unwrap(await engine.unreserve(order(2)));
     const v4gone = failure(await engine.reserve(order(6), requiring(groupSpecWithIps([1]), DUAL)));
-    assert.equal(v4gone.details?.['family'], 'v4');
+    assert.equal(v4gone.details?.family, 'v4');
     assert.equal(v4gone.message, 'insufficient number of IPs: unable to reserve 1');
     assert.equal(
       unwrap(await engine.reserve(order(7), requiring(groupSpecWithIps([1, 2]), V6_ONLY))).count,

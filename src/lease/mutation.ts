@@ -495,7 +495,7 @@ export class Mutation {
     const reserved = this.allocator.reserve(id, count, family);
     if (!reserved.ok) {
       if (reserved.error.code !== 'POOL_EXHAUSTED') return reserved;
-      const short = reserved.error.details?.['family'];
+      const short = reserved.error.details?.family;
       const exhausted: Family = short === 'v6' ? 'v6' : 'v4';
       return fail(
         appError(

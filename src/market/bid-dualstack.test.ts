@@ -101,7 +101,7 @@ describe('dual-stack orders on providers of each kind', () => {
       const refused = await decideBid(order(attributes), profile, gate);
       assert.ok(!refused.bid);
       assert.equal(refused.reason.code, 'INSUFFICIENT_IPS');
-      assert.equal(refused.reason.details?.['family'], 'v6');
+      assert.equal(refused.reason.details?.family, 'v6');
     }
     const v4 = await decideBid(order([], 3), profile, gate);
     assert.ok(v4.bid);
