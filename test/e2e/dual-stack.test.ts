@@ -7,13 +7,9 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type DeploymentJson, ipSdl, Sandbox } from './harness.js';
+import { bidders, type DeploymentJson, ipSdl, Sandbox } from './harness.js';
 
 const DUAL_SDL = resolve('examples/ip-lease-dual.yaml');
-
-interface BidJson {
-  readonly id: { readonly provider: string };
-}
 
 interface DualEndpoint {
   readonly state: string;
@@ -40,16 +36,11 @@ describe('dual-stack leases on a devnet', () => {
     await box.dispose();
   });
 
-  const bidders = async (dseq: string) => {
-    const bids = await box.json<BidJson[]>('bids', '--dseq', dseq);
-    return bids.map((bid) => names.get(bid.id.provider)).sort();
-  };
-
   it('walks AEP-17 with a dual endpoint: both addresses are withheld, migrated and kept together', async () => {
     const first = await box.json<DeploymentJson>('deploy', DUAL_SDL, '--pick', 'cheapest');
     assert.equal(first.leases[0]?.provider, 'provider-1');
     // provider-2 is cheaper but offers no IPv6: Akash's attribute matching leaves it out
-    assert.deepEqual(await bidders(first.dseq), ['provider-1']);
+    assert.deepEqual(await bidders(box, names, first.dseq), ['provider-1']);
     const held = endpointOf(first, 'myendpoint');
     assert.equal(held?.family, 'dual');
     assert.match(held?.ipv4 ?? '', /^203\.0\.113\.\d+$/);
