@@ -59,18 +59,16 @@ export function screenGroup(
   if (!price.ok) reasons.push(`${price.error.code}: ${price.error.message}`);
   const requested = leasedIpCount(spec);
   const family = requestedFamily(spec.requirements.attributes) ?? inventory().family;
-  const counts = familiesOf(family).map((one) => inventory(one));
-  const available = counts.reduce(
-    (least, count) => (count.available < least ? count.available : least),
-    counts[0]!.available,
-  );
-  const ips = { requested, available: String(available) };
+  // the family with the fewest free addresses decides (a dual endpoint needs one of each)
+  const counts = familiesOf(family)
+    .map((one) => inventory(one))
+    .sort((a, b) => (a.available === b.available ? 0 : a.available < b.available ? -1 : 1));
+  const least = counts[0]!;
+  const ips = { requested, available: String(least.available) };
   const named = (count: LeasedIpInventory) =>
-    familiesOf(family).length > 1 || count.family !== 'v4'
-      ? ` ${count.family === 'v4' ? 'IPv4' : 'IPv6'}`
-      : '';
+    family === 'v4' ? '' : ` ${count.family === 'v4' ? 'IPv4' : 'IPv6'}`;
   const missing = counts.find((count) => count.capacity === 0n);
-  const short = counts.find((count) => BigInt(requested) > count.available);
+  const short = BigInt(requested) > least.available ? least : undefined;
   if (requested > 0 && missing !== undefined) {
     reasons.push(
       `NO_IP_SUPPORT: this provider has no${named(missing)} IP pool; it cannot lease IP endpoints`,
