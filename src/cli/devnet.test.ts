@@ -17,7 +17,7 @@ describe('devnet providers', () => {
   it('are two IP providers with pools of different sizes in documentation ranges, and one without', () => {
     assert.deepEqual(
       DEFAULT_PROVIDERS.map((plan) => plan.pool),
-      [['203.0.113.1-203.0.113.8'], ['198.51.100.1-198.51.100.4'], []],
+      [['203.0.113.1-203.0.113.8', '2001:db8:1::1-2001:db8:1::8'], ['198.51.100.1-198.51.100.4'], []],
     );
     const names = DEFAULT_PROVIDERS.map((plan) => plan.name);
     assert.equal(new Set(names).size, names.length);
@@ -40,6 +40,12 @@ describe('devnet providers', () => {
       assert.equal(config.pricing.usdPerMonth.ip, plan.ipUsdPerMonth);
       const ipLease = config.attributes.find((attribute) => attribute.key === 'ip-lease')?.value;
       assert.equal(ipLease, plan.pool.length > 0 ? 'true' : undefined);
+      // the dual-stack pool's provider alone offers IPv6, both dual-stack and IPv6-only
+      const ipv6 = config.attributes.filter((attribute) => attribute.key.startsWith('ip-lease-ipv6'));
+      assert.deepEqual(
+        ipv6.map((attribute) => `${attribute.key}=${attribute.value}`),
+        plan.name === 'provider-1' ? ['ip-lease-ipv6=true', 'ip-lease-ipv6-only=true'] : [],
+      );
       assert.deepEqual(
         config.pools.flatMap((pool) => pool.addresses),
         [...plan.pool],

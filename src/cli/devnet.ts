@@ -15,6 +15,7 @@ import { hex } from '@scure/base';
 import { stringify } from 'yaml';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { addKey, getKey, type KeyInfo } from '../identity/index.js';
+import { ipLeaseAttributes, offeredFamilies } from '../lease/index.js';
 import {
   DEFAULT_BID_TIMEOUT_MS,
   DENOM,
@@ -46,9 +47,11 @@ export interface ProviderPlan {
 /**
  * The default providers: two with IP pools of different sizes (documentation ranges) and one without.
  * provider-2's /30 holds only 4 addresses and sells them cheapest, so it is picked first and runs out first.
+ * provider-1's pool is dual-stack, so it alone bids on orders that require `ip-lease-ipv6` (IPv4 + IPv6)
+ * or `ip-lease-ipv6-only`.
  */
 export const DEFAULT_PROVIDERS: readonly ProviderPlan[] = Object.freeze([
-  { name: 'provider-1', pool: ['203.0.113.1-203.0.113.8'], ipUsdPerMonth: 5 },
+  { name: 'provider-1', pool: ['203.0.113.1-203.0.113.8', '2001:db8:1::1-2001:db8:1::8'], ipUsdPerMonth: 5 },
   { name: 'provider-2', pool: ['198.51.100.1-198.51.100.4'], ipUsdPerMonth: 4 },
   { name: 'provider-3', pool: [], ipUsdPerMonth: 5 },
 ]);
@@ -148,18 +151,15 @@ export function providerConfig(
   quarantineMs: number,
   bidTimeoutMs: number = DEFAULT_BID_TIMEOUT_MS,
 ): string {
-  const ipCapable = plan.pool.length > 0;
+  const pools = plan.pool.length > 0 ? [{ name: `${plan.name}-pool`, addresses: [...plan.pool] }] : [];
   return stringify({
     provider: { keyring: '../../keys', key: plan.name },
     // plain HTTP: the devnet's tenant flows reach their providers by the ledger's hostUri with fetch
     listen: { host: '127.0.0.1', port: 0, tls: false },
     store: { kind: 'sqlite', path: 'store.sqlite' },
-    pools: ipCapable ? [{ name: `${plan.name}-pool`, addresses: [...plan.pool] }] : [],
+    pools,
     quarantineMs,
-    attributes: [
-      { key: 'region', value: 'devnet' },
-      ...(ipCapable ? [{ key: 'ip-lease', value: 'true' }] : []),
-    ],
+    attributes: [{ key: 'region', value: 'devnet' }, ...ipLeaseAttributes(offeredFamilies(pools))],
     pricing: { usdPerMonth: { ip: plan.ipUsdPerMonth } },
     ledger: { url: ledgerUrl, pollIntervalMs: 200, bidTimeoutMs },
   });

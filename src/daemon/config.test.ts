@@ -136,6 +136,40 @@ describe('provider configuration', () => {
     assert.match(refusal('provider: {key: p1}\nadminToken: short\n').message, /adminToken/);
   });
 
+  it('advertises the families its pools serve, and refuses one they cannot', () => {
+    const attributesOf = (pools: string, extra = '') => {
+      const parsed = parseConfig(
+        `provider: {key: p1}\npools:\n${pools}${extra}`,
+        '/etc/akash-ip/provider.yaml',
+        options,
+      );
+      assert.ok(parsed.ok, parsed.ok ? '' : parsed.error.message);
+      return parsed.value.attributes.map((attribute) => attribute.key);
+    };
+    assert.deepEqual(attributesOf('  - {name: a, addresses: [192.0.2.0/28]}\n'), ['ip-lease']);
+    assert.deepEqual(attributesOf('  - {name: a, addresses: [192.0.2.0/28, "2001:db8::/64"]}\n'), [
+      'ip-lease',
+      'ip-lease-ipv6',
+      'ip-lease-ipv6-only',
+    ]);
+    // one pool per family serves IPv4 and IPv6-only endpoints, but a dual-stack endpoint needs one pool with both
+    assert.deepEqual(
+      attributesOf('  - {name: a, addresses: [192.0.2.0/28]}\n  - {name: b, addresses: ["2001:db8::/64"]}\n'),
+      ['ip-lease', 'ip-lease-ipv6-only'],
+    );
+    assert.deepEqual(attributesOf('  - {name: b, addresses: ["2001:db8::/64"]}\n'), ['ip-lease-ipv6-only']);
+    assert.deepEqual(attributesOf('  - {name: b, addresses: ["2001:db8::/64"]}\n', 'family: v6\n'), [
+      'ip-lease',
+      'ip-lease-ipv6-only',
+    ]);
+    assert.match(
+      refusal(
+        'provider: {key: p1}\npools: [{name: a, addresses: [192.0.2.0/28]}]\nattributes: [{key: ip-lease-ipv6, value: "true"}]\n',
+      ).message,
+      /advertises ip-lease-ipv6 "true" but no auto-assign pool serves both families/,
+    );
+  });
+
   it('has no kubernetes backend unless configured, and reads one with defaults and resolved files', () => {
     const none = parseConfig('provider: {key: p1}\n', '/etc/akash-ip/provider.yaml', options);
     assert.ok(none.ok);

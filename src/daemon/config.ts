@@ -18,7 +18,12 @@ import {
   type KubeconfigReference,
   type Secret,
 } from '../k8s/index.js';
-import { DEFAULT_QUARANTINE_MS } from '../lease/index.js';
+import {
+  DEFAULT_QUARANTINE_MS,
+  familyOfAttribute,
+  ipLeaseAttributes,
+  offeredFamilies,
+} from '../lease/index.js';
 import {
   DEFAULT_BID_TIMEOUT_MS,
   DEFAULT_PRICING,
@@ -40,7 +45,9 @@ export interface ProviderConfig {
   /** The URL registered on the ledger; default: the listening URL. */
   readonly hostUri?: string;
   readonly store: { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string };
+  /** Each pool holds IPv4, IPv6 or both; a dual-stack endpoint takes both addresses from one pool. */
   readonly pools: readonly PoolSpec[];
+  /** The family of endpoints whose group's placement asks for none (no `ip-lease-ipv6[-only]`). */
   readonly family: Family;
   readonly quarantineMs: number;
   readonly attributes: readonly Attribute[];
@@ -116,6 +123,20 @@ export interface WebhookSettings {
   readonly timeoutSeconds: number;
   /** Roll a lease's workloads once when its first address is confirmed; never without this opt-in. */
   readonly rollOnFirstAddress: boolean;
+}
+
+/** What a pool needs to serve each family. */
+const FAMILY_POOLS = {
+  v4: 'IPv4 addresses',
+  v6: 'IPv6 addresses',
+  dual: 'both families (a dual-stack endpoint takes both addresses from one pool)',
+} as const;
+
+function advertisedFamilies(attributes: readonly Attribute[], fallback: Family) {
+  return attributes.flatMap((attribute) => {
+    const family = familyOfAttribute(attribute, fallback);
+    return family === undefined ? [] : [family];
+  });
 }
 
 const positive = z.number().positive();
@@ -458,17 +479,21 @@ export function parseConfig(
     }
   }
 
-  const ipCapable = raw.pools.length > 0;
-  const attributes = raw.attributes ?? (ipCapable ? [{ key: 'ip-lease', value: 'true' }] : []);
+  const offer = offeredFamilies(raw.pools);
+  const attributes = raw.attributes ?? ipLeaseAttributes(offer, raw.family);
   const checked = validateAttributes(attributes, false);
   if (!checked.ok) return located(file, at(['attributes']), ['attributes'], checked.error.message);
-  const advertised = attributes.find((attribute) => attribute.key === 'ip-lease')?.value === 'true';
-  if (advertised && !ipCapable) {
+  // An advertised family the pools cannot serve would win orders the provider then cannot bid on.
+  const unserved = advertisedFamilies(attributes, raw.family).find((family) => !offer[family]);
+  if (unserved !== undefined) {
+    const key = attributes.find((attribute) => familyOfAttribute(attribute, raw.family) === unserved)?.key;
     return located(
       file,
       at(['attributes']),
       ['attributes'],
-      'the provider advertises ip-lease "true" but configures no address pool',
+      raw.pools.length === 0
+        ? `the provider advertises ${key} "true" but configures no address pool`
+        : `the provider advertises ${key} "true" but no auto-assign pool serves ${FAMILY_POOLS[unserved]}`,
     );
   }
 

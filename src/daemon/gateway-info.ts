@@ -4,7 +4,8 @@
  * placement, pricing and validity checks of the bid engine, then the IP gate's answer without reserving anything.
  */
 import { arch, platform } from 'node:process';
-import type { LeasedIpInventory } from '../lease/index.js';
+import type { Family } from '../ipam/index.js';
+import { familiesOf, type LeasedIpInventory, requestedFamily } from '../lease/index.js';
 import { type BidderProfile, evaluateOrder, leasedIpCount } from '../market/index.js';
 import type { DecCoin, GroupSpec } from '../sdl/index.js';
 
@@ -36,12 +37,16 @@ export interface BidScreening {
   readonly ips?: { readonly requested: number; readonly available: string };
 }
 
-/** Screens `spec` as the bid engine would decide an order of it (the caller as owner), holding nothing. */
+/**
+ * Screens `spec` as the bid engine would decide an order of it (the caller as owner), holding nothing.
+ * `inventory` answers per family (default: the family of endpoints whose group asks for none); each family the
+ * group's endpoints need (see src/lease/family.ts) must have the addresses free.
+ */
 export function screenGroup(
   spec: GroupSpec,
   owner: string,
   profile: BidderProfile,
-  inventory: LeasedIpInventory,
+  inventory: (family?: Family) => LeasedIpInventory,
 ): BidScreening {
   const reasons: string[] = [];
   const order = {
@@ -53,12 +58,24 @@ export function screenGroup(
   const price = evaluateOrder(order, profile);
   if (!price.ok) reasons.push(`${price.error.code}: ${price.error.message}`);
   const requested = leasedIpCount(spec);
-  const ips = { requested, available: String(inventory.available) };
-  if (requested > 0 && inventory.capacity === 0n) {
-    reasons.push('NO_IP_SUPPORT: this provider has no IP pool; it cannot lease IP endpoints');
-  } else if (BigInt(requested) > inventory.available) {
+  const family = requestedFamily(spec.requirements.attributes) ?? inventory().family;
+  // the family with the fewest free addresses decides (a dual endpoint needs one of each)
+  const counts = familiesOf(family)
+    .map((one) => inventory(one))
+    .sort((a, b) => (a.available === b.available ? 0 : a.available < b.available ? -1 : 1));
+  const least = counts[0]!;
+  const ips = { requested, available: String(least.available) };
+  const named = (count: LeasedIpInventory) =>
+    family === 'v4' ? '' : ` ${count.family === 'v4' ? 'IPv4' : 'IPv6'}`;
+  const missing = counts.find((count) => count.capacity === 0n);
+  const short = BigInt(requested) > least.available ? least : undefined;
+  if (requested > 0 && missing !== undefined) {
     reasons.push(
-      `INSUFFICIENT_IPS: the group needs ${requested} leased IP(s), ${inventory.available} available`,
+      `NO_IP_SUPPORT: this provider has no${named(missing)} IP pool; it cannot lease IP endpoints`,
+    );
+  } else if (requested > 0 && short !== undefined) {
+    reasons.push(
+      `INSUFFICIENT_IPS: the group needs ${requested}${named(short)} leased IP(s), ${short.available} available`,
     );
   }
   if (reasons.length > 0) return { passed: false, reasons, ...(requested > 0 ? { ips } : {}) };

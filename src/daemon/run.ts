@@ -116,7 +116,7 @@ export async function runProvider(
         spec,
         owner,
         { address, attributes: config.attributes, pricing: config.pricing },
-        ready.engine.inventory(),
+        (family) => ready.engine.inventory(family),
       ),
     ...(ledger === undefined || config.listen.tls === undefined
       ? {}

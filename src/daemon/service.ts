@@ -624,6 +624,8 @@ export class ProviderService {
   /** `GET /status`: Akash's provider status with `cluster.inventory.leased_ip`, plus the pools. */
   providerStatus(): unknown {
     const inventory = this.engine.inventory();
+    // Akash's leased_ip counts the default family (IPv4); IPv6 gets its own breakdown beside it.
+    const ipv6 = inventory.family === 'v6' ? undefined : this.engine.inventory('v6');
     const deployments = new Set(
       [...this.#leases.values()].map((lease) => `${lease.id.owner}/${lease.id.dseq}`),
     );
@@ -656,6 +658,17 @@ export class ProviderService {
         reserved: String(inventory.reserved),
         quarantined: String(inventory.quarantined),
         available: String(inventory.available),
+        ...(ipv6 === undefined || ipv6.capacity === 0n
+          ? {}
+          : {
+              ipv6: {
+                capacity: String(ipv6.capacity),
+                in_use: String(ipv6.inUse),
+                reserved: String(ipv6.reserved),
+                quarantined: String(ipv6.quarantined),
+                available: String(ipv6.available),
+              },
+            }),
       },
     };
   }

@@ -214,7 +214,10 @@ function checkInvariants(
     quarantined.set(row, (quarantined.get(row) ?? 0) + 1);
   }
   const reserved = { v4: 0n, v6: 0n };
-  for (const r of snapshot.reservations) reserved[r.family] += BigInt(r.count);
+  for (const r of snapshot.reservations) {
+    for (const f of r.family === 'dual' ? (['v4', 'v6'] as const) : [r.family])
+      reserved[f] += BigInt(r.count);
+  }
   const autoFree = { v4: 0n, v6: 0n };
   const rows = ipam.capacity();
   const expectedRows = pools.flatMap((p) =>

@@ -452,6 +452,50 @@ describe('reservations and capacity', () => {
     assert.deepEqual(ipam.snapshot().reservations, [{ id: 'bid', count: 1, family: 'v4' }]);
   });
 
+  it('holds one address of each family per count of a dual reservation, and names the family that ran out', () => {
+    const { ipam } = rig([{ name: 'd', addresses: ['192.0.2.0/30', '2001:db8::/125'] }]);
+    value(ipam.reserve('dual', 3, 'dual'));
+    assert.deepEqual([ipam.available('v4'), ipam.available('v6')], [1n, 5n]);
+    const v4 = failure(ipam.reserve('more', 2, 'dual'), 'POOL_EXHAUSTED');
+    assert.equal(v4.details?.family, 'v4');
+    // the IPv4 shortage does not touch IPv6-only reservations
+    value(ipam.reserve('six', 5, 'v6'));
+    const v6 = failure(ipam.reserve('more', 1, 'dual'), 'POOL_EXHAUSTED');
+    assert.equal(v6.details?.family, 'v6');
+    // re-reserving replaces the hold, in either family
+    value(ipam.reserve('dual', 1, 'dual'));
+    assert.deepEqual([ipam.available('v4'), ipam.available('v6')], [3n, 2n]);
+    // IPv6 now fully held: only the dual reservation's own allocation may take an IPv6 address
+    value(ipam.reserve('six', 7, 'v6'));
+    failure(ipam.allocate({ key: 'x', owner: 'o', family: 'v6' }), 'POOL_EXHAUSTED');
+    // an IPv4 allocation does not fulfil a count of a dual reservation (it would leave the IPv6 half held)
+    value(ipam.allocate({ key: 'half', owner: 'o', reservation: 'dual' }));
+    assert.deepEqual(ipam.snapshot().reservations.find((r) => r.id === 'dual')?.count, 1);
+    value(ipam.allocate({ key: 'won', owner: 'o', family: 'dual', reservation: 'dual' }));
+    assert.deepEqual(
+      ipam.snapshot().reservations.map((r) => [r.id, r.count, r.family]),
+      [
+        ['dual', 0, 'dual'],
+        ['six', 7, 'v6'],
+      ],
+    );
+    assert.deepEqual([ipam.available('v4'), ipam.available('v6')], [2n, 0n]);
+    ipam.unreserve('six');
+    assert.equal(ipam.available('v6'), 7n);
+  });
+
+  it('restores dual reservations from a snapshot', () => {
+    const pools = [{ name: 'd', addresses: ['192.0.2.0/30', '2001:db8::/125'] }];
+    const { ipam } = rig(
+      pools,
+      {},
+      { allocations: [], quarantine: [], reservations: [{ id: 'r', count: 2, family: 'dual' }] },
+    );
+    assert.deepEqual([ipam.available('v4'), ipam.available('v6')], [2n, 6n]);
+    ipam.unreserve('r');
+    assert.deepEqual([ipam.available('v4'), ipam.available('v6')], [4n, 8n]);
+  });
+
   it('counts allocated and quarantined addresses per pool and family', () => {
     const { ipam } = rig([{ name: 'd', addresses: ['192.0.2.0/29', '2001:db8::/125'] }]);
     value(ipam.allocate({ key: 'a', owner: 'o', family: 'dual' }));

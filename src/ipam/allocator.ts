@@ -13,9 +13,10 @@
  * back by allocating the same key (same families, same pool) or by pinning it. When a pool has nothing
  * free but quarantined addresses, other owners get POOL_EXHAUSTED: a cool-down is never cut short.
  *
- * Reservations hold capacity of the auto-assign pools of one family. An allocation that would eat into
- * held capacity fails with POOL_EXHAUSTED unless it names the reservation it fulfils
- * (`AllocateRequest.reservation`), which then shrinks by one per address of its family.
+ * Reservations hold capacity of the auto-assign pools of one family, or of both (`dual`: one address of
+ * each per count). An allocation that would eat into held capacity fails with POOL_EXHAUSTED unless it
+ * names the reservation it fulfils (`AllocateRequest.reservation`), which then shrinks by one when the
+ * allocation holds every family the reservation counts.
  *
  * Pool changes never drop an allocation. One whose addresses are no longer all in one pool becomes an
  * *orphan*: kept, reported by setPools, and its addresses that still lie in a pool stay held there.
@@ -41,6 +42,7 @@ import type {
   AllocatorOptions,
   Capacity,
   Family,
+  FamilyRequest,
   IpamError,
   IpamSnapshot,
   PoolSpec,
@@ -221,6 +223,22 @@ function familiesOf(
   return pins === undefined ? ONLY_V4 : FAMILIES.filter((f) => pins.has(f));
 }
 
+/** The families one count of a reservation holds. */
+function reservedFamilies(family: FamilyRequest): readonly Family[] {
+  return family === 'dual' ? FAMILIES : family === 'v6' ? ONLY_V6 : ONLY_V4;
+}
+
+/** Whether an allocation of `families` fulfils one count of the reservation (it holds all its families). */
+function fulfils(reservation: Reservation | undefined, families: readonly Family[]): boolean {
+  if (reservation === undefined || reservation.count === 0) return false;
+  return reservedFamilies(reservation.family).every((family) => families.includes(family));
+}
+
+interface Reservation {
+  count: number;
+  readonly family: FamilyRequest;
+}
+
 function describe(families: readonly Family[]): string {
   return families.map((f) => (f === 'v4' ? 'IPv4' : 'IPv6')).join('+');
 }
@@ -270,7 +288,7 @@ class SharedIpAllocator implements Allocator {
   private readonly older = new Map<number, number>();
   private readonly newer = new Map<number, number>();
 
-  private readonly reservations = new Map<string, { count: number; family: Family }>();
+  private readonly reservations = new Map<string, Reservation>();
   private readonly reserved = { v4: 0, v6: 0 };
   /** Capacity of auto-assign pools, and how much of it is allocated or quarantined. */
   private autoCapacity = { v4: 0n, v6: 0n };
@@ -384,37 +402,41 @@ class SharedIpAllocator implements Allocator {
     return ok(this.view(slot));
   }
 
-  reserve(id: string, count: number, family: Family = 'v4'): Result<void, IpamError> {
+  reserve(id: string, count: number, family: FamilyRequest = 'v4'): Result<void, IpamError> {
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new RangeError(`reservation count must be a non-negative integer, got ${count}`);
     }
     this.sweep();
     const previous = this.reservations.get(id);
-    const others = this.reserved[family] - (previous?.family === family ? previous.count : 0);
-    const free = this.autoCapacity[family] - BigInt(this.autoTaken[family]);
-    if (BigInt(others + count) > free) {
-      const available = free > BigInt(others) ? free - BigInt(others) : 0n;
-      return err(
-        'POOL_EXHAUSTED',
-        `cannot reserve ${count} ${describe([family])} addresses: ${available} available`,
-        {
-          requested: count,
-          available: available.toString(),
-          family,
-        },
-      );
+    const held: readonly Family[] = previous === undefined ? [] : reservedFamilies(previous.family);
+    // Each family is checked on its own, so the error names the family that ran out.
+    for (const wanted of reservedFamilies(family)) {
+      const others = this.reserved[wanted] - (held.includes(wanted) ? previous!.count : 0);
+      const free = this.autoCapacity[wanted] - BigInt(this.autoTaken[wanted]);
+      if (BigInt(others + count) > free) {
+        const available = free > BigInt(others) ? free - BigInt(others) : 0n;
+        return err(
+          'POOL_EXHAUSTED',
+          `cannot reserve ${count} ${describe([wanted])} addresses: ${available} available`,
+          { requested: count, available: available.toString(), family: wanted },
+        );
+      }
     }
-    if (previous !== undefined) this.reserved[previous.family] -= previous.count;
-    this.reservations.set(id, { count, family });
-    this.reserved[family] += count;
+    this.unreserve(id);
+    this.hold(id, { count, family });
     return DONE;
   }
 
   unreserve(id: string): void {
     const previous = this.reservations.get(id);
     if (previous === undefined) return;
-    this.reserved[previous.family] -= previous.count;
+    for (const family of reservedFamilies(previous.family)) this.reserved[family] -= previous.count;
     this.reservations.delete(id);
+  }
+
+  private hold(id: string, reservation: Reservation): void {
+    this.reservations.set(id, reservation);
+    for (const family of reservedFamilies(reservation.family)) this.reserved[family] += reservation.count;
   }
 
   lookup(key: string): Allocation | undefined {
@@ -612,8 +634,7 @@ class SharedIpAllocator implements Allocator {
         throw new RangeError(`reservation count must be a non-negative integer, got ${count}`);
       }
       this.unreserve(id);
-      this.reservations.set(id, { count, family });
-      this.reserved[family] += count;
+      this.hold(id, { count, family });
     }
     return DONE;
   }
@@ -698,7 +719,7 @@ class SharedIpAllocator implements Allocator {
       }
     }
     const fresh = families.filter((_, i) => donors[i]! < 0);
-    const held = pool!.autoAssign ? this.heldBack(fresh, request) : undefined;
+    const held = pool!.autoAssign ? this.heldBack(fresh, request, families) : undefined;
     return held ?? ok(this.commit(request, hash, pool!, families, indexes, donors));
   }
 
@@ -718,6 +739,8 @@ class SharedIpAllocator implements Allocator {
     }
     let offered = false;
     let cooling = 0;
+    /** The families that had no free address in some pool that offers the request. */
+    const short = new Set<Family>();
     for (const pool of named === undefined ? this.pools : [named]) {
       if (named === undefined && !(pool.autoAssign && pool.offers(families))) continue;
       offered = true;
@@ -728,6 +751,7 @@ class SharedIpAllocator implements Allocator {
         const gap = space.taken.lowestGap();
         if (gap >= space.capacityNum) {
           cooling += space.quarantined;
+          short.add(families[found]!);
           break;
         }
         gaps[found] = gap;
@@ -741,19 +765,26 @@ class SharedIpAllocator implements Allocator {
     const where = named === undefined ? '' : ` in pool "${named.name}"`;
     const why = cooling > 0 ? ` (${cooling} released addresses are still in quarantine)` : '';
     return err('POOL_EXHAUSTED', `no free ${describe(families)} address${where}${why}`, {
-      family: request.family ?? 'v4',
+      family: short.size === 1 ? [...short][0]! : (request.family ?? 'v4'),
       quarantined: cooling,
     });
   }
 
-  /** POOL_EXHAUSTED when taking one new auto-assign address per family would break a reservation. */
-  private heldBack(families: readonly Family[], request: AllocateRequest): Failure | undefined {
+  /**
+   * POOL_EXHAUSTED when taking one new auto-assign address of each of `fresh` would break a reservation;
+   * `families` are all the allocation will hold (it may fulfil its own reservation with them).
+   */
+  private heldBack(
+    fresh: readonly Family[],
+    request: AllocateRequest,
+    families: readonly Family[] = fresh,
+  ): Failure | undefined {
     const reservation =
       request.reservation === undefined ? undefined : this.reservations.get(request.reservation);
-    for (const family of families) {
-      const fulfils = reservation !== undefined && reservation.family === family && reservation.count > 0;
+    const own = fulfils(reservation, families) ? reservedFamilies(reservation!.family) : [];
+    for (const family of fresh) {
       const spare = this.autoCapacityNum[family] - this.autoTaken[family] - this.reserved[family];
-      if (spare + (fulfils ? 1 : 0) < 1) {
+      if (spare + (own.includes(family) ? 1 : 0) < 1) {
         return err('POOL_EXHAUSTED', `the free ${describe([family])} addresses are held by reservations`, {
           family,
           reserved: this.reserved[family],
@@ -777,8 +808,8 @@ class SharedIpAllocator implements Allocator {
       const space = pool.space(family)!;
       space.quarantined--;
       space.allocated++;
-      this.consumeReservation(request, family);
     }
+    this.consumeReservation(request, this.familiesHeld(slot));
     this.slots.setState(slot, LIVE);
     return this.view(slot);
   }
@@ -813,18 +844,18 @@ class SharedIpAllocator implements Allocator {
       } else if (pool.autoAssign) {
         this.autoTaken[family]++;
       }
-      this.consumeReservation(request, family);
     }
+    this.consumeReservation(request, families);
     this.claimKey(request.key, slot, hash);
     return this.view(slot);
   }
 
-  private consumeReservation(request: AllocateRequest, family: Family): void {
+  private consumeReservation(request: AllocateRequest, families: readonly Family[]): void {
     if (request.reservation === undefined) return;
     const reservation = this.reservations.get(request.reservation);
-    if (reservation === undefined || reservation.family !== family || reservation.count === 0) return;
+    if (reservation === undefined || !fulfils(reservation, families)) return;
     reservation.count--;
-    this.reserved[family]--;
+    for (const family of reservedFamilies(reservation.family)) this.reserved[family]--;
   }
 
   private releaseSlot(slot: number): void {

@@ -95,7 +95,11 @@ export interface QuarantineEntry {
 export interface IpamSnapshot {
   readonly allocations: readonly Allocation[];
   readonly quarantine: readonly QuarantineEntry[];
-  readonly reservations: readonly { readonly id: string; readonly count: number; readonly family: Family }[];
+  readonly reservations: readonly {
+    readonly id: string;
+    readonly count: number;
+    readonly family: FamilyRequest;
+  }[];
 }
 
 export interface AllocatorOptions {
@@ -122,8 +126,11 @@ export interface Allocator {
   release(key: string): Result<void, IpamError>;
   /** Hands a key's addresses and ports to another key and owner without releasing them (migration). */
   transfer(fromKey: string, toKey: string, toOwner: string): Result<Allocation, IpamError>;
-  /** Holds `count` addresses for a bid; INSUFFICIENT capacity is POOL_EXHAUSTED. Re-reserving the same id replaces it. */
-  reserve(id: string, count: number, family?: Family): Result<void, IpamError>;
+  /**
+   * Holds `count` addresses for a bid (`dual`: `count` of each family); too little capacity is
+   * POOL_EXHAUSTED with `details.family` naming the family that ran out. Re-reserving the same id replaces it.
+   */
+  reserve(id: string, count: number, family?: FamilyRequest): Result<void, IpamError>;
   unreserve(id: string): void;
   lookup(key: string): Allocation | undefined;
   holderOf(address: string): Allocation | undefined;

@@ -17,8 +17,8 @@ const VIEW: LeaseView = {
     { endpoint: 'web', service: 'web', port: 53, externalPort: 53, protocol: 'UDP' },
   ],
   endpoints: [
-    { name: 'db', state: 'pending', since: 1, addresses: [], reason: 'pool exhausted' },
-    { name: 'web', state: 'active', since: 1, addresses: ['192.0.2.7'] },
+    { name: 'db', state: 'pending', since: 1, family: 'v4', addresses: [], reason: 'pool exhausted' },
+    { name: 'web', state: 'active', since: 1, family: 'v4', addresses: ['192.0.2.7'] },
   ],
   createdAt: 1,
   updatedAt: 1,

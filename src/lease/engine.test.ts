@@ -149,7 +149,9 @@ describe('deploy', () => {
     const lease = leaseOf(ALICE, 10);
     unwrap(await engine.deploy(lease, web()));
     assert.equal(ipsOf(engine, lease)?.web?.[0]?.IP, '2001:db8::');
-    assert.deepEqual(unwrap(engine.env(lease)), { web: { AKASH_LEASED_IP_WEB: '2001:db8::' } });
+    assert.deepEqual(unwrap(engine.env(lease)), {
+      web: { AKASH_LEASED_IP_WEB: '2001:db8::', AKASH_LEASED_IP6_WEB: '2001:db8::' },
+    });
     const inventory = engine.inventory();
     assert.deepEqual([inventory.family, inventory.capacity, inventory.inUse], ['v6', 256n, 1n]);
   });
@@ -642,7 +644,7 @@ describe('status, environment and audit', () => {
     assert.equal(
       JSON.stringify(unwrap(engine.status(lease))),
       '{"ips":{"web":[{"Port":3000,"ExternalPort":80,"Protocol":"TCP","IP":"203.0.113.7"}]},' +
-        '"ip_endpoints":{"web":{"state":"active","addresses":["203.0.113.7"]}}}',
+        '"ip_endpoints":{"web":{"state":"active","family":"v4","addresses":["203.0.113.7"],"ipv4":"203.0.113.7"}}}',
     );
   });
 

@@ -10,6 +10,7 @@ import {
   type Capacity,
   createAllocator,
   type Family,
+  type FamilyRequest,
   type PoolSpec,
   type PortBinding,
 } from '../ipam/index.js';
@@ -21,6 +22,7 @@ import {
   declarationsOf,
   leasedIpSequences,
 } from './declarations.js';
+import { addressesPerEndpoint, type FamilyOffer, offeredFamilies, requestedFamily } from './family.js';
 import { isAccountAddress, isEndpointName, leaseKey, orderKey, parseLeaseId, parseOrderId } from './ids.js';
 import { type EndpointMove, type MigrationInput, Mutation } from './mutation.js';
 import type { LeaseStore, StoreDocument } from './ports.js';
@@ -53,7 +55,10 @@ export interface LeaseEngineOptions {
   readonly pools: readonly PoolSpec[];
   /** Draw every address from this pool. */
   readonly pool?: string;
-  /** Address family of every endpoint; default `v4`. */
+  /**
+   * The family of an endpoint whose group's placement asks for none (see family.ts); default `v4`. Groups
+   * that require `ip-lease-ipv6` or `ip-lease-ipv6-only` get dual-stack or IPv6-only endpoints.
+   */
   readonly family?: Family;
   /** Cool-down of a released address; default 1 hour. */
   readonly quarantineMs?: number;
@@ -89,6 +94,8 @@ export interface DeclarationsDeployOptions extends MutationOptions {
   /** The lease record's group name; default empty. */
   readonly group?: string;
   readonly pins?: AddressPins;
+  /** The family new endpoints get (the operator reads it from the cluster); default: as `deploy` without a spec. */
+  readonly family?: FamilyRequest;
   /**
    * Deploys a closed lease again instead of refusing it (LEASE_CLOSED). The operator closes a lease whose
    * objects all vanished, and they may come back (the Go provider's F1 deletes every tenant's objects).
@@ -134,8 +141,12 @@ export interface MigrationResult {
 export interface ReserveResult {
   /** The order key. */
   readonly id: string;
-  /** Distinct addresses the group needs (0: no IP, nothing reserved). */
+  /** Endpoints the group needs: its distinct LEASED_IP sequences (0: no IP, nothing reserved). */
   readonly count: number;
+  /** The family each endpoint gets. */
+  readonly family: FamilyRequest;
+  /** Addresses held: `count`, twice that for dual-stack endpoints. */
+  readonly addresses: number;
 }
 
 export interface MaintainResult {
@@ -168,7 +179,10 @@ export interface LeaseEngine {
   close(lease: LeaseId, options?: MutationOptions): Promise<Result<CloseResult>>;
   /** Moves the named endpoints, with their addresses, to another deployment of the owner; all or nothing. */
   migrate(request: MigrateRequest, options?: MutationOptions): Promise<Result<MigrationResult>>;
-  /** The bid gate: holds one address per distinct LEASED_IP sequence of the group. */
+  /**
+   * The bid gate: holds one endpoint's addresses (one per family) per distinct LEASED_IP sequence of the
+   * group, of the family its placement attributes ask for.
+   */
   reserve(order: OrderId, group: GroupSpec, options?: MutationOptions): Promise<Result<ReserveResult>>;
   /** Drops an order's reservation (bid lost, order closed); idempotent. */
   unreserve(order: OrderId, options?: MutationOptions): Promise<Result<void>>;
@@ -180,7 +194,8 @@ export interface LeaseEngine {
   status(lease: LeaseId): Result<LeaseIpStatus>;
   /** Per service, the `AKASH_LEASED_IP_<ENDPOINT>` variables of its active endpoints. */
   env(lease: LeaseId): Result<Readonly<Record<string, Readonly<Record<string, string>>>>>;
-  inventory(): LeasedIpInventory;
+  /** Leased-IP inventory of one family; default: the family of endpoints whose group asks for none. */
+  inventory(family?: Family): LeasedIpInventory;
   /** The bid gate's reservations, one per order (key `owner/dseq/gseq/oseq`). */
   reservations(): readonly ReservationRecord[];
   audit(query: AuditQuery): Promise<Result<readonly AuditEvent[]>>;
@@ -195,6 +210,7 @@ interface Config {
   readonly provider: string;
   readonly pool: string | undefined;
   readonly family: Family;
+  offer: FamilyOffer;
   hasPools: boolean;
   readonly quarantineMs: number;
   readonly now: () => number;
@@ -285,7 +301,8 @@ class Engine implements LeaseEngine {
       const checked = checkAgainstSpec(group, options.groupSpec);
       if (!checked.ok) return checked;
     }
-    return this.deployChecked(lease, group.name, declarations.value, options);
+    const family = requestedFamily(options.groupSpec?.requirements.attributes);
+    return this.deployChecked(lease, group.name, declarations.value, family, options);
   }
 
   async deployDeclarations(
@@ -295,19 +312,20 @@ class Engine implements LeaseEngine {
   ): Promise<Result<DeployResult>> {
     const checked = checkDeclarations(declarations);
     if (!checked.ok) return checked;
-    return this.deployChecked(lease, options.group ?? '', checked.value, options);
+    return this.deployChecked(lease, options.group ?? '', checked.value, options.family, options);
   }
 
   private async deployChecked(
     lease: LeaseId,
     group: string,
     declarations: readonly Declaration[],
+    family: FamilyRequest | undefined,
     options: MutationOptions & { readonly pins?: AddressPins; readonly reopen?: boolean },
   ): Promise<Result<DeployResult>> {
     const id = parseLeaseId(lease, this.config.provider);
     if (!id.ok) return id;
     return this.mutate(options, (mutation) => {
-      const deployed = mutation.deploy(id.value, group, declarations, options.pins, options.reopen);
+      const deployed = mutation.deploy(id.value, group, declarations, family, options.pins, options.reopen);
       if (!deployed.ok) return deployed;
       const record = deployed.value;
       return ok({
@@ -324,6 +342,7 @@ class Engine implements LeaseEngine {
       if (!changed.ok) return changed;
       this.config.allocatorOptions = { ...this.config.allocatorOptions, pools };
       this.config.hasPools = pools.length > 0;
+      this.config.offer = offeredFamilies(pools, this.config.pool);
       this.capacityCache = this.allocator.capacity();
       const orphaned = changed.value.orphaned.flatMap((allocation) => {
         const record = this.state.allocations.get(allocation.key);
@@ -394,10 +413,11 @@ class Engine implements LeaseEngine {
     const id = parseOrderId(order);
     if (!id.ok) return id;
     const count = leasedIpSequences(group).size;
+    const family = requestedFamily(group.requirements.attributes) ?? this.config.family;
     return this.mutate(options, (mutation) => {
-      const reserved = mutation.reserve(id.value, count);
+      const reserved = mutation.reserve(id.value, count, family);
       if (!reserved.ok) return reserved;
-      return ok({ id: orderKey(id.value), count });
+      return ok({ id: orderKey(id.value), count, family, addresses: count * addressesPerEndpoint(family) });
     });
   }
 
@@ -453,11 +473,10 @@ class Engine implements LeaseEngine {
     return record.ok ? ok(workloadEnv(this.source, record.value)) : record;
   }
 
-  inventory(): LeasedIpInventory {
+  inventory(family: Family = this.config.family): LeasedIpInventory {
     const pools = this.capacityCache.filter(
       (entry) =>
-        entry.family === this.config.family &&
-        (this.config.pool === undefined || entry.pool === this.config.pool),
+        entry.family === family && (this.config.pool === undefined || entry.pool === this.config.pool),
     );
     let capacity = 0n;
     let inUse = 0n;
@@ -472,7 +491,7 @@ class Engine implements LeaseEngine {
       available += entry.available;
     }
     return Object.freeze({
-      family: this.config.family,
+      family,
       capacity,
       allocatable: capacity,
       allocated: inUse + reserved + quarantined,
@@ -584,6 +603,7 @@ export async function createLeaseEngine(options: LeaseEngineOptions): Promise<Re
     provider: options.provider,
     pool: options.pool,
     family: options.family ?? 'v4',
+    offer: offeredFamilies(options.pools, options.pool),
     hasPools: options.pools.length > 0,
     quarantineMs,
     now,

@@ -23,6 +23,18 @@ export type {
   ReserveResult,
 } from './engine.js';
 export { createLeaseEngine, DEFAULT_QUARANTINE_MS } from './engine.js';
+export {
+  addressesPerEndpoint,
+  addressFamily,
+  type FamilyOffer,
+  familiesOf,
+  familyOfAddresses,
+  familyOfAttribute,
+  IP_LEASE_ATTRIBUTE,
+  ipLeaseAttributes,
+  offeredFamilies,
+  requestedFamily,
+} from './family.js';
 export { endpointKey, leaseKey, orderKey } from './ids.js';
 export type { LeaseStore, StoreChange, StoreDocument, StoreSnapshot } from './ports.js';
 export { storeChange } from './ports.js';
@@ -35,4 +47,4 @@ export type {
   WriteCounts,
 } from './realizer.js';
 export type * from './types.js';
-export { endpointEnvNames, envName } from './views.js';
+export { endpointEnvNames, endpointVariables, envName, ipv6EnvName } from './views.js';

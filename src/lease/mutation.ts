@@ -3,7 +3,8 @@
  * is durable: the engine commits the draft afterwards, or throws the allocator away and rebuilds it.
  */
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
-import type { AllocateRequest, Allocator, Family, PortBinding } from '../ipam/index.js';
+import type { AllocateRequest, Allocator, Family, FamilyRequest, PortBinding } from '../ipam/index.js';
+import { type FamilyOffer, familiesOf } from './family.js';
 import { endpointKey, leaseKey, nameKey, orderKey } from './ids.js';
 import type { Draft } from './state.js';
 import type {
@@ -20,7 +21,10 @@ import { withheldReason } from './views.js';
 /** What a mutation needs to know about the engine's configuration. */
 export interface MutationConfig {
   readonly pool: string | undefined;
+  /** The family of an endpoint whose group asks for none. */
   readonly family: Family;
+  /** What the pools can serve. */
+  readonly offer: FamilyOffer;
   readonly hasPools: boolean;
   readonly quarantineMs: number;
 }
@@ -97,6 +101,25 @@ function sameLease(a: LeaseRecord, b: LeaseRecord): boolean {
   );
 }
 
+const FAMILY_NAME: Readonly<Record<FamilyRequest, string>> = {
+  v4: 'IPv4',
+  v6: 'IPv6',
+  dual: 'dual-stack (IPv4 and IPv6)',
+};
+
+/** NO_IP_SUPPORT naming the family the pools cannot serve. */
+function familyUnsupported(family: FamilyRequest): { readonly ok: false; readonly error: AppError } {
+  return fail(
+    appError(
+      'NO_IP_SUPPORT',
+      family === 'dual'
+        ? 'this provider leases no dual-stack (IPv4 and IPv6) endpoints: no pool holds both families'
+        : `this provider leases no ${FAMILY_NAME[family]} addresses`,
+      { family },
+    ),
+  );
+}
+
 function migrationError(message: string): { readonly ok: false; readonly error: AppError } {
   return fail(appError('MIGRATION_INVALID', message));
 }
@@ -122,29 +145,31 @@ export class Mutation {
   private allocate(
     id: LeaseId,
     name: string,
+    family: FamilyRequest,
     declarations: readonly Declaration[],
     was: EndpointRecord | undefined,
     pins?: readonly string[],
   ): Result<EndpointRecord> {
     const lease = leaseKey(id);
     const key = endpointKey(lease, name);
+    const tag = family === 'v4' ? {} : { family };
     const request: AllocateRequest = {
       key,
       owner: id.owner,
-      family: this.config.family,
+      family,
       ...(this.config.pool === undefined ? {} : { pool: this.config.pool }),
       ...(pins === undefined ? {} : { addresses: pins }),
     };
     const allocated = this.allocator.allocate(request);
     if (!allocated.ok) {
-      if (pins !== undefined) return this.allocate(id, name, declarations, was);
+      if (pins !== undefined) return this.allocate(id, name, family, declarations, was);
       if (allocated.error.code !== 'POOL_EXHAUSTED' && allocated.error.code !== 'QUARANTINED') {
         return fail(allocated.error);
       }
       if (was?.state === 'pending') return ok(was);
       const reason = `no free address for endpoint "${name}": ${allocated.error.message}`;
       this.draft.record({ action: 'pending', owner: id.owner, lease, endpoint: name, detail: reason });
-      return ok(Object.freeze({ name, state: 'pending', since: this.now, reason }));
+      return ok(Object.freeze({ name, state: 'pending', since: this.now, reason, ...tag }));
     }
     this.touched = true;
     const { addresses, pool } = allocated.value;
@@ -162,7 +187,7 @@ export class Mutation {
     this.draft.allocations.set(key, { ...allocated.value, lease, endpoint: name });
     const bound = this.rebind(id, name, [], declarations);
     if (!bound.ok) return bound;
-    return ok(Object.freeze({ name, state: 'active', since: this.now }));
+    return ok(Object.freeze({ name, state: 'active', since: this.now, ...tag }));
   }
 
   /** Brings an active endpoint's ports from `before` to `after`: unbinds first, so a changed port is rebound. */
@@ -259,6 +284,7 @@ export class Mutation {
     id: LeaseId,
     group: string,
     declarations: readonly Declaration[],
+    requested: FamilyRequest | undefined,
     pins?: Readonly<Record<string, readonly string[]>>,
     reopen = false,
   ): Result<LeaseRecord | undefined> {
@@ -274,6 +300,13 @@ export class Mutation {
     if (previous === undefined && declarations.length === 0) return ok(undefined);
     if (declarations.length > 0 && !this.config.hasPools) {
       return fail(appError('NO_IP_SUPPORT', 'this provider has no IP pool; it cannot lease IP endpoints'));
+    }
+    // A group's placement is fixed on chain, so an update asks what the deployment asked: without a group
+    // spec, the family the lease's endpoints already have.
+    const family: FamilyRequest =
+      requested ?? (previous === undefined ? this.config.family : (previous.endpoints[0]?.family ?? 'v4'));
+    if (previous === undefined && declarations.length > 0 && !this.config.offer[family]) {
+      return familyUnsupported(family);
     }
     this.dropReservation(orderKey(id), id.owner, 'lease deployed');
     const wanted = byEndpoint(declarations);
@@ -297,6 +330,7 @@ export class Mutation {
       if (holder !== undefined && holder !== key) {
         if (was?.state === 'withheld') endpoints.push(was);
         else {
+          const tag = family === 'v4' ? {} : { family };
           this.draft.record({
             action: 'withhold',
             owner: id.owner,
@@ -304,11 +338,11 @@ export class Mutation {
             endpoint: name,
             detail: withheldReason(name, this.draft.leases.get(holder)),
           });
-          endpoints.push(Object.freeze({ name, state: 'withheld', since: this.now }));
+          endpoints.push(Object.freeze({ name, state: 'withheld', since: this.now, ...tag }));
         }
         continue;
       }
-      const allocated = this.allocate(id, name, list, was, pins?.[name]);
+      const allocated = this.allocate(id, name, was?.family ?? family, list, was, pins?.[name]);
       if (!allocated.ok) return allocated;
       endpoints.push(allocated.value);
     }
@@ -387,6 +421,7 @@ export class Mutation {
       const result = this.allocate(
         lease.id,
         endpoint.name,
+        endpoint.family ?? 'v4',
         declarationsOfEndpoint(lease, endpoint.name),
         undefined,
         this.draft.released.get(name),
@@ -427,6 +462,7 @@ export class Mutation {
         const result = this.allocate(
           lease.id,
           endpoint.name,
+          endpoint.family ?? 'v4',
           declarationsOfEndpoint(lease, endpoint.name),
           endpoint,
         );
@@ -439,8 +475,12 @@ export class Mutation {
     return ok({ pruned, retried });
   }
 
-  /** Holds addresses for a bid; a count of 0 drops any earlier reservation of the order. */
-  reserve(order: OrderId, count: number): Result<void> {
+  /**
+   * Holds addresses for a bid: `count` endpoints of `family` (a dual endpoint one address of each family);
+   * a count of 0 drops any earlier reservation of the order. A family that has run out is INSUFFICIENT_IPS
+   * naming it (`details.family`); one the pools do not offer at all is NO_IP_SUPPORT naming it.
+   */
+  reserve(order: OrderId, count: number, family: FamilyRequest): Result<void> {
     const id = orderKey(order);
     if (count === 0) {
       this.dropReservation(id, order.owner, 'order needs no IP');
@@ -449,15 +489,21 @@ export class Mutation {
     if (!this.config.hasPools) {
       return fail(appError('NO_IP_SUPPORT', 'no leased IPs available: this provider has no IP pool'));
     }
-    if (this.draft.reservations.get(id)?.count === count) return done;
-    const reserved = this.allocator.reserve(id, count, this.config.family);
+    if (!this.config.offer[family]) return familyUnsupported(family);
+    const previous = this.draft.reservations.get(id);
+    if (previous?.count === count && previous.family === family) return done;
+    const reserved = this.allocator.reserve(id, count, family);
     if (!reserved.ok) {
       if (reserved.error.code !== 'POOL_EXHAUSTED') return reserved;
+      const short = reserved.error.details?.family;
+      const exhausted: Family = short === 'v6' ? 'v6' : 'v4';
       return fail(
-        appError('INSUFFICIENT_IPS', `insufficient number of IPs: unable to reserve ${count}`, {
-          requested: count,
-          cause: reserved.error.message,
-        }),
+        appError(
+          'INSUFFICIENT_IPS',
+          // Go's text for IPv4, the only family Akash leases; the family is named otherwise
+          `insufficient number of IPs: unable to reserve ${count}${exhausted === 'v4' ? '' : ' IPv6 address(es)'}`,
+          { requested: count, family: exhausted, cause: reserved.error.message },
+        ),
       );
     }
     this.touched = true;
@@ -465,11 +511,14 @@ export class Mutation {
       id,
       owner: order.owner,
       count,
-      family: this.config.family,
+      family,
       at: this.now,
     });
     this.draft.reservations.set(id, record);
-    this.draft.record({ action: 'reserve', owner: order.owner, lease: id, detail: `${count} address(es)` });
+    const what = familiesOf(family)
+      .map((one) => `${count} ${FAMILY_NAME[one]}`)
+      .join(' + ');
+    this.draft.record({ action: 'reserve', owner: order.owner, lease: id, detail: `${what} address(es)` });
     return done;
   }
 
@@ -612,7 +661,12 @@ export class Mutation {
         ...lease,
         endpoints: lease.endpoints.map((endpoint) =>
           names.has(endpoint.name)
-            ? Object.freeze({ name: endpoint.name, state, since: this.now })
+            ? Object.freeze({
+                name: endpoint.name,
+                state,
+                since: this.now,
+                ...(endpoint.family === undefined ? {} : { family: endpoint.family }),
+              })
             : endpoint,
         ),
         updatedAt: this.now,

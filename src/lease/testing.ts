@@ -120,3 +120,14 @@ export function groupSpecWithIps(sequences: readonly number[]): GroupSpec {
     ],
   };
 }
+
+/** The same group spec, requiring these placement attributes (`ip-lease-ipv6: "true"`, say). */
+export function requiring(spec: GroupSpec, attributes: Readonly<Record<string, string>>): GroupSpec {
+  return {
+    ...spec,
+    requirements: {
+      ...spec.requirements,
+      attributes: Object.entries(attributes).map(([key, value]) => ({ key, value })),
+    },
+  };
+}

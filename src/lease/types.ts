@@ -2,7 +2,7 @@
  * The lease engine's domain: leases, their IP declarations and endpoint states, the ledger rows the
  * store keeps, the audit trail, and the views the engine hands out. Pure data, no behaviour.
  */
-import type { Allocation, Capacity, Family, Protocol } from '../ipam/index.js';
+import type { Allocation, Capacity, Family, FamilyRequest, Protocol } from '../ipam/index.js';
 
 /** An on-chain lease, as Go's `mtypes.LeaseID` prints it. */
 export interface LeaseId {
@@ -39,10 +39,24 @@ export interface Declaration {
  */
 export type EndpointState = 'active' | 'pending' | 'withheld';
 
-/** One endpoint of a lease; `since` is when it entered its state. */
+/**
+ * One endpoint of a lease; `since` is when it entered its state. `family` is what the endpoint asks for
+ * (from its group's placement attributes); absent means `v4`, so records written before dual-stack read unchanged.
+ */
 export type EndpointRecord =
-  | { readonly name: string; readonly state: 'active' | 'withheld'; readonly since: number }
-  | { readonly name: string; readonly state: 'pending'; readonly since: number; readonly reason: string };
+  | {
+      readonly name: string;
+      readonly state: 'active' | 'withheld';
+      readonly since: number;
+      readonly family?: FamilyRequest;
+    }
+  | {
+      readonly name: string;
+      readonly state: 'pending';
+      readonly since: number;
+      readonly reason: string;
+      readonly family?: FamilyRequest;
+    };
 
 /** A lease as stored. Closed leases are kept (IDs are never reused on chain) but hold no endpoints. */
 export interface LeaseRecord {
@@ -71,8 +85,9 @@ export interface ReservationRecord {
   /** The order key (`owner/dseq/gseq/oseq`). */
   readonly id: string;
   readonly owner: string;
+  /** Endpoints held for; a `dual` reservation holds `count` addresses of each family. */
   readonly count: number;
-  readonly family: Family;
+  readonly family: FamilyRequest;
   readonly at: number;
 }
 
@@ -123,7 +138,9 @@ export interface EndpointView {
   readonly name: string;
   readonly state: EndpointState;
   readonly since: number;
-  /** The leased addresses; empty unless active. */
+  /** What the endpoint holds when active (a migrated endpoint keeps its addresses), else what it asks for. */
+  readonly family: FamilyRequest;
+  /** The leased addresses, IPv4 first; empty unless active. */
   readonly addresses: readonly string[];
   /** Why the endpoint is not active. */
   readonly reason?: string;
@@ -155,7 +172,13 @@ export interface LeasedIpStatus {
 /** An endpoint in the `ip_endpoints` field that lease-status adds next to `ips`. */
 export interface EndpointStatus {
   readonly state: EndpointState;
+  /** `v4`, `v6` or `dual` (one address of each). */
+  readonly family: FamilyRequest;
+  /** IPv4 first. */
   readonly addresses: readonly string[];
+  /** The endpoint's address of each family, when active. */
+  readonly ipv4?: string;
+  readonly ipv6?: string;
   readonly reason?: string;
   readonly held_by?: { readonly dseq: string; readonly gseq: number; readonly oseq: number };
 }

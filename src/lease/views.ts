@@ -2,6 +2,7 @@
  * Read models built from the committed state: the lease view, lease-status's IP part and the
  * environment a backend injects into the workload.
  */
+import { addressFamily, familyOfAddresses } from './family.js';
 import { endpointKey, leaseKey, nameKey } from './ids.js';
 import type {
   AllocationRecord,
@@ -37,10 +38,11 @@ export function withheldReason(endpoint: string, holder: LeaseRecord | undefined
 function endpointViews(source: ViewSource, lease: LeaseRecord): EndpointView[] {
   const key = leaseKey(lease.id);
   return lease.endpoints.map((endpoint): EndpointView => {
-    const base = { name: endpoint.name, state: endpoint.state, since: endpoint.since };
+    const family = endpoint.family ?? 'v4';
+    const base = { name: endpoint.name, state: endpoint.state, since: endpoint.since, family };
     if (endpoint.state === 'active') {
       const addresses = source.allocation(endpointKey(key, endpoint.name))?.addresses ?? [];
-      return Object.freeze({ ...base, addresses });
+      return Object.freeze({ ...base, family: familyOfAddresses(addresses) ?? family, addresses });
     }
     if (endpoint.state === 'pending')
       return Object.freeze({ ...base, addresses: [], reason: endpoint.reason });
@@ -75,7 +77,15 @@ export function leaseIpStatus(source: ViewSource, lease: LeaseRecord): LeaseIpSt
   const addresses = new Map<string, readonly string[]>();
   for (const view of endpointViews(source, lease)) {
     addresses.set(view.name, view.addresses);
-    const status: EndpointStatus = { state: view.state, addresses: view.addresses };
+    const ipv4 = view.addresses.find((address) => addressFamily(address) === 'v4');
+    const ipv6 = view.addresses.find((address) => addressFamily(address) === 'v6');
+    const status: EndpointStatus = {
+      state: view.state,
+      family: view.family,
+      addresses: view.addresses,
+      ...(ipv4 === undefined ? {} : { ipv4 }),
+      ...(ipv6 === undefined ? {} : { ipv6 }),
+    };
     endpoints[view.name] = Object.freeze(
       view.reason === undefined
         ? status
@@ -118,6 +128,24 @@ export function envName(endpoint: string): string {
   return `AKASH_LEASED_IP_${endpoint.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
+/** `AKASH_LEASED_IP6_<ENDPOINT>`, the IPv6 twin of a name {@link endpointEnvNames} gave. */
+export function ipv6EnvName(name: string): string {
+  return `AKASH_LEASED_IP6_${name.slice('AKASH_LEASED_IP_'.length)}`;
+}
+
+/**
+ * One endpoint's variables, under the name {@link endpointEnvNames} gave it: that name holds its IPv4
+ * address (its IPv6 one when it has no IPv4, so a workload reading only that name still finds an address),
+ * and {@link ipv6EnvName} its IPv6 address when it has one. None while it holds no address.
+ */
+export function endpointVariables(name: string, addresses: readonly string[]): Record<string, string> {
+  const ipv4 = addresses.find((address) => addressFamily(address) === 'v4');
+  const ipv6 = addresses.find((address) => addressFamily(address) === 'v6');
+  const first = ipv4 ?? ipv6;
+  if (first === undefined) return {};
+  return ipv6 === undefined ? { [name]: first } : { [name]: first, [ipv6EnvName(name)]: ipv6 };
+}
+
 /**
  * The variable name of each of one service's endpoints: {@link envName}, with names that fold to the same
  * variable (`a-b`, `a_b`) told apart by a `_2`, `_3` suffix in endpoint-name order.
@@ -150,8 +178,7 @@ export function workloadEnv(
   for (const service of [...services.keys()].sort()) {
     const vars: Record<string, string> = {};
     for (const [endpoint, name] of endpointEnvNames(services.get(service) ?? [])) {
-      const address = addresses.get(endpoint)?.[0];
-      if (address !== undefined) vars[name] = address;
+      Object.assign(vars, endpointVariables(name, addresses.get(endpoint) ?? []));
     }
     out[service] = vars;
   }

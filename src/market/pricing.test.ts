@@ -90,6 +90,24 @@ describe('pricing', () => {
     assert.equal(shared.value.price.amount, single.value.price.amount);
   });
 
+  it('charges each address: a dual-stack endpoint twice, an IPv6-only one once', () => {
+    const quote = (attributes?: { key: string; value: string }[]) => {
+      const priced = quoteGroup(
+        groupSpec({ units: [{ ips: [1] }], ...(attributes ? { attributes } : {}) }),
+        ipOnly,
+      );
+      assert.ok(priced.ok);
+      return priced.value;
+    };
+    const v4 = quote();
+    const dual = quote([{ key: 'ip-lease-ipv6', value: 'true' }]);
+    const v6 = quote([{ key: 'ip-lease-ipv6-only', value: 'true' }]);
+    assert.deepEqual([v4.addresses, dual.addresses, v6.addresses], [1, 2, 1]);
+    assert.equal(dual.ips, 1);
+    assert.equal(dual.price.amount, '23.526234567901234568');
+    assert.equal(v6.price.amount, v4.price.amount);
+  });
+
   it('scales linearly with distinct IPs and inversely with the AKT price', () => {
     const one = quoteGroup(groupSpec({ units: [{ ips: [1] }] }), { ...ipOnly, aktUsd: 2 });
     const four = quoteGroup(groupSpec({ units: [{ ips: [1, 2] }, { ips: [3, 4] }] }), {

@@ -8,7 +8,7 @@
  *                  + memoryUsd   × Σ_units bytes × count / 2^30
  *                  + Σ_class storageUsd[class] × Σ_volumes bytes × count / 2^30
  *                  + endpointUsd × Σ_units (endpoints of the unit that are not LEASED_IP)
- *                  + ipUsd       × (distinct LEASED_IP sequence numbers in G) )
+ *                  + ipUsd       × (distinct LEASED_IP sequence numbers in G) × addresses per endpoint )
  *
  *   F = 10^6 uakt/AKT ÷ (aktUsd × blocksPerMonth),   blocksPerMonth = monthDays × 86 400 s ÷ blockSeconds
  * ```
@@ -17,9 +17,12 @@
  * once per address, not per replica or per service that shares it — the fix for the Go pricing
  * script's per-replica count (finding F16). Endpoints, like in Go's scale pricing, are counted per
  * unit, not per replica; unlike Go, a LEASED_IP entry is not also charged as an endpoint.
+ * An endpoint holds one address, or two when the placement asks for dual-stack (`ip-lease-ipv6`, see
+ * src/lease/family.ts), and each is charged.
  * A volume's class is its `class` attribute when `persistent` is true, otherwise `ephemeral`.
  */
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { addressesPerEndpoint, requestedFamily } from '../lease/index.js';
 import { ceilDiv, DEC_ONE, formatDec } from './dec.js';
 import { leasedIpCount } from './group.js';
 import { type Attribute, DENOM, type DecCoin, ENDPOINT_KIND, type GroupSpec } from './types.js';
@@ -72,7 +75,10 @@ export const DEFAULT_PRICING: PricingConfig = Object.freeze({
 /** A priced group: the bid price and the quantities it was computed from. */
 export interface PriceQuote {
   readonly price: DecCoin;
+  /** IP endpoints: distinct LEASED_IP sequence numbers. */
   readonly ips: number;
+  /** Addresses those endpoints hold, each charged: twice `ips` for dual-stack endpoints. */
+  readonly addresses: number;
   readonly millicpu: bigint;
   readonly memoryBytes: bigint;
   readonly storageBytes: Readonly<Record<string, bigint>>;
@@ -160,6 +166,7 @@ export function quoteGroup(
     endpoints += unit.resource.endpoints.filter((e) => e.kind !== ENDPOINT_KIND.LEASED_IP).length;
   }
   const ips = leasedIpCount(spec);
+  const addresses = ips * addressesPerEndpoint(requestedFamily(spec.requirements.attributes) ?? 'v4');
 
   let usdTotal: Ratio = { n: 0n, d: 1n };
   usdTotal = add(usdTotal, scale(r.cpu, millicpu, 1000n));
@@ -173,7 +180,7 @@ export function quoteGroup(
     usdTotal = add(usdTotal, scale(rate.value, bytes, GIB));
   }
   usdTotal = add(usdTotal, scale(r.endpoint, BigInt(endpoints)));
-  usdTotal = add(usdTotal, scale(r.ip, BigInt(ips)));
+  usdTotal = add(usdTotal, scale(r.ip, BigInt(addresses)));
 
   // uakt/block = usd × 10^6 × blockSeconds ÷ (aktUsd × monthDays × 86400)
   const numerator = usdTotal.n * UAKT_PER_AKT * r.block.n * r.akt.d * r.days.d;
@@ -183,6 +190,7 @@ export function quoteGroup(
   return ok({
     price: { denom: DENOM, amount: formatDec(fixed) },
     ips,
+    addresses,
     millicpu,
     memoryBytes,
     storageBytes,

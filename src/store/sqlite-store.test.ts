@@ -101,6 +101,35 @@ describe('SQLite store', () => {
     check.close();
   });
 
+  it('upgrades a version-2 file (reservations of one family) so it takes dual-stack reservations, keeping its rows', async () => {
+    const path = freshPath();
+    const store = unwrap(openSqliteStore({ path }));
+    const v4 = { id: 'akash1owner/1/1/1', owner: 'akash1owner', count: 2, family: 'v4' as const, at: 3 };
+    unwrap(await store.commit(storeChange({ reservations: [v4] })));
+    await store.close();
+    const db = new Database(path);
+    // the version-2 table, as shipped
+    db.exec(`
+      DROP TABLE reservations;
+      CREATE TABLE reservations (
+        id TEXT PRIMARY KEY, owner TEXT NOT NULL, count INTEGER NOT NULL CHECK (count > 0),
+        family TEXT NOT NULL CHECK (family IN ('v4', 'v6')), at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO reservations VALUES ('akash1owner/1/1/1', 'akash1owner', 2, 'v4', 3);
+      UPDATE schema_version SET version = 2;
+    `);
+    assert.throws(() =>
+      db.prepare("INSERT INTO reservations VALUES ('akash1owner/2/1/1', 'akash1owner', 1, 'dual', 4)").run(),
+    );
+    db.close();
+    const upgraded = unwrap(openSqliteStore({ path }));
+    assert.deepEqual(unwrap(await upgraded.load()).reservations, [v4]);
+    const dual = { id: 'akash1owner/2/1/1', owner: 'akash1owner', count: 1, family: 'dual' as const, at: 4 };
+    unwrap(await upgraded.commit(storeChange({ reservations: [dual] })));
+    assert.deepEqual(unwrap(await upgraded.load()).reservations, [v4, dual]);
+    await upgraded.close();
+  });
+
   it('refuses a file from a newer build', async () => {
     const path = freshPath();
     await unwrap(openSqliteStore({ path })).close();

@@ -6,7 +6,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AppError, appError, fail, ok, type Result, withCause } from '../errors/index.js';
-import type { Family, PortBinding, Protocol, QuarantineEntry } from '../ipam/index.js';
+import type { FamilyRequest, PortBinding, Protocol, QuarantineEntry } from '../ipam/index.js';
 import {
   type AllocationRecord,
   type AuditAction,
@@ -124,6 +124,20 @@ const MIGRATIONS: readonly string[] = [
     json TEXT NOT NULL,
     PRIMARY KEY (namespace, key)
   ) STRICT;
+  `,
+  // Dual-stack reservations (`count` endpoints of one address per family). SQLite cannot change a CHECK
+  // in place, so the table is copied.
+  `
+  CREATE TABLE reservations_dual (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    count INTEGER NOT NULL CHECK (count > 0),
+    family TEXT NOT NULL CHECK (family IN ('v4', 'v6', 'dual')),
+    at INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO reservations_dual SELECT id, owner, count, family, at FROM reservations;
+  DROP TABLE reservations;
+  ALTER TABLE reservations_dual RENAME TO reservations;
   `,
 ];
 
@@ -404,7 +418,7 @@ export class SqliteLeaseStore implements LeaseStore {
     }
     const reservations: ReservationRecord[] = [];
     for (const [id, owner, count, family, at] of this.sql.reservations.iterate() as Iterable<
-      [string, string, number, Family, number]
+      [string, string, number, FamilyRequest, number]
     >) {
       reservations.push({ id, owner, count, family, at });
     }

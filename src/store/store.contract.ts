@@ -219,6 +219,33 @@ export function runLeaseStoreContract(
       await store.close();
     });
 
+    it('keeps a dual-stack endpoint: its family, both addresses and a dual reservation', async () => {
+      const { store } = await seeded();
+      const dual: LeaseRecord = lease(BOB, 4, [{ name: 'web', state: 'active', since: 2, family: 'dual' }]);
+      const held: AllocationRecord = {
+        ...allocation(BOB, 4, '203.0.113.4'),
+        addresses: ['203.0.113.4', '2001:db8::4'],
+      };
+      const reservation = { id: `${BOB}/5/1/1`, owner: BOB, count: 2, family: 'dual' as const, at: 4 };
+      unwrap(
+        await store.commit(storeChange({ leases: [dual], allocations: [held], reservations: [reservation] })),
+      );
+      const loaded = unwrap(await store.load());
+      assert.deepEqual(
+        loaded.leases.find((item) => item.id.owner === BOB && item.id.dseq === '4'),
+        dual,
+      );
+      assert.deepEqual(
+        loaded.allocations.find((item) => item.key === held.key),
+        held,
+      );
+      assert.deepEqual(
+        loaded.reservations.find((item) => item.id === reservation.id),
+        reservation,
+      );
+      await store.close();
+    });
+
     it('removes by key, and a transfer or a reclaim fits in one change', async () => {
       const { store } = await seeded();
       const moved = { ...allocation(BOB, 2, '203.0.113.1'), owner: BOB };

@@ -1,16 +1,14 @@
 /**
- * The variables a tenant's container gets: per endpoint, `AKASH_LEASED_IP_<ENDPOINT>` (the engine's name,
- * its first address) and `AKASH_LEASED_IP6_<ENDPOINT>` (its IPv6 address, when it has one), plus
+ * The variables a tenant's container gets: per endpoint, the engine's own (`AKASH_LEASED_IP_<ENDPOINT>`, its
+ * IPv4 address or else its IPv6 one, and `AKASH_LEASED_IP6_<ENDPOINT>`, its IPv6 address), plus
  * `AKASH_LEASED_IPS` listing every address of every endpoint as `endpoint=address`, comma-separated.
  */
-import { endpointEnvNames } from '../lease/index.js';
+import { endpointEnvNames, endpointVariables } from '../lease/index.js';
 
 /** The variable that lists every endpoint's addresses. */
 export const LIST_VARIABLE = 'AKASH_LEASED_IPS';
 /** What every variable of ours starts with. */
 export const VARIABLE_PREFIX = 'AKASH_LEASED_IP';
-const IP_PREFIX = 'AKASH_LEASED_IP_';
-const IP6_PREFIX = 'AKASH_LEASED_IP6_';
 
 /** One endpoint of a service and its addresses (none while pending or withheld). */
 export interface EndpointAddresses {
@@ -32,11 +30,7 @@ export function leasedIpVariables(endpoints: readonly EndpointAddresses[]): Leas
   const list: string[] = [];
   for (const [endpoint, name] of endpointEnvNames(byName.keys())) {
     const addresses = byName.get(endpoint) ?? [];
-    const first = addresses[0];
-    if (first === undefined) continue;
-    out[name] = first;
-    const v6 = addresses.find((address) => address.includes(':'));
-    if (v6 !== undefined) out[IP6_PREFIX + name.slice(IP_PREFIX.length)] = v6;
+    Object.assign(out, endpointVariables(name, addresses));
     for (const address of addresses) list.push(`${endpoint}=${address}`);
   }
   if (list.length > 0) out[LIST_VARIABLE] = list.join(',');

@@ -4,12 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addressOf, type DeploymentJson, EXAMPLE_SDL, ipSdl, Sandbox } from './harness.js';
-
-interface BidJson {
-  readonly id: { readonly provider: string };
-  readonly state: string;
-}
+import {
+  addressOf,
+  bidders as biddersOf,
+  type DeploymentJson,
+  EXAMPLE_SDL,
+  ipSdl,
+  Sandbox,
+} from './harness.js';
 
 describe('an exhausted provider', () => {
   let box: Sandbox;
@@ -24,10 +26,7 @@ describe('an exhausted provider', () => {
     await box.dispose();
   });
 
-  const bidders = async (dseq: string) => {
-    const bids = await box.json<BidJson[]>('bids', '--dseq', dseq);
-    return bids.map((bid) => names.get(bid.id.provider)).sort();
-  };
+  const bidders = (dseq: string) => biddersOf(box, names, dseq);
 
   it('does not bid on IP orders while others do, and still bids on orders without IPs', async () => {
     const four = await box.file('four.yaml', ipSdl({ endpoints: ['ep-a', 'ep-b', 'ep-c', 'ep-d'] }));

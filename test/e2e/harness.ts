@@ -29,6 +29,19 @@ export interface Outcome {
  * One test file's sandbox: a temporary AKASH_IP_HOME (keys in `keys/`, devnet in `devnet/`); or, with
  * `userHome`, a temporary user home folder (`$HOME`) and no AKASH_IP_HOME, so the CLI uses `~/.akash-ip`.
  */
+/**
+ * The devnet names of the providers that bid on deployment `dseq`, sorted; `names` maps provider addresses to
+ * devnet names (from `devnet.json`).
+ */
+export async function bidders(
+  box: Sandbox,
+  names: ReadonlyMap<string, string>,
+  dseq: string,
+): Promise<(string | undefined)[]> {
+  const bids = await box.json<{ readonly id: { readonly provider: string } }[]>('bids', '--dseq', dseq);
+  return bids.map((bid) => names.get(bid.id.provider)).sort();
+}
+
 export class Sandbox {
   readonly home: string;
   readonly #userHome: boolean;

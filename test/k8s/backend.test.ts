@@ -13,7 +13,7 @@ import {
   type LeaseView,
   type RealizedLease,
 } from '../../src/lease/index.js';
-import { leaseOf, manifestGroup, PROVIDER } from '../../src/lease/testing.js';
+import { groupSpecOf, leaseOf, manifestGroup, PROVIDER, requiring } from '../../src/lease/testing.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import { eventually, startCluster, type TestCluster } from './cluster.js';
 
@@ -24,6 +24,8 @@ const POOLS: readonly PoolSpec[] = [
   { name: 'pool-b', addresses: ['198.51.100.16/29'] },
 ];
 const POOLS_V6: readonly PoolSpec[] = [{ name: 'pool-v6', addresses: ['2001:db8:1::/120'] }];
+/** One pool holding both families: MetalLB gives a dual-stack Service both addresses from one pool. */
+const POOL_DUAL: PoolSpec = { name: 'pool-dual', addresses: ['198.51.100.32/29', '2001:db8:2::/120'] };
 const TENANT = 'akash1tenant';
 const OTHER = 'akash1other';
 const LEASE_A = leaseOf(TENANT, 11);
@@ -244,7 +246,7 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
       id: leaseOf(TENANT, 99),
       key: 'stray',
       declarations: [{ endpoint: 'stray', service: 'api', port: 80, externalPort: 80, protocol: 'TCP' }],
-      endpoints: [{ name: 'stray', state: 'active', since: 0, addresses: ['203.0.113.200'] }],
+      endpoints: [{ name: 'stray', state: 'active', since: 0, family: 'v4', addresses: ['203.0.113.200'] }],
     };
     unwrap(await backend.apply(stray));
     const problem = await eventually('MetalLB says why the stray lease has no address', async () => {
@@ -349,6 +351,50 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
     assert.equal(services.items.length, 2);
     for (const item of services.items) {
       assert.deepEqual((item as { spec: { ipFamilies: string[] } }).spec.ipFamilies, ['IPv6']);
+    }
+  });
+
+  it('a dual-stack endpoint gets RequireDualStack Services pinned to both addresses, both confirmed by MetalLB', async () => {
+    unwrap(await backend.syncPools([...POOLS, ...POOLS_V6, POOL_DUAL]));
+    const dual = unwrap(
+      await createLeaseEngine({ store: createMemoryStore(), provider: PROVIDER, pools: [POOL_DUAL] }),
+    );
+    const id = leaseOf(TENANT, 31);
+    const group = manifestGroup('dcloud', {
+      web: [
+        { port: 80, ip: 'both' },
+        { port: 53, proto: 'UDP', ip: 'both' },
+      ],
+    });
+    const spec = requiring(groupSpecOf(group), { 'ip-lease-ipv6': 'true' });
+    const view = unwrap(await dual.deploy(id, group, { groupSpec: spec })).lease;
+    assert.ok(view !== undefined);
+    const addresses = view.endpoints[0]?.addresses ?? [];
+    assert.equal(addresses.length, 2);
+    assert.match(addresses[0] ?? '', /^198\.51\.100\./);
+    assert.match(addresses[1] ?? '', /^2001:db8:2::/);
+    assert.deepEqual(unwrap(await backend.apply(view)), { created: 4, updated: 0, deleted: 0, unchanged: 0 });
+    const status = await confirmed(id);
+    assert.deepEqual(
+      status.ports.map((port) => port.assigned),
+      [addresses, addresses],
+    );
+    const namespace = status.ports[0]?.service?.split('/')[0];
+    const services = await raw(`/api/v1/namespaces/${namespace}/services`);
+    assert.equal(services.items.length, 2);
+    for (const item of services.items) {
+      const service = item as {
+        spec: { ipFamilies: string[]; ipFamilyPolicy: string };
+        metadata: { annotations: Record<string, string> };
+        status: { loadBalancer: { ingress?: { ip: string }[] } };
+      };
+      assert.deepEqual(service.spec.ipFamilies, ['IPv4', 'IPv6']);
+      assert.equal(service.spec.ipFamilyPolicy, 'RequireDualStack');
+      assert.equal(service.metadata.annotations['metallb.io/loadBalancerIPs'], addresses.join(','));
+      assert.deepEqual(
+        service.status.loadBalancer.ingress?.map((entry) => entry.ip),
+        addresses,
+      );
     }
   });
 });
