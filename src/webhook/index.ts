@@ -9,6 +9,14 @@
 export type { RotationStep, RotationTargets, WebhookCertificateOptions } from './certificates.js';
 export { WebhookCertificates } from './certificates.js';
 export { type EngineLookup, engineLookup } from './engine-lookup.js';
+export {
+  type ConfirmationOf,
+  type IpEnvStatus,
+  ipEnvStatus,
+  LeaseWebhook,
+  type LeaseWebhookOptions,
+  type WebhookLogger,
+} from './host.js';
 export type { WebhookConfigurationSpec, WebhookEndpoint } from './install.js';
 export {
   applyWebhookConfiguration,
