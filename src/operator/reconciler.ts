@@ -74,6 +74,8 @@ export interface IpOperatorOptions {
   readonly concurrency?: number;
   /** While any endpoint is pending, a pass is also run this often (quarantine expiry frees addresses); default 30 s. */
   readonly pendingRetryMs?: number;
+  /** Called after each pass once synced (the engine and the Services' confirmations are current then). */
+  readonly onPass?: () => void;
 }
 
 /** Why an object or a lease is not acted on. */
@@ -361,6 +363,7 @@ export class IpOperator {
       this.#options.logger.log('info', 'first sync done', this.summary());
     }
     await this.#syncServices(services);
+    this.#options.onPass?.();
   }
 
   async #syncPools(services: readonly ServiceObject[]): Promise<boolean> {

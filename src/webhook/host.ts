@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { KubeClient, type KubeGateway, leaseNamespace } from '../k8s/index.js';
 import { type LeaseEngine, type LeaseId, type LeaseView, leaseKey } from '../lease/index.js';
-import { type EngineLookup, engineLookup } from './engine-lookup.js';
+import { type EngineLookup, type EngineLookupOptions, engineLookup } from './engine-lookup.js';
 import { webhookMetrics } from './metrics.js';
 import { checkLeasePods, type LeasePodsReport, rollOnce } from './pods.js';
 import { type RunningWebhook, startWebhook, type WebhookRunOptions } from './runner.js';
@@ -48,6 +48,8 @@ export interface LeaseWebhookOptions {
   readonly registry: Registry;
   /** Roll a lease's workloads once when its first address is confirmed; never without this opt-in. */
   readonly rollOnFirstAddress: boolean;
+  /** The name a workload knows an engine endpoint by (see {@link EngineLookupOptions.endpointName}). */
+  readonly endpointName?: (engineName: string) => string;
   /** Where to listen, how the apiserver reaches us, the certificate's names, the configuration. */
   readonly serve: Pick<
     WebhookRunOptions,
@@ -77,7 +79,10 @@ export class LeaseWebhook {
   /** The engine's leases at construction count as addressed long ago: only later first addresses roll. */
   constructor(options: LeaseWebhookOptions) {
     this.#options = options;
-    this.#lookup = engineLookup(options.engine);
+    this.#lookup = engineLookup(
+      options.engine,
+      options.endpointName === undefined ? {} : { endpointName: options.endpointName },
+    );
     this.#onReview = webhookMetrics(options.registry);
     for (const view of options.engine.leases({ state: 'active' })) {
       this.#lookup.remember(view.id);

@@ -22,8 +22,10 @@ export {
   applyWebhookConfiguration,
   CONFIGURATION_PATH,
   DEFAULT_CONFIGURATION_NAME,
+  endpointCertificateNames,
   WEBHOOK_NAME,
   webhookConfiguration,
+  webhookUrlHost,
 } from './install.js';
 export { webhookMetrics } from './metrics.js';
 export { envPatch, INJECTED_ANNOTATION, type PatchOperation } from './patch.js';
