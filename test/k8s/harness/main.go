@@ -7,7 +7,9 @@
 // so a test process that dies cannot leave it running.
 //
 // Controls, one per line on stdin: `restart-metallb` stops the MetalLB controller and starts it
-// again (same flags, same network namespace set-up), then prints `{"event":"metallb-restarted"}`.
+// again (same flags, same network namespace set-up), then prints `{"event":"metallb-restarted"}`;
+// `stop-metallb` and `start-metallb` do each half, printing `{"event":"metallb-stopped"}` and
+// `{"event":"metallb-started"}`, so a test can act while MetalLB is down.
 package main
 
 import (
@@ -105,12 +107,13 @@ func run(controllerBin, crdDir, namespace string) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	// Stdin closing means the parent is gone; the lines before are controls.
-	restarts := make(chan struct{}, 16)
+	controls := make(chan string, 16)
 	go func() {
 		lines := bufio.NewScanner(os.Stdin)
 		for lines.Scan() {
-			if strings.TrimSpace(lines.Text()) == "restart-metallb" {
-				restarts <- struct{}{}
+			switch line := strings.TrimSpace(lines.Text()); line {
+			case "restart-metallb", "stop-metallb", "start-metallb":
+				controls <- line
 			}
 		}
 		cancel()
@@ -188,12 +191,17 @@ func run(controllerBin, crdDir, namespace string) error {
 			return fmt.Errorf("kube-apiserver stopped: %w", err)
 		case err := <-controller.exited:
 			return fmt.Errorf("MetalLB controller stopped: %w", err)
-		case <-restarts:
-			controller.stop()
-			if err := controller.start(); err != nil {
-				return fmt.Errorf("MetalLB controller restart: %w", err)
+		case control := <-controls:
+			if control != "start-metallb" {
+				controller.stop()
 			}
-			fmt.Println(`{"event":"metallb-restarted"}`)
+			if control != "stop-metallb" {
+				if err := controller.start(); err != nil {
+					return fmt.Errorf("MetalLB controller %s: %w", control, err)
+				}
+			}
+			event := map[string]string{"restart-metallb": "metallb-restarted", "stop-metallb": "metallb-stopped", "start-metallb": "metallb-started"}[control]
+			fmt.Printf("{\"event\":%q}\n", event)
 		}
 	}
 }
@@ -488,7 +496,7 @@ type metallbController struct {
 	env     []string
 	log     *os.File
 	cmd     *exec.Cmd
-	// exited receives once when the running process ends on its own (not through stop).
+	// exited receives once when the running process ends on its own (not through stop); nil while stopped.
 	exited <-chan error
 	waited chan error
 }
@@ -532,8 +540,11 @@ func startController(work, bin, namespace, server string, p *pkiFiles) (*metallb
 	return c, nil
 }
 
-// start runs a new controller process; the previous one must have been stopped.
+// start runs a new controller process; one already running is left as it is.
 func (c *metallbController) start() error {
+	if c.cmd != nil {
+		return nil
+	}
 	cmd := exec.Command(c.command[0], c.command[1:]...)
 	cmd.Env = c.env
 	cmd.Stdout = c.log
@@ -553,8 +564,11 @@ func (c *metallbController) start() error {
 	return nil
 }
 
-// stop ends the running process: SIGTERM, then SIGKILL after 5 s.
+// stop ends the running process, if any: SIGTERM, then SIGKILL after 5 s.
 func (c *metallbController) stop() {
+	if c.cmd == nil {
+		return
+	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.waited:
@@ -562,6 +576,7 @@ func (c *metallbController) stop() {
 		_ = c.cmd.Process.Kill()
 		<-c.waited
 	}
+	c.cmd, c.exited = nil, nil
 }
 
 func (c *metallbController) close() {
