@@ -247,6 +247,10 @@ export class IpOperator {
       this.#poolObjects.subscribe(() => this.#schedule()),
       this.#services.subscribe(() => this.#schedule()),
     );
+    // A list with nothing in it delivers no change: were it the last to come, no pass would ever run.
+    for (const informer of [this.#leasedIps, this.#poolObjects, this.#services]) {
+      void informer.synced().then(() => this.#schedule());
+    }
     this.#leasedIps.start();
     this.#poolObjects.start();
     this.#services.start();

@@ -183,4 +183,23 @@ describe('runOperator', () => {
       await running.value.stop();
     }
   });
+
+  it('syncs an empty cluster: lists with nothing in them still end in the first pass', async () => {
+    const config = parseOperatorConfig(
+      { provider: PROVIDER, restAddress: '127.0.0.1', restPort: '0' },
+      { AP_KUBECONFIG: '/unused: the gateway is injected' },
+    );
+    if (!config.ok) assert.fail(config.error.message);
+    const running = await runOperator(config.value, {
+      logger: memoryLogger(),
+      gateway: new FakeKubeGateway(),
+    });
+    if (!running.ok) assert.fail(running.error.message);
+    try {
+      await running.value.operator.synced();
+      assert.equal((await fetch(`${running.value.url}/health`)).status, 200);
+    } finally {
+      await running.value.stop();
+    }
+  });
 });

@@ -6,36 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { memoryLogger } from '../../src/daemon/index.js';
-import { createHttpsGateway, KubeBackend, type KubeGateway, leaseNamespace } from '../../src/k8s/index.js';
+import { leaseNamespace } from '../../src/k8s/index.js';
 import type { LeaseId } from '../../src/lease/index.js';
-import { parseOperatorConfig, type RunningOperator, runOperator } from '../../src/operator/index.js';
-import {
-  ALICE,
-  type GoDeclaration,
-  goLeasedIp,
-  leaseOf,
-  metallbPool,
-  PROVIDER,
-} from '../../src/operator/testing.js';
-import { eventually, startCluster, type TestCluster } from './cluster.js';
+import type { RunningOperator } from '../../src/operator/index.js';
+import { ALICE, type GoDeclaration, goLeasedIp, leaseOf } from '../../src/operator/testing.js';
+import { eventually } from './cluster.js';
+import { LEASED_IPS, type OperatorCluster, operatorCluster } from './operator-cluster.js';
 
-const LEASED_IPS = '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips';
 const web = { endpoint: 'web', service: 'web', port: 8080, externalPort: 80 } as const;
 const tls = { endpoint: 'web', service: 'web', port: 8443, externalPort: 443 } as const;
 /** Between two `/health` samples while MetalLB restarts: a sampling rate, nothing waits on it. */
 const SAMPLE_EVERY_MS = 25;
 
-let cluster: TestCluster;
-let gateway: KubeGateway;
+let env: OperatorCluster;
 let running: RunningOperator | undefined;
 
-async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-  const answer = await gateway.request({ method, path, ...(body === undefined ? {} : { body }) });
-  if (!answer.ok) assert.fail(answer.error.message);
-  assert.ok(answer.value.status < 300, `${method} ${path}: ${JSON.stringify(answer.value.body)}`);
-  return answer.value.body;
-}
+const call = (method: 'GET' | 'POST', path: string, body?: unknown) => env.call(method, path, body);
 
 async function declare(lease: LeaseId, ...ports: GoDeclaration[]): Promise<void> {
   await call('POST', '/api/v1/namespaces', { metadata: { name: leaseNamespace(lease) } });
@@ -73,33 +59,17 @@ async function confirmed(operator: RunningOperator, lease: LeaseId, ports: numbe
 
 describe('akash-ip operator through a MetalLB controller restart', () => {
   before(async () => {
-    cluster = await startCluster();
-    gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
-    const crd = await new KubeBackend({ gateway, provider: PROVIDER }).prepare();
-    assert.ok(crd.ok, crd.ok ? '' : crd.error.message);
-    await call(
-      'POST',
-      `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`,
-      metallbPool('default', ['192.0.2.1-192.0.2.14'], cluster.metallbNamespace),
-    );
+    env = await operatorCluster();
   });
 
   after(async () => {
     await running?.stop();
-    gateway?.close();
-    await cluster?.stop();
+    await env?.stop();
   });
 
   it('keeps every address, writes nothing, /health stays 200; a port declared while MetalLB was down is confirmed after', async () => {
-    const config = parseOperatorConfig(
-      { provider: PROVIDER, kubeconfig: cluster.kubeconfig, restAddress: '127.0.0.1', restPort: '0' },
-      { AP_METALLB_NAMESPACE: cluster.metallbNamespace },
-    );
-    if (!config.ok) assert.fail(config.error.message);
-    const started = await runOperator(config.value, { logger: memoryLogger() });
-    if (!started.ok) assert.fail(started.error.message);
-    running = started.value;
-    const operator = started.value;
+    running = await env.start();
+    const operator = running;
     const first = leaseOf(ALICE, 500);
     await declare(first, web, tls);
     const ips = await confirmed(operator, first, 2);
@@ -116,7 +86,7 @@ describe('akash-ip operator through a MetalLB controller restart', () => {
       }
     })();
     try {
-      await cluster.restartMetalLB();
+      await env.cluster.restartMetalLB();
       // A Service MetalLB re-reads keeps its address: pinned and reported as before.
       await eventually('the addresses reported again after the restart', async () => {
         const now = await addresses(first);
@@ -124,7 +94,7 @@ describe('akash-ip operator through a MetalLB controller restart', () => {
       });
       assert.deepEqual(await addresses(first), before);
 
-      await cluster.stopMetalLB();
+      await env.cluster.stopMetalLB();
       const second = leaseOf(ALICE, 501);
       await declare(second, { ...web, endpoint: 'late' });
       const pinned = await eventually("the late port's Service written, pinned", async () => {
@@ -133,7 +103,7 @@ describe('akash-ip operator through a MetalLB controller restart', () => {
       });
       assert.equal(pinned.ingress, undefined, 'confirmed with MetalLB down');
       assert.equal((await fetch(`${operator.url}/ip-lease-status/${ALICE}/501/1/1`)).status, 204);
-      await cluster.startMetalLB();
+      await env.cluster.startMetalLB();
       assert.deepEqual(await confirmed(operator, second, 1), [pinned.pin]);
       assert.deepEqual(await confirmed(operator, first, 2), ips);
       assert.deepEqual(await addresses(first), before);

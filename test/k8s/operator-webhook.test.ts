@@ -6,37 +6,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { memoryLogger } from '../../src/daemon/index.js';
-import {
-  createHttpsGateway,
-  KubeBackend,
-  type KubeGateway,
-  LABEL,
-  leaseLabels,
-  leaseNamespace,
-  sharingKey,
-} from '../../src/k8s/index.js';
+import { LABEL, leaseLabels, leaseNamespace, sharingKey } from '../../src/k8s/index.js';
 import { leaseKey } from '../../src/lease/index.js';
-import { parseOperatorConfig, type RunningOperator, runOperator } from '../../src/operator/index.js';
-import { ALICE, goLeasedIp, leaseOf, metallbPool, PROVIDER } from '../../src/operator/testing.js';
+import type { RunningOperator } from '../../src/operator/index.js';
+import { ALICE, goLeasedIp, leaseOf } from '../../src/operator/testing.js';
 import { CONFIGURATION_PATH, type LeasePodsReport } from '../../src/webhook/index.js';
-import { eventually, startCluster, type TestCluster } from './cluster.js';
+import { eventually } from './cluster.js';
+import { LEASED_IPS, type OperatorCluster, operatorCluster } from './operator-cluster.js';
 
-const LEASED_IPS = '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips';
 const WEB = { [LABEL.akash]: 'true', [LABEL.manifestService]: 'web' };
 const web = { endpoint: 'web', service: 'web', port: 8080, externalPort: 80 } as const;
 /** Go hashes a name holding `_`: the operator sees only the hash. */
 const hashed = { endpoint: 'p2p_node', service: 'web', port: 26656, externalPort: 26656 } as const;
 
-let cluster: TestCluster;
-let gateway: KubeGateway;
+let env: OperatorCluster;
 let running: RunningOperator | undefined;
 
-async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-  const answer = await gateway.request({ method, path, ...(body === undefined ? {} : { body }) });
-  if (!answer.ok) assert.fail(answer.error.message);
-  assert.ok(answer.value.status < 300, `${method} ${path}: ${JSON.stringify(answer.value.body)}`);
-  return answer.value.body;
-}
+const call = (method: 'GET' | 'POST', path: string, body?: unknown) => env.call(method, path, body);
 
 interface PodOut {
   metadata: { name: string };
@@ -50,46 +36,27 @@ async function createPod(ns: string): Promise<PodOut> {
   })) as PodOut;
 }
 
-const envOf = (pod: PodOut) =>
+const variablesOf = (pod: PodOut) =>
   Object.fromEntries((pod.spec.containers[0]?.env ?? []).map((entry) => [entry.name, entry.value]));
 
 describe('akash-ip operator serving the leased-IP webhook on a real apiserver', () => {
   before(async () => {
-    cluster = await startCluster();
-    gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
-    const crd = await new KubeBackend({ gateway, provider: PROVIDER }).prepare();
-    assert.ok(crd.ok, crd.ok ? '' : crd.error.message);
-    await call(
-      'POST',
-      `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`,
-      metallbPool('default', ['192.0.2.1-192.0.2.14'], cluster.metallbNamespace),
-    );
+    env = await operatorCluster();
   });
 
   after(async () => {
     await running?.stop();
-    gateway?.close();
-    await cluster?.stop();
+    await env?.stop();
   });
 
   it('injects the variables into a pod created after the declarations are confirmed; /state reports the earlier pod missing', async () => {
-    const config = parseOperatorConfig(
-      {
-        provider: PROVIDER,
-        kubeconfig: cluster.kubeconfig,
-        restAddress: '127.0.0.1',
-        restPort: '0',
-        webhookPort: '0',
-        webhookUrl: 'https://127.0.0.1:{port}/mutate',
-      },
-      { AP_METALLB_NAMESPACE: cluster.metallbNamespace },
-    );
-    if (!config.ok) assert.fail(config.error.message);
     const logs = memoryLogger();
-    const started = await runOperator(config.value, { logger: logs });
-    if (!started.ok) assert.fail(started.error.message);
-    running = started.value;
-    const operator = started.value;
+    const started = await env.start(
+      { webhookPort: '0', webhookUrl: 'https://127.0.0.1:{port}/mutate' },
+      logs,
+    );
+    running = started;
+    const operator = started;
     await eventually('the webhook serving', async () =>
       operator.admission()?.webhook.serving ? true : undefined,
     ).catch((error: Error) => {
@@ -108,7 +75,7 @@ describe('akash-ip operator serving the leased-IP webhook on a real apiserver', 
     await call('POST', '/api/v1/namespaces', { metadata: { name: ns, labels } });
     await call('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: 'default' } });
     const early = await createPod(ns);
-    assert.deepEqual(envOf(early), {}, 'no address exists yet');
+    assert.deepEqual(variablesOf(early), {}, 'no address exists yet');
     for (const port of [web, hashed]) await call('POST', LEASED_IPS, goLeasedIp(lease, port));
     const ips = await eventually('both endpoints confirmed', async () => {
       const answer = await fetch(`${operator.url}/ip-lease-status/${ALICE}/400/1/1`);
@@ -119,10 +86,13 @@ describe('akash-ip operator serving the leased-IP webhook on a real apiserver', 
 
     const later = await createPod(ns);
     const hash = sharingKey(ALICE, 'p2p_node').slice(`${ALICE}-ip-`.length);
-    const env = envOf(later);
-    assert.equal(env.AKASH_LEASED_IP_WEB, ips.get(80));
-    assert.equal(env[`AKASH_LEASED_IP_${hash.toUpperCase()}`], ips.get(26656));
-    assert.equal(env.AKASH_LEASED_IPS, [`${hash}=${ips.get(26656)}`, `web=${ips.get(80)}`].sort().join(','));
+    const variables = variablesOf(later);
+    assert.equal(variables.AKASH_LEASED_IP_WEB, ips.get(80));
+    assert.equal(variables[`AKASH_LEASED_IP_${hash.toUpperCase()}`], ips.get(26656));
+    assert.equal(
+      variables.AKASH_LEASED_IPS,
+      [`${hash}=${ips.get(26656)}`, `web=${ips.get(80)}`].sort().join(','),
+    );
 
     const state = (await (await fetch(`${operator.url}/state`)).json()) as {
       ip_env: Record<string, LeasePodsReport>;
