@@ -50,6 +50,7 @@ import {
   parseWith,
 } from '../market/index.js';
 import type { GroupSpec } from '../sdl/index.js';
+import type { LeaseWebhook } from '../webhook/index.js';
 import type { StaticChain } from './chain.js';
 import type { ClusterSync } from './cluster-sync.js';
 import type { FailureLimiter } from './failure-limit.js';
@@ -59,7 +60,6 @@ import type { Logger } from './logger.js';
 import { type FastLaneDeps, REQUEST_TIMED_OUT, timedOut } from './server.js';
 import { type ProviderService, parseLeasePath } from './service.js';
 import { type ClientCertificates, peerCertificateOf } from './tls.js';
-import type { DaemonWebhook } from './webhook.js';
 
 /** What the HTTP layer needs; `service()` is undefined until the state is rebuilt. */
 export interface ProviderAppDeps extends FastLaneDeps {
@@ -77,7 +77,7 @@ export interface ProviderAppDeps extends FastLaneDeps {
    * The admission webhook, when configured: lease-status then carries `ip_env`, whether the lease's pods
    * carry its addresses (a read of the cluster per request).
    */
-  readonly webhook?: () => Pick<DaemonWebhook, 'pods'> | undefined;
+  readonly webhook?: () => Pick<LeaseWebhook, 'pods'> | undefined;
   /** Slows down sources whose tokens keep failing (see failure-limit.ts); none: no limit. */
   readonly authFailures?: FailureLimiter;
   /** The bid engine's latest decisions with their reasons (ledger mode); none in standalone mode. */

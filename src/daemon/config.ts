@@ -31,6 +31,7 @@ import {
   validateAttributes,
 } from '../market/index.js';
 import type { Attribute } from '../sdl/index.js';
+import { endpointCertificateNames, webhookUrlHost } from '../webhook/index.js';
 import { deepFreeze } from './frozen.js';
 
 /** Largest configuration file read. */
@@ -172,17 +173,6 @@ const httpUrl = z
 const objectName = z.string().refine((text) => isObjectName(text), 'must be a Kubernetes object name');
 
 /** The host of an https URL (brackets of an IPv6 literal removed), or undefined when it is not one. */
-function httpsHost(text: string): string | undefined {
-  if (!/^https:\/\/[^\s/]+\/\S*$/.test(text)) return undefined;
-  try {
-    // `{port}` is filled in once the port is bound; any number stands for it here.
-    const host = new URL(text.replace('{port}', '1')).hostname;
-    return host.startsWith('[') ? host.slice(1, -1) : host;
-  } catch {
-    return undefined;
-  }
-}
-
 const webhookSchema = z
   .strictObject({
     listen: z
@@ -194,7 +184,7 @@ const webhookSchema = z
     url: z
       .string()
       .refine(
-        (text) => httpsHost(text) !== undefined,
+        (text) => webhookUrlHost(text) !== undefined,
         'must be an https URL with a path, e.g. https://10.0.0.5:8443/mutate',
       ),
     ipAddresses: z
@@ -207,7 +197,7 @@ const webhookSchema = z
     rollOnFirstAddress: z.boolean().default(false),
   })
   .superRefine((value, context) => {
-    const host = httpsHost(value.url);
+    const host = webhookUrlHost(value.url);
     if (host === undefined || (value.ipAddresses === undefined && value.dnsNames === undefined)) return;
     // The apiserver verifies the certificate against the URL's host: a certificate without it never serves.
     const names = [...(value.ipAddresses ?? []), ...(value.dnsNames ?? [])].map((name) => name.toLowerCase());
@@ -384,13 +374,12 @@ function mergePricing(raw: RawConfig['pricing']): PricingConfig {
 
 function webhookOf(raw: z.infer<typeof webhookSchema>): WebhookSettings {
   const named = raw.ipAddresses !== undefined || raw.dnsNames !== undefined;
-  const host = httpsHost(raw.url) ?? '';
-  const byIp = isIP(host) !== 0;
+  const byUrl = endpointCertificateNames({ url: raw.url });
   return {
     listen: raw.listen,
     url: raw.url,
-    ipAddresses: named ? (raw.ipAddresses ?? []) : byIp ? [host] : [],
-    dnsNames: named ? (raw.dnsNames ?? []) : byIp ? [] : [host],
+    ipAddresses: named ? (raw.ipAddresses ?? []) : byUrl.ipAddresses,
+    dnsNames: named ? (raw.dnsNames ?? []) : byUrl.dnsNames,
     timeoutSeconds: raw.timeoutSeconds,
     rollOnFirstAddress: raw.rollOnFirstAddress,
   };

@@ -6,7 +6,7 @@
 import type { AppError, Result } from '../errors/index.js';
 import type { LeaseIpStatus, LeaseView } from '../lease/index.js';
 import type { ManifestGroup } from '../sdl/index.js';
-import type { LeasePodsReport } from '../webhook/index.js';
+import { ipEnvStatus, type LeasePodsReport } from '../webhook/index.js';
 
 /** One service, with chain-sdk `ServiceStatus` field names. */
 export interface ServiceStatus {
@@ -76,23 +76,12 @@ export function leaseStatusJson(group: ManifestGroup, ip: LeaseIpStatus): string
 }
 
 /**
- * The `ip_env` extension (the admission webhook configured): whether the lease's running pods carry its
- * current addresses, each pod `current`, `missing` (started before the address) or `stale` (a moved
- * address, until it restarts); `current: null` with our code and message when the cluster could not tell.
- */
-export type IpEnvStatus =
-  | LeasePodsReport
-  | { readonly current: null; readonly code: string; readonly error: string };
-
-/**
- * The lease-status JSON with `ip_env` added as its last field: Go's decoder ignores a field it does not
+ * The lease-status JSON with `ip_env` (the admission webhook configured: whether the lease's running pods
+ * carry its current addresses, see src/webhook) added as its last field: Go's decoder ignores a field it does not
  * know, and every byte before it stays as Akash's clients read it.
  */
 export function withIpEnv(json: string, pods: Result<LeasePodsReport, AppError>): string {
-  const ipEnv: IpEnvStatus = pods.ok
-    ? pods.value
-    : { current: null, code: pods.error.code, error: pods.error.message };
-  return `${json.slice(0, -1)},"ip_env":${JSON.stringify(ipEnv)}}`;
+  return `${json.slice(0, -1)},"ip_env":${JSON.stringify(ipEnvStatus(pods))}}`;
 }
 
 /** The IP operator's per-lease answer: one entry per port of every active endpoint. */

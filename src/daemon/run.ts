@@ -12,6 +12,7 @@ import { connectKubeBackend } from '../k8s/index.js';
 import { createLeaseEngine, type LeaseStore } from '../lease/index.js';
 import { LedgerClient } from '../market/index.js';
 import { createMemoryStore, openSqliteStore } from '../store/index.js';
+import type { LeaseWebhook } from '../webhook/index.js';
 import { createProviderApp } from './app.js';
 import { TokenVerifier } from './auth.js';
 import { type Chain, ledgerChain, StaticChain } from './chain.js';
@@ -33,7 +34,7 @@ import {
   publishServerCertificate,
   type ServerCertificate,
 } from './tls.js';
-import { clusterGateway, DaemonWebhook } from './webhook.js';
+import { clusterGateway, confirmedPorts, daemonWebhook } from './webhook.js';
 
 /** A running daemon. */
 export interface RunningProvider {
@@ -69,7 +70,7 @@ export async function runProvider(
   const readiness = new Readiness();
   let service: ProviderService | undefined;
   let cluster: ClusterSync | undefined;
-  let webhook: DaemonWebhook | undefined;
+  let webhook: LeaseWebhook | undefined;
   const metrics = createMetrics(() => service?.engine.inventory().pools ?? []);
   const ledger =
     config.ledger === undefined
@@ -228,7 +229,7 @@ export async function runProvider(
     const admission =
       kubernetes?.webhook === undefined
         ? undefined
-        : new DaemonWebhook({
+        : daemonWebhook({
             settings: kubernetes.webhook,
             connect: () => clusterGateway(kubernetes),
             provider: address,
@@ -367,7 +368,7 @@ export async function runProvider(
 async function maintainLoop(
   service: ProviderService,
   cluster: ClusterSync | undefined,
-  webhook: DaemonWebhook | undefined,
+  webhook: LeaseWebhook | undefined,
   intervalMs: number,
   logger: Logger,
   signal: AbortSignal,
@@ -382,6 +383,6 @@ async function maintainLoop(
     if (!done.ok)
       logger.log('warn', 'maintenance failed', { code: done.error.code, error: done.error.message });
     await cluster?.retry();
-    if (cluster !== undefined) await webhook?.tick((id) => cluster.lease(id));
+    if (cluster !== undefined) await webhook?.tick(confirmedPorts((id) => cluster.lease(id)));
   }
 }

@@ -99,4 +99,77 @@ describe('operator config', () => {
     const missing = await inClusterConnection({ ...config.kube, serviceAccountDir: join(dir, 'none') });
     assert.match(missing.ok ? '' : missing.error.message, /service-account token .*ENOENT/);
   });
+
+  it("reads the chart's webhook variables: the Service the apiserver calls, its DNS name in the certificate", () => {
+    assert.equal(parsed({ provider: PROVIDER }, KUBE).webhook, undefined);
+    const chart = {
+      ...KUBE,
+      AP_PROVIDER: PROVIDER,
+      AP_WEBHOOK_PORT: '8443',
+      AP_WEBHOOK_SERVICE_NAME: 'akash-ip-operator-webhook',
+      AP_WEBHOOK_SERVICE_NAMESPACE: 'akash-services',
+      AP_WEBHOOK_SERVICE_PORT: '443',
+      AP_WEBHOOK_CONFIGURATION_NAME: 'akash-services-akash-ip-operator-leased-ips',
+      AP_WEBHOOK_TIMEOUT_SECONDS: '5',
+      AP_ROLL_ON_FIRST_ADDRESS: 'false',
+    };
+    assert.deepEqual(parsed({}, chart).webhook, {
+      port: 8443,
+      endpoint: { service: { name: 'akash-ip-operator-webhook', namespace: 'akash-services', port: 443 } },
+      ipAddresses: [],
+      dnsNames: ['akash-ip-operator-webhook.akash-services.svc'],
+      configurationName: 'akash-services-akash-ip-operator-leased-ips',
+      timeoutSeconds: 5,
+      rollOnFirstAddress: false,
+    });
+    assert.equal(parsed({ rollOnFirstAddress: 'true' }, chart).webhook?.rollOnFirstAddress, true);
+    const byUrl = parsed(
+      { provider: PROVIDER, webhookPort: '0', webhookUrl: 'https://127.0.0.1:{port}/mutate' },
+      KUBE,
+    );
+    assert.deepEqual(byUrl.webhook, {
+      port: 0,
+      endpoint: { url: 'https://127.0.0.1:{port}/mutate' },
+      ipAddresses: ['127.0.0.1'],
+      dnsNames: [],
+      timeoutSeconds: 3,
+      rollOnFirstAddress: false,
+    });
+  });
+
+  it('refuses a webhook it could not serve, and any webhook setting or the roll without --webhook-port', () => {
+    const base = { provider: PROVIDER, webhookPort: '8443' };
+    assert.match(refusal(base, KUBE), /--webhook-port needs how the apiserver reaches it/);
+    assert.match(
+      refusal(
+        {
+          ...base,
+          webhookUrl: 'https://10.0.0.5/mutate',
+          webhookServiceName: 's',
+          webhookServiceNamespace: 'n',
+        },
+        KUBE,
+      ),
+      /not both/,
+    );
+    assert.match(
+      refusal({ ...base, webhookUrl: 'http://10.0.0.5/mutate' }, KUBE),
+      /--webhook-url must be an https URL/,
+    );
+    const url = { ...base, webhookUrl: 'https://10.0.0.5:8443/mutate' };
+    assert.match(refusal({ ...url, webhookTimeoutSeconds: '31' }, KUBE), /--webhook-timeout-seconds/);
+    assert.match(
+      refusal({ ...url, rollOnFirstAddress: 'yes' }, KUBE),
+      /--roll-on-first-address must be true or false/,
+    );
+    assert.match(refusal({ ...url, webhookPort: '65536' }, KUBE), /--webhook-port/);
+    assert.match(
+      refusal({ provider: PROVIDER, webhookUrl: 'https://10.0.0.5/mutate' }, KUBE),
+      /AP_WEBHOOK_URL is set but the webhook is off/,
+    );
+    assert.match(
+      refusal({ provider: PROVIDER, rollOnFirstAddress: 'true' }, KUBE),
+      /--roll-on-first-address needs the webhook/,
+    );
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The IP operator's configuration: the Go operator's flags with its `AP_*` environment names (viper's
  * `AP_` prefix, dashes as underscores), a flag winning over its variable, plus our own `--state`,
- * `--metallb-namespace` and `--quarantine`. Parsed once, at the boundary, into a frozen value.
+ * `--metallb-namespace`, `--quarantine` and the admission webhook's `--webhook-*`. Parsed once, at the boundary, into a frozen value.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,9 +9,26 @@ import { z } from 'zod';
 import { appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress } from '../identity/index.js';
 import type { KubeConnection } from '../k8s/index.js';
+import { endpointCertificateNames, type WebhookEndpoint, webhookUrlHost } from '../webhook/index.js';
 
 /** Where a pod finds its service account: token, CA and namespace (Kubernetes mounts them here). */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The leased-IP admission webhook (src/webhook), served when `--webhook-port` is given. */
+export interface OperatorWebhookConfig {
+  /** Listened on at `--rest-address`; 0: any free port. */
+  readonly port: number;
+  /** How the apiserver calls it: the chart's Service, or a URL (tests, an operator outside the cluster). */
+  readonly endpoint: WebhookEndpoint;
+  /** The serving certificate's names: the Service's DNS name, or the URL's host. */
+  readonly ipAddresses: readonly string[];
+  readonly dnsNames: readonly string[];
+  /** The MutatingWebhookConfiguration's name (the chart's RBAC allows only its own). */
+  readonly configurationName?: string;
+  readonly timeoutSeconds: number;
+  /** Roll a lease's workloads once when its first address is confirmed; never without this opt-in. */
+  readonly rollOnFirstAddress: boolean;
+}
 
 /** How to reach the API server: a kubeconfig file, or the pod's own service account. */
 export type KubeSource =
@@ -33,6 +50,7 @@ export interface OperatorConfig {
   readonly stateFile?: string;
   /** Cool-down of a released address before another tenant may get it. */
   readonly quarantineMs: number;
+  readonly webhook?: OperatorWebhookConfig;
 }
 
 /** The command line as commander hands it over: every value a string, the pool flag repeatable. */
@@ -47,6 +65,14 @@ export interface OperatorFlags {
   readonly kubeContext?: string;
   readonly state?: string;
   readonly quarantine?: string;
+  readonly webhookPort?: string;
+  readonly webhookUrl?: string;
+  readonly webhookServiceName?: string;
+  readonly webhookServiceNamespace?: string;
+  readonly webhookServicePort?: string;
+  readonly webhookConfigurationName?: string;
+  readonly webhookTimeoutSeconds?: string;
+  readonly rollOnFirstAddress?: string;
 }
 
 /** Flag → environment variable; the Go operator's names where it has the flag, the same scheme for ours. */
@@ -61,6 +87,14 @@ export const ENVIRONMENT = {
   kubeContext: 'AP_KUBE_CONTEXT',
   state: 'AP_STATE',
   quarantine: 'AP_QUARANTINE',
+  webhookPort: 'AP_WEBHOOK_PORT',
+  webhookUrl: 'AP_WEBHOOK_URL',
+  webhookServiceName: 'AP_WEBHOOK_SERVICE_NAME',
+  webhookServiceNamespace: 'AP_WEBHOOK_SERVICE_NAMESPACE',
+  webhookServicePort: 'AP_WEBHOOK_SERVICE_PORT',
+  webhookConfigurationName: 'AP_WEBHOOK_CONFIGURATION_NAME',
+  webhookTimeoutSeconds: 'AP_WEBHOOK_TIMEOUT_SECONDS',
+  rollOnFirstAddress: 'AP_ROLL_ON_FIRST_ADDRESS',
 } as const satisfies Record<keyof OperatorFlags, string>;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -69,6 +103,119 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
 const namespace = (flag: string) =>
   z.string().regex(DNS_LABEL, `--${flag} must be a Kubernetes namespace name (a DNS label)`);
+
+const portNumber = (flag: string, least: number) =>
+  z
+    .string()
+    .regex(/^\d{1,5}$/, `--${flag} must be a port number`)
+    .transform(Number)
+    .refine((port) => port >= least && port <= 65535, `--${flag} must be between ${least} and 65535`);
+
+const webhookSchema = z
+  .object({
+    port: portNumber('webhook-port', 0),
+    url: z
+      .string()
+      .refine(
+        (text) => webhookUrlHost(text) !== undefined,
+        '--webhook-url must be an https URL with a path, e.g. https://10.0.0.5:8443/mutate',
+      )
+      .optional(),
+    serviceName: z.string().regex(DNS_LABEL, '--webhook-service-name must be a Service name').optional(),
+    serviceNamespace: namespace('webhook-service-namespace').optional(),
+    servicePort: portNumber('webhook-service-port', 1),
+    configurationName: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, '--webhook-configuration-name must be an object name')
+      .optional(),
+    timeoutSeconds: z
+      .string()
+      .regex(/^\d+$/, '--webhook-timeout-seconds must be a whole number of seconds')
+      .transform(Number)
+      .refine(
+        (seconds) => seconds >= 1 && seconds <= 30,
+        '--webhook-timeout-seconds must be between 1 and 30',
+      ),
+    rollOnFirstAddress: z.enum(['true', 'false'], { error: '--roll-on-first-address must be true or false' }),
+  })
+  .transform((raw, context): OperatorWebhookConfig => {
+    const service = raw.serviceName !== undefined || raw.serviceNamespace !== undefined;
+    let endpoint: WebhookEndpoint | undefined;
+    if (raw.url !== undefined && !service) endpoint = { url: raw.url };
+    else if (raw.url === undefined && raw.serviceName !== undefined && raw.serviceNamespace !== undefined) {
+      endpoint = {
+        service: { name: raw.serviceName, namespace: raw.serviceNamespace, port: raw.servicePort },
+      };
+    }
+    if (endpoint === undefined) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          '--webhook-port needs how the apiserver reaches it: --webhook-service-name and --webhook-service-namespace (in cluster), or --webhook-url, not both',
+      });
+      return z.NEVER;
+    }
+    return {
+      port: raw.port,
+      endpoint,
+      ...endpointCertificateNames(endpoint),
+      ...(raw.configurationName === undefined ? {} : { configurationName: raw.configurationName }),
+      timeoutSeconds: raw.timeoutSeconds,
+      rollOnFirstAddress: raw.rollOnFirstAddress === 'true',
+    };
+  });
+
+const WEBHOOK_FLAGS = [
+  'webhookUrl',
+  'webhookServiceName',
+  'webhookServiceNamespace',
+  'webhookServicePort',
+  'webhookConfigurationName',
+  'webhookTimeoutSeconds',
+] as const;
+
+/** The webhook's settings; none without `--webhook-port`, and then no other webhook flag, nor the roll. */
+function webhookOf(
+  flags: OperatorFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): Result<OperatorWebhookConfig | undefined> {
+  const value = (key: Exclude<keyof OperatorFlags, 'metalLbPool'>) => pick(flags, env, key);
+  const port = value('webhookPort');
+  if (port === undefined) {
+    const stray = WEBHOOK_FLAGS.find((key) => value(key) !== undefined);
+    if (stray !== undefined) {
+      return fail(
+        appError(
+          'USAGE',
+          `${ENVIRONMENT[stray]} is set but the webhook is off: set --webhook-port (AP_WEBHOOK_PORT)`,
+        ),
+      );
+    }
+    if (value('rollOnFirstAddress') === 'true') {
+      return fail(
+        appError(
+          'USAGE',
+          '--roll-on-first-address needs the webhook (--webhook-port): the rolled pods would not get their addresses',
+        ),
+      );
+    }
+    return ok(undefined);
+  }
+  const parsed = webhookSchema.safeParse({
+    port,
+    url: value('webhookUrl'),
+    serviceName: value('webhookServiceName'),
+    serviceNamespace: value('webhookServiceNamespace'),
+    servicePort: value('webhookServicePort') ?? '443',
+    configurationName: value('webhookConfigurationName'),
+    timeoutSeconds: value('webhookTimeoutSeconds') ?? '3',
+    rollOnFirstAddress: value('rollOnFirstAddress') ?? 'false',
+  });
+  if (!parsed.success) {
+    return fail(appError('USAGE', parsed.error.issues.map((issue) => issue.message).join('; ')));
+  }
+  return ok(Object.freeze(parsed.data));
+}
 
 const schema = z.object({
   provider: z
@@ -158,6 +305,8 @@ export function parseOperatorConfig(
   }
   const kube = kubeSource(flags, env, serviceAccountDir);
   if (!kube.ok) return kube;
+  const webhook = webhookOf(flags, env);
+  if (!webhook.ok) return webhook;
   const stateFile = pick(flags, env, 'state');
   return ok(
     Object.freeze({
@@ -165,6 +314,7 @@ export function parseOperatorConfig(
       pools: Object.freeze(parsed.data.pools),
       kube: kube.value,
       ...(stateFile === undefined ? {} : { stateFile }),
+      ...(webhook.value === undefined ? {} : { webhook: webhook.value }),
     }),
   );
 }

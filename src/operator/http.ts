@@ -7,7 +7,7 @@
  * | `GET /version` | 200 JSON |
  * | `GET /usage` | 200 `{"Available":n,"InUse":m}` with `Cache-Control: no-cache, max-age=0` and `Last-Modified`; 204 before the first sync |
  * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | 200 `[{"Port","ExternalPort","ServiceName","IP","Protocol"}]` (confirmed ports only) · 204 none · 404 empty for bad ids · 500 `{"Error","Code"}` |
- * | `GET /state` · `GET /ignored-leases` | 200 JSON: what we act on and why not |
+ * | `GET /state` · `GET /ignored-leases` | 200 JSON: what we act on and why not (with the webhook, `ip_env`: do the pods carry the addresses) |
  * | `GET /metrics` · `/healthz` · `/readyz` | Prometheus · liveness · readiness (synced and apiserver reachable, else 503 with why) |
  */
 import { type Context, Hono } from 'hono';
@@ -15,6 +15,8 @@ import { routePath } from 'hono/route';
 import type { Registry } from 'prom-client';
 import { type IpLeaseStatusEntry, type Logger, parseLeasePath } from '../daemon/index.js';
 import { isAddress } from '../identity/index.js';
+import type { LeaseId } from '../lease/index.js';
+import type { IpEnvStatus } from '../webhook/index.js';
 import { jsonCount, type PoolPicture } from './pools.js';
 import type { Ignored, IpOperator, LeaseState } from './reconciler.js';
 
@@ -36,6 +38,8 @@ export interface OperatorAppDeps {
   readonly reachable: () => Promise<string | undefined>;
   readonly registry: Registry;
   readonly version: string;
+  /** With the admission webhook: per lease key, whether its pods carry its addresses (`/state` `ip_env`). */
+  readonly ipEnv?: (leases: readonly LeaseId[]) => Promise<ReadonlyMap<string, IpEnvStatus>>;
   /** Observes each request's duration (seconds). */
   readonly observe?: (method: string, route: string, status: number, seconds: number) => void;
   readonly now?: () => number;
@@ -57,11 +61,16 @@ function iso(at: number | undefined): string | undefined {
 }
 
 /**
- * Go's `/state` (lease key → ports) plus one key of ours, `pools`, which no lease key can be (they hold
- * slashes): each named pool's size, foreign-held addresses and, when it cannot be leased from, why.
+ * Go's `/state` (lease key → ports) plus keys of ours, which no lease key can be (they hold slashes):
+ * `pools`, each named pool's size, foreign-held addresses and, when it cannot be leased from, why; and,
+ * with the webhook, `ip_env`: per lease key, whether the lease's pods carry its current addresses.
  */
-function stateJson(leases: readonly LeaseState[], pools: PoolPicture | undefined): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {
+function stateJson(
+  leases: readonly LeaseState[],
+  pools: PoolPicture | undefined,
+  ipEnv: ReadonlyMap<string, IpEnvStatus> | undefined,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {
     pools: (pools?.pools ?? []).map((pool) => ({
       name: pool.name,
       addresses: pool.addresses,
@@ -90,6 +99,7 @@ function stateJson(leases: readonly LeaseState[], pools: PoolPicture | undefined
       reason: port.reason,
     }));
   }
+  if (ipEnv !== undefined) out.ip_env = Object.fromEntries(ipEnv);
   return out;
 }
 
@@ -182,7 +192,11 @@ export function createOperatorApp(deps: OperatorAppDeps): Hono {
 
   app.get(
     '/state',
-    synced((c) => goJson(c, stateJson(operator.state(), operator.pools()))),
+    synced(async (c) => {
+      const leases = operator.state();
+      const ipEnv = await deps.ipEnv?.(leases.map((lease) => lease.lease));
+      return goJson(c, stateJson(leases, operator.pools(), ipEnv));
+    }),
   );
   app.get(
     '/ignored-leases',

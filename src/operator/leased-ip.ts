@@ -71,9 +71,14 @@ export function endpointOfSuffix(suffix: string): string {
   return ENDPOINT_NAME.test(suffix) ? suffix : `h_${suffix}`;
 }
 
-/** The sharing key of an endpoint of `owner`: the inverse of {@link endpointOfSuffix}. */
+/** The sharing-key suffix of an engine endpoint: the inverse of {@link endpointOfSuffix}. */
+export function suffixOfEndpoint(endpoint: string): string {
+  return endpoint.startsWith('h_') ? endpoint.slice(2) : endpoint;
+}
+
+/** The sharing key of an endpoint of `owner`. */
 export function sharingKeyOf(owner: string, endpoint: string): string {
-  return `${owner}-ip-${endpoint.startsWith('h_') ? endpoint.slice(2) : endpoint}`;
+  return `${owner}-ip-${suffixOfEndpoint(endpoint)}`;
 }
 
 /** Parses one raw object; a refusal says why, and the object is then listed, never acted on. */

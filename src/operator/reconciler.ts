@@ -74,6 +74,8 @@ export interface IpOperatorOptions {
   readonly concurrency?: number;
   /** While any endpoint is pending, a pass is also run this often (quarantine expiry frees addresses); default 30 s. */
   readonly pendingRetryMs?: number;
+  /** Called after each pass once synced (the engine and the Services' confirmations are current then). */
+  readonly onPass?: () => void;
 }
 
 /** Why an object or a lease is not acted on. */
@@ -245,6 +247,10 @@ export class IpOperator {
       this.#poolObjects.subscribe(() => this.#schedule()),
       this.#services.subscribe(() => this.#schedule()),
     );
+    // A list with nothing in it delivers no change: were it the last to come, no pass would ever run.
+    for (const informer of [this.#leasedIps, this.#poolObjects, this.#services]) {
+      void informer.synced().then(() => this.#schedule());
+    }
     this.#leasedIps.start();
     this.#poolObjects.start();
     this.#services.start();
@@ -361,6 +367,7 @@ export class IpOperator {
       this.#options.logger.log('info', 'first sync done', this.summary());
     }
     await this.#syncServices(services);
+    this.#options.onPass?.();
   }
 
   async #syncPools(services: readonly ServiceObject[]): Promise<boolean> {

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { memoryLogger } from '../daemon/index.js';
-import { FakeKubeGateway, leaseNamespace } from '../k8s/index.js';
+import { FakeKubeGateway, LABEL, leaseLabels, leaseNamespace, sharingKey } from '../k8s/index.js';
+import { leaseKey } from '../lease/index.js';
+import { CONFIGURATION_PATH, type LeasePodsReport, ROLLED_ANNOTATION } from '../webhook/index.js';
+import { patchOf, podReview, post } from '../webhook/testing.js';
 import { parseOperatorConfig } from './config.js';
 import { LEASED_IPS, POOLS, until, untilValue } from './harness.js';
 import { runOperator } from './run.js';
@@ -57,5 +60,146 @@ describe('runOperator', () => {
     assert.deepEqual(await status(second.value.url), entries);
     assert.equal(fake.writes(), 0);
     await second.value.stop();
+  });
+
+  it('with --webhook-port, injects the variables (a hashed name by its hash), reports the early pod and rolls once, opted in', async () => {
+    const config = parseOperatorConfig(
+      {
+        provider: PROVIDER,
+        restAddress: '127.0.0.1',
+        restPort: '0',
+        webhookPort: '0',
+        webhookUrl: 'https://127.0.0.1:{port}/mutate',
+        webhookConfigurationName: 'test-leased-ips',
+        rollOnFirstAddress: 'true',
+      },
+      { AP_KUBECONFIG: '/unused: the gateway is injected' },
+    );
+    if (!config.ok) assert.fail(config.error.message);
+    const fake = fakeCluster();
+    const running = await runOperator(config.value, { logger: memoryLogger(), gateway: fake });
+    if (!running.ok) assert.fail(running.error.message);
+    try {
+      await running.value.operator.synced();
+      const [configuration] = await untilValue(async () => {
+        const found = fake.objects(CONFIGURATION_PATH) as {
+          metadata: { name: string };
+          webhooks: { clientConfig: { url: string; caBundle: string } }[];
+        }[];
+        return found.length > 0 ? found : undefined;
+      }, 'the MutatingWebhookConfiguration');
+      assert.equal(configuration?.metadata.name, 'test-leased-ips');
+      const client = configuration?.webhooks[0]?.clientConfig;
+      const port = Number(/:(\d+)\/mutate$/.exec(client?.url ?? '')?.[1]);
+      const ca = Buffer.from(client?.caBundle ?? '', 'base64').toString('utf8');
+
+      // The workload first, as the Go provider does: a Deployment and a pod admitted before any address.
+      const lease = leaseOf(ALICE, 9);
+      const ns = leaseNamespace(lease);
+      const labels = { [LABEL.akash]: 'true', [LABEL.manifestService]: 'web' };
+      fake.add('/api/v1/namespaces', { metadata: { name: ns, labels: leaseLabels(lease) } });
+      fake.add(`/apis/apps/v1/namespaces/${ns}/deployments`, {
+        metadata: { name: 'web', labels },
+        spec: { template: { metadata: { labels } } },
+      });
+      fake.add(`/api/v1/namespaces/${ns}/pods`, {
+        metadata: { name: 'web-early', labels },
+        spec: { containers: [{ name: 'app' }] },
+      });
+      fake.add(LEASED_IPS, goLeasedIp(lease, web));
+      const hashed = { endpoint: 'me_you', service: 'web', port: 9000, externalPort: 9000 } as const;
+      fake.add(LEASED_IPS, goLeasedIp(lease, hashed));
+      const hash = sharingKey(ALICE, 'me_you').slice(`${ALICE}-ip-`.length);
+
+      const rolled = () => {
+        const [deployment] = fake.objects(`/apis/apps/v1/namespaces/${ns}/deployments`);
+        const metadata = deployment?.metadata as { annotations?: Record<string, string> } | undefined;
+        return metadata?.annotations?.[ROLLED_ANNOTATION] !== undefined;
+      };
+      await until(() => running.value.operator.state().length === 1, 'the lease deployed');
+      assert.equal(rolled(), false, 'rolled before MetalLB confirmed');
+      await until(() => metallbAssign(fake) > 0, 'the Services to confirm');
+      await until(rolled, 'the Deployment rolled');
+
+      const answer = await post(port, ca, JSON.stringify(podReview(ns, { labels })));
+      const env = (patchOf(answer.body) ?? []).flatMap((op) => {
+        const value = (op as { value?: unknown }).value;
+        return Array.isArray(value)
+          ? (value as { name: string; value: string }[])
+          : [value as { name: string; value: string }];
+      });
+      const names = new Map(env.map((entry) => [entry.name, entry.value]));
+      const [web4, hashed4] = [
+        names.get('AKASH_LEASED_IP_WEB'),
+        names.get(`AKASH_LEASED_IP_${hash.toUpperCase()}`),
+      ];
+      assert.match(web4 ?? '', /^192\.0\.2\.\d+$/);
+      assert.match(hashed4 ?? '', /^192\.0\.2\.\d+$/);
+      assert.equal(names.get('AKASH_LEASED_IPS'), [`${hash}=${hashed4}`, `web=${web4}`].sort().join(','));
+
+      const state = (await (await fetch(`${running.value.url}/state`)).json()) as {
+        ip_env: Record<string, LeasePodsReport>;
+      };
+      const report = state.ip_env[leaseKey(lease)];
+      assert.equal(report?.current, false);
+      assert.deepEqual(
+        report?.pods.map((pod) => [pod.pod, pod.state]),
+        [['web-early', 'missing']],
+      );
+    } finally {
+      await running.value.stop();
+    }
+  });
+
+  it('without --roll-on-first-address, a first address rolls nothing and lists no workload', async () => {
+    const config = parseOperatorConfig(
+      {
+        provider: PROVIDER,
+        restAddress: '127.0.0.1',
+        restPort: '0',
+        webhookPort: '0',
+        webhookUrl: 'https://127.0.0.1:{port}/mutate',
+      },
+      { AP_KUBECONFIG: '/unused: the gateway is injected' },
+    );
+    if (!config.ok) assert.fail(config.error.message);
+    const fake = fakeCluster();
+    const running = await runOperator(config.value, { logger: memoryLogger(), gateway: fake });
+    if (!running.ok) assert.fail(running.error.message);
+    try {
+      await running.value.operator.synced();
+      await until(() => running.value.admission()?.webhook.serving === true, 'the webhook serving');
+      const lease = leaseOf(ALICE, 10);
+      fake.add('/api/v1/namespaces', {
+        metadata: { name: leaseNamespace(lease), labels: leaseLabels(lease) },
+      });
+      fake.add(LEASED_IPS, goLeasedIp(lease, web));
+      await until(() => metallbAssign(fake) > 0, 'the Service to confirm');
+      await until(() => running.value.operator.confirmedPorts(lease).length === 1, 'the port confirmed');
+      await running.value.operator.idle();
+      await running.value.admission()?.idle();
+      assert.equal(fake.count({ path: '/apis/apps/v1' }), 0);
+    } finally {
+      await running.value.stop();
+    }
+  });
+
+  it('syncs an empty cluster: lists with nothing in them still end in the first pass', async () => {
+    const config = parseOperatorConfig(
+      { provider: PROVIDER, restAddress: '127.0.0.1', restPort: '0' },
+      { AP_KUBECONFIG: '/unused: the gateway is injected' },
+    );
+    if (!config.ok) assert.fail(config.error.message);
+    const running = await runOperator(config.value, {
+      logger: memoryLogger(),
+      gateway: new FakeKubeGateway(),
+    });
+    if (!running.ok) assert.fail(running.error.message);
+    try {
+      await running.value.operator.synced();
+      assert.equal((await fetch(`${running.value.url}/health`)).status, 200);
+    } finally {
+      await running.value.stop();
+    }
   });
 });

@@ -9,15 +9,23 @@ import { Gauge } from 'prom-client';
 import { createMetrics, type Logger, listen } from '../daemon/index.js';
 import { type AppError, ok, type Result } from '../errors/index.js';
 import { createHttpsGateway, type KubeConnection, type KubeGateway, loadKubeconfig } from '../k8s/index.js';
-import { createLeaseEngine, type LeaseStore } from '../lease/index.js';
+import { createLeaseEngine, type LeaseId, type LeaseStore } from '../lease/index.js';
 import { createMemoryStore, openSqliteStore } from '../store/index.js';
+import { type IpEnvStatus, LeaseWebhook } from '../webhook/index.js';
+import { OperatorWebhook } from './admission.js';
 import { inClusterConnection, type OperatorConfig } from './config.js';
 import { createOperatorApp } from './http.js';
+import { suffixOfEndpoint } from './leased-ip.js';
 import { IpOperator } from './reconciler.js';
 import { RenewingGateway } from './renewing-gateway.js';
 
 /** The version `/version` reports. */
 export const OPERATOR_VERSION = '0.1.0';
+
+/** How long `/state` waits for the lease pods' checks (`ip_env`) before answering with what it has. */
+const IP_ENV_WAIT_MS = 2_000;
+/** A webhook whose start failed, or a roll that failed, is tried again at least this often. */
+const WEBHOOK_RETRY_MS = 30_000;
 
 export interface RunOperatorOptions {
   readonly logger: Logger;
@@ -29,6 +37,8 @@ export interface RunningOperator {
   /** `http://host:port` of the API. */
   readonly url: string;
   readonly operator: IpOperator;
+  /** The admission webhook, once the first sync is done (with `--webhook-port`). */
+  admission(): OperatorWebhook | undefined;
   stop(): Promise<void>;
 }
 
@@ -115,7 +125,10 @@ export async function runOperator(
     await store.close();
     return engine;
   }
+  // Made after the first sync (the leases found then roll nothing); the passes tell it about the engine.
+  let admission: OperatorWebhook | undefined;
   const operator = new IpOperator({
+    onPass: () => admission?.afterPass(),
     gateway,
     engine: engine.value,
     provider: config.provider,
@@ -135,6 +148,12 @@ export async function runOperator(
     version: OPERATOR_VERSION,
     logger,
     observe: (method, route, status, seconds) => metrics.requests.observe({ method, route, status }, seconds),
+    ...(config.webhook === undefined
+      ? {}
+      : {
+          ipEnv: async (leases: readonly LeaseId[]) =>
+            (await admission?.ipEnv(leases, IP_ENV_WAIT_MS)) ?? new Map<string, IpEnvStatus>(),
+        }),
   });
   const listening = await listen(getRequestListener(app.fetch), config.restAddress, config.restPort, {
     metrics,
@@ -157,9 +176,43 @@ export async function runOperator(
   });
   operator.start();
   let stopping: Promise<void> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const webhook = config.webhook;
+  if (webhook !== undefined) {
+    void operator.synced().then(() => {
+      if (stopping !== undefined) return;
+      admission = new OperatorWebhook({
+        webhook: new LeaseWebhook({
+          gateway: kube,
+          provider: config.provider,
+          engine: engine.value,
+          logger,
+          registry: metrics.registry,
+          rollOnFirstAddress: webhook.rollOnFirstAddress,
+          // A name Go hashed reaches us as its hash only: the variable is named after the hash, `h_` or not.
+          endpointName: suffixOfEndpoint,
+          serve: {
+            listen: { host: config.restAddress, port: webhook.port },
+            endpoint: webhook.endpoint,
+            certificates: { ipAddresses: webhook.ipAddresses, dnsNames: webhook.dnsNames },
+            timeoutSeconds: webhook.timeoutSeconds,
+            ...(webhook.configurationName === undefined
+              ? {}
+              : { configurationName: webhook.configurationName }),
+          },
+        }),
+        operator,
+      });
+      admission.afterPass();
+      retry = setInterval(() => admission?.afterPass(), WEBHOOK_RETRY_MS);
+      retry.unref();
+    });
+  }
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       logger.log('info', 'stopping', {});
+      clearInterval(retry);
+      await admission?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await operator.stop();
@@ -170,5 +223,5 @@ export async function runOperator(
     })();
     return stopping;
   };
-  return ok({ url, operator, stop });
+  return ok({ url, operator, admission: () => admission, stop });
 }

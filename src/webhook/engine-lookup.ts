@@ -17,6 +17,11 @@ export interface EngineLookupOptions {
   /** The least time between two scans for an unknown namespace; default 1 000. */
   readonly rescanEveryMs?: number;
   readonly now?: () => number;
+  /**
+   * The name a workload knows an engine endpoint by, when the mode's engine names differ (the operator's
+   * `h_<hash>` for a name Go hashed); default the engine's name.
+   */
+  readonly endpointName?: (engineName: string) => string;
 }
 
 export interface EngineLookup {
@@ -61,7 +66,12 @@ export function engineLookup(
       view.declarations.filter((declaration) => declaration.service === service).map((d) => d.endpoint),
     );
     if (endpoints.size === 0) return undefined;
-    return leasedIpVariables(view.endpoints.filter((endpoint) => endpoints.has(endpoint.name)));
+    const named = options.endpointName;
+    return leasedIpVariables(
+      view.endpoints
+        .filter((endpoint) => endpoints.has(endpoint.name))
+        .map((endpoint) => (named === undefined ? endpoint : { ...endpoint, name: named(endpoint.name) })),
+    );
   }
 
   return { lookup, leaseOf, remember };

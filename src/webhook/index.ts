@@ -9,13 +9,23 @@
 export type { RotationStep, RotationTargets, WebhookCertificateOptions } from './certificates.js';
 export { WebhookCertificates } from './certificates.js';
 export { type EngineLookup, engineLookup } from './engine-lookup.js';
+export {
+  type ConfirmationOf,
+  type IpEnvStatus,
+  ipEnvStatus,
+  LeaseWebhook,
+  type LeaseWebhookOptions,
+  type WebhookLogger,
+} from './host.js';
 export type { WebhookConfigurationSpec, WebhookEndpoint } from './install.js';
 export {
   applyWebhookConfiguration,
   CONFIGURATION_PATH,
   DEFAULT_CONFIGURATION_NAME,
+  endpointCertificateNames,
   WEBHOOK_NAME,
   webhookConfiguration,
+  webhookUrlHost,
 } from './install.js';
 export { webhookMetrics } from './metrics.js';
 export { envPatch, INJECTED_ANNOTATION, type PatchOperation } from './patch.js';

@@ -5,6 +5,7 @@
  * `failurePolicy: Ignore` and a short timeout: an absent or slow webhook costs a pod its variables, never
  * its creation.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { type KubeClient, LABEL, MANAGED_BY, metadataSchema } from '../k8s/index.js';
@@ -20,6 +21,35 @@ export const DEFAULT_CONFIGURATION_NAME = 'akash-ip-leased-ips';
 export type WebhookEndpoint =
   | { readonly url: string }
   | { readonly service: { readonly namespace: string; readonly name: string; readonly port?: number } };
+
+/**
+ * The host of an `https://host[:port]/path` URL (brackets off an IPv6 literal), or `undefined` when the text
+ * is no such URL. `{port}` (the port bound at start) may stand for the port.
+ */
+export function webhookUrlHost(text: string): string | undefined {
+  if (!/^https:\/\/[^\s/]+\/\S*$/.test(text)) return undefined;
+  try {
+    const host = new URL(text.replace('{port}', '1')).hostname;
+    return host.startsWith('[') ? host.slice(1, -1) : host;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The names the serving certificate needs so the apiserver accepts it: the URL's host (an IP or a DNS
+ * name), or the Service's DNS name `<name>.<namespace>.svc`, which is what the apiserver dials.
+ */
+export function endpointCertificateNames(endpoint: WebhookEndpoint): {
+  readonly ipAddresses: readonly string[];
+  readonly dnsNames: readonly string[];
+} {
+  if ('service' in endpoint) {
+    return { ipAddresses: [], dnsNames: [`${endpoint.service.name}.${endpoint.service.namespace}.svc`] };
+  }
+  const host = webhookUrlHost(endpoint.url) ?? '';
+  return isIP(host) !== 0 ? { ipAddresses: [host], dnsNames: [] } : { ipAddresses: [], dnsNames: [host] };
+}
 
 export interface WebhookConfigurationSpec {
   /** This provider's account address: only its lease namespaces are selected. */

@@ -10,12 +10,7 @@ import { engineLookup } from './engine-lookup.js';
 import type { LeasedIpLookup, ReviewOutcome } from './review.js';
 import { review } from './review.js';
 import { createWebhookServer, type ServingCertificate, type WebhookServer } from './server.js';
-import { patchOf, podReview, post } from './testing.js';
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
-  if (!result.ok) assert.fail(result.error.message);
-  return result.value;
-}
+import { patchOf, podReview, post, unwrap } from './testing.js';
 
 function serving(ca: CertificateAuthority): ServingCertificate {
   const issued = unwrap(

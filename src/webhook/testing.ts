@@ -76,3 +76,9 @@ export function patchOf(answer: unknown): unknown[] | undefined {
     ? undefined
     : (JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as unknown[]);
 }
+
+/** The value of a result a test expects to succeed; its error message otherwise. */
+export function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
+  if (!result.ok) throw new Error(result.error.message);
+  return result.value;
+}

@@ -11,7 +11,10 @@ import { createInterface } from 'node:readline';
 import { z } from 'zod';
 
 export const BUILD_SCRIPT = 'scripts/build-k8s-harness.sh';
-const BUILD = resolve('.cache/k8s-harness/current');
+/** `AKASH_IP_K8S_HARNESS=<dir>` runs another build (e.g. a keyed folder not yet `current`). */
+const BUILD = resolve(process.env.AKASH_IP_K8S_HARNESS || '.cache/k8s-harness/current');
+/** A restart is a stop (up to 5 s before a kill) and a start. */
+const RESTART_TIMEOUT_MS = 30_000;
 /** Start-up includes a MetalLB probe assignment; slow on a busy 2-core box, never this slow. */
 const START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -25,6 +28,13 @@ const readySchema = z.object({
   serviceCIDR: z.string().min(1),
 });
 
+const CONTROLS = {
+  'restart-metallb': 'metallb-restarted',
+  'stop-metallb': 'metallb-stopped',
+  'start-metallb': 'metallb-started',
+} as const;
+const eventSchema = z.object({ event: z.enum(['metallb-restarted', 'metallb-stopped', 'metallb-started']) });
+
 export interface TestCluster {
   readonly server: string;
   readonly ca: string;
@@ -34,6 +44,11 @@ export interface TestCluster {
   readonly metallbNamespace: string;
   /** The harness's stderr so far (apiserver and harness messages), for failure reports. */
   log(): string;
+  /** Stops the MetalLB controller and starts it again; resolves when the harness says it has. */
+  restartMetalLB(): Promise<void>;
+  /** The two halves of a restart, to act while MetalLB is down. */
+  stopMetalLB(): Promise<void>;
+  startMetalLB(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +74,28 @@ export async function startCluster(): Promise<TestCluster> {
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const lines = createInterface({ input: child.stdout });
+  // One control at a time is in flight; its event line settles it.
+  const awaited: { readonly event: string; readonly done: () => void }[] = [];
+  lines.on('line', (line) => {
+    const event = eventSchema.safeParse(JSON.parse(line));
+    if (event.success && awaited[0]?.event === event.data.event) awaited.shift()?.done();
+  });
+  const control = async (line: keyof typeof CONTROLS): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      awaited.push({ event: CONTROLS[line], done: resolve });
+      timer = setTimeout(
+        () => reject(new Error(`${line}: no answer within ${RESTART_TIMEOUT_MS} ms`)),
+        RESTART_TIMEOUT_MS,
+      );
+    });
+    child.stdin.write(`${line}\n`);
+    await Promise.race([
+      done,
+      exited.then((code) => Promise.reject(new Error(`k8s harness exited (${code})`))),
+    ]);
+    clearTimeout(timer);
+  };
   const ready = await new Promise<z.infer<typeof readySchema>>((done, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -84,6 +121,9 @@ export async function startCluster(): Promise<TestCluster> {
     kubeconfig: ready.kubeconfig,
     metallbNamespace: ready.metallbNamespace,
     log: () => stderr,
+    restartMetalLB: () => control('restart-metallb'),
+    stopMetalLB: () => control('stop-metallb'),
+    startMetalLB: () => control('start-metallb'),
     async stop() {
       // Closing stdin is the harness's stop signal; it removes its temporary directory itself.
       child.stdin.end();

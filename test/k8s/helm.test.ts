@@ -365,7 +365,7 @@ describe('helm chart akash-ip-operator: lint and render', () => {
     assert.deepEqual(container.ports, [{ name: 'rest', containerPort: 9090, protocol: 'TCP' }]);
     assert.deepEqual(container.startupProbe.httpGet, { path: '/health', port: 'rest' });
     assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'rest' });
-    assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'rest' });
+    assert.deepEqual(container.readinessProbe.httpGet, { path: '/health', port: 'rest' });
     assert.equal(podSpecOf(objects).securityContext.runAsNonRoot, true);
     assert.deepEqual(container.securityContext, {
       allowPrivilegeEscalation: false,

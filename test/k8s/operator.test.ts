@@ -4,48 +4,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { memoryLogger } from '../../src/daemon/index.js';
-import { createHttpsGateway, KubeBackend, type KubeGateway, leaseNamespace } from '../../src/k8s/index.js';
+import { leaseNamespace } from '../../src/k8s/index.js';
 import type { LeaseId } from '../../src/lease/index.js';
-import { parseOperatorConfig, type RunningOperator, runOperator } from '../../src/operator/index.js';
-import {
-  ALICE,
-  type GoDeclaration,
-  goLeasedIp,
-  goService,
-  leaseOf,
-  metallbPool,
-  PROVIDER,
-} from '../../src/operator/testing.js';
-import { eventually, startCluster, type TestCluster } from './cluster.js';
+import type { RunningOperator } from '../../src/operator/index.js';
+import { ALICE, type GoDeclaration, goLeasedIp, goService, leaseOf } from '../../src/operator/testing.js';
+import { eventually } from './cluster.js';
+import { LEASED_IPS, type OperatorCluster, operatorCluster } from './operator-cluster.js';
 
-const LEASED_IPS = '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips';
 const web = { endpoint: 'web', service: 'web', port: 8080, externalPort: 80 } as const;
 const tls = { endpoint: 'web', service: 'web', port: 8443, externalPort: 443 } as const;
 const dnsTcp = { endpoint: 'dns', service: 'dns', port: 53, externalPort: 53, protocol: 'TCP' } as const;
 const dnsUdp = { endpoint: 'dns', service: 'dns', port: 53, externalPort: 53, protocol: 'UDP' } as const;
 
-let cluster: TestCluster;
-let gateway: KubeGateway;
+let env: OperatorCluster;
 let running: RunningOperator | undefined;
 
 async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
-  const answer = await gateway.request({ method, path, ...(body === undefined ? {} : { body }) });
-  if (!answer.ok) assert.fail(answer.error.message);
-  assert.ok(answer.value.status < 300, `${method} ${path}: ${JSON.stringify(answer.value.body)}`);
-  return answer.value.body as { items?: { metadata: { name: string; resourceVersion: string } }[] };
+  return (await env.call(method, path, body)) as {
+    items?: { metadata: { name: string; resourceVersion: string } }[];
+  };
 }
 
-async function start(): Promise<RunningOperator> {
-  const config = parseOperatorConfig(
-    { provider: PROVIDER, kubeconfig: cluster.kubeconfig, restAddress: '127.0.0.1', restPort: '0' },
-    { AP_METALLB_NAMESPACE: cluster.metallbNamespace },
-  );
-  if (!config.ok) assert.fail(config.error.message);
-  const started = await runOperator(config.value, { logger: memoryLogger() });
-  if (!started.ok) assert.fail(started.error.message);
-  return started.value;
-}
+const start = (): Promise<RunningOperator> => env.start();
 
 async function declare(lease: LeaseId, ...ports: GoDeclaration[]): Promise<void> {
   await call('POST', '/api/v1/namespaces', { metadata: { name: leaseNamespace(lease) } });
@@ -66,23 +46,12 @@ async function serviceVersions(lease: LeaseId): Promise<Record<string, string>> 
 
 describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
   before(async () => {
-    cluster = await startCluster();
-    gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
-    // The Akash provider's chart installs the CRD; the daemon's backend installs a compatible one here.
-    const crd = await new KubeBackend({ gateway, provider: PROVIDER }).prepare();
-    assert.ok(crd.ok, crd.ok ? '' : crd.error.message);
-    // prepare() made the manifest namespace `lease` as well.
-    await call(
-      'POST',
-      `/apis/metallb.io/v1beta1/namespaces/${cluster.metallbNamespace}/ipaddresspools`,
-      metallbPool('default', ['192.0.2.1-192.0.2.14'], cluster.metallbNamespace),
-    );
+    env = await operatorCluster();
   });
 
   after(async () => {
     await running?.stop();
-    gateway?.close();
-    await cluster?.stop();
+    await env?.stop();
   });
 
   it('deploys Go-declared ports, MetalLB confirms them, the Go client reads them; a restart writes nothing', async () => {
@@ -132,7 +101,7 @@ describe('akash-ip operator on a real apiserver + MetalLB controller', () => {
       const body = goLeasedIp(to, { ...port, endpoint: 'mig' });
       const path = `${LEASED_IPS}/${body.metadata.name}`;
       const current = (await call('GET', path)) as unknown as { metadata: { resourceVersion: string } };
-      const answer = await gateway.request({
+      const answer = await env.gateway.request({
         method: 'PUT',
         path,
         body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } },

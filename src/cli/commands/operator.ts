@@ -10,7 +10,14 @@ LoadBalancer Services Go writes (pinned with metallb.io/loadBalancerIPs) and ser
 
 Every flag also reads its AP_* variable (Go's names): AP_PROVIDER, AP_K8S_MANIFEST_NS, AP_METAL_LB_POOL,
 AP_REST_PORT, AP_REST_ADDRESS, AP_KUBECONFIG (or KUBECONFIG); ours: AP_METALLB_NAMESPACE, AP_KUBE_CONTEXT,
-AP_STATE, AP_QUARANTINE. Without a kubeconfig, the pod's service account is used. JSON log lines on stdout.
+AP_STATE, AP_QUARANTINE, and the webhook's AP_WEBHOOK_PORT, AP_WEBHOOK_URL, AP_WEBHOOK_SERVICE_NAME,
+AP_WEBHOOK_SERVICE_NAMESPACE, AP_WEBHOOK_SERVICE_PORT, AP_WEBHOOK_CONFIGURATION_NAME,
+AP_WEBHOOK_TIMEOUT_SECONDS, AP_ROLL_ON_FIRST_ADDRESS. Without a kubeconfig, the pod's service account is
+used. JSON log lines on stdout.
+
+The leased-IP admission webhook (tenant pods get AKASH_LEASED_IP_<ENDPOINT>) is served when --webhook-port
+is set; the apiserver reaches it through --webhook-service-name/-namespace/-port (the chart) or
+--webhook-url.
 
 Example:
   akash-ip operator --provider akash1... --kubeconfig ~/.kube/config --metal-lb-pool default --state /data/ip.db
@@ -41,6 +48,23 @@ export function registerOperatorCommand(program: Command, io: CliIo, exit: { cod
     .option('--kube-context <name>', "kubeconfig context (default: the file's current-context)")
     .option('--state <file>', 'SQLite file of the lease engine (default: memory, rebuilt from the cluster)')
     .option('--quarantine <duration>', 'cool-down of a released address, e.g. 30m (default 1h)')
+    .option('--webhook-port <port>', 'serve the leased-IP admission webhook on this port (default: off)')
+    .option('--webhook-service-name <name>', 'the Service the apiserver calls the webhook through')
+    .option('--webhook-service-namespace <namespace>', "that Service's namespace")
+    .option('--webhook-service-port <port>', "that Service's port (default 443)")
+    .option('--webhook-url <url>', 'or the URL the apiserver calls, e.g. https://10.0.0.5:{port}/mutate')
+    .option(
+      '--webhook-configuration-name <name>',
+      'name of the MutatingWebhookConfiguration (default akash-ip-leased-ips)',
+    )
+    .option(
+      '--webhook-timeout-seconds <seconds>',
+      "the apiserver's wait for the webhook, 1 to 30 (default 3)",
+    )
+    .option(
+      '--roll-on-first-address <bool>',
+      "roll a lease's workloads once when its first address is confirmed (default false)",
+    )
     .action(async (options) => {
       // Loaded here, not at the top: every other command would otherwise pay for the operator's start-up.
       const { parseOperatorConfig, runOperator } = await import('../../operator/index.js');

@@ -5,9 +5,15 @@
 // When the cluster is ready it prints one JSON line on stdout (server URL, CA, token, kubeconfig
 // path). It stops, and removes its temporary directory, on SIGINT/SIGTERM or when stdin closes,
 // so a test process that dies cannot leave it running.
+//
+// Controls, one per line on stdin: `restart-metallb` stops the MetalLB controller and starts it
+// again (same flags, same network namespace set-up), then prints `{"event":"metallb-restarted"}`;
+// `stop-metallb` and `start-metallb` do each half, printing `{"event":"metallb-stopped"}` and
+// `{"event":"metallb-started"}`, so a test can act while MetalLB is down.
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -100,9 +106,16 @@ func main() {
 func run(controllerBin, crdDir, namespace string) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	// Stdin closing means the parent is gone.
+	// Stdin closing means the parent is gone; the lines before are controls.
+	controls := make(chan string, 16)
 	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
+		lines := bufio.NewScanner(os.Stdin)
+		for lines.Scan() {
+			switch line := strings.TrimSpace(lines.Text()); line {
+			case "restart-metallb", "stop-metallb", "start-metallb":
+				controls <- line
+			}
+		}
 		cancel()
 	}()
 
@@ -148,12 +161,12 @@ func run(controllerBin, crdDir, namespace string) error {
 		return err
 	}
 
-	stopController, controllerErr, err := startController(work, controllerBin, namespace, server, pki)
+	controller, err := startController(work, controllerBin, namespace, server, pki)
 	if err != nil {
 		return fmt.Errorf("MetalLB controller: %w", err)
 	}
-	defer stopController()
-	if err := probeMetalLB(ctx, cfg, namespace, controllerErr); err != nil {
+	defer controller.close()
+	if err := probeMetalLB(ctx, cfg, namespace, controller.exited); err != nil {
 		return fmt.Errorf("MetalLB probe: %w", err)
 	}
 
@@ -170,13 +183,26 @@ func run(controllerBin, crdDir, namespace string) error {
 	}
 	fmt.Println(string(line))
 
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-apiErr:
-		return fmt.Errorf("kube-apiserver stopped: %w", err)
-	case err := <-controllerErr:
-		return fmt.Errorf("MetalLB controller stopped: %w", err)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-apiErr:
+			return fmt.Errorf("kube-apiserver stopped: %w", err)
+		case err := <-controller.exited:
+			return fmt.Errorf("MetalLB controller stopped: %w", err)
+		case control := <-controls:
+			if control != "start-metallb" {
+				controller.stop()
+			}
+			if control != "stop-metallb" {
+				if err := controller.start(); err != nil {
+					return fmt.Errorf("MetalLB controller %s: %w", control, err)
+				}
+			}
+			event := map[string]string{"restart-metallb": "metallb-restarted", "stop-metallb": "metallb-stopped", "start-metallb": "metallb-started"}[control]
+			fmt.Printf("{\"event\":%q}\n", event)
+		}
 	}
 }
 
@@ -460,60 +486,103 @@ func installCRDs(ctx context.Context, cfg *rest.Config, dir string) error {
 	})
 }
 
-// startController runs the MetalLB controller in a fresh network namespace: its health and
-// metrics servers bind to all interfaces, which there means only that namespace's loopback.
-// It reaches the apiserver through a unix socket that this process forwards to TCP.
-func startController(work, bin, namespace, server string, p *pkiFiles) (func(), <-chan error, error) {
+// metallbController is the MetalLB controller process, run in a fresh network namespace: its health
+// and metrics servers bind to all interfaces, which there means only that namespace's loopback.
+// It reaches the apiserver through a unix socket that this process forwards to TCP; the socket
+// outlives a restart of the process.
+type metallbController struct {
+	socket  net.Listener
+	command []string
+	env     []string
+	log     *os.File
+	cmd     *exec.Cmd
+	// exited receives once when the running process ends on its own (not through stop); nil while stopped.
+	exited <-chan error
+	waited chan error
+}
+
+func startController(work, bin, namespace, server string, p *pkiFiles) (*metallbController, error) {
 	sock := filepath.Join(work, "apiserver.sock")
 	ul, err := net.Listen("unix", sock)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	target := strings.TrimPrefix(server, "https://")
 	go forward(ul, func() (net.Conn, error) { return net.Dial("tcp", target) })
 
 	kubeconfig := filepath.Join(work, "controller.kubeconfig")
 	if err := writeKubeconfig(kubeconfig, "https://"+nsAPIAddr, p); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	logFile, err := os.Create(filepath.Join(work, "metallb-controller.log"))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cmd := exec.Command("unshare", "--net", "--map-root-user", "--", self, "netns-exec", sock, nsAPIAddr, "--",
-		bin,
-		"--namespace="+namespace,
-		"--webhook-mode=disabled",
-		"--disable-cert-rotation",
-		"--log-level=info",
-	)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "METALLB_NAMESPACE="+namespace)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
+	c := &metallbController{
+		socket: ul,
+		command: []string{"unshare", "--net", "--map-root-user", "--", self, "netns-exec", sock, nsAPIAddr, "--",
+			bin,
+			"--namespace=" + namespace,
+			"--webhook-mode=disabled",
+			"--disable-cert-rotation",
+			"--log-level=info",
+		},
+		env: append(os.Environ(), "KUBECONFIG="+kubeconfig, "METALLB_NAMESPACE="+namespace),
+		log: logFile,
+	}
+	if err := c.start(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// start runs a new controller process; one already running is left as it is.
+func (c *metallbController) start() error {
+	if c.cmd != nil {
+		return nil
+	}
+	cmd := exec.Command(c.command[0], c.command[1:]...)
+	cmd.Env = c.env
+	cmd.Stdout = c.log
+	cmd.Stderr = c.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return nil, nil, err
+		return err
 	}
-	errCh := make(chan error, 1)
+	waited := make(chan error, 1)
+	exited := make(chan error, 1)
 	go func() {
 		err := cmd.Wait()
-		errCh <- fmt.Errorf("%v (log: %s)", err, tail(logFile.Name(), 2000))
+		waited <- err
+		exited <- fmt.Errorf("%v (log: %s)", err, tail(c.log.Name(), 2000))
 	}()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-errCh:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		_ = ul.Close()
-		_ = logFile.Close()
+	c.cmd, c.waited, c.exited = cmd, waited, exited
+	return nil
+}
+
+// stop ends the running process, if any: SIGTERM, then SIGKILL after 5 s.
+func (c *metallbController) stop() {
+	if c.cmd == nil {
+		return
 	}
-	return stop, errCh, nil
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.waited:
+	case <-time.After(5 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.waited
+	}
+	c.cmd, c.exited = nil, nil
+}
+
+func (c *metallbController) close() {
+	c.stop()
+	_ = c.socket.Close()
+	_ = c.log.Close()
 }
 
 func tail(path string, n int) string {
