@@ -6,8 +6,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { alreadyRunning, resolvePaths, runningDevnet } from '../src/cli/home.js';
 import { exitCode } from '../src/errors/index.js';
+import { alreadyRunning, resolvePaths, runningDevnet } from '../src/tenant/home.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);

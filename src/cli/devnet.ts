@@ -24,6 +24,7 @@ import {
   runBlockClock,
   serveLedger,
 } from '../market/index.js';
+import type { Progress } from '../tenant/flows.js';
 import {
   alreadyRunning,
   type DevnetFile,
@@ -31,9 +32,8 @@ import {
   devnetKeyring,
   runningDevnet,
   writeDevnetFile,
-} from './home.js';
-import type { Progress } from './output.js';
-import { DEFAULT_TENANT_KEY } from './session.js';
+} from '../tenant/home.js';
+import { DEFAULT_TENANT_KEY } from '../tenant/session.js';
 
 /** One provider the devnet runs. */
 export interface ProviderPlan {

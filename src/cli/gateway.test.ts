@@ -18,9 +18,9 @@ import { importKey } from '../identity/index.js';
 import { Ledger, type LedgerServer, serveLedger } from '../market/index.js';
 import { groupSpec, IP_LEASE } from '../market/testing.js';
 import { parseSdl, type Sdl } from '../sdl/index.js';
+import { resolvePaths } from '../tenant/home.js';
 import { createAccountCertificate } from '../x509/index.js';
 import { certificateFileOf } from './gateway.js';
-import { resolvePaths } from './home.js';
 import { runCaptured } from './testing.js';
 
 const tenant = account(0x7e4a47);

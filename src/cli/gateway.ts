@@ -11,10 +11,10 @@ import { type AppError, appError, fail, ok, type Result } from '../errors/index.
 import type { Key } from '../identity/index.js';
 import { isAddress } from '../identity/index.js';
 import { LedgerClient } from '../market/index.js';
-import { type Paths, readDevnetFile } from './home.js';
-import { ProviderClient } from './provider-client.js';
-import { type ProviderTrust, providerFetch } from './provider-transport.js';
-import { findKey } from './session.js';
+import { type Paths, readDevnetFile } from '../tenant/home.js';
+import { ProviderClient } from '../tenant/provider-client.js';
+import { type ProviderTrust, providerFetch } from '../tenant/provider-transport.js';
+import { findKey } from '../tenant/session.js';
 
 /** How to reach and trust a provider given by URL. */
 export interface GatewayFlags {

@@ -9,6 +9,7 @@ import type Table from 'cli-table3';
 import picocolors from 'picocolors';
 import type { stringify } from 'yaml';
 import { type AppError, exitCode } from '../errors/index.js';
+import type { Progress } from '../tenant/flows.js';
 import type { CliIo } from './io.js';
 
 /**
@@ -130,10 +131,7 @@ export function printError(io: CliIo, error: AppError): number {
   return exitCode(error.code);
 }
 
-/** Progress for anything that waits: one dim line per step on stderr, never on stdout. */
-export type Progress = (message: string) => void;
-
-/** A {@link Progress} writing to the command's stderr. */
+/** A {@link Progress} writing one dim line per step to the command's stderr, never to stdout. */
 export function progressOn(io: CliIo): Progress {
   const colors = colorsFor(io.stderr);
   return (message) => io.stderr.write(`${colors.dim('·')} ${message}\n`);

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Command } from '@commander-js/extra-typings';
 import { EXIT } from '../errors/index.js';
-import { writeDevnetFile } from './home.js';
+import { writeDevnetFile } from '../tenant/home.js';
 import { COMMAND_MODULES } from './program.js';
 import { runCaptured, sink } from './testing.js';
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import picocolors from 'picocolors';
 import type { Deployment, Lease } from '../market/index.js';
-import { deploymentReport, migrationReport, nextSteps, unservedReason } from './report.js';
-import type { DeploymentState } from './tenant.js';
+import { nextSteps } from '../tenant/endpoints.js';
+import type { DeploymentState } from '../tenant/flows.js';
+import { deploymentReport, migrationReport, unservedReason } from './report.js';
 
 const plain = picocolors.createColors(false);
 const OWNER = 'akash1cad0wjayts6vuw8e9mysaqxujfskpktmhadxlt';

@@ -3,50 +3,11 @@
  * with one row per IP endpoint and the next command to run when an endpoint is withheld.
  */
 import { type AppError, appError } from '../errors/index.js';
+import { type EndpointRow, endpointRows, nextSteps } from '../tenant/endpoints.js';
+import { type DeploymentState, formatPrice, type LeaseState, leaseText } from '../tenant/flows.js';
+import type { IpEnvStatus } from '../tenant/provider-client.js';
 import type { Colors, Column, Report } from './output.js';
 import { renderTable, shortAddress } from './output.js';
-import type { EndpointStatus, IpEnvStatus, LeasedIp } from './provider-client.js';
-import { type DeploymentState, formatPrice, type LeaseState, leaseText } from './tenant.js';
-
-/** One IP endpoint of a lease, flattened for tables. */
-export interface EndpointRow {
-  readonly name: string;
-  readonly state: string;
-  readonly addresses: readonly string[];
-  readonly ports: readonly string[];
-  readonly note: string;
-}
-
-/** The IP endpoints of a lease with their ports (`web 80→80/TCP`) and notes. */
-export function endpointRows(state: LeaseState): EndpointRow[] {
-  const status = state.status;
-  if (status === undefined) return [];
-  const byAddress = new Map<string, string[]>();
-  for (const [service, entries] of Object.entries(status.ips ?? {})) {
-    for (const entry of entries as readonly LeasedIp[]) {
-      const list = byAddress.get(entry.IP) ?? [];
-      list.push(`${service} ${entry.ExternalPort}→${entry.Port}/${entry.Protocol}`);
-      byAddress.set(entry.IP, list);
-    }
-  }
-  const endpoints = Object.entries(status.ip_endpoints ?? {});
-  if (endpoints.length === 0) {
-    return [...byAddress].map(([address, ports]) => ({
-      name: '',
-      state: 'active',
-      addresses: [address],
-      ports,
-      note: '',
-    }));
-  }
-  return endpoints.map(([name, endpoint]: [string, EndpointStatus]) => ({
-    name,
-    state: endpoint.state,
-    addresses: endpoint.addresses,
-    ports: endpoint.addresses.flatMap((address) => byAddress.get(address) ?? []),
-    note: endpoint.reason ?? '',
-  }));
-}
 
 /** The JSON form of one lease: the ledger's facts plus the provider's lease-status. */
 function leaseData(state: LeaseState, label: (address: string) => string) {
@@ -77,24 +38,6 @@ export function podsLine(ipEnv: IpEnvStatus | undefined, colors: Colors): string
   const behind = (ipEnv.pods ?? []).filter((pod) => pod.state !== 'current');
   const named = behind.map((pod) => `${pod.pod} ${pod.state}`).join(', ');
   return `  ${colors.yellow('pods')}: ${behind.length} of ${ipEnv.pods?.length ?? 0} do not carry the current leased IPs (${named}); they get them when they restart\n`;
-}
-
-/** The commands that would resolve withheld endpoints: migrate each to this deployment. */
-export function nextSteps(state: DeploymentState, label: (address: string) => string): string[] {
-  const steps: string[] = [];
-  for (const leaseState of state.leases) {
-    const withheld = Object.entries(leaseState.status?.ip_endpoints ?? {}).filter(
-      ([, endpoint]) => endpoint.state === 'withheld' && endpoint.held_by !== undefined,
-    );
-    for (const [name, endpoint] of withheld) {
-      const { lease } = leaseState;
-      const gseq = lease.id.gseq === 1 ? '' : ` --gseq ${lease.id.gseq}`;
-      steps.push(
-        `akash-ip migrate-endpoints --dseq ${lease.id.dseq}${gseq} --provider ${label(lease.id.provider)} --source-dseq ${endpoint.held_by?.dseq} ${name}`,
-      );
-    }
-  }
-  return steps;
 }
 
 const endpointColumns = (colors: Colors): Column<EndpointRow>[] => [

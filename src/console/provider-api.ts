@@ -3,9 +3,8 @@
  * keeps their totals over time for the chart, and a provider's recent IP audit trail.
  */
 
-import type { ProviderStatus } from '../cli/provider-client.js';
-import type { Session } from '../cli/session.js';
 import { type AppError, ok, type Result } from '../errors/index.js';
+import type { ProviderStatus, Session } from '../tenant/index.js';
 import type { AuditJson, DecisionJson, PoolJson, ProviderJson, SampleJson } from './api-types.js';
 import type { PoolHistory } from './history.js';
 import { errorJson, priceJson } from './tenant-api.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Session } from '../cli/session.js';
+import type { Session } from '../tenant/index.js';
 import { PoolHistory } from './history.js';
 import { cookieName, TOKEN_HEADER } from './security.js';
 import { createConsoleApp } from './server.js';

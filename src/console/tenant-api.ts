@@ -1,25 +1,9 @@
 /**
- * What the console does for its tenant, over the CLI's tenant flows (src/cli/tenant.ts): the same deploy,
+ * What the console does for its tenant, over the tenant flows the CLI runs too (src/tenant): the same deploy,
  * update, migrate and close, answered as the JSON the page reads (api-types.ts) instead of printed.
  */
 
 import { compareDseq } from '../akash-id/index.js';
-import type { Progress } from '../cli/output.js';
-import { endpointRows, nextSteps } from '../cli/report.js';
-import type { Session } from '../cli/session.js';
-import {
-  type BidChoice,
-  chooseBid,
-  type DeployEvent,
-  type DeploymentState,
-  deploy,
-  fetchLeaseState,
-  formatPrice,
-  type LeaseState,
-  leaseText,
-  type OrderBids,
-  update,
-} from '../cli/tenant.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import {
   type Bid,
@@ -29,6 +13,23 @@ import {
   type Lease,
 } from '../market/index.js';
 import { parseSdl, type Sdl, type SdlDiagnostic } from '../sdl/index.js';
+import {
+  type BidChoice,
+  chooseBid,
+  type DeployEvent,
+  type DeploymentState,
+  deploy,
+  endpointRows,
+  fetchLeaseState,
+  formatPrice,
+  type LeaseState,
+  leaseText,
+  nextSteps,
+  type OrderBids,
+  type Progress,
+  type Session,
+  update,
+} from '../tenant/index.js';
 import type {
   AuditJson,
   BidJson,

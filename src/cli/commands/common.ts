@@ -9,12 +9,12 @@
 import { type Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
 import { isDseq } from '../../akash-id/index.js';
 import { type AppError, EXIT, type Result } from '../../errors/index.js';
+import type { Paths } from '../../tenant/home.js';
+import type { ProviderClient } from '../../tenant/provider-client.js';
+import type { ConnectionOptions, Session } from '../../tenant/session.js';
 import type { GatewayFlags } from '../gateway.js';
-import type { Paths } from '../home.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputFormat, printError, type Report } from '../output.js';
-import type { ProviderClient } from '../provider-client.js';
-import type { ConnectionOptions, Session } from '../session.js';
 
 /** Adds the options every tenant command understands, anywhere on the command line. */
 export function addGlobalOptions(program: Command): void {
@@ -48,7 +48,7 @@ const toldLegacy = new WeakSet<CliIo>();
 
 /** The folders of the command being run; says once on stderr when the devnet is found in the working folder. */
 export async function pathsOf(command: { optsWithGlobals(): object }, io: CliIo): Promise<Paths> {
-  const { resolvePaths } = await import('../home.js');
+  const { resolvePaths } = await import('../../tenant/home.js');
   const paths = resolvePaths(globalsOf(command), process.env, process.cwd());
   if (paths.legacy && !toldLegacy.has(io)) {
     toldLegacy.add(io);
@@ -84,7 +84,7 @@ export async function withSession(
   format: OutputFormat,
   body: (session: Session) => Promise<Result<Report, AppError>>,
 ): Promise<void> {
-  const { openSession } = await import('../session.js');
+  const { openSession } = await import('../../tenant/session.js');
   await pathsOf(command, io);
   const session = await openSession(globalsOf(command));
   if (!session.ok) {

@@ -4,9 +4,9 @@
  */
 import { type Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { EXIT } from '../../errors/index.js';
+import type { Session } from '../../tenant/session.js';
 import type { CliIo } from '../io.js';
 import { colorsFor, printError } from '../output.js';
-import type { Session } from '../session.js';
 import { globalsOf } from './common.js';
 import { parsePort, untilSignal } from './devnet.js';
 
@@ -46,7 +46,7 @@ export function registerConsoleCommand(program: Command, io: CliIo, exit: { code
     .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', parsePort, 0)
     .option('--sample-ms <ms>', 'how often the provider chart samples the pools', parseMs, 3000)
     .action(async (options, command) => {
-      const { openSession } = await import('../session.js');
+      const { openSession } = await import('../../tenant/session.js');
       const session = await openSession(globalsOf(command));
       if (!session.ok) {
         exit.code = printError(io, session.error);

@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
 import { type AppError, appError, EXIT, fail, ok, type Result } from '../../errors/index.js';
+import type { DevnetFile, Paths } from '../../tenant/home.js';
+import type { ConnectionOptions } from '../../tenant/session.js';
 import type { Devnet } from '../devnet.js';
-import type { DevnetFile, Paths } from '../home.js';
 import type { CliIo } from '../io.js';
 import {
   emit,
@@ -12,7 +13,6 @@ import {
   type Report,
   renderTable,
 } from '../output.js';
-import type { ConnectionOptions } from '../session.js';
 import { finish, globalsOf, pathsOf, secondsOption, uaktOption } from './common.js';
 
 function parseBlockMs(text: string): number {
@@ -45,7 +45,7 @@ interface ProviderSummary {
 
 /** The devnet's summary: where everything is, and (for `devnet`) what to run next. */
 async function devnetReport(file: DevnetFile, data: string, hint: boolean): Promise<Report> {
-  const { freeIps, ProviderClient } = await import('../provider-client.js');
+  const { freeIps, ProviderClient } = await import('../../tenant/provider-client.js');
   const flag = await dataFlag(data);
   const providers: ProviderSummary[] = [];
   for (const entry of file.providers) {
@@ -91,7 +91,7 @@ async function devnetReport(file: DevnetFile, data: string, hint: boolean): Prom
 
 /** ` --data DIR` when the folder is not the one commands find by default. */
 export async function dataFlag(data: string): Promise<string> {
-  const { resolvePaths } = await import('../home.js');
+  const { resolvePaths } = await import('../../tenant/home.js');
   const defaults = resolvePaths({}, process.env, process.cwd()).data;
   return data === defaults ? '' : ` --data ${data}`;
 }
@@ -240,8 +240,8 @@ async function fund(
   const [{ isAddress }, { DENOM, LedgerClient }, { readDevnetFile }, { findKey }] = await Promise.all([
     import('../../identity/index.js'),
     import('../../market/index.js'),
-    import('../home.js'),
-    import('../session.js'),
+    import('../../tenant/home.js'),
+    import('../../tenant/session.js'),
   ]);
   const file = await readDevnetFile(paths.data);
   if (!file.ok) return file;

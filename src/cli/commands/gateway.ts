@@ -5,10 +5,10 @@
  */
 import { Argument, type Command, Option, type OptionValues } from '@commander-js/extra-typings';
 import { type AppError, appError, fail, ok, type Result } from '../../errors/index.js';
+import type { ProviderClient } from '../../tenant/provider-client.js';
+import type { Session } from '../../tenant/session.js';
 import type { CliIo } from '../io.js';
 import { type OutputFormat, outputOption, type Report, renderTable } from '../output.js';
-import type { ProviderClient } from '../provider-client.js';
-import type { Session } from '../session.js';
 import {
   addGatewayOptions,
   gatewayFlagsOf,

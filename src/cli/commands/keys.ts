@@ -26,8 +26,8 @@ function row(info: KeyInfo, keyring: KeyRow['keyring']): KeyRow {
 async function keyring() {
   const [identity, home, session] = await Promise.all([
     import('../../identity/index.js'),
-    import('../home.js'),
-    import('../session.js'),
+    import('../../tenant/home.js'),
+    import('../../tenant/session.js'),
   ]);
   return { ...identity, ...home, findKey: session.findKey };
 }

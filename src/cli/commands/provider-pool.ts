@@ -1,8 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
 import { type AppError, ok, type Result } from '../../errors/index.js';
+import type { Session } from '../../tenant/session.js';
 import type { CliIo } from '../io.js';
 import { outputOption, type Report, renderTable } from '../output.js';
-import type { Session } from '../session.js';
 import { providerCommand, withSession } from './common.js';
 
 /**

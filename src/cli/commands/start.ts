@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from '@commander-js/extra-typings';
 import { type AppError, EXIT, ok, type Result } from '../../errors/index.js';
 import type { Sdl } from '../../sdl/index.js';
+import type { DeploymentState, LeaseState, Progress } from '../../tenant/flows.js';
+import type { ConnectionOptions, Session } from '../../tenant/session.js';
 import type { CliIo } from '../io.js';
-import { colorsFor, emit, outputOption, type Progress, printError, progressOn } from '../output.js';
-import type { ConnectionOptions, Session } from '../session.js';
-import type { DeploymentState, LeaseState } from '../tenant.js';
+import { colorsFor, emit, outputOption, printError, progressOn } from '../output.js';
 import { globalsOf, pathsOf } from './common.js';
 import { serveConsole } from './console.js';
 import { addDevnetOptions, dataFlag, launchDevnet, serveUntilSignal } from './devnet.js';
@@ -30,7 +30,7 @@ async function earlierDeployment(
   session: Session,
   sdl: Sdl,
 ): Promise<Result<DeploymentState | undefined, AppError>> {
-  const { fetchLeaseState } = await import('../tenant.js');
+  const { fetchLeaseState } = await import('../../tenant/flows.js');
   const owner = session.key.address;
   const deployments = await session.ledger.listDeployments({ owner, state: 'active' });
   if (!deployments.ok) return deployments;
@@ -53,7 +53,10 @@ async function deployOnce(
   file: string,
   progress: Progress,
 ): Promise<Result<{ state: DeploymentState; session: Session }, AppError>> {
-  const [{ openSession }, { deploy }] = await Promise.all([import('../session.js'), import('../tenant.js')]);
+  const [{ openSession }, { deploy }] = await Promise.all([
+    import('../../tenant/session.js'),
+    import('../../tenant/flows.js'),
+  ]);
   const session = await openSession({ ...connection, ledger: undefined });
   if (!session.ok) return session;
   const earlier = await earlierDeployment(session.value, sdl);

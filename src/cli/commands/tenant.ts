@@ -2,10 +2,10 @@ import { type Command, Option } from '@commander-js/extra-typings';
 import { type AppError, appError, fail, ok, type Result } from '../../errors/index.js';
 import type { Bid, Lease, LeaseState as LedgerLeaseState } from '../../market/index.js';
 import type { Sdl } from '../../sdl/index.js';
+import type { BidChoice, DeploymentState, LeaseState, Release } from '../../tenant/flows.js';
+import type { Session } from '../../tenant/session.js';
 import type { CliIo } from '../io.js';
 import { type OutputFormat, outputOption, progressOn, type Report, renderTable } from '../output.js';
-import type { Session } from '../session.js';
-import type { BidChoice, DeploymentState, LeaseState, Release } from '../tenant.js';
 import {
   addGatewayOptions,
   gatewayFlagsOf,
@@ -20,7 +20,7 @@ import { load as loadSdl } from './sdl.js';
 
 /** The tenant flows and their reports, loaded when a command runs: `--help` and the SDL commands skip them. */
 async function flows() {
-  const [tenant, report] = await Promise.all([import('../tenant.js'), import('../report.js')]);
+  const [tenant, report] = await Promise.all([import('../../tenant/flows.js'), import('../report.js')]);
   return { ...tenant, ...report };
 }
 type Flows = Awaited<ReturnType<typeof flows>>;

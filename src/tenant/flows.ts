@@ -20,9 +20,11 @@ import {
   type Provider,
 } from '../market/index.js';
 import { goJson, type ManifestGroup, type Sdl } from '../sdl/index.js';
-import type { Progress } from './output.js';
 import { type EndpointStatus, freeIps, type LeaseStatus } from './provider-client.js';
 import type { Session } from './session.js';
+
+/** Progress for anything that waits: one line per step, written where the face shows it (the CLI's stderr, the console's stream). */
+export type Progress = (message: string) => void;
 
 /** How long the flows poll between looks at the ledger or a provider. */
 const POLL_MS = 250;

@@ -6,8 +6,6 @@ import { type AppError, appError, ok, type Result } from '../errors/index.js';
 import { type Bid, createLedgerApi, type Lease, Ledger, LedgerClient, type Order } from '../market/index.js';
 import { IP_LEASE, testAccount } from '../market/testing.js';
 import { parseSdl, type Sdl } from '../sdl/index.js';
-import { type LeaseStatus, ProviderClient } from './provider-client.js';
-import type { Session } from './session.js';
 import {
   biddingSettled,
   chooseBid,
@@ -21,7 +19,9 @@ import {
   releasedBy,
   statusSettled,
   update,
-} from './tenant.js';
+} from './flows.js';
+import { type LeaseStatus, ProviderClient } from './provider-client.js';
+import type { Session } from './session.js';
 
 const OWNER = 'akash1owner';
 const P1 = 'akash1provider1';
