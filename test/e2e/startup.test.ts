@@ -38,8 +38,8 @@ function loadedBy(...args: string[]): Promise<string[]> {
 /** Modules no SDL command and no help needs. */
 const NEVER = [
   /node_modules\/(hono|@hono|better-sqlite3|prom-client|@noble\/curves|yaml|cli-table3)\//,
-  /dist\/src\/(market|daemon|identity|store|lease|ipam|k8s)\//,
-  /dist\/src\/cli\/(session|tenant|devnet|provider-client|home|report)\.js/,
+  /dist\/src\/(market|daemon|identity|store|lease|ipam|k8s|tenant)\//,
+  /dist\/src\/cli\/(devnet|gateway|report)\.js/,
 ];
 
 function assertNone(loaded: readonly string[], patterns: readonly RegExp[]): void {
