@@ -350,7 +350,7 @@ const deployment = fc
   .record(
     {
       scope: scopes,
-      dseq: fc.integer({ min: 1, max: 2 ** 40 }),
+      dseq: fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }).map(String),
       gseq: fc.integer({ min: 1, max: 100 }),
       oseq: fc.integer({ min: 1, max: 100 }),
       services: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), { minLength: 1, maxLength: 3 }),
