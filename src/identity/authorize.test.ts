@@ -181,3 +181,41 @@ describe('authorize: scope matrix', () => {
     assert.deepEqual(result.error.details, { reason: 'missing-scope', action: 'shell' });
   });
 });
+
+describe('authorize: dseqs beyond 2^53', () => {
+  /** A signed granular token for `dseq`, verified again as a provider would. */
+  function verifiedGrant(dseq: string): { readonly token: string; readonly claims: JwtClaims } {
+    const leases: Leases = {
+      access: 'granular',
+      permissions: [
+        { provider, access: 'granular', deployments: [{ scope: ['status'], dseq, services: ['web'] }] },
+      ],
+    };
+    const token = signJwt(claimsOf(leases), ownerA.privateKey);
+    assert.ok(token.ok);
+    const verified = verifyJwt(token.value, { now: NOW });
+    assert.ok(verified.ok);
+    return { token: token.value, claims: verified.value.claims };
+  }
+
+  it('grants exactly the dseq of the token, not its neighbours that share a float64', () => {
+    const max = verifiedGrant('18446744073709551615').claims;
+    assert.equal(reason(max, onDeployment('status', '18446744073709551615')), undefined);
+    assert.equal(reason(max, onDeployment('status', '18446744073709551614')), 'outside-grant');
+    assert.equal(reason(max, onDeployment('status', '18446744073709552000')), 'outside-grant');
+    const past = verifiedGrant('9007199254740993').claims;
+    assert.equal(reason(past, onDeployment('status', '9007199254740993')), undefined);
+    assert.equal(reason(past, onDeployment('status', '9007199254740992')), 'outside-grant');
+    assert.equal(reason(past, onDeployment('status', '9007199254740994')), 'outside-grant');
+  });
+
+  it('writes the dseq into the payload as a JSON number, digit for digit, and reads it back unchanged', () => {
+    for (const dseq of ['1', '9007199254740991', '9007199254740993', '18446744073709551615']) {
+      const { token, claims } = verifiedGrant(dseq);
+      const payload = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8');
+      assert.ok(payload.includes(`"dseq":${dseq},`), payload);
+      const [perm] = claims.leases.access === 'granular' ? claims.leases.permissions : [];
+      assert.equal(perm?.access === 'granular' ? perm.deployments[0]?.dseq : undefined, dseq);
+    }
+  });
+});
