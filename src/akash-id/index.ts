@@ -30,3 +30,5 @@ export function compareDseq(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+export { quoteLargeIntegers, stringifyUint64s } from './uint64-json.js';

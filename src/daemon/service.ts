@@ -197,7 +197,7 @@ export class ProviderService {
       owner,
       provider: this.provider,
       action,
-      ...(at.dseq === undefined ? {} : { dseq: Number(at.dseq) }),
+      ...(at.dseq === undefined ? {} : { dseq: at.dseq }),
       ...(at.gseq === undefined ? {} : { gseq: at.gseq }),
       ...(at.oseq === undefined ? {} : { oseq: at.oseq }),
     });

@@ -18,14 +18,14 @@ const lease = (action: ProviderAction, over: Partial<AccessRequest> = {}): Acces
   owner: ownerA.address,
   provider,
   action,
-  dseq: 42,
+  dseq: '42',
   gseq: 1,
   oseq: 1,
   ...over,
 });
 
 /** A request for an action on a deployment (endpoint migration names the destination's dseq and gseq). */
-const onDeployment = (action: ProviderAction, dseq: number, gseq?: number): AccessRequest => ({
+const onDeployment = (action: ProviderAction, dseq: string, gseq?: number): AccessRequest => ({
   owner: ownerA.address,
   provider,
   action,
@@ -60,7 +60,11 @@ describe('authorize: owner isolation', () => {
       {
         access: 'granular',
         permissions: [
-          { provider, access: 'granular', deployments: [{ scope: ['status'], dseq: 42, services: ['web'] }] },
+          {
+            provider,
+            access: 'granular',
+            deployments: [{ scope: ['status'], dseq: '42', services: ['web'] }],
+          },
         ],
       },
     ];
@@ -93,9 +97,9 @@ describe('authorize: scope matrix', () => {
       access: 'scoped',
       scope: ['status', 'send-manifest', 'hostname-migrate'],
     });
-    assert.equal(reason(withoutMigrate, onDeployment('ip-migrate', 42, 1)), 'missing-scope');
+    assert.equal(reason(withoutMigrate, onDeployment('ip-migrate', '42', 1)), 'missing-scope');
     const withMigrate = claimsOf({ access: 'scoped', scope: ['ip-migrate'] });
-    assert.equal(reason(withMigrate, onDeployment('ip-migrate', 42, 1)), undefined);
+    assert.equal(reason(withMigrate, onDeployment('ip-migrate', '42', 1)), undefined);
     assert.equal(reason(withMigrate, lease('status')), 'missing-scope');
   });
 
@@ -126,15 +130,15 @@ describe('authorize: scope matrix', () => {
           provider,
           access: 'granular',
           deployments: [
-            { scope: ['status', 'logs'], dseq: 42, services: ['web'] },
-            { scope: ['shell'], dseq: 42, gseq: 2, oseq: 3, services: ['db'] },
-            { scope: ['send-manifest', 'ip-migrate'], dseq: 7, gseq: 1, services: ['api'] },
+            { scope: ['status', 'logs'], dseq: '42', services: ['web'] },
+            { scope: ['shell'], dseq: '42', gseq: 2, oseq: 3, services: ['db'] },
+            { scope: ['send-manifest', 'ip-migrate'], dseq: '7', gseq: 1, services: ['api'] },
           ],
         },
       ],
     });
     assert.deepEqual(authorize(claims, lease('status')), { ok: true, value: { services: ['web'] } });
-    assert.equal(reason(claims, lease('status', { dseq: 43 })), 'outside-grant');
+    assert.equal(reason(claims, lease('status', { dseq: '43' })), 'outside-grant');
     assert.equal(reason(claims, lease('status', { provider: otherProvider })), 'wrong-provider');
     assert.equal(reason(claims, lease('shell', { gseq: 2, oseq: 3 })), undefined);
     assert.equal(reason(claims, lease('shell', { gseq: 2, oseq: 4 })), 'outside-grant');
@@ -142,12 +146,12 @@ describe('authorize: scope matrix', () => {
     assert.equal(reason(claims, lease('events')), 'outside-grant');
     assert.equal(reason(claims, lease('close')), 'outside-grant');
     // A deployment-level action (no gseq/oseq) matches on dseq, as Go's AuthorizeDeploymentIDForPermissionScope.
-    assert.deepEqual(authorize(claims, onDeployment('send-manifest', 7)), {
+    assert.deepEqual(authorize(claims, onDeployment('send-manifest', '7')), {
       ok: true,
       value: { services: ['api'] },
     });
-    assert.equal(reason(claims, onDeployment('ip-migrate', 7, 1)), undefined);
-    assert.equal(reason(claims, onDeployment('ip-migrate', 7, 2)), 'outside-grant');
+    assert.equal(reason(claims, onDeployment('ip-migrate', '7', 1)), undefined);
+    assert.equal(reason(claims, onDeployment('ip-migrate', '7', 2)), 'outside-grant');
     assert.equal(reason(claims, { owner: ownerA.address, provider, action: 'status' }), 'outside-grant');
   });
 
@@ -159,8 +163,8 @@ describe('authorize: scope matrix', () => {
           provider,
           access: 'granular',
           deployments: [
-            { scope: ['logs'], dseq: 42, services: ['web', 'db'] },
-            { scope: ['logs'], dseq: 42, gseq: 1, services: ['db', 'cache'] },
+            { scope: ['logs'], dseq: '42', services: ['web', 'db'] },
+            { scope: ['logs'], dseq: '42', gseq: 1, services: ['db', 'cache'] },
           ],
         },
       ],
@@ -175,5 +179,43 @@ describe('authorize: scope matrix', () => {
     const result = authorize(claimsOf({ access: 'scoped', scope: ['status'] }), lease('shell'));
     assert.ok(!result.ok);
     assert.deepEqual(result.error.details, { reason: 'missing-scope', action: 'shell' });
+  });
+});
+
+describe('authorize: dseqs beyond 2^53', () => {
+  /** A signed granular token for `dseq`, verified again as a provider would. */
+  function verifiedGrant(dseq: string): { readonly token: string; readonly claims: JwtClaims } {
+    const leases: Leases = {
+      access: 'granular',
+      permissions: [
+        { provider, access: 'granular', deployments: [{ scope: ['status'], dseq, services: ['web'] }] },
+      ],
+    };
+    const token = signJwt(claimsOf(leases), ownerA.privateKey);
+    assert.ok(token.ok);
+    const verified = verifyJwt(token.value, { now: NOW });
+    assert.ok(verified.ok);
+    return { token: token.value, claims: verified.value.claims };
+  }
+
+  it('grants exactly the dseq of the token, not its neighbours that share a float64', () => {
+    const max = verifiedGrant('18446744073709551615').claims;
+    assert.equal(reason(max, onDeployment('status', '18446744073709551615')), undefined);
+    assert.equal(reason(max, onDeployment('status', '18446744073709551614')), 'outside-grant');
+    assert.equal(reason(max, onDeployment('status', '18446744073709552000')), 'outside-grant');
+    const past = verifiedGrant('9007199254740993').claims;
+    assert.equal(reason(past, onDeployment('status', '9007199254740993')), undefined);
+    assert.equal(reason(past, onDeployment('status', '9007199254740992')), 'outside-grant');
+    assert.equal(reason(past, onDeployment('status', '9007199254740994')), 'outside-grant');
+  });
+
+  it('writes the dseq into the payload as a JSON number, digit for digit, and reads it back unchanged', () => {
+    for (const dseq of ['1', '9007199254740991', '9007199254740993', '18446744073709551615']) {
+      const { token, claims } = verifiedGrant(dseq);
+      const payload = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8');
+      assert.ok(payload.includes(`"dseq":${dseq},`), payload);
+      const [perm] = claims.leases.access === 'granular' ? claims.leases.permissions : [];
+      assert.equal(perm?.access === 'granular' ? perm.deployments[0]?.dseq : undefined, dseq);
+    }
   });
 });

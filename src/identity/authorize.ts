@@ -17,7 +17,8 @@ export interface AccessRequest {
   readonly owner: string;
   readonly provider: string;
   readonly action: ProviderAction;
-  readonly dseq?: number;
+  /** Canonical decimal, as the lease store holds it. */
+  readonly dseq?: string;
   readonly gseq?: number;
   readonly oseq?: number;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type JwtClaims, newClaims, PERMISSION_SCOPES, parseClaims } from './claims.js';
+import { claimsJson, type JwtClaims, newClaims, PERMISSION_SCOPES, parseClaims } from './claims.js';
 import { testAccount } from './testing.js';
 
 const ISS = testAccount('owner').address;
@@ -177,7 +177,7 @@ describe('parseClaims: canonical form', () => {
     });
     assert.ok(parsed.ok);
     assert.equal(
-      JSON.stringify(parsed.value),
+      claimsJson(parsed.value),
       `{"iss":"${ISS}","exp":4,"nbf":2,"iat":3,"jti":"one","version":"v1","leases":{"access":"granular",` +
         `"permissions":[{"provider":"${PROVIDER}","access":"granular","deployments":[{"scope":["status"],` +
         `"dseq":7,"services":["web"]}]}]}}`,
@@ -203,11 +203,63 @@ describe('parseClaims: canonical form', () => {
     assert.ok(perm?.access === 'granular');
     assert.deepEqual(perm.deployments[0], {
       scope: ['status'],
-      dseq: 7,
+      dseq: '7',
       gseq: 1,
       oseq: 2,
       services: ['web'],
     });
+  });
+});
+
+describe('parseClaims: granular dseq', () => {
+  const withDseq = (dseq: unknown) =>
+    claims({
+      access: 'granular',
+      permissions: [
+        {
+          provider: PROVIDER,
+          access: 'granular',
+          deployments: [{ scope: ['status'], dseq, services: ['web'] }],
+        },
+      ],
+    });
+  const dseqOf = (input: unknown): string | undefined => {
+    const parsed = parseClaims(input);
+    if (!parsed.ok || parsed.value.leases.access !== 'granular') return undefined;
+    const [perm] = parsed.value.leases.permissions;
+    return perm?.access === 'granular' ? perm.deployments[0]?.dseq : undefined;
+  };
+
+  it('reads an exact JSON number or canonical decimal text as canonical text, up to 2^64 − 1', () => {
+    assert.equal(dseqOf(withDseq(1)), '1');
+    assert.equal(dseqOf(withDseq(Number.MAX_SAFE_INTEGER)), '9007199254740991');
+    assert.equal(dseqOf(withDseq('9007199254740993')), '9007199254740993');
+    assert.equal(dseqOf(withDseq('18446744073709551615')), '18446744073709551615');
+  });
+
+  it('refuses numbers that lost digits and text that is not a canonical uint64 above 0', () => {
+    for (const dseq of [2 ** 53, 1.5, 0, -1, '0', '007', '-1', ' 7', '18446744073709551616', null]) {
+      const parsed = parseClaims(withDseq(dseq));
+      assert.deepEqual(
+        parsed.ok ? undefined : parsed.error,
+        {
+          code: 'INVALID_INPUT',
+          message:
+            'invalid JWT claims at leases.permissions.0.deployments.0.dseq: must be a uint64 above 0 in decimal',
+          details: { reason: 'invalid-claims' },
+        },
+        String(dseq),
+      );
+    }
+  });
+
+  it('writes the dseq as a JSON number, digit for digit', () => {
+    const parsed = parseClaims(withDseq('18446744073709551615'));
+    assert.ok(parsed.ok);
+    assert.match(
+      claimsJson(parsed.value),
+      /"deployments":\[\{"scope":\["status"\],"dseq":18446744073709551615,"services"/,
+    );
   });
 });
 

@@ -3,6 +3,7 @@
  * boundary into frozen values. Pure: no I/O.
  */
 import { z } from 'zod';
+import { DSEQ_RULE, isDseq, stringifyUint64s } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress } from './keys.js';
 
@@ -28,7 +29,8 @@ export const JWT_VERSION = 'v1';
 /** Deployment-level grant inside a granular provider permission. `gseq`/`oseq` absent means "any". */
 export interface DeploymentPermission {
   readonly scope: readonly PermissionScope[];
-  readonly dseq: number;
+  /** Canonical decimal (a uint64: JSON numbers above 2^53 − 1 would lose digits); tokens carry it as a number. */
+  readonly dseq: string;
   readonly gseq?: number;
   readonly oseq?: number;
   /** Services the grant names; chain-sdk requires at least one but providers do not enforce it. */
@@ -77,11 +79,20 @@ const accountAddress = z
   .refine((text) => isAddress(text), 'must be a lowercase akash1 account address');
 const unixSeconds = z.int().min(0);
 const uint32 = z.int().min(0).max(0xffff_ffff);
+// A JSON number while it is exact; larger ones arrive quoted by quoteLargeIntegers, and callers hold dseqs as text.
+const dseq = z
+  .custom<number | string>(
+    (value) =>
+      (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) ||
+      (typeof value === 'string' && isDseq(value)),
+    DSEQ_RULE,
+  )
+  .transform(String);
 
 const deploymentSchema = z
   .strictObject({
     scope: scopeList,
-    dseq: z.int().min(1),
+    dseq,
     gseq: uint32.optional(),
     oseq: uint32.optional(),
     services: z.array(z.string().min(1)).min(1).refine(unique, 'services must not repeat'),
@@ -129,7 +140,7 @@ type ParsedDeployment = z.infer<typeof deploymentSchema>;
 /**
  * Validates untrusted claims (decoded JSON or a caller's object) with chain-sdk's rules: the JSON schema plus the
  * Go validator's checks (unique providers, scopes and services; non-zero dseq; oseq only with gseq).
- * The result is frozen and its keys follow Go's field order, so `JSON.stringify` of it is what Go would emit.
+ * The result is frozen and its keys follow Go's field order, so {@link claimsJson} of it is what Go would emit.
  */
 export function parseClaims(input: unknown): Result<JwtClaims, ClaimsError> {
   const isRecord = typeof input === 'object' && input !== null && !Array.isArray(input);
@@ -149,6 +160,11 @@ export function parseClaims(input: unknown): Result<JwtClaims, ClaimsError> {
     );
   }
   return ok(canonicalClaims(parsed.data));
+}
+
+/** The JSON text of parsed claims as Go's encoding/json writes them: dseqs as JSON numbers, digit for digit. */
+export function claimsJson(claims: JwtClaims): string {
+  return stringifyUint64s(claims, ['dseq']);
 }
 
 /** Claims for a fresh token: valid from `now` for `ttlSeconds` (default 15 minutes, as the Go provider client). */

@@ -13,6 +13,7 @@ export {
 export {
   type ClaimsError,
   type ClaimsRejection,
+  claimsJson,
   type DeploymentPermission,
   JWT_VERSION,
   type JwtClaims,

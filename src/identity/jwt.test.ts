@@ -326,6 +326,22 @@ describe('decodeJwt', () => {
     assert.equal(decoded.value.claims.iss, owner.address);
     assert.equal(decoded.value.signingInput, `${h}.${p}`);
   });
+
+  it('refuses a granular dseq that no uint64 holds, or that a float64 would round', () => {
+    const [h] = sign(ownerClaims()).split('.');
+    const withDseq = (dseq: string) => {
+      const json = JSON.stringify(ownerClaims()).replace(
+        '{"access":"full"}',
+        `{"access":"granular","permissions":[{"provider":"${stranger.address}","access":"granular",` +
+          `"deployments":[{"scope":["status"],"dseq":${dseq},"services":["web"]}]}]}`,
+      );
+      return decodeJwt(`${h}.${base64urlnopad.encode(new TextEncoder().encode(json))}.${'A'.repeat(86)}`);
+    };
+    assert.ok(withDseq('18446744073709551615').ok);
+    for (const dseq of ['18446744073709551616', '1e19', '9007199254740993.0', '"007"', '0']) {
+      expectReason(withDseq(dseq), 'UNAUTHENTICATED', 'invalid-claims');
+    }
+  });
 });
 
 describe('bearerToken', () => {
@@ -350,7 +366,7 @@ const deployment = fc
   .record(
     {
       scope: scopes,
-      dseq: fc.integer({ min: 1, max: 2 ** 40 }),
+      dseq: fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }).map(String),
       gseq: fc.integer({ min: 1, max: 100 }),
       oseq: fc.integer({ min: 1, max: 100 }),
       services: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), { minLength: 1, maxLength: 3 }),

@@ -3,8 +3,9 @@
  * Tokens this module signs are byte-identical to chain-sdk's Go signer for the same claims and key.
  */
 import { base64urlnopad } from '@scure/base';
+import { quoteLargeIntegers } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
-import { type ClaimsRejection, type JwtClaims, parseClaims } from './claims.js';
+import { type ClaimsRejection, claimsJson, type JwtClaims, parseClaims } from './claims.js';
 import { addressOf, isValidPrivateKey, parsePublicKey, publicKeyOf } from './keys.js';
 import { JWT_ALGORITHMS, type JwtAlg, recoverSignerKey, signMessage, verifyMessage } from './signature.js';
 
@@ -97,7 +98,7 @@ export function signJwt(
     );
   }
   const header = encodeSegment(JSON.stringify({ alg, typ: 'JWT' }));
-  const payload = encodeSegment(goJson(JSON.stringify(parsed.value)));
+  const payload = encodeSegment(goJson(claimsJson(parsed.value)));
   const signingInput = `${header}.${payload}`;
   const signature = signMessage(alg, utf8.encode(signingInput), privateKey);
   return ok(`${signingInput}.${base64urlnopad.encode(signature)}`);
@@ -233,7 +234,8 @@ function decodeJsonSegment(segment: string): unknown {
   const bytes = decodeSegment(segment);
   if (bytes === undefined) return undefined;
   try {
-    return JSON.parse(strictUtf8.decode(bytes));
+    // dseqs are uint64 JSON numbers: beyond 2^53 − 1 they are kept as text, or a grant would match its neighbours
+    return JSON.parse(quoteLargeIntegers(strictUtf8.decode(bytes)));
   } catch {
     return undefined;
   }

@@ -28,7 +28,7 @@ export {
 export { DEC_ONE, DEC_PLACES, formatDec, parseDec } from './dec.js';
 export { groupMaxPrice, leasedIpCount, validateGroupSpec } from './group.js';
 export { type ErrorBody, errorResponse } from './http-error.js';
-export { jsonDepth, MAX_JSON_DEPTH, parseJsonExact, parseJsonText, quoteLargeIntegers } from './json-text.js';
+export { jsonDepth, MAX_JSON_DEPTH, parseJsonExact, parseJsonText } from './json-text.js';
 export {
   DEFAULT_MIN_DEPOSIT,
   Ledger,
