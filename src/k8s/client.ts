@@ -24,7 +24,8 @@ const PAGE = '500';
 /** Retries of an answer 429, 0.1 s doubling: 6.3 s in all. */
 const RETRIES_429 = 6;
 
-function describe(issues: readonly z.core.$ZodIssue[]): string {
+/** The first few problems zod found in an object read from the cluster, for refusals and reports. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .slice(0, 3)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
@@ -84,7 +85,7 @@ export class KubeClient {
     return fail(
       appError(
         'K8S_MALFORMED',
-        `${path}: the object read back does not parse: ${describe(parsed.error.issues)}`,
+        `${path}: the object read back does not parse: ${describeIssues(parsed.error.issues)}`,
       ),
     );
   }
@@ -117,7 +118,7 @@ export class KubeClient {
       for (const raw of page.value.items) {
         const parsed = schema.safeParse(raw);
         if (parsed.success) items.push(parsed.data);
-        else malformed.push({ path, name: nameOf(raw), problem: describe(parsed.error.issues) });
+        else malformed.push({ path, name: nameOf(raw), problem: describeIssues(parsed.error.issues) });
       }
       next = page.value.metadata?.continue || undefined;
     } while (next !== undefined);

@@ -7,7 +7,7 @@
 export type { ClusterState, KubeBackendOptions } from './backend.js';
 export { KubeBackend } from './backend.js';
 export type { Listed, MalformedObject } from './client.js';
-export { KubeClient, rejectedStatus } from './client.js';
+export { describeIssues, KubeClient, rejectedStatus } from './client.js';
 export type {
   DirectConnection,
   KubeBackendConnection,

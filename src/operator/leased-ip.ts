@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress } from '../identity/index.js';
+import { describeIssues } from '../k8s/index.js';
 import { type DeclarationInput, type LeaseId, leaseKey } from '../lease/index.js';
 
 /** Group, version and plural of the Go provider's CRD (the CRD belongs to the provider's chart). */
@@ -56,13 +57,6 @@ const leasedIpSchema = z.object({
   }),
 });
 
-function describe(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-}
-
 /**
  * The engine's endpoint name for a sharing-key suffix: the suffix itself when it is a valid Akash endpoint
  * name, else `h_<suffix>`. Go hashes every name holding `_`, so no real name maps to an `h_…` form.
@@ -85,7 +79,7 @@ export function sharingKeyOf(owner: string, endpoint: string): string {
 export function parseLeasedIp(raw: unknown): Result<DeclaredPort, AppError> {
   const parsed = leasedIpSchema.safeParse(raw);
   if (!parsed.success) {
-    return fail(appError('K8S_MALFORMED', `ProviderLeasedIP: ${describe(parsed.error.issues)}`));
+    return fail(appError('K8S_MALFORMED', `ProviderLeasedIP: ${describeIssues(parsed.error.issues)}`));
   }
   const { metadata, spec } = parsed.data;
   const lease: LeaseId = Object.freeze({ ...spec.lease_id });

@@ -22,14 +22,28 @@ function fakeCluster(): FakeKubeGateway {
   return fake;
 }
 
+/** The operator's flags on loopback with an injected gateway (no kubeconfig is read), parsed as the CLI parses them. */
+function configOf(flags: Readonly<Record<string, string>>) {
+  const config = parseOperatorConfig(
+    { provider: PROVIDER, restAddress: '127.0.0.1', restPort: '0', ...flags },
+    { AP_KUBECONFIG: '/unused: the gateway is injected' },
+  );
+  if (!config.ok) assert.fail(config.error.message);
+  return config.value;
+}
+
+/** Starts the operator with the webhook served at a loopback URL, on `fake`. */
+async function runWithWebhook(fake: FakeKubeGateway, flags: Readonly<Record<string, string>> = {}) {
+  const config = configOf({ webhookPort: '0', webhookUrl: 'https://127.0.0.1:{port}/mutate', ...flags });
+  const running = await runOperator(config, { logger: memoryLogger(), gateway: fake });
+  if (!running.ok) assert.fail(running.error.message);
+  return running.value;
+}
+
 describe('runOperator', () => {
   it('serves the API on its port, leases from the cluster, and restarts from its SQLite state with zero writes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'operator-'));
-    const config = parseOperatorConfig(
-      { provider: PROVIDER, restAddress: '127.0.0.1', restPort: '0', state: join(dir, 'state.db') },
-      { AP_KUBECONFIG: '/unused: the gateway is injected' },
-    );
-    if (!config.ok) assert.fail(config.error.message);
+    const config = configOf({ state: join(dir, 'state.db') });
     const fake = fakeCluster();
     const lease = leaseOf(ALICE, 5);
     fake.add('/api/v1/namespaces', {
@@ -37,7 +51,7 @@ describe('runOperator', () => {
     });
     fake.add(LEASED_IPS, goLeasedIp(lease, web));
 
-    const first = await runOperator(config.value, { logger: memoryLogger(), gateway: fake });
+    const first = await runOperator(config, { logger: memoryLogger(), gateway: fake });
     if (!first.ok) assert.fail(first.error.message);
     await first.value.operator.synced();
     await until(() => metallbAssign(fake) > 0, 'a Service to confirm');
@@ -53,7 +67,7 @@ describe('runOperator', () => {
     await first.value.stop();
 
     fake.resetCounts();
-    const second = await runOperator(config.value, { logger: memoryLogger(), gateway: fake });
+    const second = await runOperator(config, { logger: memoryLogger(), gateway: fake });
     if (!second.ok) assert.fail(second.error.message);
     await second.value.operator.synced();
     await second.value.operator.idle();
@@ -63,22 +77,13 @@ describe('runOperator', () => {
   });
 
   it('with --webhook-port, injects the variables (a hashed name by its hash), reports the early pod and rolls once, opted in', async () => {
-    const config = parseOperatorConfig(
-      {
-        provider: PROVIDER,
-        restAddress: '127.0.0.1',
-        restPort: '0',
-        webhookPort: '0',
-        webhookUrl: 'https://127.0.0.1:{port}/mutate',
+    const fake = fakeCluster();
+    const running = {
+      value: await runWithWebhook(fake, {
         webhookConfigurationName: 'test-leased-ips',
         rollOnFirstAddress: 'true',
-      },
-      { AP_KUBECONFIG: '/unused: the gateway is injected' },
-    );
-    if (!config.ok) assert.fail(config.error.message);
-    const fake = fakeCluster();
-    const running = await runOperator(config.value, { logger: memoryLogger(), gateway: fake });
-    if (!running.ok) assert.fail(running.error.message);
+      }),
+    };
     try {
       await running.value.operator.synced();
       const [configuration] = await untilValue(async () => {
@@ -152,20 +157,8 @@ describe('runOperator', () => {
   });
 
   it('without --roll-on-first-address, a first address rolls nothing and lists no workload', async () => {
-    const config = parseOperatorConfig(
-      {
-        provider: PROVIDER,
-        restAddress: '127.0.0.1',
-        restPort: '0',
-        webhookPort: '0',
-        webhookUrl: 'https://127.0.0.1:{port}/mutate',
-      },
-      { AP_KUBECONFIG: '/unused: the gateway is injected' },
-    );
-    if (!config.ok) assert.fail(config.error.message);
     const fake = fakeCluster();
-    const running = await runOperator(config.value, { logger: memoryLogger(), gateway: fake });
-    if (!running.ok) assert.fail(running.error.message);
+    const running = { value: await runWithWebhook(fake) };
     try {
       await running.value.operator.synced();
       await until(() => running.value.admission()?.webhook.serving === true, 'the webhook serving');
@@ -185,12 +178,8 @@ describe('runOperator', () => {
   });
 
   it('syncs an empty cluster: lists with nothing in them still end in the first pass', async () => {
-    const config = parseOperatorConfig(
-      { provider: PROVIDER, restAddress: '127.0.0.1', restPort: '0' },
-      { AP_KUBECONFIG: '/unused: the gateway is injected' },
-    );
-    if (!config.ok) assert.fail(config.error.message);
-    const running = await runOperator(config.value, {
+    const config = configOf({});
+    const running = await runOperator(config, {
       logger: memoryLogger(),
       gateway: new FakeKubeGateway(),
     });
