@@ -1,13 +1,17 @@
 /**
  * A stand-in for the Go Akash provider's side of IP leases, for tests of `akash-ip operator`: it installs
  * the `ProviderLeasedIP` CRD as the Akash provider's chart does and writes, overwrites and deletes the
- * objects exactly as the Go provider's `DeclareIP` / `PurgeDeclaredIP(s)` do (name, labels, spec; see
+ * objects exactly as the Go provider's `DeclareIP` / `PurgeDeclaredIP(s)` do (the body from src/operator/testing.ts
+ * `goLeasedIp`; see
  * ../shared/reference/akash-provider-ip.md §1.2-1.4, §2.1). Its purge uses the lease's selector (the Go
  * provider's purge deletes every object, defect F1: a test that wants that bug calls `purgeAll`).
  */
 import type { KubeGateway, KubeRequest } from '../../src/k8s/index.js';
-import { leaseNamespace, sharingKey } from '../../src/k8s/index.js';
+import { leaseLabels, leaseNamespace } from '../../src/k8s/index.js';
 import type { LeaseId } from '../../src/lease/index.js';
+import { type GoDeclaration, goLeasedIp } from '../../src/operator/testing.js';
+
+export type { GoDeclaration };
 
 const GROUP = 'akash.network';
 const PLURAL = 'providerleasedips';
@@ -63,60 +67,6 @@ export const GO_CRD = {
   },
 } as const;
 
-/** One expose bound to an IP endpoint, as the Go provider's deployment manager walks them. */
-export interface GoDeclaration {
-  readonly service: string;
-  /** Container port. */
-  readonly port: number;
-  readonly externalPort: number;
-  readonly proto: 'TCP' | 'UDP';
-  readonly endpoint: string;
-}
-
-/** Go's `LeaseID.String()`-based labels, as `AppendLeaseLabels` writes them. */
-export function goLeaseLabels(lease: LeaseId): Record<string, string> {
-  return {
-    'akash.network/lease.id.owner': lease.owner,
-    'akash.network/lease.id.dseq': lease.dseq,
-    'akash.network/lease.id.gseq': String(lease.gseq),
-    'akash.network/lease.id.oseq': String(lease.oseq),
-    'akash.network/lease.id.provider': lease.provider,
-  };
-}
-
-/** The object `DeclareIP` writes for one port of one lease. */
-export function declaredObject(lease: LeaseId, declaration: GoDeclaration) {
-  const key = sharingKey(lease.owner, declaration.endpoint);
-  return {
-    apiVersion: `${GROUP}/v2beta2`,
-    kind: 'ProviderLeasedIP',
-    metadata: {
-      name: `${key}-${declaration.proto}-${declaration.externalPort}`.toLowerCase(),
-      labels: {
-        'akash.network': 'true',
-        'service-name': declaration.service,
-        'external-port': String(declaration.externalPort),
-        proto: declaration.proto,
-        ...goLeaseLabels(lease),
-      },
-    },
-    spec: {
-      lease_id: {
-        owner: lease.owner,
-        dseq: lease.dseq,
-        gseq: lease.gseq,
-        oseq: lease.oseq,
-        provider: lease.provider,
-      },
-      service_name: declaration.service,
-      port: declaration.port,
-      external_port: declaration.externalPort,
-      protocol: declaration.proto,
-      sharing_key: key,
-    },
-  };
-}
-
 /** What `DeclareIP` did: created, overwrote (migration), or found the name taken (Go's silent "withheld"). */
 export type DeclareOutcome = 'created' | 'updated' | 'exists';
 
@@ -168,7 +118,7 @@ export class GoProvider {
   /** The tenant namespace the Go provider's `Deploy` creates before it declares any IP. */
   async createLeaseNamespace(lease: LeaseId): Promise<string> {
     const name = leaseNamespace(lease);
-    const labels = { 'akash.network': 'true', 'akash.network/namespace': name, ...goLeaseLabels(lease) };
+    const labels = { 'akash.network': 'true', 'akash.network/namespace': name, ...leaseLabels(lease) };
     await this.#call(
       { method: 'POST', path: '/api/v1/namespaces', body: { metadata: { name, labels } } },
       [409],
@@ -178,7 +128,7 @@ export class GoProvider {
 
   /** `DeclareIP`: Get by name; create; or, with `overwrite` (migration), replace carrying the resourceVersion. */
   async declareIP(lease: LeaseId, declaration: GoDeclaration, overwrite = false): Promise<DeclareOutcome> {
-    const object = declaredObject(lease, declaration);
+    const object = goLeasedIp(lease, declaration, this.#namespace);
     const found = await this.#call({ method: 'GET', path: this.#path(object.metadata.name) }, [404]);
     if (found.status === 404) {
       await this.#call({ method: 'POST', path: this.#path(), body: object });
@@ -197,7 +147,7 @@ export class GoProvider {
 
   /** Deletes one port's object of one lease (what `PurgeDeclaredIP` means to do). */
   async purgeDeclaredIP(lease: LeaseId, declaration: GoDeclaration): Promise<void> {
-    const { name } = declaredObject(lease, declaration).metadata;
+    const { name } = goLeasedIp(lease, declaration, this.#namespace).metadata;
     const found = await this.#call({ method: 'GET', path: this.#path(name) }, [404]);
     if (found.status === 404) return;
     const labels = (found.body as { metadata: { labels?: Record<string, string> } }).metadata.labels ?? {};
@@ -207,7 +157,7 @@ export class GoProvider {
 
   /** `PurgeDeclaredIPs`: every object of the lease (on close). */
   async purgeDeclaredIPs(lease: LeaseId): Promise<void> {
-    const selector = Object.entries({ 'akash.network': 'true', ...goLeaseLabels(lease) })
+    const selector = Object.entries({ 'akash.network': 'true', ...leaseLabels(lease) })
       .map(([key, value]) => `${key}=${value}`)
       .join(',');
     await this.#call({ method: 'DELETE', path: this.#path(), query: { labelSelector: selector } });

@@ -10,14 +10,14 @@ import { memoryLogger } from '../../src/daemon/index.js';
 import { createHttpsGateway, type KubeGateway, leaseNamespace } from '../../src/k8s/index.js';
 import type { LeaseId } from '../../src/lease/index.js';
 import { parseOperatorConfig, type RunningOperator, runOperator } from '../../src/operator/index.js';
-import { accountOf, leaseOf, metallbPool } from '../../src/operator/testing.js';
+import { accountOf, goLeasedIp, leaseOf, metallbPool } from '../../src/operator/testing.js';
 import { eventually, startCluster, type TestCluster } from './cluster.js';
-import { declaredObject, type GoDeclaration, GoProvider } from './go-provider.js';
+import { type GoDeclaration, GoProvider } from './go-provider.js';
 import { type CuttableProxy, startProxy } from './tcp-proxy.js';
 
 const LEASED_IPS = '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips';
-const web = { service: 'web', port: 8080, externalPort: 80, proto: 'TCP' } as const;
-const tls = { service: 'web', port: 8443, externalPort: 443, proto: 'TCP' } as const;
+const web = { service: 'web', port: 8080, externalPort: 80, protocol: 'TCP' } as const;
+const tls = { service: 'web', port: 8443, externalPort: 443, protocol: 'TCP' } as const;
 
 let cluster: TestCluster;
 let gateway: KubeGateway;
@@ -278,7 +278,7 @@ describe('akash-ip operator failures on a real apiserver + MetalLB controller', 
     const homeless = leaseOf(owner, 302, 1, 1, provider);
     await go.declareIP(homeless, { ...web, endpoint: 'homeless' });
     // A sharing key that is not the owner's: no endpoint can be named from it.
-    const malformed = declaredObject(leaseOf(owner, 303, 1, 1, provider), { ...web, endpoint: 'bad' });
+    const malformed = goLeasedIp(leaseOf(owner, 303, 1, 1, provider), { ...web, endpoint: 'bad' });
     malformed.spec.sharing_key = 'someone-else-ip-bad';
     await call('POST', LEASED_IPS, malformed);
 
