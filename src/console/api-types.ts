@@ -128,12 +128,41 @@ export interface DeploymentJson {
   readonly leases: readonly LeaseJson[];
 }
 
-/** `GET /api/session`: who the console acts as. */
+/** The page's views. */
+export type ViewName = 'deploy' | 'leases' | 'provider';
+
+/**
+ * `GET /api/session`: who the console acts for. A tenant's console (`akash-ip console`, `npm start`) has every
+ * view; the provider daemon's console has the provider view alone, for its operator.
+ */
 export interface SessionJson {
-  readonly tenant: string;
-  readonly key: string;
-  readonly ledger: string;
+  readonly views: readonly ViewName[];
+  /** The tenant the deploy and leases views act as. */
+  readonly tenant?: { readonly address: string; readonly key: string; readonly ledger: string };
+  /** The daemon's own provider address, when the daemon serves the console. */
+  readonly provider?: string;
   readonly sampleMs: number;
+}
+
+/**
+ * `POST /api/update` body. An update whose SDL no longer names an endpoint holding an IP is refused with
+ * 428 `CONFIRMATION_REQUIRED` and `details.releases` ({@link ReleaseJson}); sent again with `release`, exactly the
+ * addresses the person confirmed, it goes ahead (and is refused again if it would now release others).
+ */
+export interface UpdateRequest {
+  readonly dseq: string;
+  readonly sdl: string;
+  readonly release?: readonly string[];
+}
+
+/** Addresses an update would release: an endpoint that holds them and the new SDL no longer names. */
+export interface ReleaseJson {
+  readonly endpoint: string;
+  /** `dseq/gseq/oseq`. */
+  readonly lease: string;
+  readonly provider: string;
+  readonly label: string;
+  readonly addresses: readonly string[];
 }
 
 /** `POST /api/migrate` body. */

@@ -1,58 +1,69 @@
 /**
- * The provider view: every registered provider's pools as its `/status` reports them, a sampler that
- * keeps their totals over time for the chart, and a provider's recent IP audit trail.
+ * The provider view behind one port, {@link ProviderSource}: the devnet console reads its providers over
+ * HTTP (devnet-providers.ts), the provider daemon reads its own engine (src/daemon/console.ts). Here: the
+ * port, the JSON both sources answer with, the sampler that keeps the pools' totals for the chart, and the
+ * view's routes.
  */
-
+import type { Context, Hono } from 'hono';
 import { type AppError, ok, type Result } from '../errors/index.js';
-import type { ProviderStatus, Session } from '../tenant/index.js';
+import { errorResponse } from '../market/index.js';
 import type { AuditJson, DecisionJson, PoolJson, ProviderJson, SampleJson } from './api-types.js';
 import type { PoolHistory } from './history.js';
-import { errorJson, priceJson } from './tenant-api.js';
+import { priceJson } from './tenant-api.js';
 
 /** Audit entries the provider view shows. */
-const AUDIT_SHOWN = 200;
+export const AUDIT_SHOWN = 200;
 
-function poolsOf(status: ProviderStatus): PoolJson[] {
-  return (status.cluster.inventory.pools ?? []).map((pool) => {
-    const reserved = pool.reserved ?? 0n;
-    const quarantined = pool.quarantined ?? 0n;
-    const used = pool.allocated + reserved + quarantined;
-    return {
-      name: pool.name,
-      family: pool.family ?? '',
-      capacity: pool.capacity.toString(),
-      allocated: pool.allocated.toString(),
-      reserved: reserved.toString(),
-      quarantined: quarantined.toString(),
-      available: (pool.available ?? (pool.capacity > used ? pool.capacity - used : 0n)).toString(),
-    };
-  });
+/** Where the provider view reads pools, audit trails and bid decisions. */
+export interface ProviderSource {
+  /** Every provider shown, with its pools now; one that cannot be asked carries its error. */
+  providers(): Promise<Result<readonly ProviderJson[], AppError>>;
+  /** A provider's newest audit entries ({@link AUDIT_SHOWN} at most), oldest first. */
+  audit(address: string): Promise<Result<readonly AuditJson[], AppError>>;
+  /** A provider's latest bid decisions with their reasons, newest first. */
+  decisions(address: string): Promise<Result<readonly DecisionJson[], AppError>>;
 }
 
-/** Every registered provider and its pools, in devnet-name order. */
-export async function listProviders(session: Session): Promise<Result<ProviderJson[], AppError>> {
-  const listed = await session.ledger.listProviders();
-  if (!listed.ok) return listed;
-  const providers = [...listed.value].sort((a, b) =>
-    session.providerLabel(a.address).localeCompare(session.providerLabel(b.address)),
-  );
-  const out: ProviderJson[] = [];
-  for (const provider of providers) {
-    const base = {
-      address: provider.address,
-      label: session.providerLabel(provider.address),
-      url: provider.hostUri,
-    };
-    const client = await session.providerClient(provider.address);
-    const status = client.ok ? await client.value.status() : client;
-    if (!status.ok) {
-      out.push({ ...base, pools: [], error: errorJson(status.error) });
-      continue;
-    }
-    const kubernetes = (status.value as { kubernetes?: unknown }).kubernetes;
-    out.push({ ...base, pools: poolsOf(status.value), ...(kubernetes === undefined ? {} : { kubernetes }) });
-  }
-  return ok(out);
+/** One pool as the view shows it; an older provider that reports no reserved or quarantined count has none. */
+export function poolJson(pool: {
+  readonly name: string;
+  readonly family?: string | undefined;
+  readonly capacity: bigint;
+  readonly allocated: bigint;
+  readonly reserved?: bigint | undefined;
+  readonly quarantined?: bigint | undefined;
+  readonly available?: bigint | undefined;
+}): PoolJson {
+  const reserved = pool.reserved ?? 0n;
+  const quarantined = pool.quarantined ?? 0n;
+  const used = pool.allocated + reserved + quarantined;
+  return {
+    name: pool.name,
+    family: pool.family ?? '',
+    capacity: pool.capacity.toString(),
+    allocated: pool.allocated.toString(),
+    reserved: reserved.toString(),
+    quarantined: quarantined.toString(),
+    available: (pool.available ?? (pool.capacity > used ? pool.capacity - used : 0n)).toString(),
+  };
+}
+
+/** One decision of a bid engine, as its daemon keeps it or as `/bid-decisions` answers it. */
+export function decisionJson(decision: {
+  readonly order: { readonly dseq: string; readonly gseq: number; readonly oseq: number };
+  readonly outcome: string;
+  readonly code?: string | undefined;
+  readonly message: string;
+  readonly price?: { readonly amount: string } | undefined;
+}): DecisionJson {
+  const { order } = decision;
+  return {
+    order: `${order.dseq}/${order.gseq}/${order.oseq}`,
+    outcome: decision.outcome,
+    ...(decision.code === undefined ? {} : { code: decision.code }),
+    message: decision.message,
+    ...(decision.price === undefined ? {} : { price: priceJson(decision.price.amount) }),
+  };
 }
 
 /** One sample of the providers' totals over their pools. */
@@ -77,14 +88,14 @@ export function sampleOf(providers: readonly ProviderJson[], at: number): Sample
  * one (a slow provider delays the next instead of piling requests up).
  */
 export function startSampler(
-  session: Session,
+  source: ProviderSource,
   history: PoolHistory,
   intervalMs: number,
 ): { stop(): void; sampleNow(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const sampleNow = async (): Promise<void> => {
-    const providers = await listProviders(session);
+    const providers = await source.providers();
     if (providers.ok) history.add(sampleOf(providers.value, Date.now()));
   };
   const loop = async (): Promise<void> => {
@@ -101,33 +112,18 @@ export function startSampler(
   };
 }
 
-/** A provider's newest audit entries (its internal route: the console runs on the provider's host, loopback). */
-export async function providerAudit(
-  session: Session,
-  address: string,
-): Promise<Result<AuditJson[], AppError>> {
-  const client = await session.providerClient(address);
-  if (!client.ok) return client;
-  const audit = await client.value.recentAudit(AUDIT_SHOWN);
-  return audit.ok ? ok([...audit.value]) : audit;
-}
-
-/** A provider's latest bid decisions with their reasons, newest first. */
-export async function providerDecisions(
-  session: Session,
-  address: string,
-): Promise<Result<DecisionJson[], AppError>> {
-  const client = await session.providerClient(address);
-  if (!client.ok) return client;
-  const decisions = await client.value.bidDecisions();
-  if (!decisions.ok) return decisions;
-  return ok(
-    [...decisions.value].reverse().map((d) => ({
-      order: `${d.order.dseq}/${d.order.gseq}/${d.order.oseq}`,
-      outcome: d.outcome,
-      ...(d.code === undefined ? {} : { code: d.code }),
-      message: d.message,
-      ...(d.price === undefined ? {} : { price: priceJson(d.price.amount) }),
-    })),
+/** The provider view's routes on the console's app (behind its token, Host and Origin checks). */
+export function addProviderRoutes(app: Hono, source: ProviderSource, history: PoolHistory): void {
+  const answer = <T>(c: Context, result: Result<T, AppError>) =>
+    result.ok ? c.json(result.value as object) : errorResponse(c, result.error);
+  app.get('/api/providers', async (c) => {
+    const providers = await source.providers();
+    return answer(c, providers.ok ? ok({ providers: providers.value, history: history.list() }) : providers);
+  });
+  app.get('/api/providers/:address/audit', async (c) =>
+    answer(c, await source.audit(c.req.param('address'))),
+  );
+  app.get('/api/providers/:address/decisions', async (c) =>
+    answer(c, await source.decisions(c.req.param('address'))),
   );
 }

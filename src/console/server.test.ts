@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { appError, fail, ok } from '../errors/index.js';
 import type { Session } from '../tenant/index.js';
+import type { ProviderJson, SessionJson } from './api-types.js';
 import { PoolHistory } from './history.js';
+import type { ProviderSource } from './provider-api.js';
 import { cookieName, TOKEN_HEADER } from './security.js';
 import { createConsoleApp } from './server.js';
 
@@ -16,9 +19,37 @@ const session = {
   ledgerUrl: 'http://127.0.0.1:1',
 } as unknown as Session;
 
+/** A provider view with one provider of one pool, as the daemon's own source answers. */
+const PROVIDER = 'akash1provider';
+const PROVIDERS: readonly ProviderJson[] = [
+  {
+    address: PROVIDER,
+    label: PROVIDER,
+    url: 'https://127.0.0.1:8443',
+    pools: [
+      {
+        name: 'edge',
+        family: 'v4',
+        capacity: '4',
+        allocated: '1',
+        reserved: '0',
+        quarantined: '0',
+        available: '3',
+      },
+    ],
+  },
+];
+const providers: ProviderSource = {
+  providers: async () => ok(PROVIDERS),
+  audit: async (address) =>
+    address === PROVIDER ? ok([]) : fail(appError('NOT_FOUND', `no provider ${address} here`)),
+  decisions: async () => ok([]),
+};
+
 const logged: string[] = [];
 const app = createConsoleApp({
-  session,
+  subject: { session },
+  providers,
   assets: { html: '<!doctype html><title>console</title>', files: new Map() },
   examples: [],
   history: new PoolHistory(),
@@ -43,9 +74,8 @@ describe('console server', () => {
     const byHeader = await app.request('/api/session', { headers: { ...HOST, [TOKEN_HEADER]: TOKEN } });
     assert.equal(byHeader.status, 200);
     assert.deepEqual(await byHeader.json(), {
-      tenant: 'akash1tenant',
-      key: 'tenant',
-      ledger: 'http://127.0.0.1:1',
+      views: ['deploy', 'leases', 'provider'],
+      tenant: { address: 'akash1tenant', key: 'tenant', ledger: 'http://127.0.0.1:1' },
       sampleMs: 1000,
     });
     const byCookie = await app.request('/api/session', {
@@ -127,5 +157,88 @@ describe('console server', () => {
     const page = await app.request('/', { headers: { ...HOST, cookie: `${cookieName(PORT)}=${TOKEN}` } });
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  });
+
+  it('refuses a read from another site’s page too (Origin), token or not', async () => {
+    const read = (origin: string) =>
+      app.request('/api/providers', { headers: { ...HOST, [TOKEN_HEADER]: TOKEN, origin } });
+    assert.equal((await read('http://attacker.example')).status, 403);
+    assert.equal((await read(`http://127.0.0.1:${PORT + 1}`)).status, 403);
+    assert.equal((await read(ORIGIN)).status, 200);
+  });
+});
+
+/** The console the provider daemon serves: the provider view alone, for its operator. */
+describe('provider operator’s console server', () => {
+  const operator = createConsoleApp({
+    subject: { providers, provider: PROVIDER },
+    providers,
+    assets: { html: '<!doctype html><title>console</title>', files: new Map() },
+    examples: [],
+    history: new PoolHistory(),
+    token: TOKEN,
+    port: () => PORT,
+    sampleMs: 1000,
+    logError: (error) => logged.push(error.message),
+  });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    operator.request(path, { headers: { ...HOST, ...headers } });
+
+  it('serves the pools, audit and decisions with the token, and says it has the provider view alone', async () => {
+    const session = await get('/api/session', { [TOKEN_HEADER]: TOKEN });
+    assert.deepEqual((await session.json()) as SessionJson, {
+      views: ['provider'],
+      provider: PROVIDER,
+      sampleMs: 1000,
+    });
+    const pools = await get('/api/providers', { cookie: `${cookieName(PORT)}=${TOKEN}` });
+    assert.equal(pools.status, 200);
+    assert.deepEqual(((await pools.json()) as { providers: unknown }).providers, PROVIDERS);
+    assert.equal((await get(`/api/providers/${PROVIDER}/audit`, { [TOKEN_HEADER]: TOKEN })).status, 200);
+    assert.equal((await get('/api/providers/akash1other/audit', { [TOKEN_HEADER]: TOKEN })).status, 404);
+  });
+
+  it('opens nothing without the token: no header, a wrong one, or a tenant’s JWT (403)', async () => {
+    const jwt = 'Bearer eyJhbGciOiJFUzI1NksiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJha2FzaDF0ZW5hbnQifQ.c2ln';
+    for (const headers of [
+      {},
+      { [TOKEN_HEADER]: 'not-the-token' },
+      { authorization: jwt },
+      { authorization: `Bearer ${TOKEN}` },
+    ]) {
+      for (const path of ['/api/session', '/api/providers', `/api/providers/${PROVIDER}/audit`]) {
+        const response = await get(path, headers);
+        assert.equal(response.status, 403, `${path} with ${Object.keys(headers).join(',') || 'nothing'}`);
+        assert.equal(await code(response), 'FORBIDDEN');
+      }
+    }
+    assert.equal((await get('/', { authorization: jwt })).status, 403);
+  });
+
+  it('refuses another Host or another site’s Origin, token or not', async () => {
+    const rebound = await operator.request('/api/providers', {
+      headers: { host: `attacker.example:${PORT}`, [TOKEN_HEADER]: TOKEN },
+    });
+    assert.equal(rebound.status, 403);
+    const crossSite = await get('/api/providers', {
+      [TOKEN_HEADER]: TOKEN,
+      origin: 'https://attacker.example',
+    });
+    assert.equal(crossSite.status, 403);
+    assert.equal(await code(crossSite), 'FORBIDDEN');
+  });
+
+  it('has no tenant routes: deploy, update, migrate and close are not there', async () => {
+    for (const path of ['/api/deployments', '/api/examples']) {
+      assert.equal((await get(path, { [TOKEN_HEADER]: TOKEN })).status, 404, path);
+    }
+    for (const path of ['/api/deploy', '/api/update', '/api/migrate', '/api/close']) {
+      const response = await operator.request(path, {
+        method: 'POST',
+        headers: { ...HOST, [TOKEN_HEADER]: TOKEN, origin: ORIGIN, 'content-type': 'application/json' },
+        body: JSON.stringify({ dseq: '1' }),
+      });
+      assert.equal(response.status, 404, path);
+    }
   });
 });

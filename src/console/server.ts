@@ -1,10 +1,11 @@
 /**
  * The console's HTTP server (hono on node:http, 127.0.0.1 only): the page and its bundle from
- * `dist/console`, and the JSON API over the tenant's session. Every request must name the console's own
- * host; every API request carries the run's token (cookie or header); every state change comes from the
- * console's own origin with a JSON body (see security.ts).
+ * `dist/console`, and the JSON API: the provider view over a {@link ProviderSource} (provider-api.ts), and for a
+ * tenant the deploy and leases views over its session (tenant-routes.ts). `akash-ip console` and `npm start`
+ * serve both for a devnet tenant; the provider daemon serves the provider view alone for its operator. Every
+ * request must name the console's own host; every API request carries the run's token (cookie or header) and
+ * no foreign Origin; every state change comes from the console's own origin with a JSON body (see security.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -13,15 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { streamSSE } from 'hono/streaming';
-import { z } from 'zod';
-import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { errorResponse } from '../market/index.js';
 import type { Session } from '../tenant/index.js';
-import type { DeployEventJson, ExampleJson, SessionJson } from './api-types.js';
+import type { ExampleJson, SessionJson, ViewName } from './api-types.js';
+import { devnetProviders } from './devnet-providers.js';
 import { PoolHistory } from './history.js';
-import { listProviders, providerAudit, providerDecisions, startSampler } from './provider-api.js';
+import { addProviderRoutes, type ProviderSource, startSampler } from './provider-api.js';
 import {
   cookieName,
   hostAllowed,
@@ -31,22 +30,12 @@ import {
   TOKEN_HEADER,
   tokenMatches,
 } from './security.js';
-import {
-  type Choice,
-  closeDeployment,
-  deployWithEvents,
-  listDeployments,
-  migrateEndpoints,
-  sdlFromText,
-  updateDeployment,
-} from './tenant-api.js';
+import { addTenantRoutes } from './tenant-routes.js';
 
 /** Default sampling of the pools for the chart. */
 export const DEFAULT_SAMPLE_MS = 3000;
 /** An SDL is at most 1 MiB; its JSON envelope a little more. */
 const MAX_BODY_BYTES = 2 << 20;
-/** How long a deployment waits for the person to pick a bid before it is closed. */
-const CHOICE_TIMEOUT_MS = 10 * 60_000;
 
 /** The examples the editor offers, from the repository's `examples/`. */
 const EXAMPLES: readonly { readonly id: string; readonly file: string; readonly title: string }[] = [
@@ -55,15 +44,22 @@ const EXAMPLES: readonly { readonly id: string; readonly file: string; readonly 
   { id: 'tcp-udp', file: 'ip-lease-tcp-udp.yaml', title: 'TCP and UDP on one IP' },
 ];
 
-export interface ConsoleOptions {
-  readonly session: Session;
+/**
+ * Who the console serves: a tenant (the deploy and leases views, and the provider view of the session's devnet
+ * providers), or a provider's operator (the provider view alone, from `providers`: what the daemon serves).
+ */
+export type ConsoleSubject =
+  | { readonly session: Session; readonly providers?: undefined }
+  | { readonly session?: undefined; readonly providers: ProviderSource; readonly provider: string };
+
+export type ConsoleOptions = ConsoleSubject & {
   /** 0: any free port. */
   readonly port?: number;
   /** Pool sampling interval for the chart. */
   readonly sampleMs?: number;
   /** The token; a fresh random one by default. */
   readonly token?: string;
-}
+};
 
 export interface RunningConsole {
   /** `http://127.0.0.1:PORT/?token=…`: what to open. */
@@ -109,40 +105,6 @@ async function loadAssets(root: string): Promise<Result<Assets, AppError>> {
   }
 }
 
-const deploySchema = z.strictObject({
-  sdl: z.string().max(1 << 20),
-  pick: z.union([z.enum(['ask', 'cheapest']), z.strictObject({ provider: z.string().max(100) })]),
-});
-const chooseSchema = z.union([
-  z.strictObject({ provider: z.string().max(100) }),
-  z.strictObject({ pick: z.literal('cheapest') }),
-  z.strictObject({ cancel: z.literal(true) }),
-]);
-const dseq = z.string().refine(isDseq, DSEQ_RULE);
-const updateSchema = z.strictObject({ dseq, sdl: z.string().max(1 << 20), yes: z.boolean().optional() });
-const migrateSchema = z.strictObject({
-  dseq,
-  sourceDseq: dseq.optional(),
-  endpoints: z.array(z.string().min(1).max(253)).min(1).max(64),
-  dryRun: z.boolean(),
-});
-const closeSchema = z.strictObject({ dseq });
-
-async function parseBody<T>(c: Context, schema: z.ZodType<T>): Promise<Result<T, AppError>> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await c.req.text());
-  } catch {
-    return fail(appError('INVALID_INPUT', 'the request body is not JSON'));
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return ok(parsed.data);
-  const issue = parsed.error.issues[0];
-  return fail(
-    appError('INVALID_INPUT', `invalid request at ${issue?.path.join('.') || 'body'}: ${issue?.message}`),
-  );
-}
-
 const SECURITY_HEADERS = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -151,9 +113,25 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 } as const;
 
+/** What `GET /api/session` tells the page: who the console acts for, and so which views it shows. */
+function sessionJson(subject: ConsoleSubject, sampleMs: number): SessionJson {
+  if (subject.session === undefined) {
+    return { views: ['provider'], provider: subject.provider, sampleMs };
+  }
+  const { session } = subject;
+  const views: ViewName[] = ['deploy', 'leases', 'provider'];
+  return {
+    views,
+    tenant: { address: session.key.address, key: session.key.name, ledger: session.ledgerUrl },
+    sampleMs,
+  };
+}
+
 /** Builds the console's app; `port` is the one it listens on (for the Host and Origin checks). */
 export function createConsoleApp(options: {
-  readonly session: Session;
+  readonly subject: ConsoleSubject;
+  /** Where the provider view reads (for a tenant: the session's devnet providers). */
+  readonly providers: ProviderSource;
   readonly assets: Assets;
   readonly examples: readonly ExampleJson[];
   readonly history: PoolHistory;
@@ -163,12 +141,9 @@ export function createConsoleApp(options: {
   /** Where a request that failed with a bug is told. */
   readonly logError: (error: Error) => void;
 }): Hono {
-  const { session, token } = options;
+  const { subject, token } = options;
   const app = new Hono();
-  const jobs = new Map<string, (choice: Choice) => void>();
   const denied = (c: Context, message: string) => errorResponse(c, appError('FORBIDDEN', message));
-  const answer = <T>(c: Context, result: Result<T, AppError>) =>
-    result.ok ? c.json(result.value as object) : errorResponse(c, result.error);
 
   app.use('*', async (c, next) => {
     const port = options.port();
@@ -184,8 +159,14 @@ export function createConsoleApp(options: {
     if (!tokenMatches(given, token)) {
       return denied(c, 'no valid console token: open the URL with ?token= that the console printed');
     }
+    // a browser names the page's origin on every cross-origin request, reads included: another site's page is
+    // refused even when the person's browser holds the cookie
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !originAllowed(origin, port)) {
+      return denied(c, 'the console answers only its own page (Origin)');
+    }
     if (c.req.method !== 'GET') {
-      if (!originAllowed(c.req.header('origin'), port)) {
+      if (origin === undefined) {
         return denied(c, 'a state change must come from the console page itself (Origin)');
       }
       if (!(c.req.header('content-type') ?? '').startsWith('application/json')) {
@@ -236,90 +217,9 @@ export function createConsoleApp(options: {
       : c.body(file.body, 200, { 'content-type': file.type });
   });
 
-  app.get('/api/session', (c) => {
-    const body: SessionJson = {
-      tenant: session.key.address,
-      key: session.key.name,
-      ledger: session.ledgerUrl,
-      sampleMs: options.sampleMs,
-    };
-    return c.json(body);
-  });
-  app.get('/api/examples', (c) => c.json(options.examples));
-  app.get('/api/deployments', async (c) => answer(c, await listDeployments(session)));
-  app.get('/api/providers', async (c) => {
-    const providers = await listProviders(session);
-    return providers.ok
-      ? c.json({ providers: providers.value, history: options.history.list() })
-      : errorResponse(c, providers.error);
-  });
-  app.get('/api/providers/:address/audit', async (c) =>
-    answer(c, await providerAudit(session, c.req.param('address'))),
-  );
-
-  app.get('/api/providers/:address/decisions', async (c) =>
-    answer(c, await providerDecisions(session, c.req.param('address'))),
-  );
-
-  app.post('/api/deploy', async (c) => {
-    const body = await parseBody(c, deploySchema);
-    if (!body.ok) return errorResponse(c, body.error);
-    const sdl = sdlFromText(body.value.sdl);
-    if (!sdl.ok) return errorResponse(c, sdl.error);
-    const job = randomUUID();
-    return streamSSE(c, async (stream) => {
-      let sending = Promise.resolve();
-      const emit = (event: DeployEventJson) => {
-        sending = sending.then(() => stream.writeSSE({ data: JSON.stringify(event) }));
-      };
-      let timer: NodeJS.Timeout | undefined;
-      const choose = () =>
-        new Promise<Choice>((resolve) => {
-          jobs.set(job, resolve);
-          timer = setTimeout(() => resolve({ cancel: true }), CHOICE_TIMEOUT_MS);
-        });
-      // a page that goes away while bids wait gets its deployment closed, not left open and paying
-      stream.onAbort(() => jobs.get(job)?.({ cancel: true }));
-      emit({ type: 'job', job });
-      try {
-        await deployWithEvents(session, sdl.value, body.value.pick, emit, choose);
-      } finally {
-        jobs.delete(job);
-        if (timer !== undefined) clearTimeout(timer);
-      }
-      await sending;
-    });
-  });
-  app.post('/api/deploy/:job/choose', async (c) => {
-    const body = await parseBody(c, chooseSchema);
-    if (!body.ok) return errorResponse(c, body.error);
-    const resolve = jobs.get(c.req.param('job'));
-    if (resolve === undefined) {
-      return errorResponse(
-        c,
-        appError('NOT_FOUND', 'no deployment is waiting for a bid choice under that id'),
-      );
-    }
-    jobs.delete(c.req.param('job'));
-    resolve(body.value);
-    return c.json({ ok: true });
-  });
-  app.post('/api/update', async (c) => {
-    const body = await parseBody(c, updateSchema);
-    return body.ok
-      ? answer(c, await updateDeployment(session, body.value.dseq, body.value.sdl, body.value.yes === true))
-      : errorResponse(c, body.error);
-  });
-  app.post('/api/migrate', async (c) => {
-    const body = await parseBody(c, migrateSchema);
-    return body.ok ? answer(c, await migrateEndpoints(session, body.value)) : errorResponse(c, body.error);
-  });
-  app.post('/api/close', async (c) => {
-    const body = await parseBody(c, closeSchema);
-    return body.ok
-      ? answer(c, await closeDeployment(session, body.value.dseq))
-      : errorResponse(c, body.error);
-  });
+  app.get('/api/session', (c) => c.json(sessionJson(subject, options.sampleMs)));
+  addProviderRoutes(app, options.providers, options.history);
+  if (subject.session !== undefined) addTenantRoutes(app, subject.session, options.examples);
   return app;
 }
 
@@ -333,7 +233,7 @@ async function loadExamples(root: string): Promise<ExampleJson[]> {
   return out;
 }
 
-/** Starts the console on 127.0.0.1 for the session's tenant, with its pool sampler. */
+/** Starts the console on 127.0.0.1 for its tenant or its provider's operator, with its pool sampler. */
 export async function startConsole(options: ConsoleOptions): Promise<Result<RunningConsole, AppError>> {
   const root = repositoryRoot();
   const assets = await loadAssets(root);
@@ -342,10 +242,12 @@ export async function startConsole(options: ConsoleOptions): Promise<Result<Runn
   const sampleMs = options.sampleMs ?? DEFAULT_SAMPLE_MS;
   const history = new PoolHistory();
   let port = 0;
+  const providers = options.session === undefined ? options.providers : devnetProviders(options.session);
   const app = createConsoleApp({
-    session: options.session,
+    subject: options,
+    providers,
     assets: assets.value,
-    examples: await loadExamples(root),
+    examples: options.session === undefined ? [] : await loadExamples(root),
     history,
     token,
     port: () => port,
@@ -371,7 +273,7 @@ export async function startConsole(options: ConsoleOptions): Promise<Result<Runn
   });
   if (!listening.ok) return listening;
   port = listening.value;
-  const sampler = startSampler(options.session, history, sampleMs);
+  const sampler = startSampler(providers, history, sampleMs);
   return ok({
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,

@@ -27,6 +27,7 @@ import {
   nextSteps,
   type OrderBids,
   type Progress,
+  type Release,
   type Session,
   update,
 } from '../tenant/index.js';
@@ -40,6 +41,7 @@ import type {
   LeaseJson,
   MigrateJson,
   PriceJson,
+  ReleaseJson,
 } from './api-types.js';
 
 /** The deposit (uakt) and the waits `akash-ip deploy` and `update` use by default. */
@@ -274,22 +276,45 @@ export async function deployWithEvents(
   else emit({ type: 'done', deployment: await deploymentJson(session, deployed.value) });
 }
 
-/** `akash-ip update`: the same refusals before anything is sent, then the new version and manifest. */
+/**
+ * `akash-ip update`: the same refusals before anything is sent, then the new version and manifest. An update
+ * that would release addresses goes ahead only with `release`, exactly those addresses (what the person
+ * confirmed); otherwise it is refused with `CONFIRMATION_REQUIRED` and `details.releases` for the dialog.
+ */
 export async function updateDeployment(
   session: Session,
   dseq: string,
   text: string,
-  yes: boolean,
+  release: readonly string[] | undefined,
 ): Promise<Result<DeploymentJson, AppError>> {
   const sdl = sdlFromText(text);
   if (!sdl.ok) return sdl;
   const updated = await update(
     session,
     sdl.value,
-    { dseq, file: 'the edited SDL', yes, timeoutMs: DELIVER_TIMEOUT_MS },
+    {
+      dseq,
+      file: 'the edited SDL',
+      yes: release !== undefined,
+      ...(release === undefined ? {} : { releasing: release }),
+      timeoutMs: DELIVER_TIMEOUT_MS,
+    },
     () => undefined,
   );
-  return updated.ok ? ok(await deploymentJson(session, updated.value)) : updated;
+  if (updated.ok) return ok(await deploymentJson(session, updated.value));
+  const { error } = updated;
+  if (error.code !== 'CONFIRMATION_REQUIRED') return updated;
+  const releases = (error.details?.releases ?? []) as readonly Release[];
+  const details: { releases: ReleaseJson[] } = {
+    releases: releases.map((r) => ({
+      endpoint: r.endpoint,
+      lease: `${r.lease.dseq}/${r.lease.gseq}/${r.lease.oseq}`,
+      provider: r.lease.provider,
+      label: session.providerLabel(r.lease.provider),
+      addresses: r.addresses,
+    })),
+  };
+  return fail(appError(error.code, error.message, details));
 }
 
 /** The one provider holding the deployment's active leases, which the migration goes to. */

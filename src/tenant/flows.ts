@@ -363,6 +363,14 @@ export function releasesText(releases: readonly Release[], label: (address: stri
     .join('; ');
 }
 
+/** Whether `releases` are exactly the addresses a person agreed to release (none named: any). */
+function agreed(releases: readonly Release[], addresses: readonly string[] | undefined): boolean {
+  if (addresses === undefined) return true;
+  const found = new Set(releases.flatMap((release) => release.addresses));
+  const named = new Set(addresses);
+  return found.size === named.size && [...found].every((address) => named.has(address));
+}
+
 /**
  * Closes a deployment `deploy` created and could not finish, so no lease keeps paying or holding an IP,
  * and returns `error` saying so.
@@ -450,6 +458,11 @@ export interface UpdateOptions {
   readonly file: string;
   /** Release the addresses of endpoints the new SDL no longer names. */
   readonly yes: boolean;
+  /**
+   * With `yes`, the addresses the person was shown and agreed to release (the console's confirmation): an
+   * update that would now release a different set asks again. None: `yes` releases whatever it finds (`--yes`).
+   */
+  readonly releasing?: readonly string[];
   readonly timeoutMs: number;
 }
 
@@ -524,7 +537,7 @@ export async function update(
   }
   if (releases.length > 0) {
     const text = releasesText(releases, session.providerLabel);
-    if (!options.yes) {
+    if (!options.yes || !agreed(releases, options.releasing)) {
       return fail(
         appError(
           'CONFIRMATION_REQUIRED',

@@ -4,11 +4,28 @@
  * deployment. A broken SDL is refused here, before anything is sent.
  */
 import { formatDiagnostic } from '../../sdl/index.js';
-import type { BidJson, DeployEventJson, DeploymentJson, ExampleJson, ProvidersJson } from '../api-types.js';
+import type {
+  BidJson,
+  DeployEventJson,
+  DeploymentJson,
+  ErrorJson,
+  ExampleJson,
+  ProvidersJson,
+  ReleaseJson,
+  UpdateRequest,
+} from '../api-types.js';
 import { call, deployStream, type Reply } from './api.js';
-import { h, say } from './dom.js';
+import { confirmDialog, h, say } from './dom.js';
 import { checkSdl, createEditor, type SdlCheck } from './editor.js';
 import { deploymentCard } from './leases.js';
+
+/** The IPs an update would release, when the console refused it for want of the person's confirmation. */
+function releasesOf(error: ErrorJson): readonly ReleaseJson[] | undefined {
+  const releases = error.details?.releases;
+  return error.code === 'CONFIRMATION_REQUIRED' && Array.isArray(releases) && releases.length > 0
+    ? (releases as readonly ReleaseJson[])
+    : undefined;
+}
 
 export async function deployView(root: HTMLElement): Promise<void> {
   // the view's three reads go out together: the first load waits for the slowest, not for their sum
@@ -127,7 +144,11 @@ export async function deployView(root: HTMLElement): Promise<void> {
     h('h2', { id: 'update-title' }, 'Update a deployment'),
     h('label', { for: 'update-dseq' }, 'Deployment'),
     dseqSelect,
-    h('p', { class: 'muted small' }, 'Sends the SDL above as the new version; its IPs stay.'),
+    h(
+      'p',
+      { class: 'muted small' },
+      'Sends the SDL above as the new version; its IPs stay, unless it drops or renames an endpoint: then you are asked first.',
+    ),
     updateButton,
     updateOutcome,
   );
@@ -256,14 +277,57 @@ export async function deployView(root: HTMLElement): Promise<void> {
     deployButton.disabled = !latest.ok;
   };
 
+  const sendUpdate = (release?: readonly string[]) => {
+    const body: UpdateRequest = {
+      dseq: dseqSelect.value,
+      sdl: editor.text(),
+      ...(release === undefined ? {} : { release }),
+    };
+    return call<DeploymentJson>('POST', '/api/update', body);
+  };
   const runUpdate = async () => {
     if (!latest.ok || dseqSelect.value === '') return;
     updateButton.disabled = true;
-    say(updateOutcome, `updating deployment ${dseqSelect.value}…`);
-    const updated = await call<DeploymentJson>('POST', '/api/update', {
-      dseq: dseqSelect.value,
-      sdl: editor.text(),
-    });
+    const dseq = dseqSelect.value;
+    say(updateOutcome, `updating deployment ${dseq}…`);
+    let updated = await sendUpdate();
+    // an update that gives up IPs goes ahead only once the person has seen which and agreed
+    const releases = updated.ok ? undefined : releasesOf(updated.error);
+    if (releases !== undefined) {
+      const go = await confirmDialog({
+        title: `Release IPs of deployment ${dseq}?`,
+        body: [
+          h(
+            'p',
+            {},
+            'The new SDL no longer names these endpoints, so the update releases their IPs (quarantined, then leased to others). Keep the endpoint names to keep the IPs.',
+          ),
+          h(
+            'ul',
+            { id: 'update-released', 'aria-label': 'IPs the update releases' },
+            ...releases.flatMap((release) =>
+              release.addresses.map((ip) =>
+                h(
+                  'li',
+                  {},
+                  h('span', { class: 'ip' }, ip),
+                  ` (endpoint “${release.endpoint}” of lease ${release.lease} on ${release.label})`,
+                ),
+              ),
+            ),
+          ),
+        ],
+        confirm: 'Release them and update',
+        danger: true,
+      });
+      if (!go) {
+        say(updateOutcome, 'update cancelled: nothing was sent');
+        updateButton.disabled = !latest.ok;
+        return;
+      }
+      say(updateOutcome, `updating deployment ${dseq}…`);
+      updated = await sendUpdate(releases.flatMap((release) => release.addresses));
+    }
     if (updated.ok) {
       updateOutcome.replaceChildren(
         h('p', { class: 'note ok' }, `deployment ${updated.value.dseq} updated`),

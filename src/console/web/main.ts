@@ -1,13 +1,13 @@
-/** The console page: three views behind hash links, each built when shown. */
-import type { SessionJson } from '../api-types.js';
+/**
+ * The console page: its views behind hash links, each built when shown. A tenant's console has all three; the
+ * provider daemon's has the provider view alone, and the links to the others are removed.
+ */
+import type { SessionJson, ViewName } from '../api-types.js';
 import { call } from './api.js';
 import { deployView } from './deploy.js';
 import { h, say } from './dom.js';
 import { leasesView } from './leases.js';
 import { providerView } from './provider.js';
-
-const VIEWS = ['deploy', 'leases', 'provider'] as const;
-type View = (typeof VIEWS)[number];
 
 async function start(): Promise<void> {
   const main = document.getElementById('main') as HTMLElement;
@@ -17,11 +17,17 @@ async function start(): Promise<void> {
     say(main, `${session.error.code}: ${session.error.error}`, 'error');
     return;
   }
-  who.replaceChildren(`tenant “${session.value.key}” `, h('code', {}, session.value.tenant));
-  let current: View | undefined;
+  const { views, tenant, provider } = session.value;
+  if (tenant !== undefined) who.replaceChildren(`tenant “${tenant.key}” `, h('code', {}, tenant.address));
+  else who.replaceChildren("provider operator's console ", h('code', {}, provider ?? ''));
+  for (const link of document.querySelectorAll('[data-view]')) {
+    if (!(views as readonly string[]).includes(link.getAttribute('data-view') ?? ''))
+      link.closest('li')?.remove();
+  }
+  let current: ViewName | undefined;
   const show = async () => {
     const wanted = location.hash.slice(1);
-    const view: View = (VIEWS as readonly string[]).includes(wanted) ? (wanted as View) : 'deploy';
+    const view = views.find((name) => name === wanted) ?? views[0] ?? 'provider';
     if (view === current) return;
     current = view;
     for (const link of document.querySelectorAll('[data-view]')) {
