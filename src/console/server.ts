@@ -59,6 +59,8 @@ export type ConsoleOptions = ConsoleSubject & {
   readonly sampleMs?: number;
   /** The token; a fresh random one by default. */
   readonly token?: string;
+  /** Where a request that failed with a bug is told; the process's stderr by default. */
+  readonly logError?: (error: Error) => void;
 };
 
 export interface RunningConsole {
@@ -252,7 +254,8 @@ export async function startConsole(options: ConsoleOptions): Promise<Result<Runn
     token,
     port: () => port,
     sampleMs,
-    logError: (error) => process.stderr.write(`console: ${error.stack ?? error.message}\n`),
+    logError:
+      options.logError ?? ((error) => process.stderr.write(`console: ${error.stack ?? error.message}\n`)),
   });
   const server: Server = createServer({ headersTimeout: 10_000 }, getRequestListener(app.fetch));
   const listening = await new Promise<Result<number, AppError>>((resolve) => {

@@ -18,6 +18,35 @@ function refusal(text: string): { message: string; line: unknown; col: unknown }
 }
 
 describe('provider configuration', () => {
+  it("serves the operator's console only when asked, its URL file beside the store", () => {
+    const file = '/etc/akash-ip/provider.yaml';
+    const sqlite = 'provider: {key: p1}\nstore: {kind: sqlite, path: /var/lib/akash-ip/provider.db}\n';
+    const off = parseConfig(sqlite, file, options);
+    assert.equal(off.ok && off.value.console, undefined);
+    const flag = parseConfig(sqlite, file, { ...options, consolePort: 8444 });
+    assert.deepEqual(flag.ok && flag.value.console, {
+      port: 8444,
+      sampleMs: 3000,
+      urlFile: '/var/lib/akash-ip/provider.db.console-url',
+    });
+    const memory = parseConfig('provider: {key: p1}\nconsole: {sampleMs: 1000}\n', file, options);
+    assert.deepEqual(memory.ok && memory.value.console, {
+      port: 0,
+      sampleMs: 1000,
+      urlFile: '/etc/akash-ip/provider.yaml.console-url',
+    });
+    const named = parseConfig('provider: {key: p1}\nconsole: {port: 9000, urlFile: run/console}\n', file, {
+      ...options,
+      consolePort: 0,
+    });
+    assert.deepEqual(named.ok && named.value.console, {
+      port: 0,
+      sampleMs: 3000,
+      urlFile: '/etc/akash-ip/run/console',
+    });
+    assert.match(refusal('provider: {key: p1}\nconsole: {host: 0.0.0.0}\n').message, /console\.host/);
+  });
+
   it('fills defaults and resolves paths against the file', () => {
     const parsed = parseConfig('provider:\n  key: p1\n', '/etc/akash-ip/provider.yaml', options);
     assert.ok(parsed.ok);

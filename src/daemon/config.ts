@@ -72,6 +72,8 @@ export interface ProviderConfig {
   readonly adminToken?: string;
   /** The Kubernetes + MetalLB backend; without it the engine's state stays in the store alone. */
   readonly kubernetes?: KubernetesConfig;
+  /** The operator's web console (the provider view); off unless configured or asked for with `--console-port`. */
+  readonly console?: ConsoleConfig;
   readonly limits: {
     readonly maxBodyBytes: number;
     /** Verified tokens kept, and accounts' keys (known and unknown) kept. */
@@ -86,6 +88,21 @@ export interface ProviderConfig {
     readonly authFailuresPerMinute: number;
   };
 }
+
+/**
+ * The provider view of the web console, served for the provider's operator on 127.0.0.1 only (never on the
+ * gateway's address, which tenants reach), behind a per-run token.
+ */
+export interface ConsoleConfig {
+  /** 0: any free port. */
+  readonly port: number;
+  /** How often the pools are sampled for the chart. */
+  readonly sampleMs: number;
+  /** Where the console's URL, token included, is written (0600) at start and removed at stop. */
+  readonly urlFile: string;
+}
+
+const CONSOLE_DEFAULTS = { port: 0, sampleMs: 3000 };
 
 /** The gateway's HTTPS: its certificate files (created on first start when missing) and the mTLS cache. */
 export interface TlsConfig {
@@ -328,6 +345,13 @@ const configSchema = z.strictObject({
     .default([]),
   adminToken: z.string().min(16, 'must be at least 16 characters').exactOptional(),
   kubernetes: kubernetesSchema.exactOptional(),
+  console: z
+    .strictObject({
+      port: z.int().min(0).max(65535).default(CONSOLE_DEFAULTS.port),
+      sampleMs: z.int().min(100).max(600_000).default(CONSOLE_DEFAULTS.sampleMs),
+      urlFile: z.string().min(1).exactOptional(),
+    })
+    .exactOptional(),
   limits: z
     .strictObject({
       maxBodyBytes: z
@@ -426,14 +450,40 @@ function kubernetesOf(raw: NonNullable<RawConfig['kubernetes']>, base: string): 
 }
 
 /**
+ * The console's settings, when the file or `--console-port` asks for it. Its URL file goes next to the store
+ * (a folder the daemon writes anyway), or beside the configuration with a memory store.
+ */
+function consoleOf(
+  raw: RawConfig['console'],
+  port: number | undefined,
+  store: ProviderConfig['store'],
+  file: string,
+): ConsoleConfig | undefined {
+  if (raw === undefined && port === undefined) return undefined;
+  const base = dirname(resolve(file));
+  const settings = raw ?? CONSOLE_DEFAULTS;
+  return {
+    port: port ?? settings.port,
+    sampleMs: settings.sampleMs,
+    urlFile:
+      raw?.urlFile === undefined
+        ? `${store.kind === 'sqlite' ? store.path : resolve(file)}.console-url`
+        : resolve(base, raw.urlFile),
+  };
+}
+
+/** How `parseConfig` reads a file: the keyring when it names none, and command-line overrides. */
+export interface ConfigOptions {
+  readonly defaultKeyring: string;
+  /** `--console-port`: serve the operator's console on this port of 127.0.0.1 (0: any free port). */
+  readonly consolePort?: number;
+}
+
+/**
  * Parses configuration text. `file` names it in messages and anchors relative paths; `defaultKeyring` is
  * used when the file names no keyring folder.
  */
-export function parseConfig(
-  text: string,
-  file: string,
-  options: { readonly defaultKeyring: string },
-): Result<ProviderConfig> {
+export function parseConfig(text: string, file: string, options: ConfigOptions): Result<ProviderConfig> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const syntax = doc.errors[0];
@@ -487,6 +537,9 @@ export function parseConfig(
   }
 
   const base = dirname(resolve(file));
+  const store: ProviderConfig['store'] =
+    raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: resolve(base, raw.store.path) } : raw.store;
+  const consoleConfig = consoleOf(raw.console, options.consolePort, store, file);
   const config: ProviderConfig = {
     identity: {
       keyring: resolve(base, raw.provider.keyring ?? options.defaultKeyring),
@@ -494,7 +547,7 @@ export function parseConfig(
     },
     listen: listenOf(raw.listen, base),
     ...(raw.hostUri === undefined ? {} : { hostUri: raw.hostUri.replace(/\/+$/, '') }),
-    store: raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: resolve(base, raw.store.path) } : raw.store,
+    store,
     pools: raw.pools,
     family: raw.family,
     quarantineMs: raw.quarantineMs,
@@ -504,16 +557,14 @@ export function parseConfig(
     tenants: raw.tenants,
     ...(raw.adminToken === undefined ? {} : { adminToken: raw.adminToken }),
     ...(raw.kubernetes === undefined ? {} : { kubernetes: kubernetesOf(raw.kubernetes, base) }),
+    ...(consoleConfig === undefined ? {} : { console: consoleConfig }),
     limits: raw.limits,
   };
   return ok(deepFreeze(config));
 }
 
 /** Reads and parses a configuration file. */
-export async function loadConfig(
-  path: string,
-  options: { readonly defaultKeyring: string },
-): Promise<Result<ProviderConfig>> {
+export async function loadConfig(path: string, options: ConfigOptions): Promise<Result<ProviderConfig>> {
   let text: string;
   try {
     const bytes = await readFile(path);

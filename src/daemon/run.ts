@@ -185,6 +185,31 @@ export async function runProvider(
   const tasks: Promise<unknown>[] = [];
   let ledgerSync: LedgerSync | undefined;
 
+  let operatorConsole: { stop(): Promise<void> } | undefined;
+  if (config.console !== undefined) {
+    // loaded only when asked for: a daemon without its console loads none of the console's code
+    const { startDaemonConsole } = await import('./console.js');
+    const started = await startDaemonConsole(
+      config.console,
+      {
+        provider: address,
+        url,
+        readiness,
+        service: () => service,
+        cluster: () => cluster,
+        decisions: () => ledgerSync?.bids.recentDecisions() ?? [],
+      },
+      logger,
+    );
+    if (!started.ok) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      return started;
+    }
+    operatorConsole = started.value;
+  }
+
   const rebuild = async (): Promise<Result<void, AppError>> => {
     const started = now();
     const lease = opened.value;
@@ -349,6 +374,7 @@ export async function runProvider(
       logger.log('info', 'stopping', {});
       readiness.close();
       background.abort();
+      await operatorConsole?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await readiness.drain(config.limits.drainMs);

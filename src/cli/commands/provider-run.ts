@@ -2,6 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { EXIT, exitCode } from '../../errors/index.js';
 import type { CliIo } from '../io.js';
 import { providerCommand } from './common.js';
+import { parsePort } from './devnet.js';
 
 /**
  * Registers `akash-ip provider run --config FILE`: runs the provider daemon in the foreground until
@@ -15,6 +16,11 @@ export function registerProviderRunCommand(program: Command, io: CliIo, exit: { 
     .description('run the provider daemon until SIGINT/SIGTERM (JSON log lines on stdout)')
     .requiredOption('--config <file>', 'provider configuration (YAML or JSON); see examples/provider.yaml')
     .option(
+      '--console-port <port>',
+      "serve the operator's console (the provider view) on this port of 127.0.0.1 (0: any free port); its URL, token included, goes to a 0600 file the log names",
+      parsePort,
+    )
+    .option(
       '--stop-with-stdin',
       'also stop when standard input closes, so a supervisor holding the other end of a pipe (the devnet) is never outlived, even when it is killed',
     )
@@ -24,7 +30,10 @@ export function registerProviderRunCommand(program: Command, io: CliIo, exit: { 
         import('../../daemon/index.js'),
         import('../../identity/index.js'),
       ]);
-      const config = await loadConfig(options.config, { defaultKeyring: defaultKeyringDir() });
+      const config = await loadConfig(options.config, {
+        defaultKeyring: defaultKeyringDir(),
+        ...(options.consolePort === undefined ? {} : { consolePort: options.consolePort }),
+      });
       if (!config.ok) {
         io.stderr.write(`${config.error.message}\n`);
         exit.code = exitCode(config.error.code);
