@@ -61,28 +61,34 @@ const CONTRAST_CHECK = `(() => {
   return out;
 })()`;
 
-/** A devnet, its console and a browser page on it. */
-export interface ConsoleRig {
-  readonly box: Sandbox;
-  /** The URL the console printed, token included. */
-  readonly url: string;
-  /** `http://127.0.0.1:PORT`. */
-  readonly base: string;
+/** Debian's Chromium on a console page, with the checks every console test makes. */
+export interface ConsolePage {
   readonly page: Page;
   /** Uncaught errors in the page so far. */
   readonly pageErrors: readonly string[];
   shot(name: string): Promise<void>;
-  /** Replaces the editor's text as a person pasting it would. */
-  setSdl(text: string): Promise<void>;
   openView(view: 'deploy' | 'leases' | 'provider'): Promise<void>;
   /** Text on the page whose contrast with its background is under WCAG AA (4.5:1, or 3:1 for large text). */
   contrastFailures(): Promise<string[]>;
   /** Screenshots the page 390 px wide (a phone) and fails if it scrolls sideways there. */
   phone(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A devnet, its console and a browser page on it. */
+export interface ConsoleRig extends ConsolePage {
+  readonly box: Sandbox;
+  /** The URL the console printed, token included. */
+  readonly url: string;
+  /** `http://127.0.0.1:PORT`. */
+  readonly base: string;
+  /** Replaces the editor's text as a person pasting it would. */
+  setSdl(text: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
-export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
+/** Checks that Chromium and the built page are there, naming what installs each. */
+export async function assertBrowserReady(): Promise<void> {
   assert.ok(
     existsSync(CHROMIUM),
     `${CHROMIUM} is missing: install Debian's Chromium with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`,
@@ -92,22 +98,17 @@ export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
     'dist/console is missing: run `npm run build` first (npm test does)',
   );
   await mkdir(SHOTS, { recursive: true });
-  const box = await Sandbox.create();
-  let consoleProcess: Running | undefined;
-  let context: BrowserContext | undefined;
+}
+
+/** Opens `url` (a console's, token included) in Chromium with a fresh profile, once the page is ready. */
+export async function openConsolePage(url: string): Promise<ConsolePage> {
   const profile = await mkdtemp(join(tmpdir(), 'akash-ip-chromium-'));
-  const dispose = async () => {
+  let context: BrowserContext | undefined;
+  const close = async () => {
     await context?.close();
-    await consoleProcess?.stop();
-    await box.dispose();
     await rm(profile, { recursive: true, force: true });
   };
   try {
-    await box.devnet();
-    consoleProcess = await box.spawn(['console', '--sample-ms', String(sampleMs)], (out) =>
-      /console\s+http:\/\/\S+/.test(out),
-    );
-    const url = /console\s+(http:\/\/\S+)/.exec(consoleProcess.stdout)?.[1] ?? '';
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -121,19 +122,10 @@ export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
     await page.goto(url);
     await page.waitForSelector('main[data-ready]');
     return {
-      box,
-      url,
-      base: new URL(url).origin,
       page,
       pageErrors,
       async shot(name) {
         await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-      },
-      async setSdl(text) {
-        await page.locator('.cm-content').click();
-        await page.keyboard.press('Control+a');
-        await page.keyboard.press('Delete');
-        await page.keyboard.insertText(text);
       },
       async openView(view) {
         await page.click(`a[data-view="${view}"]`);
@@ -149,6 +141,43 @@ export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
         } finally {
           await page.setViewportSize({ width: 1280, height: 800 });
         }
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
+  await assertBrowserReady();
+  const box = await Sandbox.create();
+  let consoleProcess: Running | undefined;
+  let browser: ConsolePage | undefined;
+  const dispose = async () => {
+    await browser?.close();
+    await consoleProcess?.stop();
+    await box.dispose();
+  };
+  try {
+    await box.devnet();
+    consoleProcess = await box.spawn(['console', '--sample-ms', String(sampleMs)], (out) =>
+      /console\s+http:\/\/\S+/.test(out),
+    );
+    const url = /console\s+(http:\/\/\S+)/.exec(consoleProcess.stdout)?.[1] ?? '';
+    browser = await openConsolePage(url);
+    const { page } = browser;
+    return {
+      ...browser,
+      box,
+      url,
+      base: new URL(url).origin,
+      async setSdl(text) {
+        await page.locator('.cm-content').click();
+        await page.keyboard.press('Control+a');
+        await page.keyboard.press('Delete');
+        await page.keyboard.insertText(text);
       },
       dispose,
     };

@@ -41,20 +41,26 @@ async function auditOf(provider: ProviderJson, into: HTMLElement): Promise<void>
     say(into, `${audit.error.code}: ${audit.error.error}`, 'error');
     return;
   }
-  const decided = decisions.ok
-    ? table(
-        `Bid decisions of ${provider.label}`,
-        ['Order', 'Decision', 'Price', 'Why'],
-        decisions.value
-          .slice(0, 50)
-          .map((d) => [
-            d.order,
-            h('span', { class: `badge ${d.outcome === 'bid' ? 'active' : 'withheld'}` }, d.outcome),
-            d.price === undefined ? '' : `${d.price.perBlock} (${d.price.perMonth})`,
-            d.code === undefined ? d.message : h('span', {}, h('code', {}, d.code), ` ${d.message}`),
-          ]),
-      )
-    : h('p', { class: 'note error' }, `${decisions.error.code}: ${decisions.error.error}`);
+  const decided = !decisions.ok
+    ? h('p', { class: 'note error' }, `${decisions.error.code}: ${decisions.error.error}`)
+    : decisions.value.length === 0
+      ? h(
+          'p',
+          { class: 'muted', id: 'no-decisions' },
+          'No bid decision yet (a provider bids on a ledger’s orders).',
+        )
+      : table(
+          `Bid decisions of ${provider.label}`,
+          ['Order', 'Decision', 'Price', 'Why'],
+          decisions.value
+            .slice(0, 50)
+            .map((d) => [
+              d.order,
+              h('span', { class: `badge ${d.outcome === 'bid' ? 'active' : 'withheld'}` }, d.outcome),
+              d.price === undefined ? '' : `${d.price.perBlock} (${d.price.perMonth})`,
+              d.code === undefined ? d.message : h('span', {}, h('code', {}, d.code), ` ${d.message}`),
+            ]),
+        );
   const held = [...holders(audit.value)];
   into.replaceChildren(
     h('h4', {}, 'Bid decisions'),
