@@ -257,9 +257,10 @@ describe('the addresses an update releases', () => {
 
 /**
  * An in-process ledger (its real HTTP API) and a provider daemon that bids on open orders when asked for its
- * status, has seen no lease, and refuses every manifest: what is only known once the ledger holds a lease.
+ * status, has seen no lease (or, with `holding`, holds that address for the lease's endpoint `myendpoint`), and
+ * refuses every manifest: what is only known once the ledger holds a lease.
  */
-function refusingProvider() {
+function refusingProvider(holding?: string) {
   const owner = testAccount(31);
   const provider = testAccount(32);
   const ledger = value(Ledger.open({ path: ':memory:' }));
@@ -281,6 +282,12 @@ function refusingProvider() {
     }
   };
   const daemon = async (url: string, init: RequestInit): Promise<Response> => {
+    if (url.includes('/lease/') && holding !== undefined) {
+      return Response.json({
+        ips: { web: [{ IP: holding, Port: 80, ExternalPort: 80, Protocol: 'TCP' }] },
+        ip_endpoints: { myendpoint: { state: 'active', addresses: [holding] } },
+      });
+    }
     if (url.includes('/lease/'))
       return Response.json({ error: 'no such lease', code: 'LEASE_NOT_FOUND' }, { status: 404 });
     if (url.endsWith('/status')) {
@@ -365,5 +372,51 @@ describe('when the provider refuses a manifest only after the ledger holds the l
     );
     assert.equal(value(ledger.getDeployment(deployment.id)).hash, v1.manifestVersion);
     assert.notEqual(v2.manifestVersion, v1.manifestVersion);
+  });
+});
+
+describe('an update that releases an address', () => {
+  it('goes ahead only when confirmed, and with the addresses named only when they are exactly those', async () => {
+    const held = '203.0.113.5';
+    const { owner, ledger, session, bid } = refusingProvider(held);
+    const v1 = sdlOf(EXAMPLE);
+    const { deployment } = value(
+      ledger.createDeployment({
+        owner: owner.address,
+        groups: v1.groups,
+        hash: v1.manifestVersion,
+        deposit: { denom: 'uakt', amount: '5000000' },
+      }),
+    );
+    bid();
+    const [open] = value(ledger.listBids({ owner: owner.address }));
+    assert.ok(open !== undefined);
+    value(ledger.createLease(open.id));
+    const renamed = sdlOf(EXAMPLE.replaceAll('myendpoint', 'door'));
+    const attempt = (options: { yes: boolean; releasing?: readonly string[] }) =>
+      update(
+        session,
+        renamed,
+        { dseq: deployment.id.dseq, file: 'v2.yaml', timeoutMs: 5_000, ...options },
+        () => {},
+      );
+
+    for (const options of [
+      { yes: false },
+      { yes: true, releasing: ['203.0.113.6'] },
+      { yes: true, releasing: [] },
+    ]) {
+      const asked = await attempt(options);
+      assert.equal(asked.ok ? 'ok' : asked.error.code, 'CONFIRMATION_REQUIRED', JSON.stringify(options));
+      assert.deepEqual(asked.ok ? undefined : asked.error.details?.releases, [
+        { lease: open.id, endpoint: 'myendpoint', addresses: [held] },
+      ]);
+      assert.equal(value(ledger.getDeployment(deployment.id)).hash, v1.manifestVersion, 'nothing changed');
+    }
+    // confirmed for exactly that address (or with --yes), it goes on to the provider, which refuses here
+    for (const options of [{ yes: true, releasing: [held] }, { yes: true }]) {
+      const sent = await attempt(options);
+      assert.equal(sent.ok ? 'ok' : sent.error.code, 'INVALID_INPUT', JSON.stringify(options));
+    }
   });
 });

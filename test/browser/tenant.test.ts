@@ -3,7 +3,8 @@
 /**
  * The tenant's console in a real browser (Debian's Chromium, playwright-core) against a real devnet and the
  * built CLI: the token, host and origin checks, SDL errors marked while typing exactly as `sdl validate`
- * reports them, the AEP-17 walk-through entirely in the page, and a refused update.
+ * reports them, the AEP-17 walk-through entirely in the page, a refused update, and an update that releases an
+ * IP only once the person has confirmed which.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,7 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CLI, type DeploymentJson, EXAMPLE_SDL } from '../e2e/harness.js';
+import { CLI, type DeploymentJson, EXAMPLE_SDL, ipSdl } from '../e2e/harness.js';
 import { useRig } from './browser.js';
 
 /** A valid SDL with two placement groups, which no update of a one-group deployment can take. */
@@ -270,5 +271,69 @@ describe('tenant console in Chromium', () => {
     await rig.setSdl(TWO_GROUPS.replace('count: 1', 'count: many'));
     await rig.page.waitForSelector('#diagnostics li.error');
     assert.equal(await rig.page.locator('#update').isDisabled(), true);
+  });
+
+  it('asks before an update releases an IP, naming it; cancel sends nothing, confirm releases exactly it', async () => {
+    const rig = rigOf();
+    const v1 = await rig.box.file('gate.yaml', ipSdl({ endpoints: ['gate'] }));
+    const deployed = await rig.box.json<DeploymentJson>('deploy', v1, '--provider', 'provider-1');
+    const dseq = deployed.dseq;
+    const ip = deployed.leases[0]?.endpoints.gate?.addresses[0] ?? '';
+    assert.match(ip, /^203\.0\.113\.\d+$/);
+    const before = await rig.box.json<{ hash: string }>('lease-status', '--dseq', dseq);
+
+    // the deploy view lists deployments as it is built: leave it and come back to see the new one
+    await rig.openView('leases');
+    await rig.openView('deploy');
+    await rig.setSdl(ipSdl({ endpoints: ['door'] }));
+    await rig.page.waitForSelector('#sdl-status .note.ok');
+    await rig.page.selectOption('#update-dseq', dseq);
+    await rig.page.locator('#update').focus();
+    await rig.page.keyboard.press('Enter');
+    const dialog = rig.page.getByRole('dialog', { name: `Release IPs of deployment ${dseq}?` });
+    await dialog.waitFor();
+    assert.equal(await rig.page.evaluate(() => document.activeElement?.closest('dialog') !== null), true);
+    const listed = rig.page.getByRole('list', { name: 'IPs the update releases' });
+    assert.deepEqual(
+      (await listed.locator('li').allTextContents()).map((text) => text.trim()),
+      [`${ip} (endpoint “gate” of lease ${dseq}/1/1 on provider-1)`],
+    );
+    await rig.shot('update-confirm');
+    assert.deepEqual(await rig.contrastFailures(), []);
+
+    // Escape backs out: nothing was sent, the ledger and the provider are as they were
+    await rig.page.keyboard.press('Escape');
+    await rig.page.locator('dialog').waitFor({ state: 'detached' });
+    assert.equal(
+      (await rig.page.locator('#update-outcome').textContent())?.trim(),
+      'update cancelled: nothing was sent',
+    );
+    const unchanged = await rig.box.json<DeploymentJson & { hash: string }>('lease-status', '--dseq', dseq);
+    assert.equal(unchanged.hash, before.hash, 'the ledger kept the version');
+    assert.equal(unchanged.leases[0]?.endpoints.gate?.addresses[0], ip, 'the provider kept the IP');
+
+    // confirmed with the keyboard alone: the update goes through and gives up exactly that IP
+    await rig.page.locator('#update').focus();
+    await rig.page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await rig.page.keyboard.press('Tab');
+    assert.equal(
+      await rig.page.evaluate(() => document.activeElement?.textContent),
+      'Release them and update',
+    );
+    await rig.page.keyboard.press('Enter');
+    await rig.page.locator('#update-outcome .note.ok').waitFor();
+    assert.equal(
+      (await rig.page.locator('#update-outcome .note.ok').textContent())?.trim(),
+      `deployment ${dseq} updated`,
+    );
+    const after = await rig.box.json<DeploymentJson & { hash: string }>('lease-status', '--dseq', dseq);
+    assert.notEqual(after.hash, before.hash);
+    assert.equal(after.leases[0]?.endpoints.gate, undefined);
+    const door = after.leases[0]?.endpoints.door?.addresses[0] ?? '';
+    assert.match(door, /^203\.0\.113\.\d+$/);
+    assert.notEqual(door, ip);
+    assert.match((await rig.page.locator('#update-outcome article.card').textContent()) ?? '', /door/);
+    await rig.shot('update-released');
   });
 });

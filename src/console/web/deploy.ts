@@ -294,6 +294,7 @@ export async function deployView(root: HTMLElement): Promise<void> {
     // an update that gives up IPs goes ahead only once the person has seen which and agreed
     const releases = updated.ok ? undefined : releasesOf(updated.error);
     if (releases !== undefined) {
+      say(updateOutcome, `deployment ${dseq} is unchanged: the update waits for your confirmation`);
       const go = await confirmDialog({
         title: `Release IPs of deployment ${dseq}?`,
         body: [
