@@ -27,7 +27,10 @@ describe('akash-ip start with the console', () => {
     const session = await fetch(`${url.origin}/api/session`, { headers: { 'x-akash-ip-token': token } });
     assert.equal(session.status, 200);
     const devnet = await box.devnetFile();
-    assert.equal(((await session.json()) as { tenant: string }).tenant, devnet.tenant.address);
+    assert.equal(
+      ((await session.json()) as { tenant?: { address: string } }).tenant?.address,
+      devnet.tenant.address,
+    );
     assert.equal(await running.stop('SIGINT'), 0);
     await assert.rejects(fetch(`${url.origin}/api/session`), 'the console stops with the devnet');
   });
