@@ -6,7 +6,7 @@ import type { ProviderJson, SessionJson } from './api-types.js';
 import { PoolHistory } from './history.js';
 import type { ProviderSource } from './provider-api.js';
 import { cookieName, TOKEN_HEADER } from './security.js';
-import { createConsoleApp } from './server.js';
+import { type ConsoleSubject, createConsoleApp } from './server.js';
 
 const PORT = 4000;
 const TOKEN = 'a-token-of-this-run';
@@ -47,17 +47,20 @@ const providers: ProviderSource = {
 };
 
 const logged: string[] = [];
-const app = createConsoleApp({
-  subject: { session },
-  providers,
-  assets: { html: '<!doctype html><title>console</title>', files: new Map() },
-  examples: [],
-  history: new PoolHistory(),
-  token: TOKEN,
-  port: () => PORT,
-  sampleMs: 1000,
-  logError: (error) => logged.push(error.message),
-});
+/** The console's app on PORT with TOKEN, for a tenant or for a provider's operator. */
+const consoleFor = (subject: ConsoleSubject) =>
+  createConsoleApp({
+    subject,
+    providers,
+    assets: { html: '<!doctype html><title>console</title>', files: new Map() },
+    examples: [],
+    history: new PoolHistory(),
+    token: TOKEN,
+    port: () => PORT,
+    sampleMs: 1000,
+    logError: (error) => logged.push(error.message),
+  });
+const app = consoleFor({ session });
 
 async function code(response: Response): Promise<string> {
   return ((await response.json()) as { code: string }).code;
@@ -170,17 +173,7 @@ describe('console server', () => {
 
 /** The console the provider daemon serves: the provider view alone, for its operator. */
 describe('provider operator’s console server', () => {
-  const operator = createConsoleApp({
-    subject: { providers, provider: PROVIDER },
-    providers,
-    assets: { html: '<!doctype html><title>console</title>', files: new Map() },
-    examples: [],
-    history: new PoolHistory(),
-    token: TOKEN,
-    port: () => PORT,
-    sampleMs: 1000,
-    logError: (error) => logged.push(error.message),
-  });
+  const operator = consoleFor({ providers, provider: PROVIDER });
   const get = (path: string, headers: Record<string, string> = {}) =>
     operator.request(path, { headers: { ...HOST, ...headers } });
 

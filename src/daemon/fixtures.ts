@@ -57,6 +57,11 @@ export function tokenOf(
   return unwrap(signJwt({ ...claims, ...options.claims }, who.privateKey));
 }
 
+/** Standalone mode's `POST /leases` body: `owner`'s lease `dseq/1/1` of `sdl`'s one group. */
+export function leaseRegistration(owner: Account, dseq: string, sdl: Sdl) {
+  return { owner: owner.address, dseq, gseq: 1, oseq: 1, hash: sdl.manifestVersion, group: sdl.groups[0] };
+}
+
 /** An SDL with one service `web` exposing `ports` (container port → `as`) on IP endpoint `endpoint`. */
 export function ipSdl(endpoint: string, ports: readonly (readonly [number, number])[] = [[80, 80]]): Sdl {
   return exposeSdl(ports.map(([port, as]) => ({ port, as, ip: endpoint })));

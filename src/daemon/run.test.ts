@@ -13,7 +13,7 @@ import { parseConfig } from './config.js';
 import type { Logger, LogLevel } from './logger.js';
 import { legacyManifestPathOf, loadManifests, manifestRemoval } from './manifest-store.js';
 import { runProvider } from './run.js';
-import { account, ipSdl, tokenOf, unwrap, writeLegacyManifestFile } from './testing.js';
+import { account, ipSdl, leaseRegistration, tokenOf, unwrap, writeLegacyManifestFile } from './testing.js';
 
 const alice = account(0xa11ce);
 const providerKey = account(0x9a9a);
@@ -47,14 +47,7 @@ function registerLease(url: string, dseq: string, sdl: ReturnType<typeof ipSdl>)
   return fetch(`${url}/leases`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      owner: alice.address,
-      dseq,
-      gseq: 1,
-      oseq: 1,
-      hash: sdl.manifestVersion,
-      group: sdl.groups[0],
-    }),
+    body: JSON.stringify(leaseRegistration(alice, dseq, sdl)),
   });
 }
 

@@ -309,7 +309,23 @@ function refusingProvider(holding?: string) {
     providerClient: async () =>
       ok(new ProviderClient({ url: 'http://provider.test', signer, fetch: daemon })),
   } as unknown as Session;
-  return { owner, ledger, session, refusal, bid };
+  /** A deployment of `sdl` whose one order this provider won. */
+  const leased = (sdl: Sdl) => {
+    const { deployment } = value(
+      ledger.createDeployment({
+        owner: owner.address,
+        groups: sdl.groups,
+        hash: sdl.manifestVersion,
+        deposit: { denom: 'uakt', amount: '5000000' },
+      }),
+    );
+    bid();
+    const [open] = value(ledger.listBids({ owner: owner.address, dseq: deployment.id.dseq }));
+    assert.ok(open !== undefined);
+    value(ledger.createLease(open.id));
+    return { deployment, lease: open.id };
+  };
+  return { owner, ledger, session, refusal, leased };
 }
 
 describe('when the provider refuses a manifest only after the ledger holds the lease', () => {
@@ -341,20 +357,9 @@ describe('when the provider refuses a manifest only after the ledger holds the l
   });
 
   it('update puts the deployment’s previous version back on the ledger', async () => {
-    const { owner, ledger, session, refusal, bid } = refusingProvider();
+    const { ledger, session, refusal, leased } = refusingProvider();
     const v1 = sdlOf(EXAMPLE);
-    const { deployment } = value(
-      ledger.createDeployment({
-        owner: owner.address,
-        groups: v1.groups,
-        hash: v1.manifestVersion,
-        deposit: { denom: 'uakt', amount: '5000000' },
-      }),
-    );
-    bid();
-    const [open] = value(ledger.listBids({ owner: owner.address }));
-    assert.ok(open !== undefined);
-    value(ledger.createLease(open.id));
+    const { deployment } = leased(v1);
 
     const v2 = sdlOf(EXAMPLE.replace('nginx:1.27', 'nginx:1.28'));
     const updated = await update(
@@ -378,20 +383,9 @@ describe('when the provider refuses a manifest only after the ledger holds the l
 describe('an update that releases an address', () => {
   it('goes ahead only when confirmed, and with the addresses named only when they are exactly those', async () => {
     const held = '203.0.113.5';
-    const { owner, ledger, session, bid } = refusingProvider(held);
+    const { ledger, session, leased } = refusingProvider(held);
     const v1 = sdlOf(EXAMPLE);
-    const { deployment } = value(
-      ledger.createDeployment({
-        owner: owner.address,
-        groups: v1.groups,
-        hash: v1.manifestVersion,
-        deposit: { denom: 'uakt', amount: '5000000' },
-      }),
-    );
-    bid();
-    const [open] = value(ledger.listBids({ owner: owner.address }));
-    assert.ok(open !== undefined);
-    value(ledger.createLease(open.id));
+    const { deployment, lease } = leased(v1);
     const renamed = sdlOf(EXAMPLE.replaceAll('myendpoint', 'door'));
     const attempt = (options: { yes: boolean; releasing?: readonly string[] }) =>
       update(
@@ -409,7 +403,7 @@ describe('an update that releases an address', () => {
       const asked = await attempt(options);
       assert.equal(asked.ok ? 'ok' : asked.error.code, 'CONFIRMATION_REQUIRED', JSON.stringify(options));
       assert.deepEqual(asked.ok ? undefined : asked.error.details?.releases, [
-        { lease: open.id, endpoint: 'myendpoint', addresses: [held] },
+        { lease, endpoint: 'myendpoint', addresses: [held] },
       ]);
       assert.equal(value(ledger.getDeployment(deployment.id)).hash, v1.manifestVersion, 'nothing changed');
     }

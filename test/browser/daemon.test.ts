@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { account, ipSdl, tokenOf } from '../../src/daemon/fixtures.js';
+import { account, ipSdl, leaseRegistration, tokenOf } from '../../src/daemon/fixtures.js';
 import { type Running, Sandbox } from '../e2e/harness.js';
 import { assertBrowserReady, type ConsolePage, openConsolePage } from './browser.js';
 
@@ -120,14 +120,7 @@ describe("the provider daemon's console in Chromium", () => {
       const registered = await fetch(`${gateway}/leases`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          owner: alice.address,
-          dseq,
-          gseq: 1,
-          oseq: 1,
-          hash: sdl.manifestVersion,
-          group: sdl.groups[0],
-        }),
+        body: JSON.stringify(leaseRegistration(alice, dseq, sdl)),
       });
       assert.equal(registered.status, 200, await registered.text());
       const sent = await fetch(`${gateway}/deployment/${dseq}/manifest`, {

@@ -17,7 +17,7 @@ import {
   type RunningProvider,
   runProvider,
 } from '../../src/daemon/index.js';
-import { account, ipSdl, tokenOf, unwrap } from '../../src/daemon/testing.js';
+import { account, ipSdl, leaseRegistration, tokenOf, unwrap } from '../../src/daemon/testing.js';
 import { importKey } from '../../src/identity/index.js';
 import {
   createHttpsGateway,
@@ -122,14 +122,7 @@ interface EndpointReport {
 
 /** Registers the lease (standalone mode) and sends its manifest; returns its endpoints as reported. */
 async function send(dseq: string, sdl: Sdl): Promise<Record<string, EndpointReport>> {
-  const registered = await call('POST', '/leases', {
-    owner: alice.address,
-    dseq,
-    gseq: 1,
-    oseq: 1,
-    hash: sdl.manifestVersion,
-    group: sdl.groups[0],
-  });
+  const registered = await call('POST', '/leases', leaseRegistration(alice, dseq, sdl));
   assert.equal(registered.status, 200, await registered.clone().text());
   const sent = await call('PUT', `/deployment/${dseq}/manifest`, sdl.manifest);
   const report = (await sent.json()) as { leases: { ip_endpoints: Record<string, EndpointReport> }[] };
