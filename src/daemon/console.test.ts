@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ClusterSummary } from './cluster-sync.js';
 import { daemonProviderSource } from './console.js';
 import { Readiness } from './readiness.js';
 import { account, bidOn, createHarness, tokenOf, unwrap } from './testing.js';
@@ -61,7 +62,7 @@ describe("the daemon's console source", () => {
     }
   });
 
-  it('answers for its own provider alone, and NOT_READY while the state is rebuilt', async () => {
+  it('answers for its own provider alone, with its cluster sync, and NOT_READY while rebuilding', async () => {
     const h = await createHarness();
     try {
       const rebuilding = new Readiness();
@@ -72,6 +73,24 @@ describe("the daemon's console source", () => {
         cluster: () => undefined,
         decisions: () => [],
       };
+      const summary: ClusterSummary = {
+        synced: true,
+        pending: 0,
+        unrealised: [],
+        drift: { checks: 1, repaired: { created: 0, updated: 1, deleted: 0 } },
+      };
+      const synced = daemonProviderSource({
+        ...deps,
+        readiness: h.readiness,
+        cluster: () => ({ summary: () => summary }),
+      });
+      const [withCluster] = unwrap(await synced.providers());
+      assert.deepEqual(
+        withCluster?.kubernetes,
+        summary,
+        'the Kubernetes sync state, when that backend is on',
+      );
+
       const other = account(0xb0b).address;
       const source = daemonProviderSource({ ...deps, readiness: h.readiness });
       const audit = await source.audit(other);

@@ -24,7 +24,8 @@ export interface DaemonConsoleDeps {
   readonly readiness: Readiness;
   /** Undefined until the state is rebuilt. */
   readonly service: () => ProviderService | undefined;
-  readonly cluster: () => ClusterSync | undefined;
+  /** The Kubernetes backend's sync, when one is configured. */
+  readonly cluster: () => Pick<ClusterSync, 'summary'> | undefined;
   readonly decisions: () => readonly DecisionRecord[];
 }
 
