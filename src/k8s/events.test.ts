@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeClient } from './client.js';
-import { latestWarning } from './events.js';
+import { latestWarning, ServiceWarnings } from './events.js';
 import { FakeKubeGateway } from './fake-gateway.js';
 
 const EVENTS = '/api/v1/namespaces/tenant/events';
@@ -12,10 +12,15 @@ function cluster(): FakeKubeGateway {
   return fake;
 }
 
-function warning(name: string, service: string, reason: string, at: string) {
+function warning(name: string, service: string, reason: string, at: string, uid?: string) {
   return {
     metadata: { name, namespace: 'tenant' },
-    involvedObject: { kind: 'Service', name: service, namespace: 'tenant' },
+    involvedObject: {
+      kind: 'Service',
+      name: service,
+      namespace: 'tenant',
+      ...(uid === undefined ? {} : { uid }),
+    },
     type: 'Warning',
     reason,
     message: `${reason} on ${service}`,
@@ -44,5 +49,78 @@ describe('latestWarning', () => {
     fake.add(EVENTS, warning('a.2', 'web-ip-80-tcp', 'deprecatedAnnotation', '2026-01-02T03:04:06Z'));
     const reason = await latestWarning(new KubeClient(fake), 'tenant/web-ip-80-tcp');
     assert.deepEqual(reason, { ok: true, value: undefined });
+  });
+});
+
+/** Waits until the watcher has seen everything the fake holds (a bookmark carries its version). */
+async function caughtUp(fake: FakeKubeGateway, warnings: ServiceWarnings): Promise<void> {
+  const version = BigInt(fake.resourceVersion());
+  for (let turn = 0; BigInt(warnings.stats().resourceVersion ?? '0') < version; turn++) {
+    if (turn > 10_000) throw new Error(`the watch never reached resourceVersion ${version}`);
+    if (turn % 20 === 0) fake.bookmark();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('ServiceWarnings', () => {
+  it("keeps every Service's newest Warning from one list + watch, the notices and Normal events left out", async () => {
+    const fake = cluster();
+    fake.add(EVENTS, warning('a.1', 'web-ip-80-tcp', 'AllocationFailed', '2026-01-02T03:04:05Z'));
+    fake.add(EVENTS, warning('a.2', 'web-ip-80-tcp', 'deprecatedAnnotation', '2026-01-02T03:04:06Z'));
+    const warnings = new ServiceWarnings({ gateway: fake });
+    warnings.start();
+    await caughtUp(fake, warnings);
+    assert.equal(
+      warnings.latest('tenant/web-ip-80-tcp'),
+      'AllocationFailed: AllocationFailed on web-ip-80-tcp',
+    );
+    assert.equal(warnings.latest('tenant/db-ip-5432-tcp'), undefined);
+
+    fake.add(EVENTS, warning('b.1', 'db-ip-5432-tcp', 'AllocationFailed', '2026-01-02T03:04:07Z'));
+    fake.add(EVENTS, warning('a.3', 'web-ip-80-tcp', 'IPConflict', '2026-01-02T03:04:08Z'));
+    fake.add(EVENTS, {
+      ...warning('a.4', 'web-ip-80-tcp', 'Scheduled', '2026-01-02T03:04:09Z'),
+      type: 'Normal',
+    });
+    await caughtUp(fake, warnings);
+    assert.equal(warnings.latest('tenant/web-ip-80-tcp'), 'IPConflict: IPConflict on web-ip-80-tcp');
+    assert.equal(
+      warnings.latest('tenant/db-ip-5432-tcp'),
+      'AllocationFailed: AllocationFailed on db-ip-5432-tcp',
+    );
+
+    // An Event gone (expired, deleted) is no longer a reason: the one before it is again.
+    fake.remove(`${EVENTS}/a.3`);
+    await caughtUp(fake, warnings);
+    assert.equal(
+      warnings.latest('tenant/web-ip-80-tcp'),
+      'AllocationFailed: AllocationFailed on web-ip-80-tcp',
+    );
+    const reads = fake.requests.map((req) => [req.method, req.query.fieldSelector]);
+    assert.deepEqual(reads, [
+      ['GET', 'involvedObject.kind=Service,type=Warning,reason!=deprecatedAnnotation'],
+      ['WATCH', 'involvedObject.kind=Service,type=Warning,reason!=deprecatedAnnotation'],
+    ]);
+    await warnings.stop();
+  });
+
+  it('given the Service uid, ignores Warnings about an earlier Service of the same name', async () => {
+    const fake = cluster();
+    fake.add(EVENTS, warning('a.1', 'web-ip-80-tcp', 'AllocationFailed', '2026-01-02T03:04:05Z', 'old-uid'));
+    fake.add(EVENTS, warning('a.2', 'web-ip-80-tcp', 'IPConflict', '2026-01-02T03:04:04Z', 'new-uid'));
+    const warnings = new ServiceWarnings({ gateway: fake });
+    warnings.start();
+    await caughtUp(fake, warnings);
+    assert.equal(
+      warnings.latest('tenant/web-ip-80-tcp', 'new-uid'),
+      'IPConflict: IPConflict on web-ip-80-tcp',
+    );
+    assert.equal(warnings.latest('tenant/web-ip-80-tcp', 'other-uid'), undefined);
+    assert.equal(
+      warnings.latest('tenant/web-ip-80-tcp'),
+      'AllocationFailed: AllocationFailed on web-ip-80-tcp',
+      'without a uid, the newest of all',
+    );
+    await warnings.stop();
   });
 });

@@ -122,7 +122,10 @@ export const listSchema = z.object({
 
 /** A core Event; MetalLB reports why it could not assign an address as one on the Service. */
 export const eventSchema = z.object({
-  metadata: z.object({ name: z.string() }),
+  metadata: z.object({ name: z.string(), namespace: z.string().optional() }),
+  involvedObject: z
+    .object({ name: z.string().optional(), namespace: z.string().optional(), uid: z.string().optional() })
+    .optional(),
   type: z.string().optional(),
   reason: z.string().optional(),
   message: z.string().optional(),

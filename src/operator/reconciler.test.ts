@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { leaseNamespace } from '../k8s/index.js';
 import { createMemoryStore } from '../store/index.js';
 import { Harness, until } from './harness.js';
 import { ALICE, BOB, goLeasedIp, goService, leaseOf, OTHER_PROVIDER, PROVIDER } from './testing.js';
@@ -296,6 +297,62 @@ describe('IP operator migration, restart and adoption', () => {
       leases.map((lease) => h.operator.confirmedPorts(lease).length),
       [1, 1, 1, 1],
     );
+    await h.stop();
+  });
+});
+
+describe("IP operator and MetalLB's reasons", () => {
+  it('a cold sync of many Services MetalLB leaves waiting reads Events once (list + watch), however long they wait', async () => {
+    const clock = { now: 1_000_000 };
+    const h = await Harness.create({ pool: ['192.0.2.0/26'], noMetallb: true, clock });
+    const leases = Array.from({ length: 30 }, (_, i) => leaseOf(ALICE, 100 + i));
+    // Go names an object after its sharing key (owner + endpoint): one endpoint per lease.
+    for (const [i, lease] of leases.entries()) {
+      h.declare(lease, { ...web, endpoint: `web${i}` }, { ...tls, endpoint: `web${i}` });
+    }
+    await h.settle();
+    // Minutes pass with passes in between, every one of the 60 Services still unconfirmed.
+    for (let minute = 0; minute < 5; minute++) {
+      clock.now += 60_000;
+      h.operator.resync();
+      await h.settle();
+    }
+    const pending = h.operator.state().flatMap((lease) => lease.ports.filter((p) => p.state === 'pending'));
+    assert.equal(pending.length, 60);
+    const eventReads = h.fake.requests.filter((req) => req.path.endsWith('/events'));
+    assert.deepEqual(
+      eventReads.map((req) => `${req.method} ${req.path}`),
+      ['GET /api/v1/events', 'WATCH /api/v1/events'],
+    );
+
+    // MetalLB's Warning reaches /state for its own Service only, and not one about an earlier Service of that name.
+    const namespace = leaseNamespace(leases[7]!);
+    const [service] = h.fake.objects(`/api/v1/namespaces/${namespace}/services/web-ip-80-tcp`) as {
+      metadata: { uid: string };
+    }[];
+    const event = (name: string, uid: string, message: string, at: string) => ({
+      metadata: { name, namespace },
+      involvedObject: { kind: 'Service', name: 'web-ip-80-tcp', namespace, uid },
+      type: 'Warning',
+      reason: 'AllocationFailed',
+      message,
+      lastTimestamp: at,
+    });
+    h.fake.add(
+      `/api/v1/namespaces/${namespace}/events`,
+      event('a.1', service!.metadata.uid, 'no available IPs', '2026-01-02T03:04:05Z'),
+    );
+    h.fake.add(
+      `/api/v1/namespaces/${namespace}/events`,
+      event('a.0', 'an-earlier-uid', 'stale', '2026-01-02T03:04:06Z'),
+    );
+    await h.settle();
+    const reasons = h.operator
+      .state()
+      .flatMap((lease) => lease.ports.map((port) => port.reason))
+      .filter((reason) => reason?.startsWith('MetalLB'));
+    assert.deepEqual(reasons, ['MetalLB: AllocationFailed: no available IPs']);
+    assert.equal(h.fake.requests.filter((req) => req.path.endsWith('/events')).length, 2);
     await h.stop();
   });
 });

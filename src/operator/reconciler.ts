@@ -1,7 +1,8 @@
 /**
  * The IP operator's reconcile loop. Three informers (the Go provider's `ProviderLeasedIP` objects, the
  * named MetalLB pools, every Service) feed one pass at a time, run after each informer batch (a burst of
- * events coalesces into one pass):
+ * events coalesces into one pass); a fourth keeps MetalLB's Warnings on Services, read only to tell why a
+ * port is still pending:
  *
  * 1. pools: the named pools minus addresses foreign LoadBalancers hold → `engine.setPools` when changed;
  * 2. leases: objects of our provider grouped by lease → `engine.deployDeclarations` for a lease whose
@@ -26,9 +27,9 @@ import {
   KubeClient,
   type KubeGateway,
   LABEL,
-  latestWarning,
   leaseNamespace,
   type ServiceObject,
+  ServiceWarnings,
   serviceMatches,
   servicePatch,
   servicePath,
@@ -132,10 +133,6 @@ type Expectation =
 
 /** How long a write's echo is waited for before the object is compared afresh. */
 const ECHO_WAIT_MS = 30_000;
-/** A Service unconfirmed this long has MetalLB's Events read for why; again after as long. */
-const METALLB_REASON_MS = 10_000;
-/** Event reads per pass, so a pool-wide refusal does not turn into a burst of requests. */
-const METALLB_READS_PER_PASS = 16;
 
 function zodParse<T>(schema: z.ZodType<T>, what: string) {
   return (raw: unknown): Result<T, AppError> => {
@@ -173,6 +170,8 @@ export class IpOperator {
   readonly #leasedIps: Informer<DeclaredPort>;
   readonly #poolObjects: Informer<IpAddressPoolObject>;
   readonly #services: Informer<ServiceObject>;
+  /** MetalLB's Warnings on Services: why an unconfirmed one is waiting. Never holds up a pass. */
+  readonly #warnings: ServiceWarnings;
   readonly #unsubscribe: (() => void)[] = [];
 
   #running: Promise<void> | undefined;
@@ -192,8 +191,6 @@ export class IpOperator {
   readonly #failures = new Map<string, Failure>();
   readonly #expected = new Map<string, Expectation>();
   readonly #inFlight = new Set<string>();
-  /** Services that exist but whose address MetalLB has not reported: since when, and its Warning if read. */
-  readonly #unconfirmed = new Map<string, { readonly since: number; checkedAt?: number; reason?: string }>();
   readonly #writes: WriteStats = { created: 0, updated: 0, deleted: 0, failed: 0 };
   #passes = 0;
 
@@ -226,6 +223,7 @@ export class IpOperator {
       path: '/api/v1/services',
       parse: zodParse(serviceSchema, 'Service'),
     });
+    this.#warnings = new ServiceWarnings(common);
     this.#firstPassPromise = new Promise((resolve) => {
       this.#firstPassDone = resolve;
     });
@@ -254,6 +252,7 @@ export class IpOperator {
     this.#leasedIps.start();
     this.#poolObjects.start();
     this.#services.start();
+    this.#warnings.start();
   }
 
   async stop(): Promise<void> {
@@ -261,7 +260,12 @@ export class IpOperator {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await Promise.all([this.#leasedIps.stop(), this.#poolObjects.stop(), this.#services.stop()]);
+    await Promise.all([
+      this.#leasedIps.stop(),
+      this.#poolObjects.stop(),
+      this.#services.stop(),
+      this.#warnings.stop(),
+    ]);
     await this.#running;
   }
 
@@ -333,9 +337,6 @@ export class IpOperator {
       .leases({ state: 'active' })
       .some((lease) => lease.endpoints.some((endpoint) => endpoint.state === 'pending'));
     if (pending) at = Math.min(at, this.#now() + (this.#options.pendingRetryMs ?? 30_000));
-    for (const entry of this.#unconfirmed.values()) {
-      at = Math.min(at, (entry.checkedAt ?? entry.since) + METALLB_REASON_MS);
-    }
     if (at === Number.POSITIVE_INFINITY) return;
     this.#timer = setTimeout(() => this.#schedule(), Math.max(0, at - this.#now()));
     this.#timer.unref();
@@ -678,35 +679,6 @@ export class IpOperator {
     for (const map of [this.#failures, this.#expected]) {
       for (const key of map.keys()) if (!wanted.has(key) && !observed.has(key)) map.delete(key);
     }
-    await this.#readMetallbReasons(wanted, observed, now);
-  }
-
-  /** For Services MetalLB leaves unconfirmed for a while: its newest Warning says why (pool, conflict…). */
-  async #readMetallbReasons(
-    wanted: ReadonlyMap<string, WantedService>,
-    observed: ReadonlyMap<string, ServiceObject>,
-    now: number,
-  ): Promise<void> {
-    const due: string[] = [];
-    for (const [key, want] of wanted) {
-      const have = observed.get(key);
-      const ingress = have === undefined ? [] : ingressAddresses(have);
-      if (have === undefined || want.port.addresses.every((address) => ingress.includes(address))) {
-        this.#unconfirmed.delete(key);
-        continue;
-      }
-      const entry = this.#unconfirmed.get(key) ?? { since: now };
-      this.#unconfirmed.set(key, entry);
-      if ((entry.checkedAt ?? entry.since) + METALLB_REASON_MS <= now) due.push(key);
-    }
-    for (const key of this.#unconfirmed.keys()) if (!wanted.has(key)) this.#unconfirmed.delete(key);
-    for (const key of due.slice(0, METALLB_READS_PER_PASS)) {
-      const entry = this.#unconfirmed.get(key);
-      if (entry === undefined) continue;
-      entry.checkedAt = now;
-      const warning = await latestWarning(this.#client, key);
-      if (warning.ok && warning.value !== undefined) entry.reason = warning.value;
-    }
   }
 
   async #runAll(tasks: readonly (() => Promise<void>)[]): Promise<void> {
@@ -857,7 +829,8 @@ export class IpOperator {
           have !== undefined && service.port.addresses.every((a) => ingressAddresses(have).includes(a));
         if (confirmed) return { ...named, state: 'confirmed' };
         const failure = this.#failures.get(service.key);
-        const metallb = this.#unconfirmed.get(service.key)?.reason;
+        const metallb =
+          have === undefined ? undefined : this.#warnings.latest(service.key, have.metadata.uid);
         const reason =
           failure !== undefined
             ? `writing the Service failed (${failure.attempts}×): ${failure.error.message}`
@@ -887,7 +860,7 @@ export class IpOperator {
   syncProblems(): readonly string[] {
     if (this.#firstPass) return [];
     const out: string[] = [];
-    for (const [name, stats] of Object.entries(this.informerStats())) {
+    for (const [name, stats] of Object.entries(this.#syncingStats())) {
       if (stats.synced) continue;
       out.push(`${name} not listed yet${stats.lastError === undefined ? '' : `: ${stats.lastError}`}`);
     }
@@ -923,6 +896,11 @@ export class IpOperator {
   }
 
   informerStats(): Readonly<Record<string, InformerStats>> {
+    return { ...this.#syncingStats(), events: this.#warnings.stats() };
+  }
+
+  /** The informers the first pass waits for (MetalLB's Warnings are not among them). */
+  #syncingStats(): Readonly<Record<string, InformerStats>> {
     return {
       providerleasedips: this.#leasedIps.stats(),
       ipaddresspools: this.#poolObjects.stats(),

@@ -562,6 +562,8 @@ describe('helm chart akash-ip-operator: install into a real kube-apiserver', () 
       ['watch', 'metallb.io', 'ipaddresspools', 'metallb-system', true],
       ['update', 'metallb.io', 'ipaddresspools', 'metallb-system', false],
       ['list', '', 'events', 'lease-ns', true],
+      ['list', '', 'events', undefined, true],
+      ['watch', '', 'events', undefined, true],
       ['create', '', 'events', 'lease-ns', false],
       ['get', '', 'namespaces', undefined, true],
       ['list', '', 'namespaces', undefined, false],
