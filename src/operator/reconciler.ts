@@ -17,6 +17,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../daemon/index.js';
 import { type AppError, appError, type Result } from '../errors/index.js';
+import type { Family, FamilyRequest } from '../ipam/index.js';
 import {
   familiesDiffer,
   Informer,
@@ -36,12 +37,16 @@ import {
 } from '../k8s/index.js';
 import {
   type AuditEntry,
+  addressFamily,
   checkDeclarations,
+  familyOfAddresses,
   type LeaseEngine,
   type LeaseId,
   type LeaseView,
   leaseKey,
+  offeredFamilies,
 } from '../lease/index.js';
+import { type FamilyAnswer, familyFlagName, fixedFamilies, type LeaseFamilies } from './families.js';
 import { type DeclaredPort, leasedIpCollection, parseLeasedIp, sharingKeyOf } from './leased-ip.js';
 import { jsonCount, type PoolPicture, picturePools, poolCollection } from './pools.js';
 import {
@@ -49,7 +54,7 @@ import {
   ingressAddresses,
   kindOf,
   leaseKeyOfLabels,
-  pinOf,
+  pinsOf,
   sharingKeyAnnotation,
   type WantedService,
   wantedServices,
@@ -76,6 +81,19 @@ export interface IpOperatorOptions {
   readonly pendingRetryMs?: number;
   /** Called after each pass once synced (the engine and the Services' confirmations are current then). */
   readonly onPass?: () => void;
+  /** Where a new lease's address families come from; default IPv4 for every lease, as Go. */
+  readonly families?: LeaseFamilies;
+  /**
+   * Called instead of completing the first sync when the named pools that exist cannot serve the default
+   * family (NO_IP_SUPPORT): the operator is misconfigured and must not start. Without it, only reported.
+   */
+  readonly onRefused?: (error: AppError) => void;
+}
+
+/** Pool size and addresses not free, of one family or as `/usage` counts them. */
+export interface Usage {
+  readonly available: bigint;
+  readonly inUse: bigint;
 }
 
 /** Why an object or a lease is not acted on. */
@@ -117,6 +135,12 @@ export interface WriteStats {
   updated: number;
   deleted: number;
   failed: number;
+}
+
+/** A lease of our provider: its objects. */
+interface LeaseGroup {
+  readonly id: LeaseId;
+  readonly ports: DeclaredPort[];
 }
 
 interface Failure {
@@ -168,6 +192,7 @@ function sameDeclarations(view: LeaseView | undefined, inputs: readonly Declared
 export class IpOperator {
   readonly #options: IpOperatorOptions;
   readonly #engine: LeaseEngine;
+  readonly #families: LeaseFamilies;
   readonly #client: KubeClient;
   readonly #now: () => number;
   readonly #leasedIps: Informer<DeclaredPort>;
@@ -187,6 +212,10 @@ export class IpOperator {
   #picture: PoolPicture | undefined;
   #appliedPools = '';
   readonly #leaseProblems = new Map<string, Ignored>();
+  /** Leases not deployed because their family is not known yet, with why; rebuilt every pass. */
+  #awaitingFamily = new Map<string, { readonly group: LeaseGroup; readonly reason: string }>();
+  /** Why the named pools cannot serve the default family, if they cannot. */
+  #familyProblem: string | undefined;
   #ignored: readonly Ignored[] = [];
   readonly #lastEventAt = new Map<string, number>();
   readonly #failures = new Map<string, Failure>();
@@ -200,6 +229,7 @@ export class IpOperator {
   constructor(options: IpOperatorOptions) {
     this.#options = options;
     this.#engine = options.engine;
+    this.#families = options.families ?? fixedFamilies('v4');
     this.#client = new KubeClient(options.gateway);
     this.#now = options.now ?? Date.now;
     const common = {
@@ -258,6 +288,7 @@ export class IpOperator {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#families.stop();
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -346,9 +377,18 @@ export class IpOperator {
     this.#passes += 1;
     const services = [...this.#services.items().values()].map((item) => item.object);
     const changedPools = await this.#syncPools(services);
+    if (!this.#firstPass && this.#familyProblem !== undefined && this.#options.onRefused !== undefined) {
+      this.#stopped = true;
+      this.#options.onRefused(
+        appError('NO_IP_SUPPORT', this.#familyProblem, { family: this.#families.fallback }),
+      );
+      return;
+    }
     const ignored: Ignored[] = [];
     const groups = this.#group(ignored);
+    this.#families.retain(new Set([...groups.values()].map(({ id }) => `${id.owner}/${id.dseq}`)));
     const pins = this.#pins(services);
+    this.#awaitingFamily = new Map();
     await this.#migrate(groups, pins);
     await this.#deploy(groups, pins);
     await this.#closeVanished(groups);
@@ -388,6 +428,13 @@ export class IpOperator {
       }
     }
     this.#picture = picture;
+    const familyProblem = this.#familyUnserved(picture);
+    if (familyProblem !== undefined && familyProblem !== this.#familyProblem) {
+      this.#options.logger.log('error', 'the pools cannot serve the default family', {
+        reason: familyProblem,
+      });
+    }
+    this.#familyProblem = familyProblem;
     const key = JSON.stringify(picture.specs);
     if (key === this.#appliedPools) return false;
     const changed = await this.#engine.setPools(picture.specs);
@@ -413,10 +460,26 @@ export class IpOperator {
     return true;
   }
 
+  /**
+   * Why the named pools that exist cannot serve the default family; undefined when they can, or when
+   * none exists (each missing pool is reported on its own).
+   */
+  #familyUnserved(picture: PoolPicture): string | undefined {
+    if (picture.specs.length === 0) return undefined;
+    const family = this.#families.fallback;
+    if (offeredFamilies(picture.specs)[family]) return undefined;
+    const names = picture.specs.map((spec) => spec.name).join(', ');
+    const what =
+      family === 'dual'
+        ? 'a pool holding both IPv4 and IPv6 addresses (MetalLB takes both addresses of a Service from one pool)'
+        : `${family === 'v4' ? 'IPv4' : 'IPv6'} addresses`;
+    return `--ip-family ${familyFlagName(family)} needs ${what}; the named pools (${names}) have none`;
+  }
+
   /** Our provider's objects by lease; the others listed in `ignored`. */
-  #group(ignored: Ignored[]): Map<string, { readonly id: LeaseId; readonly ports: DeclaredPort[] }> {
+  #group(ignored: Ignored[]): Map<string, LeaseGroup> {
     const at = this.#now();
-    const groups = new Map<string, { id: LeaseId; ports: DeclaredPort[] }>();
+    const groups = new Map<string, LeaseGroup>();
     const seen = new Map<string, string>();
     for (const { object: port } of this.#leasedIps.items().values()) {
       if (port.lease.provider !== this.#options.provider) {
@@ -460,29 +523,37 @@ export class IpOperator {
     return groups;
   }
 
-  /** Sharing key → the address our (or Go's) Services of it already carry: what adoption keeps. */
-  #pins(services: readonly ServiceObject[]): Map<string, string> {
-    const pins = new Map<string, string>();
+  /** Sharing key → the addresses our (or Go's) Services of it already carry: what adoption keeps. */
+  #pins(services: readonly ServiceObject[]): Map<string, readonly string[]> {
+    const pins = new Map<string, readonly string[]>();
     for (const service of services) {
       const kind = kindOf(service, this.#options.provider);
       if (kind !== 'ours' && kind !== 'go') continue;
       const key = sharingKeyAnnotation(service);
-      const address = pinOf(service);
-      if (key !== undefined && address !== undefined && !pins.has(key)) pins.set(key, address);
+      const addresses = pinsOf(service);
+      if (key !== undefined && addresses.length > 0 && !pins.has(key)) pins.set(key, addresses);
     }
     return pins;
   }
 
-  #pinsOf(
-    group: { readonly id: LeaseId; readonly ports: readonly DeclaredPort[] },
-    pins: Map<string, string>,
-  ) {
+  #pinsOf(group: LeaseGroup, pins: ReadonlyMap<string, readonly string[]>) {
     const out: Record<string, readonly string[]> = {};
     for (const port of group.ports) {
-      const address = pins.get(port.sharingKey);
-      if (address !== undefined) out[port.declaration.endpoint] = [address];
+      const addresses = pins.get(port.sharingKey);
+      if (addresses !== undefined) out[port.declaration.endpoint] = addresses;
     }
     return out;
+  }
+
+  /**
+   * The family to deploy a lease with. A lease the engine knows keeps its own (undefined here); one whose
+   * Services already carry addresses (a restart without state, the Go operator's) is what they hold; a new
+   * one asks the families source, and may have to wait.
+   */
+  #familyFor(group: LeaseGroup, pins: ReadonlyMap<string, readonly string[]>): FamilyAnswer | undefined {
+    if (this.#engine.lease(group.id) !== undefined) return undefined;
+    const pinned = familyOfAddresses(Object.values(this.#pinsOf(group, pins)).flat());
+    return pinned === undefined ? this.#families.familyOf(group.id) : { family: pinned };
   }
 
   /**
@@ -491,8 +562,8 @@ export class IpOperator {
    * withheld there) and the endpoint moved A → B with its address.
    */
   async #migrate(
-    groups: Map<string, { readonly id: LeaseId; readonly ports: DeclaredPort[] }>,
-    pins: Map<string, string>,
+    groups: Map<string, LeaseGroup>,
+    pins: ReadonlyMap<string, readonly string[]>,
   ): Promise<void> {
     const slotOwner = new Map<string, string>();
     for (const [key, group] of groups) {
@@ -536,8 +607,8 @@ export class IpOperator {
   }
 
   async #deploy(
-    groups: Map<string, { readonly id: LeaseId; readonly ports: DeclaredPort[] }>,
-    pins: Map<string, string>,
+    groups: Map<string, LeaseGroup>,
+    pins: ReadonlyMap<string, readonly string[]>,
   ): Promise<void> {
     // Leases whose Services already carry an address go first: on a start with no state they keep it.
     const ordered = [...groups.entries()].sort(([a, ga], [b, gb]) => {
@@ -549,16 +620,23 @@ export class IpOperator {
   }
 
   /** Deploys a lease when its declarations changed; false when the engine refused it (recorded). */
-  async #deployLease(
-    group: { readonly id: LeaseId; readonly ports: readonly DeclaredPort[] },
-    pins: Map<string, string>,
-  ): Promise<boolean> {
+  async #deployLease(group: LeaseGroup, pins: ReadonlyMap<string, readonly string[]>): Promise<boolean> {
     const key = leaseKey(group.id);
     if (sameDeclarations(this.#engine.lease(group.id), group.ports)) return true;
+    const family = this.#familyFor(group, pins);
+    if (family !== undefined && 'waiting' in family) {
+      this.#awaitingFamily.set(key, { group, reason: family.waiting });
+      return false;
+    }
     const deployed = await this.#engine.deployDeclarations(
       group.id,
       group.ports.map((port) => port.declaration),
-      { pins: this.#pinsOf(group, pins), reopen: true, actor: 'operator' },
+      {
+        pins: this.#pinsOf(group, pins),
+        reopen: true,
+        actor: 'operator',
+        ...(family === undefined ? {} : { family: family.family }),
+      },
     );
     if (!deployed.ok) {
       const before = this.#leaseProblems.get(key);
@@ -795,18 +873,49 @@ export class IpOperator {
 
   // ---- reads for the HTTP face ----
 
-  /** `/usage`: pool size and addresses not free (leased, quarantined, held by foreign Services). */
-  usage(): { readonly available: bigint; readonly inUse: bigint } | undefined {
+  /**
+   * One family's addresses in the usable pools (with `dualPools`, only pools holding both families) and
+   * those not free: leased, quarantined, held by foreign Services.
+   */
+  familyUsage(family: Family, dualPools = false): Usage | undefined {
     if (!this.#firstPass || this.#picture === undefined) return undefined;
-    const usable = new Set(this.#picture.specs.map((spec) => spec.name));
-    let inUse = BigInt(this.#picture.foreign);
-    for (const entry of this.#engine.capacities()) {
-      if (usable.has(entry.pool)) inUse += entry.allocated + entry.quarantined;
+    const pools = this.#picture.pools.filter(
+      (pool) => pool.problem === undefined && (!dualPools || (pool.sizes.v4 > 0n && pool.sizes.v6 > 0n)),
+    );
+    const names = new Set(pools.map((pool) => pool.name));
+    let available = 0n;
+    let inUse = 0n;
+    for (const pool of pools) {
+      available += pool.sizes[family];
+      inUse += BigInt(pool.foreign.filter((address) => addressFamily(address) === family).length);
     }
-    return { available: this.#picture.size, inUse };
+    for (const entry of this.#engine.capacities()) {
+      if (entry.family === family && names.has(entry.pool)) inUse += entry.allocated + entry.quarantined;
+    }
+    return { available, inUse };
   }
 
-  /** The lease's ports MetalLB has confirmed (its Service reports the leased address). */
+  /**
+   * `/usage`, what the Go provider's bid gate subtracts its unconfirmed reservations from, one per
+   * endpoint: counted in the default family (`--ip-family`), so Available − InUse is how many more endpoints
+   * of it can be served. IPv4: IPv4 addresses, as Go. IPv6: IPv6 addresses. Dual: of the pools holding
+   * both families, the family with fewer free addresses (each endpoint takes one of each).
+   */
+  usage(): Usage | undefined {
+    const family = this.#families.fallback;
+    if (family !== 'dual') return this.familyUsage(family);
+    const v4 = this.familyUsage('v4', true);
+    const v6 = this.familyUsage('v6', true);
+    if (v4 === undefined || v6 === undefined) return undefined;
+    return v6.available - v6.inUse < v4.available - v4.inUse ? v6 : v4;
+  }
+
+  /** The default family (`--ip-family`). */
+  defaultFamily(): FamilyRequest {
+    return this.#families.fallback;
+  }
+
+  /** The lease's ports MetalLB has confirmed, once per address (a dual-stack port twice, IPv4 first). */
   confirmedPorts(lease: LeaseId): readonly { readonly service: WantedService; readonly address: string }[] {
     const view = this.#engine.lease(lease);
     if (view === undefined || view.state !== 'active') return [];
@@ -814,13 +923,42 @@ export class IpOperator {
     return wantedServices(view, this.#picture?.poolOf ?? (() => undefined)).flatMap((service) => {
       const have = items.get(service.key)?.object;
       const ingress = have === undefined ? [] : ingressAddresses(have);
-      const address = service.port.addresses.find((candidate) => ingress.includes(candidate));
-      return address === undefined ? [] : [{ service, address }];
+      return service.port.addresses
+        .filter((candidate) => ingress.includes(candidate))
+        .map((address) => ({ service, address }));
     });
   }
 
   /** `/state`: every lease we act on, its ports and what holds each up. */
   state(): readonly LeaseState[] {
+    return [...this.#activeState(), ...this.#awaitingState()];
+  }
+
+  /** Leases waiting for their family: every port pending, with why. */
+  #awaitingState(): LeaseState[] {
+    return [...this.#awaitingFamily.values()].map(({ group, reason }) => {
+      const lastEventAt = this.#lastEventAt.get(leaseKey(group.id));
+      return {
+        lease: group.id,
+        namespace: leaseNamespace(group.id),
+        ports: group.ports.map(
+          ({ sharingKey, declaration: d }): PortState => ({
+            endpoint: d.endpoint,
+            sharingKey,
+            serviceName: d.service,
+            port: d.port,
+            externalPort: d.externalPort,
+            protocol: d.protocol,
+            state: 'pending',
+            reason: `waiting for the lease's address family: ${reason}`,
+          }),
+        ),
+        ...(lastEventAt === undefined ? {} : { lastEventAt }),
+      };
+    });
+  }
+
+  #activeState(): LeaseState[] {
     const items = this.#services.items();
     const poolOf = this.#picture?.poolOf ?? (() => undefined);
     return this.#engine.leases({ state: 'active' }).map((lease) => {
@@ -898,6 +1036,7 @@ export class IpOperator {
   problems(): readonly string[] {
     const out: string[] = [];
     for (const pool of this.#picture?.pools ?? []) if (pool.problem !== undefined) out.push(pool.problem);
+    if (this.#familyProblem !== undefined) out.push(this.#familyProblem);
     return out;
   }
 
