@@ -3,9 +3,11 @@
  * every pinned address when told to), and waits on conditions, never on time.
  */
 import { memoryLogger } from '../daemon/index.js';
+import type { AppError } from '../errors/index.js';
 import { FakeKubeGateway, leaseNamespace } from '../k8s/index.js';
 import { createLeaseEngine, type LeaseEngine, type LeaseId, type LeaseStore } from '../lease/index.js';
 import { createMemoryStore } from '../store/index.js';
+import type { LeaseFamilies } from './families.js';
 import { IpOperator } from './reconciler.js';
 import { type GoDeclaration, goLeasedIp, metallbAssign, metallbPool, PROVIDER } from './testing.js';
 
@@ -45,6 +47,9 @@ export interface HarnessOptions {
   readonly start?: boolean;
   /** The operator's clock (milliseconds); default the real one. */
   readonly clock?: { now: number };
+  /** Where new leases' families come from; default IPv4 for all. */
+  readonly families?: LeaseFamilies;
+  readonly onRefused?: (error: AppError) => void;
 }
 
 export class Harness {
@@ -84,6 +89,8 @@ export class Harness {
       ...(this.options.clock === undefined ? {} : { now: () => this.options.clock?.now ?? 0 }),
       writeBackoff: { minMs: 5, maxMs: 40 },
       watchBackoff: { minMs: 5, maxMs: 40 },
+      ...(this.options.families === undefined ? {} : { families: this.options.families }),
+      ...(this.options.onRefused === undefined ? {} : { onRefused: this.options.onRefused }),
     });
     if (this.options.start === false) return;
     this.operator.start();
