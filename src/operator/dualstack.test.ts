@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AppError } from '../errors/index.js';
 import type { FamilyRequest } from '../ipam/index.js';
+import { leaseNamespace } from '../k8s/index.js';
 import { type LeaseId, leaseKey } from '../lease/index.js';
 import { createMemoryStore } from '../store/index.js';
 import { type FamilyAnswer, fixedFamilies, type LeaseFamilies } from './families.js';
-import { Harness, until } from './harness.js';
+import { Harness, LEASED_IPS, until } from './harness.js';
 import { ALICE, BOB, leaseOf } from './testing.js';
 
 const web = { endpoint: 'web', service: 'web', port: 8080, externalPort: 80 } as const;
@@ -151,6 +152,62 @@ describe('IP operator: IPv6 and dual-stack leases', () => {
     await h.settle();
     assert.equal(asked.length, asks);
     assert.equal(service(h, lease, 'web-ip-443-tcp').spec.ipFamilyPolicy, 'RequireDualStack');
+    await h.stop();
+  });
+
+  it('an IPv6 NetworkPolicy per manifest service admits ::/0 on the leased container ports; none for IPv4; deleted on close', async () => {
+    const { source, answers } = steeredFamilies('v4');
+    const h = await Harness.create({ pool: DUAL_POOL, families: source });
+    const dual = leaseOf(ALICE, 130);
+    const v4 = leaseOf(BOB, 131);
+    answers.set(leaseKey(dual), { family: 'dual' });
+    const api = { endpoint: 'web', service: 'api', port: 9000, externalPort: 81, protocol: 'UDP' } as const;
+    h.declare(dual, web, tls, api);
+    h.declare(v4, web);
+    await h.settle();
+    const policies = (lease: LeaseId) =>
+      h.fake.objects(
+        `/apis/networking.k8s.io/v1/namespaces/${leaseNamespace(lease)}/networkpolicies`,
+      ) as never as {
+        metadata: { name: string; labels: Record<string, string> };
+        spec: unknown;
+      }[];
+    assert.deepEqual(policies(v4), []);
+    const written = policies(dual);
+    assert.deepEqual(
+      written.map((policy) => policy.metadata.name),
+      ['akash-ip-api-ipv6', 'akash-ip-web-ipv6'],
+    );
+    const webPolicy = written[1]!;
+    assert.equal(webPolicy.metadata.labels['app.kubernetes.io/managed-by'], 'akash-ip');
+    assert.equal(webPolicy.metadata.labels['akash.network/lease.id.dseq'], '130');
+    assert.deepEqual(webPolicy.spec, {
+      podSelector: { matchLabels: { 'akash.network/manifest-service': 'web' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ ipBlock: { cidr: '::/0' } }],
+          ports: [
+            { port: 8080, protocol: 'TCP' },
+            { port: 8443, protocol: 'TCP' },
+          ],
+        },
+      ],
+    });
+    // A port removed: the policy follows, one patch.
+    h.fake.resetCounts();
+    h.fake.remove(`${LEASED_IPS}/${ALICE}-ip-web-tcp-443`);
+    await h.settle();
+    assert.equal(h.fake.count({ method: 'PATCH', path: /networkpolicies/ }), 1);
+    const ingress = (policies(dual)[1]?.spec as { ingress: { ports: unknown[] }[] }).ingress;
+    assert.deepEqual(ingress[0]?.ports, [{ port: 8080, protocol: 'TCP' }]);
+    // Closed: its Services and policies go.
+    for (const name of [`${ALICE}-ip-web-tcp-80`, `${ALICE}-ip-web-udp-81`])
+      h.fake.remove(`${LEASED_IPS}/${name}`);
+    await h.settle();
+    assert.equal(h.services(dual).size, 0);
+    assert.deepEqual(policies(dual), []);
+    assert.equal(h.services(v4).size, 1);
     await h.stop();
   });
 

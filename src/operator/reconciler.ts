@@ -22,13 +22,21 @@ import {
   familiesDiffer,
   Informer,
   type InformerStats,
+  IPV6_POLICIES,
   type IpAddressPoolObject,
+  type Ipv6PolicyBody,
   ipAddressPoolSchema,
+  ipv6PolicyBodies,
   KubeClient,
   type KubeGateway,
   LABEL,
   latestWarning,
   leaseNamespace,
+  type NetworkPolicyObject,
+  networkPolicyMatches,
+  networkPolicyPath,
+  networkPolicySchema,
+  type ObjectMeta,
   type ServiceObject,
   serviceMatches,
   servicePatch,
@@ -198,6 +206,7 @@ export class IpOperator {
   readonly #leasedIps: Informer<DeclaredPort>;
   readonly #poolObjects: Informer<IpAddressPoolObject>;
   readonly #services: Informer<ServiceObject>;
+  readonly #policies: Informer<NetworkPolicyObject>;
   readonly #unsubscribe: (() => void)[] = [];
 
   #running: Promise<void> | undefined;
@@ -256,6 +265,14 @@ export class IpOperator {
       path: '/api/v1/services',
       parse: zodParse(serviceSchema, 'Service'),
     });
+    // Ours only: the IPv6 policies (the Go provider's own admit IPv4 alone).
+    this.#policies = new Informer({
+      ...common,
+      name: 'networkpolicies',
+      path: IPV6_POLICIES.path,
+      labelSelector: IPV6_POLICIES.labelSelector,
+      parse: zodParse(networkPolicySchema, 'NetworkPolicy'),
+    });
     this.#firstPassPromise = new Promise((resolve) => {
       this.#firstPassDone = resolve;
     });
@@ -276,14 +293,13 @@ export class IpOperator {
       }),
       this.#poolObjects.subscribe(() => this.#schedule()),
       this.#services.subscribe(() => this.#schedule()),
+      this.#policies.subscribe(() => this.#schedule()),
     );
     // A list with nothing in it delivers no change: were it the last to come, no pass would ever run.
-    for (const informer of [this.#leasedIps, this.#poolObjects, this.#services]) {
+    for (const informer of this.#informers()) {
       void informer.synced().then(() => this.#schedule());
+      informer.start();
     }
-    this.#leasedIps.start();
-    this.#poolObjects.start();
-    this.#services.start();
   }
 
   async stop(): Promise<void> {
@@ -292,8 +308,12 @@ export class IpOperator {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await Promise.all([this.#leasedIps.stop(), this.#poolObjects.stop(), this.#services.stop()]);
+    await Promise.all(this.#informers().map((informer) => informer.stop()));
     await this.#running;
+  }
+
+  #informers(): readonly Informer<unknown>[] {
+    return [this.#leasedIps, this.#poolObjects, this.#services, this.#policies] as Informer<unknown>[];
   }
 
   /** Resolves when the first pass after the informers' first lists is done: state and `/usage` are exact. */
@@ -373,7 +393,7 @@ export class IpOperator {
   }
 
   async #pass(): Promise<void> {
-    if (!this.#leasedIps.isSynced() || !this.#poolObjects.isSynced() || !this.#services.isSynced()) return;
+    if (!this.#informers().every((informer) => informer.isSynced())) return;
     this.#passes += 1;
     const services = [...this.#services.items().values()].map((item) => item.object);
     const changedPools = await this.#syncPools(services);
@@ -406,7 +426,12 @@ export class IpOperator {
       this.#firstPassDone();
       this.#options.logger.log('info', 'first sync done', this.summary());
     }
-    await this.#syncServices(services);
+    const keep = this.#keptLeases();
+    const known = await this.#syncServices(services, keep);
+    for (const key of await this.#syncPolicies(keep)) known.add(key);
+    for (const map of [this.#failures, this.#expected]) {
+      for (const key of map.keys()) if (!known.has(key)) map.delete(key);
+    }
     this.#options.onPass?.();
   }
 
@@ -694,7 +719,7 @@ export class IpOperator {
   }
 
   /** True while a write's echo is awaited or its backoff runs: the object is left alone this pass. */
-  #waiting(key: string, have: ServiceObject | undefined, now: number): boolean {
+  #waiting(key: string, have: { readonly metadata: ObjectMeta } | undefined, now: number): boolean {
     if (this.#inFlight.has(key)) return true;
     const failure = this.#failures.get(key);
     if (failure !== undefined && failure.retryAt > now) return true;
@@ -711,19 +736,24 @@ export class IpOperator {
     return true;
   }
 
-  async #syncServices(services: readonly ServiceObject[]): Promise<void> {
-    const now = this.#now();
-    const wanted = this.#wanted();
-    const observed = new Map<string, ServiceObject>();
-    for (const service of services) {
-      observed.set(`${service.metadata.namespace}/${service.metadata.name}`, service);
-    }
-    // A lease the engine refused, or with an unreadable object, keeps the Services it has.
+  /** Leases the engine refused, or with an unreadable object: they keep the Services and policies they have. */
+  #keptLeases(): Set<string> {
     const keep = new Set(this.#leaseProblems.keys());
     for (const [, { raw }] of this.#leasedIps.malformed()) {
       const labels = (raw as { metadata?: { labels?: Record<string, string> } }).metadata?.labels;
       const lease = leaseKeyOfLabels(labels);
       if (lease !== undefined) keep.add(lease);
+    }
+    return keep;
+  }
+
+  /** Writes what differs; returns the keys of the Services wanted or seen (their retry state is kept). */
+  async #syncServices(services: readonly ServiceObject[], keep: ReadonlySet<string>): Promise<Set<string>> {
+    const now = this.#now();
+    const wanted = this.#wanted();
+    const observed = new Map<string, ServiceObject>();
+    for (const service of services) {
+      observed.set(`${service.metadata.namespace}/${service.metadata.name}`, service);
     }
     const tasks: (() => Promise<void>)[] = [];
     for (const [key, want] of wanted) {
@@ -738,7 +768,7 @@ export class IpOperator {
         this.#fail(key, appError('K8S_REJECTED', `Service ${key} exists and is not ours; it is left alone`));
         continue;
       }
-      if (familiesDiffer(have, want.body)) tasks.push(() => this.#delete(key, have));
+      if (familiesDiffer(have, want.body)) tasks.push(() => this.#delete(key, servicePath, have));
       else if (!serviceMatches(have, want.body)) tasks.push(() => this.#patch(key, have, want));
       else this.#failures.delete(key);
     }
@@ -750,13 +780,65 @@ export class IpOperator {
       const lease = leaseKeyOfLabels(have.metadata.labels);
       if (lease !== undefined && keep.has(lease)) continue;
       if (this.#waiting(key, have, now)) continue;
-      tasks.push(() => this.#delete(key, have));
+      tasks.push(() => this.#delete(key, servicePath, have));
     }
     await this.#runAll(tasks);
-    for (const map of [this.#failures, this.#expected]) {
-      for (const key of map.keys()) if (!wanted.has(key) && !observed.has(key)) map.delete(key);
-    }
     await this.#readMetallbReasons(wanted, observed, now);
+    return new Set([...wanted.keys(), ...observed.keys()]);
+  }
+
+  /**
+   * Our IPv6 NetworkPolicies: one per manifest service with ports on an IPv6 address, removed with the
+   * lease (or its last IPv6 port); only what differs is written. Returns the keys wanted or seen.
+   */
+  async #syncPolicies(keep: ReadonlySet<string>): Promise<Set<string>> {
+    const now = this.#now();
+    const keyOf = (metadata: { readonly namespace: string; readonly name: string }) =>
+      `networkpolicy:${metadata.namespace}/${metadata.name}`;
+    const wanted = new Map<string, Ipv6PolicyBody>();
+    for (const lease of this.#engine.leases({ state: 'active' })) {
+      for (const body of ipv6PolicyBodies(lease)) wanted.set(keyOf(body.metadata), body);
+    }
+    const observed = new Map<string, NetworkPolicyObject>();
+    for (const { object } of this.#policies.items().values()) observed.set(keyOf(object.metadata), object);
+    const tasks: (() => Promise<void>)[] = [];
+    for (const [key, want] of wanted) {
+      const have = observed.get(key);
+      if (this.#waiting(key, have, now)) continue;
+      if (have === undefined) {
+        const path = networkPolicyPath(want.metadata.namespace);
+        tasks.push(() =>
+          this.#write(key, 'created', async () =>
+            this.#written(await this.#client.create(networkPolicySchema, path, want)),
+          ),
+        );
+      } else if (!networkPolicyMatches(have, want)) {
+        const path = networkPolicyPath(want.metadata.namespace, want.metadata.name);
+        const patch = { metadata: { labels: want.metadata.labels }, spec: want.spec };
+        tasks.push(() =>
+          this.#write(key, 'updated', async () =>
+            this.#written(await this.#client.patch(networkPolicySchema, path, patch)),
+          ),
+        );
+      } else this.#failures.delete(key);
+    }
+    for (const [key, have] of observed) {
+      if (wanted.has(key) || this.#waiting(key, have, now)) continue;
+      const lease = leaseKeyOfLabels(have.metadata.labels);
+      if (lease !== undefined && keep.has(lease)) continue;
+      tasks.push(() => this.#delete(key, networkPolicyPath, have));
+    }
+    await this.#runAll(tasks);
+    return new Set([...wanted.keys(), ...observed.keys()]);
+  }
+
+  /** A create's or patch's answer as the echo to wait for. */
+  #written(done: Result<{ readonly metadata: { readonly resourceVersion: string } }>): Result<Expectation> {
+    if (!done.ok) return done;
+    return {
+      ok: true,
+      value: { kind: 'written', resourceVersion: done.value.metadata.resourceVersion, at: this.#now() },
+    };
   }
 
   /** For Services MetalLB leaves unconfirmed for a while: its newest Warning says why (pool, conflict…). */
@@ -862,9 +944,13 @@ export class IpOperator {
     });
   }
 
-  #delete(key: string, have: ServiceObject): Promise<void> {
+  #delete(
+    key: string,
+    pathOf: (namespace: string, name: string) => string,
+    have: { readonly metadata: { readonly namespace: string; readonly name: string; readonly uid: string } },
+  ): Promise<void> {
     return this.#write(key, 'deleted', async () => {
-      const path = servicePath(have.metadata.namespace, have.metadata.name);
+      const path = pathOf(have.metadata.namespace, have.metadata.name);
       const deleted = await this.#client.delete(path, have.metadata.uid);
       if (!deleted.ok) return deleted;
       return { ok: true, value: { kind: 'deleted', uid: have.metadata.uid, at: this.#now() } };
@@ -1066,6 +1152,7 @@ export class IpOperator {
       providerleasedips: this.#leasedIps.stats(),
       ipaddresspools: this.#poolObjects.stats(),
       services: this.#services.stats(),
+      networkpolicies: this.#policies.stats(),
     };
   }
 
