@@ -199,8 +199,8 @@ describe('IP operator: IPv6 and dual-stack leases', () => {
     h.fake.remove(`${LEASED_IPS}/${ALICE}-ip-web-tcp-443`);
     await h.settle();
     assert.equal(h.fake.count({ method: 'PATCH', path: /networkpolicies/ }), 1);
-    const ingress = (policies(dual)[1]?.spec as { ingress: { ports: unknown[] }[] }).ingress;
-    assert.deepEqual(ingress[0]?.ports, [{ port: 8080, protocol: 'TCP' }]);
+    const spec = policies(dual)[1]?.spec as { ingress: { ports: unknown[] }[] } | undefined;
+    assert.deepEqual(spec?.ingress[0]?.ports, [{ port: 8080, protocol: 'TCP' }]);
     // Closed: its Services and policies go.
     for (const name of [`${ALICE}-ip-web-tcp-80`, `${ALICE}-ip-web-udp-81`])
       h.fake.remove(`${LEASED_IPS}/${name}`);
