@@ -76,6 +76,19 @@ describe('runOperator', () => {
     await second.value.stop();
   });
 
+  it('--ip-family dual on IPv4-only pools: resolves `refused` with NO_IP_SUPPORT and never opens /health', async () => {
+    const running = await runOperator(configOf({ ipFamily: 'dual' }), {
+      logger: memoryLogger(),
+      gateway: fakeCluster(),
+    });
+    if (!running.ok) assert.fail(running.error.message);
+    const refused = await running.value.refused;
+    assert.equal(refused.code, 'NO_IP_SUPPORT');
+    assert.match(refused.message, /--ip-family dual needs a pool holding both IPv4 and IPv6/);
+    assert.equal((await fetch(`${running.value.url}/health`)).status, 503);
+    await running.value.stop();
+  });
+
   it('with --webhook-port, injects the variables (a hashed name by its hash), reports the early pod and rolls once, opted in', async () => {
     const fake = fakeCluster();
     const running = {
