@@ -1,15 +1,19 @@
 /**
- * The IP operator's reconcile loop. Three informers (the Go provider's `ProviderLeasedIP` objects, the
- * named MetalLB pools, every Service) feed one pass at a time, run after each informer batch (a burst of
- * events coalesces into one pass):
+ * The IP operator's reconcile loop. Four informers (the Go provider's `ProviderLeasedIP` objects, the
+ * named MetalLB pools, every Service, our IPv6 NetworkPolicies) feed one pass at a time, run after each
+ * informer batch (a burst of events coalesces into one pass):
  *
  * 1. pools: the named pools minus addresses foreign LoadBalancers hold → `engine.setPools` when changed;
  * 2. leases: objects of our provider grouped by lease → `engine.deployDeclarations` for a lease whose
  *    declarations changed (adopting the address its Services already carry), `engine.migrate` when Go's
  *    migration overwrote an endpoint's objects with another lease, `engine.close` when a lease's last object
- *    is gone; other providers' objects and malformed ones are listed, never acted on;
+ *    is gone; other providers' objects and malformed ones are listed, never acted on. A new lease's address
+ *    families come from a {@link LeaseFamilies} source (`--ip-family`, or its order on chain); one whose
+ *    family is not known yet waits, undeployed;
  * 3. Services: the engine's active endpoints → the Services Go would write plus our pin, compared with the
- *    informer's cache; only what differs is written, each object on its own with its own backoff.
+ *    informer's cache; only what differs is written, each object on its own with its own backoff;
+ * 4. NetworkPolicies: per manifest service with IPv6 addresses, one admitting `::/0` (Go's admit IPv4 only),
+ *    written the same way.
  *
  * Nothing here restarts the world: a refused write, a bad object or a lease the engine refuses is recorded
  * with its reason and retried on its own.
@@ -824,6 +828,8 @@ export class IpOperator {
     }
     for (const [key, have] of observed) {
       if (wanted.has(key) || this.#waiting(key, have, now)) continue;
+      // Another provider's operator in the same cluster keeps its own.
+      if (have.metadata.labels?.[LABEL.provider] !== this.#options.provider) continue;
       const lease = leaseKeyOfLabels(have.metadata.labels);
       if (lease !== undefined && keep.has(lease)) continue;
       tasks.push(() => this.#delete(key, networkPolicyPath, have));
