@@ -125,6 +125,41 @@ describe('IP operator: IPv6 and dual-stack leases', () => {
     await h.stop();
   });
 
+  it('pools of either family by name: an IPv4 pool and an IPv6 pool serve IPv4 and IPv6-only leases, each annotated with its pool', async () => {
+    const { source, answers } = steeredFamilies('v4');
+    const h = await Harness.create({
+      pool: ['192.0.2.0/30'],
+      morePools: { six: ['2001:db8:6::/126'] },
+      families: source,
+    });
+    const v4 = leaseOf(ALICE, 115);
+    const v6 = leaseOf(BOB, 116);
+    answers.set(leaseKey(v6), { family: 'v6' });
+    h.declare(v4, web);
+    h.declare(v6, web);
+    await h.settle();
+    assert.deepEqual(h.addresses(v4), { 'web-ip-80-tcp': '192.0.2.0' });
+    assert.deepEqual(h.addresses(v6), { 'web-ip-80-tcp': '2001:db8:6::' });
+    const annotations = service(h, v6, 'web-ip-80-tcp').metadata.annotations;
+    assert.equal(annotations['metallb.universe.tf/address-pool'], 'six');
+    assert.equal(
+      service(h, v4, 'web-ip-80-tcp').metadata.annotations['metallb.universe.tf/address-pool'],
+      undefined,
+    );
+    assert.deepEqual(h.operator.familyUsage('v4'), { available: 4n, inUse: 1n });
+    assert.deepEqual(h.operator.familyUsage('v6'), { available: 4n, inUse: 1n });
+    // No pool holds both families: a dual lease is refused with the reason, the others keep going.
+    const dual = leaseOf(ALICE, 117);
+    answers.set(leaseKey(dual), { family: 'dual' });
+    h.declare(dual, { ...web, endpoint: 'both' });
+    await h.settle();
+    assert.equal(h.services(dual).size, 0);
+    const refused = h.operator.ignored().find((entry) => entry.key === leaseKey(dual));
+    assert.equal(refused?.kind, 'refused');
+    assert.match(refused?.reason ?? '', /NO_IP_SUPPORT/);
+    await h.stop();
+  });
+
   it('a lease whose family is not known yet waits, reported in /state, and is deployed once it is', async () => {
     const { source, answers, asked } = steeredFamilies('v4');
     const h = await Harness.create({ pool: DUAL_POOL, families: source });

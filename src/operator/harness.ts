@@ -40,6 +40,8 @@ export async function untilValue<T>(
 
 export interface HarnessOptions {
   readonly pool?: readonly string[];
+  /** More MetalLB pools, by name, leased from besides `default`. */
+  readonly morePools?: Readonly<Record<string, readonly string[]>>;
   readonly store?: LeaseStore;
   readonly fake?: FakeKubeGateway;
   /** Leave MetalLB out (tests of what happens before it confirms). */
@@ -67,6 +69,9 @@ export class Harness {
     if (options.fake === undefined) {
       for (const name of ['lease', 'metallb-system']) fake.add('/api/v1/namespaces', { metadata: { name } });
       fake.add(POOLS, metallbPool('default', options.pool ?? ['192.0.2.0/29']));
+      for (const [name, addresses] of Object.entries(options.morePools ?? {})) {
+        fake.add(POOLS, metallbPool(name, addresses));
+      }
     }
     const harness = new Harness(fake, options);
     await harness.boot(options.store ?? createMemoryStore());
@@ -84,7 +89,7 @@ export class Harness {
       provider: PROVIDER,
       manifestNamespace: 'lease',
       metallbNamespace: 'metallb-system',
-      pools: ['default'],
+      pools: ['default', ...Object.keys(this.options.morePools ?? {})],
       logger: this.logger,
       ...(this.options.clock === undefined ? {} : { now: () => this.options.clock?.now ?? 0 }),
       writeBackoff: { minMs: 5, maxMs: 40 },
