@@ -119,7 +119,9 @@ export class ChainFamilies implements LeaseFamilies {
     this.#entries.set(key, { kind: 'reading', attempts });
     void readDeploymentGroups(this.#options.url, lease.owner, lease.dseq, this.#options.timeoutMs ?? 10_000)
       .then((read) => this.#settle(key, attempts, read))
-      .catch((error: unknown) => this.#settle(key, attempts, fail(appError('UNAVAILABLE', String(error)))));
+      .catch(() =>
+        this.#settle(key, attempts, fail(appError('INTERNAL', 'reading the order failed unexpectedly'))),
+      );
   }
 
   #settle(
