@@ -248,15 +248,7 @@ describe('helm chart akash-ip-operator: lint and render', () => {
       undefined,
     );
     for (const bad of ['ip_family=v6', 'akash_rest=ftp://node']) {
-      const run = await helm([
-        'template',
-        RELEASE,
-        CHART,
-        '--set',
-        `provider_address=${PROVIDER}`,
-        '--set',
-        bad,
-      ]);
+      const run = await helm(['template', RELEASE, CHART, '--set', `provider_address=${PROVIDER},${bad}`]);
       assert.notEqual(run.code, 0, `${bad} was accepted`);
       assert.match(run.stderr, /ip_family|akash_rest/);
     }
