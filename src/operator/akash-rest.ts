@@ -48,12 +48,17 @@ export async function readDeploymentGroups(
   owner: string,
   dseq: string,
   timeoutMs: number,
+  /** Aborts the read (the operator stopping). */
+  cancel?: AbortSignal,
 ): Promise<Result<ReadonlyMap<number, readonly Attribute[]>, AppError>> {
   let response: Response;
   try {
     response = await fetch(deploymentInfoUrl(base, owner, dseq), {
       headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(timeoutMs),
+      signal:
+        cancel === undefined
+          ? AbortSignal.timeout(timeoutMs)
+          : AbortSignal.any([AbortSignal.timeout(timeoutMs), cancel]),
     });
   } catch (error) {
     const why =

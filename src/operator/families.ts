@@ -75,6 +75,7 @@ export class ChainFamilies implements LeaseFamilies {
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #cancel = new AbortController();
   #stopped = false;
 
   constructor(options: ChainFamiliesOptions) {
@@ -111,13 +112,15 @@ export class ChainFamilies implements LeaseFamilies {
 
   stop(): void {
     this.#stopped = true;
+    this.#cancel.abort();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
   }
 
   #read(key: string, lease: LeaseId, attempts: number): void {
     this.#entries.set(key, { kind: 'reading', attempts });
-    void readDeploymentGroups(this.#options.url, lease.owner, lease.dseq, this.#options.timeoutMs ?? 10_000)
+    const timeoutMs = this.#options.timeoutMs ?? 10_000;
+    void readDeploymentGroups(this.#options.url, lease.owner, lease.dseq, timeoutMs, this.#cancel.signal)
       .then((read) => this.#settle(key, attempts, read))
       .catch(() =>
         this.#settle(key, attempts, fail(appError('INTERNAL', 'reading the order failed unexpectedly'))),
