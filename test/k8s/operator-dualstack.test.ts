@@ -208,9 +208,10 @@ describe('akash-ip operator: IPv6 and dual-stack leases on the real cluster', ()
     assert.match(status?.IP ?? '', /^198\.51\.100\.3[23]$/);
     const starved = order([DUAL]);
     await deploy(starved, { ...web, endpoint: 'starved' });
-    const pending = await eventually('the dual lease reported pending', async () => {
-      const ports = await portState(starved);
-      return ports?.[0]?.state === 'pending' ? ports[0] : undefined;
+    // First it waits for its order to be read from the chain, then for an IPv4 address.
+    const pending = await eventually('the dual lease reported pending for want of IPv4', async () => {
+      const [port] = (await portState(starved)) ?? [];
+      return port?.state === 'pending' && !/address family/.test(port.reason ?? '') ? port : undefined;
     });
     assert.match(pending.reason ?? '', /IPv4/);
     assert.deepEqual(await services(starved), []);
