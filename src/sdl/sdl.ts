@@ -238,13 +238,19 @@ export function parseSdl(source: string | Uint8Array, options: ParseOptions = {}
 
   const window = input.reclamation === undefined ? undefined : parseGoDuration(input.reclamation.minWindow);
   const manifest = deepFreeze(built.built.manifest);
-  const value: Sdl = deepFreeze({
+  // The version costs a sorted JSON of the manifest and its hash: worked out when first read, as printing the
+  // manifest or the groups never reads it.
+  let hash: string | undefined;
+  const value: Sdl = Object.freeze({
     dialect: dialect.dialect,
     version: dialect.version,
     manifest,
-    groups: built.built.groups,
-    manifestVersion: manifestVersion(manifest),
-    endpoints: [...input.endpoints.keys()],
+    groups: deepFreeze(built.built.groups),
+    get manifestVersion(): string {
+      hash ??= manifestVersion(manifest);
+      return hash;
+    },
+    endpoints: Object.freeze([...input.endpoints.keys()]),
     ...(window?.ok ? { reclamationWindowNs: window.value } : {}),
   });
   return { ok: true, value, warnings };
