@@ -217,7 +217,9 @@ function object(shape: Readonly<Record<string, Rule>>, ...checks: Check[]): Rule
       const keys = Object.keys(input);
       let unknownKeys: string[] | undefined;
       for (let i = 0; i < keys.length; i++) {
-        if (!Object.hasOwn(shape, keys[i]!)) (unknownKeys ??= []).push(keys[i]!);
+        if (Object.hasOwn(shape, keys[i]!)) continue;
+        unknownKeys ??= [];
+        unknownKeys.push(keys[i]!);
       }
       if (unknownKeys !== undefined) issues.push({ message: '', path, unknownKeys });
     },
