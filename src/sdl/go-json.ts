@@ -91,12 +91,26 @@ function quotedKey(key: string): string {
   return quoted;
 }
 
+/** Line breaks with `depth` indents, made once per indent and depth: a manifest has thousands of containers. */
+const lineBreaks = new Map<string, string[]>();
+
+function lineBreak(indent: string, depth: number): string {
+  if (indent === '') return '';
+  let made = lineBreaks.get(indent);
+  if (made === undefined) {
+    made = [];
+    lineBreaks.set(indent, made);
+  }
+  made[depth] ??= `\n${indent.repeat(depth)}`;
+  return made[depth];
+}
+
 function encode(value: unknown, sortKeys: boolean, indent: string, depth: number): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return goJsonString(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const inner = indent === '' ? '' : `\n${indent.repeat(depth + 1)}`;
-  const outer = indent === '' ? '' : `\n${indent.repeat(depth)}`;
+  const inner = lineBreak(indent, depth + 1);
+  const outer = lineBreak(indent, depth);
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
     let out = '[';
@@ -111,7 +125,8 @@ function encode(value: unknown, sortKeys: boolean, indent: string, depth: number
   const colon = indent === '' ? ':' : ': ';
   let out = '{';
   let first = true;
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const v = record[key];
     if (v === undefined || (attribute && v === '')) continue;
     out += (first ? '' : ',') + inner + quotedKey(key) + colon + encode(v, sortKeys, indent, depth + 1);
