@@ -150,15 +150,24 @@ export function sortedJson(value: unknown): string {
 
 type Sha256Hex = (text: string) => string;
 
-/** Node's native SHA-256 when the runtime has one (about ten times faster), else the portable one. */
-const nativeSha256: Sha256Hex | undefined = (() => {
+type Crypto = {
+  createHash(algorithm: 'sha256'): { update(data: string): { digest(encoding: 'hex'): string } };
+};
+
+/**
+ * Node's native SHA-256 when the runtime has one (about ten times faster), else undefined. `node:crypto` is
+ * loaded on the first hash, not with this module: printing a manifest hashes nothing.
+ */
+function nativeSha256(): Sha256Hex | undefined {
   const builtin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     ?.getBuiltinModule;
-  const crypto = builtin?.('node:crypto') as
-    | { createHash(algorithm: 'sha256'): { update(data: string): { digest(encoding: 'hex'): string } } }
-    | undefined;
-  return crypto === undefined ? undefined : (text) => crypto.createHash('sha256').update(text).digest('hex');
-})();
+  if (builtin === undefined) return undefined;
+  let crypto: Crypto | undefined;
+  return (text) => {
+    crypto ??= builtin('node:crypto') as Crypto;
+    return crypto.createHash('sha256').update(text).digest('hex');
+  };
+}
 
 /** The portable SHA-256, loaded only where the runtime has no native one (not on Node: it costs start-up time). */
 async function portableSha256(): Promise<Sha256Hex> {
@@ -170,7 +179,7 @@ async function portableSha256(): Promise<Sha256Hex> {
 }
 
 /** SHA-256 of a string's UTF-8 bytes, in hex. */
-export const sha256Hex: Sha256Hex = nativeSha256 ?? (await portableSha256());
+export const sha256Hex: Sha256Hex = nativeSha256() ?? (await portableSha256());
 
 /** The manifest version (deployment hash): hex sha256 of the sorted JSON of the manifest. */
 export function manifestVersion(manifest: Manifest): string {
