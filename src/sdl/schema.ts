@@ -199,8 +199,14 @@ function nullable(inner: Rule): Rule {
 function object(shape: Readonly<Record<string, Rule>>, ...checks: Check[]): Rule {
   const fields = Object.entries(shape);
   /** What the object's checks see: its known fields only. */
-  const known = (input: Record<string, unknown>): Record<string, unknown> =>
-    Object.fromEntries(fields.filter(([key]) => key in input).map(([key]) => [key, input[key]]));
+  const known = (input: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < fields.length; i++) {
+      const key = fields[i]![0];
+      if (key in input) out[key] = input[key];
+    }
+    return out;
+  };
   return rule(
     (input, path, issues) => {
       if (!isObject(input)) {

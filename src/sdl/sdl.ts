@@ -55,7 +55,11 @@ export type SdlResult = (
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const key in value) deepFreeze(value[key]);
+    for (const key in value) {
+      const field = value[key];
+      // most fields are strings and numbers: no call for them
+      if (typeof field === 'object' && field !== null) deepFreeze(field);
+    }
   }
   return value;
 }
