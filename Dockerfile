@@ -8,7 +8,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
-# The build runs scripts of its own (the console's bundle).
+# `npm run build` bundles the CLI and the console with the scripts there.
 COPY scripts ./scripts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev

@@ -2,7 +2,6 @@
  * How commands print: the same data as JSON, YAML or a human table on stdout, errors and progress on
  * stderr. Colour follows the NO_COLOR / FORCE_COLOR conventions and is off when stdout is not a terminal.
  */
-import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Option } from '@commander-js/extra-typings';
 import type Table from 'cli-table3';
@@ -13,8 +12,8 @@ import type { Progress } from '../tenant/flows.js';
 import type { CliIo } from './io.js';
 
 /**
- * The table and YAML libraries are required on first use: every command module imports this one to declare
- * `--output`, and neither `--help` nor the SDL commands should pay for loading them.
+ * The table and YAML libraries (and node:crypto) are required on first use: every command module imports this one
+ * to declare `--output`, and neither `--help` nor the SDL commands should pay for loading them.
  */
 const require = createRequire(import.meta.url);
 const tableClass = (): typeof Table => require('cli-table3') as typeof Table;
@@ -84,27 +83,40 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
     .join('\n')}\n`;
 }
 
-/** Marks a bigint while JSON.stringify runs (it has no number form for them); random, so no string can forge it. */
-const BIGINT = `${randomUUID()}:`;
-const MARKED_BIGINT = new RegExp(`"${BIGINT}(-?[0-9]+)"`, 'g');
+/**
+ * Marks a bigint while JSON.stringify runs (it has no number form for them); random, so no string can forge it.
+ * Made on first use, with the pattern that finds marked bigints in the JSON.
+ */
+let bigintMark: { readonly prefix: string; readonly marked: RegExp } | undefined;
+
+function bigintMarker(): { readonly prefix: string; readonly marked: RegExp } {
+  if (bigintMark === undefined) {
+    const { randomUUID } = require('node:crypto') as typeof import('node:crypto');
+    const prefix = `${randomUUID()}:`;
+    bigintMark = { prefix, marked: new RegExp(`"${prefix}(-?[0-9]+)"`, 'g') };
+  }
+  return bigintMark;
+}
 
 function markedJson(data: unknown): string {
+  const { prefix } = bigintMarker();
   return JSON.stringify(
     data,
-    (_key, value: unknown) => (typeof value === 'bigint' ? `${BIGINT}${value}` : value),
+    (_key, value: unknown) => (typeof value === 'bigint' ? `${prefix}${value}` : value),
     2,
   );
 }
 
 /** JSON for scripts: numbers as numbers, bigints included (with every digit, as IPv6 pool sizes need). */
 export function toJson(data: unknown): string {
-  return `${markedJson(data).replace(MARKED_BIGINT, '$1')}\n`;
+  return `${markedJson(data).replace(bigintMarker().marked, '$1')}\n`;
 }
 
 /** YAML of the same data as {@link toJson}. */
 export function toYaml(data: unknown): string {
+  const { prefix } = bigintMarker();
   const plain = JSON.parse(markedJson(data), (_key, value: unknown) =>
-    typeof value === 'string' && value.startsWith(BIGINT) ? BigInt(value.slice(BIGINT.length)) : value,
+    typeof value === 'string' && value.startsWith(prefix) ? BigInt(value.slice(prefix.length)) : value,
   ) as unknown;
   return yamlStringify()(plain, { lineWidth: 0 });
 }

@@ -40,15 +40,25 @@ import { YScalar, type YValue } from './yaml-value.js';
 
 type Path = readonly (string | number)[];
 
-/** Where a decoder reports: the problems gathered so far and the path of the node it decodes. */
+/**
+ * Where a decoder reports: the problems gathered so far and the path of the node it decodes. The path is a
+ * chain up to the section, joined only when a problem is reported: every field of every struct gets a context.
+ * (Hot loops here avoid `for…of` with destructuring: a CLI run executes this code once, cold, where each
+ * iteration step and destructured pair costs an allocation.)
+ */
 class Ctx {
   constructor(
     readonly problems: Problem[],
-    readonly path: Path,
+    private readonly parent: Ctx | undefined,
+    private readonly segments: Path,
   ) {}
 
+  get path(): Path {
+    return this.parent === undefined ? this.segments : [...this.parent.path, ...this.segments];
+  }
+
   at(...segments: Path): Ctx {
-    return new Ctx(this.problems, [...this.path, ...segments]);
+    return new Ctx(this.problems, this, segments);
   }
 }
 
@@ -121,18 +131,16 @@ const goBool = (value: unknown, ctx: Ctx): boolean | Fail => {
   return typeError(ctx, value, 'bool');
 };
 
-/** A list whose null items yaml.v3 drops (items of non-pointer element types). */
-function elementsOf(value: readonly YValue[]): { item: YValue; index: number }[] {
-  return value.map((item, index) => ({ item, index })).filter(({ item }) => !isNull(item));
-}
-
 /** Go `[]string`: null → nil; items converted one by one. */
 const goStringList = (value: unknown, ctx: Ctx): readonly string[] | null | Fail => {
   if (isNull(value)) return null;
   if (!Array.isArray(value)) return typeError(ctx, value, '[]string');
   const out: string[] = [];
   let failed = false;
-  for (const { item, index } of elementsOf(value)) {
+  for (let index = 0; index < value.length; index++) {
+    const item = value[index] as YValue;
+    // yaml.v3 drops the null items of a list of a non-pointer element type
+    if (isNull(item)) continue;
     if (item instanceof YScalar) out.push(item.text);
     else {
       typeError(ctx, item, 'string', [index]);
@@ -159,7 +167,8 @@ function struct<S extends Record<string, Decoder<unknown>>>(
   const decodeFields = (read: (field: string) => unknown, ctx: Ctx): Out | Fail => {
     const out = {} as Out;
     let failed = false;
-    for (const field of fields) {
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]!;
       const decoded = (shape[field] as Decoder<unknown>)(read(field), ctx.at(field));
       if (decoded === FAIL) failed = true;
       else out[field] = decoded as Out[typeof field];
@@ -170,7 +179,7 @@ function struct<S extends Record<string, Decoder<unknown>>>(
   return (value, ctx) => {
     if (isNull(value)) {
       // Most optional structs (http_options, params, …) are absent: decode their zero value once.
-      zero ??= Object.freeze(decodeFields(() => ABSENT, new Ctx([], [])) as Out);
+      zero ??= Object.freeze(decodeFields(() => ABSENT, new Ctx([], undefined, [])) as Out);
       return zero;
     }
     if (!(value instanceof Map)) return typeError(ctx, value, goType);
@@ -193,11 +202,11 @@ function goMap<T>(goType: string, inner: Decoder<T>): Decoder<Map<string, T>> {
     if (isNull(value)) return out;
     if (!(value instanceof Map)) return typeError(ctx, value, goType);
     let failed = false;
-    for (const [key, item] of value as Map<string, YValue>) {
+    (value as Map<string, YValue>).forEach((item, key) => {
       const decoded = inner(item, ctx.at(key));
       if (decoded === FAIL) failed = true;
       else out.set(key, decoded);
-    }
+    });
     return failed ? FAIL : out;
   };
 }
@@ -209,7 +218,9 @@ function goList<T>(goType: string, inner: Decoder<T>): Decoder<T[]> {
     if (!Array.isArray(value)) return typeError(ctx, value, goType);
     const out: T[] = [];
     let failed = false;
-    for (const { item, index } of elementsOf(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index] as YValue;
+      if (isNull(item)) continue; // dropped, as in goStringList
       const decoded = inner(item, ctx.at(index));
       if (decoded === FAIL) failed = true;
       else out.push(decoded);
@@ -728,6 +739,6 @@ export function decodeSection<K extends SectionName>(
   value: YValue | undefined,
 ): { readonly ok: true; readonly value: Section<K> } | { readonly ok: false; readonly problems: Problem[] } {
   const problems: Problem[] = [];
-  const decoded = SECTIONS[key](value, new Ctx(problems, [key]));
+  const decoded = SECTIONS[key](value, new Ctx(problems, undefined, [key]));
   return decoded === FAIL ? { ok: false, problems } : { ok: true, value: decoded as Section<K> };
 }

@@ -15,14 +15,6 @@ import { type ContainerInfo, scalarNode, type YMap, YScalar, type YValue } from 
 const FAIL = Symbol('fail');
 type Fail = typeof FAIL;
 
-/** One line of the source: offsets of its start and content end (before `\r`), its indent, whether blank. */
-interface Line {
-  readonly start: number;
-  readonly end: number;
-  readonly indent: number;
-  readonly blank: boolean;
-}
-
 const DOUBLE_ESCAPES: Readonly<Record<string, string>> = {
   '0': '\0',
   a: '\x07',
@@ -48,7 +40,8 @@ const HEX_ESCAPES: Readonly<Record<string, number>> = { x: 2, u: 4, U: 8 };
 const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`']);
 
 class Reader {
-  // Line data in typed arrays: an SDL has thousands of lines and these are read constantly.
+  // Line data in typed arrays, read in place: an SDL has thousands of lines and these are read constantly.
+  // Per line: the offsets of its start and content end (before `\r`), its indent, whether it is blank.
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
   private readonly indents: Int32Array;
@@ -91,35 +84,32 @@ class Reader {
     }
   }
 
-  private line(li: number): Line {
-    return {
-      start: this.starts[li]!,
-      end: this.ends[li]!,
-      indent: this.indents[li]!,
-      blank: this.blanks[li] === 1,
-    };
-  }
-
   /** The document root, `undefined` for an empty document, or FAIL. */
   root(): YValue | undefined | Fail {
     let li = this.nextContent(0);
     if (li === undefined) return undefined;
-    const first = this.line(li);
-    const head = this.text.slice(first.start, first.end);
+    const head = this.text.slice(this.starts[li]!, this.ends[li]!);
     if (head.startsWith('%') || head.startsWith('...')) return FAIL;
     if (head.startsWith('---')) {
-      if (this.restIsBlank(first.start + 3, first.end) !== true) return FAIL;
+      if (this.restIsBlank(this.starts[li]! + 3, this.ends[li]!) !== true) return FAIL;
       li = this.nextContent(li + 1);
       if (li === undefined) return undefined;
     }
-    for (let i = li; i < this.lineCount; i++) {
-      const { start, end } = this.line(i);
-      if (/^(---|\.\.\.)( |$)/.test(this.text.slice(start, Math.min(end, start + 4)))) return FAIL;
-    }
-    const line = this.line(li);
-    const parsed = this.block(li, line.start + line.indent, -1);
+    for (let i = li; i < this.lineCount; i++) if (this.isDocumentMarker(i)) return FAIL;
+    const parsed = this.block(li, this.starts[li]! + this.indents[li]!, -1);
     if (parsed === FAIL) return FAIL;
     return this.nextContent(parsed.next) === undefined ? parsed.value : FAIL;
+  }
+
+  /** Whether line `li` starts with `---` or `...` followed by a space or its end. */
+  private isDocumentMarker(li: number): boolean {
+    const start = this.starts[li]!;
+    const end = this.ends[li]!;
+    if (end - start < 3) return false;
+    const c = this.text.charCodeAt(start);
+    if (c !== 45 && c !== 46) return false; // '-' or '.'
+    if (this.text.charCodeAt(start + 1) !== c || this.text.charCodeAt(start + 2) !== c) return false;
+    return end - start === 3 || this.text.charCodeAt(start + 3) === 32;
   }
 
   private nextContent(from: number): number | undefined {
@@ -164,18 +154,18 @@ class Reader {
   }
 
   private blockAt(li: number, at: number, parentIndent: number): { value: YValue; next: number } | Fail {
-    const line = this.line(li);
-    if (this.isSeqEntry(at, line.end)) return this.sequence(li, at);
-    if (this.keyAt(at, line.end) !== undefined) return this.mapping(li, at);
+    const end = this.ends[li]!;
+    if (this.isSeqEntry(at, end)) return this.sequence(li, at);
+    if (this.keyAt(at, end) !== undefined) return this.mapping(li, at);
     const value = this.inline(li, at, parentIndent);
     return value === FAIL ? FAIL : value;
   }
 
   /** A one-line value (flow collection or scalar) that must end its line and have no continuation. */
   private inline(li: number, at: number, indent: number): { value: YValue; next: number } | Fail {
-    const line = this.line(li);
-    const parsed = this.flowOrScalar(at, line.end, false);
-    if (parsed === FAIL || !this.restIsBlank(parsed.end, line.end)) return FAIL;
+    const end = this.ends[li]!;
+    const parsed = this.flowOrScalar(at, end, false);
+    if (parsed === FAIL || !this.restIsBlank(parsed.end, end)) return FAIL;
     const next = this.nextContent(li + 1);
     if (next !== undefined && this.indents[next]! > indent) return FAIL;
     return { value: parsed.value, next: next ?? this.lineCount };
@@ -214,30 +204,30 @@ class Reader {
     let li = firstLine;
     let at = firstAt;
     for (;;) {
-      const line = this.line(li);
-      const key = this.keyAt(at, line.end);
+      const end = this.ends[li]!;
+      const key = this.keyAt(at, end);
       if (key === undefined || /[[\]{},]/.test(key.key) || key.key === '<<' || map.has(key.key)) return FAIL;
       let valueAt = key.colon + 1;
-      while (valueAt < line.end && this.text.charCodeAt(valueAt) === 32) valueAt++;
+      while (valueAt < end && this.text.charCodeAt(valueAt) === 32) valueAt++;
       let value: YValue;
       let next: number;
-      if (valueAt === line.end || this.text[valueAt] === '#') {
-        const following = this.nextContent(li + 1);
-        const child = following === undefined ? undefined : this.line(following);
+      if (valueAt === end || this.text[valueAt] === '#') {
+        const child = this.nextContent(li + 1);
+        const childAt = child === undefined ? 0 : this.starts[child]! + this.indents[child]!;
         if (
           child !== undefined &&
-          (child.indent > indent ||
-            (child.indent === indent && this.isSeqEntry(child.start + child.indent, child.end)))
+          (this.indents[child]! > indent ||
+            (this.indents[child] === indent && this.isSeqEntry(childAt, this.ends[child]!)))
         ) {
-          const parsed = this.block(following!, child.start + child.indent, indent);
+          const parsed = this.block(child, childAt, indent);
           if (parsed === FAIL) return FAIL;
           ({ value, next } = parsed);
         } else {
           value = this.nullAt(valueAt);
-          next = following ?? this.lineCount;
+          next = child ?? this.lineCount;
         }
       } else {
-        if (this.isSeqEntry(valueAt, line.end)) return FAIL;
+        if (this.isSeqEntry(valueAt, end)) return FAIL;
         const parsed = this.inline(li, valueAt, indent);
         if (parsed === FAIL) return FAIL;
         ({ value, next } = parsed);
@@ -246,11 +236,11 @@ class Reader {
       map.set(key.key, value);
       keyOffsets?.set(key.key, key.offset);
       if (next >= this.lineCount) return { value: map, next };
-      const nextLine = this.line(next);
-      if (nextLine.indent < indent) return { value: map, next };
-      if (nextLine.indent > indent) return FAIL;
+      const nextIndent = this.indents[next]!;
+      if (nextIndent < indent) return { value: map, next };
+      if (nextIndent > indent) return FAIL;
       li = next;
-      at = nextLine.start + nextLine.indent;
+      at = this.starts[next]! + nextIndent;
     }
   }
 
@@ -262,36 +252,36 @@ class Reader {
     let li = firstLine;
     let at = firstAt;
     for (;;) {
-      const line = this.line(li);
+      const end = this.ends[li]!;
       let itemAt = at + 1;
-      while (itemAt < line.end && this.text.charCodeAt(itemAt) === 32) itemAt++;
+      while (itemAt < end && this.text.charCodeAt(itemAt) === 32) itemAt++;
       let parsed: { value: YValue; next: number } | Fail;
-      if (itemAt === line.end || this.text[itemAt] === '#') {
-        const following = this.nextContent(li + 1);
-        const child = following === undefined ? undefined : this.line(following);
-        if (child !== undefined && child.indent > indent)
-          parsed = this.block(following!, child.start + child.indent, indent);
-        else parsed = { value: this.nullAt(itemAt), next: following ?? this.lineCount };
-      } else if (this.isSeqEntry(itemAt, line.end)) {
+      if (itemAt === end || this.text[itemAt] === '#') {
+        const child = this.nextContent(li + 1);
+        if (child !== undefined && this.indents[child]! > indent)
+          parsed = this.block(child, this.starts[child]! + this.indents[child]!, indent);
+        else parsed = { value: this.nullAt(itemAt), next: child ?? this.lineCount };
+      } else if (this.isSeqEntry(itemAt, end)) {
         return FAIL;
-      } else if (this.keyAt(itemAt, line.end) !== undefined) {
+      } else if (this.keyAt(itemAt, end) !== undefined) {
         parsed = this.mapping(li, itemAt);
       } else {
         parsed = this.inline(li, itemAt, indent);
       }
       if (parsed === FAIL) return FAIL;
       items.push(parsed.value);
-      if (parsed.next >= this.lineCount) return { value: items, next: parsed.next };
-      const nextLine = this.line(parsed.next);
-      if (nextLine.indent < indent) return { value: items, next: parsed.next };
-      if (nextLine.indent > indent || !this.isSeqEntry(nextLine.start + nextLine.indent, nextLine.end)) {
-        return nextLine.indent === indent &&
-          this.keyAt(nextLine.start + nextLine.indent, nextLine.end) !== undefined
-          ? { value: items, next: parsed.next }
+      const next = parsed.next;
+      if (next >= this.lineCount) return { value: items, next };
+      const nextIndent = this.indents[next]!;
+      const nextAt = this.starts[next]! + nextIndent;
+      if (nextIndent < indent) return { value: items, next };
+      if (nextIndent > indent || !this.isSeqEntry(nextAt, this.ends[next]!)) {
+        return nextIndent === indent && this.keyAt(nextAt, this.ends[next]!) !== undefined
+          ? { value: items, next }
           : FAIL;
       }
-      li = parsed.next;
-      at = nextLine.start + nextLine.indent;
+      li = next;
+      at = nextAt;
     }
   }
 

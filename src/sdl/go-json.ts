@@ -91,12 +91,26 @@ function quotedKey(key: string): string {
   return quoted;
 }
 
+/** Line breaks with `depth` indents, made once per indent and depth: a manifest has thousands of containers. */
+const lineBreaks = new Map<string, string[]>();
+
+function lineBreak(indent: string, depth: number): string {
+  if (indent === '') return '';
+  let made = lineBreaks.get(indent);
+  if (made === undefined) {
+    made = [];
+    lineBreaks.set(indent, made);
+  }
+  made[depth] ??= `\n${indent.repeat(depth)}`;
+  return made[depth];
+}
+
 function encode(value: unknown, sortKeys: boolean, indent: string, depth: number): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return goJsonString(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const inner = indent === '' ? '' : `\n${indent.repeat(depth + 1)}`;
-  const outer = indent === '' ? '' : `\n${indent.repeat(depth)}`;
+  const inner = lineBreak(indent, depth + 1);
+  const outer = lineBreak(indent, depth);
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
     let out = '[';
@@ -111,7 +125,8 @@ function encode(value: unknown, sortKeys: boolean, indent: string, depth: number
   const colon = indent === '' ? ':' : ': ';
   let out = '{';
   let first = true;
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const v = record[key];
     if (v === undefined || (attribute && v === '')) continue;
     out += (first ? '' : ',') + inner + quotedKey(key) + colon + encode(v, sortKeys, indent, depth + 1);
@@ -135,15 +150,24 @@ export function sortedJson(value: unknown): string {
 
 type Sha256Hex = (text: string) => string;
 
-/** Node's native SHA-256 when the runtime has one (about ten times faster), else the portable one. */
-const nativeSha256: Sha256Hex | undefined = (() => {
+type Crypto = {
+  createHash(algorithm: 'sha256'): { update(data: string): { digest(encoding: 'hex'): string } };
+};
+
+/**
+ * Node's native SHA-256 when the runtime has one (about ten times faster), else undefined. `node:crypto` is
+ * loaded on the first hash, not with this module: printing a manifest hashes nothing.
+ */
+function nativeSha256(): Sha256Hex | undefined {
   const builtin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     ?.getBuiltinModule;
-  const crypto = builtin?.('node:crypto') as
-    | { createHash(algorithm: 'sha256'): { update(data: string): { digest(encoding: 'hex'): string } } }
-    | undefined;
-  return crypto === undefined ? undefined : (text) => crypto.createHash('sha256').update(text).digest('hex');
-})();
+  if (builtin === undefined) return undefined;
+  let crypto: Crypto | undefined;
+  return (text) => {
+    crypto ??= builtin('node:crypto') as Crypto;
+    return crypto.createHash('sha256').update(text).digest('hex');
+  };
+}
 
 /** The portable SHA-256, loaded only where the runtime has no native one (not on Node: it costs start-up time). */
 async function portableSha256(): Promise<Sha256Hex> {
@@ -155,7 +179,7 @@ async function portableSha256(): Promise<Sha256Hex> {
 }
 
 /** SHA-256 of a string's UTF-8 bytes, in hex. */
-export const sha256Hex: Sha256Hex = nativeSha256 ?? (await portableSha256());
+export const sha256Hex: Sha256Hex = nativeSha256() ?? (await portableSha256());
 
 /** The manifest version (deployment hash): hex sha256 of the sorted JSON of the manifest. */
 export function manifestVersion(manifest: Manifest): string {

@@ -91,8 +91,9 @@ function digitsValue(digits: string, base: number, underscores: boolean): bigint
 /** strconv.ParseUint(s, base, bits) for base 10 or 0; the message is Go's. */
 export function parseUint(text: string, base: 0 | 10, bits: 32 | 64): Parsed<bigint> {
   const fn = 'strconv.ParseUint';
-  const syntax = bad<bigint>(`${fn}: parsing ${goQuote(text)}: invalid syntax`);
-  if (text === '') return syntax;
+  // Built only when returned: resolving a plain scalar tries this parse on every word that starts with a digit.
+  const syntax = (): Parsed<bigint> => bad(`${fn}: parsing ${goQuote(text)}: invalid syntax`);
+  if (text === '') return syntax();
   let digits = text;
   let radix = 10;
   if (base === 0) {
@@ -109,10 +110,10 @@ export function parseUint(text: string, base: 0 | 10, bits: 32 | 64): Parsed<big
       radix = 8;
       digits = text.slice(1);
     }
-    if (!underscoreOk(text)) return syntax;
+    if (!underscoreOk(text)) return syntax();
   }
   const value = digitsValue(digits, radix, base === 0);
-  if (value === undefined) return syntax;
+  if (value === undefined) return syntax();
   const max = bits === 32 ? 0xffffffffn : MAX_UINT64;
   if (value > max) return bad(`${fn}: parsing ${goQuote(text)}: value out of range`);
   return good(value);
@@ -135,7 +136,7 @@ function parseInt64Base0(text: string): bigint | undefined {
 
 /** strconv.ParseFloat(s, 64), including inf/nan words, hex floats and underscores. */
 export function parseFloat64(text: string): Parsed<number> {
-  const syntax = bad<number>(`strconv.ParseFloat: parsing ${goQuote(text)}: invalid syntax`);
+  const syntax = (): Parsed<number> => bad(`strconv.ParseFloat: parsing ${goQuote(text)}: invalid syntax`);
   let body = text;
   let sign = 1;
   if (body.startsWith('+') || body.startsWith('-')) {
@@ -144,21 +145,21 @@ export function parseFloat64(text: string): Parsed<number> {
   }
   const lower = body.toLowerCase();
   if (lower === 'inf' || lower === 'infinity') return good(sign * Number.POSITIVE_INFINITY);
-  if (lower === 'nan') return body === text ? good(Number.NaN) : syntax;
-  if (!underscoreOk(text)) return syntax;
+  if (lower === 'nan') return body === text ? good(Number.NaN) : syntax();
+  if (!underscoreOk(text)) return syntax();
   const plain = body.replaceAll('_', '');
   let value: number;
   const hex = /^0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?[0-9]+)$/.exec(plain);
   if (hex) {
     const whole = hex[1] ?? '';
     const frac = hex[2] ?? '';
-    if (whole === '' && frac === '') return syntax;
+    if (whole === '' && frac === '') return syntax();
     const mantissa = BigInt(`0x${whole}${frac}` === '0x' ? '0' : `0x${whole}${frac}`);
     value = Number(mantissa) * 2 ** (Number(hex[3]) - 4 * frac.length);
   } else if (/^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(plain)) {
     value = Number(plain);
   } else {
-    return syntax;
+    return syntax();
   }
   if (!Number.isFinite(value)) return bad(`strconv.ParseFloat: parsing ${goQuote(text)}: value out of range`);
   return good(sign * value);
@@ -209,6 +210,8 @@ const RESOLVE_WORDS: ReadonlyMap<string, Resolved> = new Map<string, Resolved>([
   ['<<', { tag: 'merge' }],
 ]);
 
+/** Decimal integers of up to 18 digits, without sign or leading zero: always within int64. */
+const DECIMAL_INT64 = /^(0|[1-9][0-9]{0,17})$/;
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 /** Shared resolutions for the common cases, so a scalar needs no allocation for them. */
 export const RESOLVED_STR: Resolved = Object.freeze({ tag: 'str' });
@@ -225,6 +228,8 @@ export function resolvePlain(text: string): Resolved {
     return f.ok ? { tag: 'float', value: f.value } : STR;
   }
   if (!/[-+0-9]/.test(first)) return STR;
+  // The common case, a decimal that fits an int64 (ports, counts): what the general parse below gives it.
+  if (DECIMAL_INT64.test(text)) return { tag: 'int', value: BigInt(text) };
   const plain = text.replaceAll('_', '');
   const asInt = parseInt64Base0(plain);
   if (asInt !== undefined) return { tag: 'int', value: asInt };

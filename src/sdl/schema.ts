@@ -14,7 +14,11 @@
 import { type Problem, problem } from './diagnostics.js';
 import { YScalar, type YValue } from './yaml-value.js';
 
-/** The JSON value yaml.v3 + encoding/json would hand to the schema validator. */
+/**
+ * The JSON value yaml.v3 + encoding/json would hand to the schema validator.
+ * (Here and below, hot loops avoid `for…of` with destructuring: a CLI run executes this code once, cold, where
+ * each iteration step and destructured pair costs an allocation.)
+ */
 function toPlain(value: YValue): unknown {
   if (value instanceof YScalar) {
     const r = value.resolved;
@@ -27,7 +31,9 @@ function toPlain(value: YValue): unknown {
   if (value instanceof Map) {
     // Null prototype: a key named __proto__ stays an ordinary key.
     const out: Record<string, unknown> = Object.create(null);
-    for (const [k, v] of value) out[k] = toPlain(v);
+    value.forEach((v, k) => {
+      out[k] = toPlain(v);
+    });
     return out;
   }
   return value.map(toPlain);
@@ -88,7 +94,8 @@ function rule(base: Rule['run'], ...checks: Check[]): Rule {
     run: (input, path, issues) => {
       const from = issues.length;
       base(input, path, issues);
-      for (const check of checks) {
+      for (let i = 0; i < checks.length; i++) {
+        const check = checks[i]!;
         const lengthCheck = check.lengthCheck === true;
         if (stopped(issues, from, lengthCheck) || (lengthCheck && !hasLength(input))) continue;
         (check.run as (input: unknown, path: Path, issues: Issue[]) => void)(input, path, issues);
@@ -192,21 +199,35 @@ function nullable(inner: Rule): Rule {
 function object(shape: Readonly<Record<string, Rule>>, ...checks: Check[]): Rule {
   const fields = Object.entries(shape);
   /** What the object's checks see: its known fields only. */
-  const known = (input: Record<string, unknown>): Record<string, unknown> =>
-    Object.fromEntries(fields.filter(([key]) => key in input).map(([key]) => [key, input[key]]));
+  const known = (input: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < fields.length; i++) {
+      const key = fields[i]![0];
+      if (key in input) out[key] = input[key];
+    }
+    return out;
+  };
   return rule(
     (input, path, issues) => {
       if (!isObject(input)) {
         issues.push(typeIssue(input, path, 'object'));
         return;
       }
-      for (const [key, field] of fields) {
+      for (let i = 0; i < fields.length; i++) {
+        const key = fields[i]![0];
+        const field = fields[i]![1];
         if (!(key in input) && field.optional) continue;
         field.run(input[key], at(path, key), issues);
       }
       // Unknown keys fail the object but do not stop its checks.
-      const unknownKeys = Object.keys(input).filter((key) => !Object.hasOwn(shape, key));
-      if (unknownKeys.length > 0) issues.push({ message: '', path, unknownKeys });
+      const keys = Object.keys(input);
+      let unknownKeys: string[] | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        if (Object.hasOwn(shape, keys[i]!)) continue;
+        unknownKeys ??= [];
+        unknownKeys.push(keys[i]!);
+      }
+      if (unknownKeys !== undefined) issues.push({ message: '', path, unknownKeys });
     },
     ...checks.map((c) =>
       check((input: Record<string, unknown>, path, issues) => c.run(known(input) as never, path, issues)),
@@ -221,7 +242,9 @@ function record(value: Rule, key?: Rule): Rule {
       issues.push(typeIssue(input, path, 'record'));
       return;
     }
-    for (const name of Object.keys(input)) {
+    const names = Object.keys(input);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       // An own `__proto__` entry is not checked, as JSON-schema validators built on plain objects skip it.
       if (name === '__proto__') continue;
       const keyIssues: Issue[] = [];
@@ -243,9 +266,7 @@ function list(item: Rule, message?: string, ...checks: Check[]): Rule {
         issues.push(typeIssue(input, path, 'array', message));
         return;
       }
-      input.forEach((element, index) => {
-        item.run(element, at(path, index), issues);
-      });
+      for (let index = 0; index < input.length; index++) item.run(input[index], at(path, index), issues);
     },
     ...checks,
   );

@@ -55,7 +55,11 @@ export type SdlResult = (
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const key in value) deepFreeze(value[key]);
+    for (const key in value) {
+      const field = value[key];
+      // most fields are strings and numbers: no call for them
+      if (typeof field === 'object' && field !== null) deepFreeze(field);
+    }
   }
   return value;
 }
@@ -238,13 +242,19 @@ export function parseSdl(source: string | Uint8Array, options: ParseOptions = {}
 
   const window = input.reclamation === undefined ? undefined : parseGoDuration(input.reclamation.minWindow);
   const manifest = deepFreeze(built.built.manifest);
-  const value: Sdl = deepFreeze({
+  // The version costs a sorted JSON of the manifest and its hash: worked out when first read, as printing the
+  // manifest or the groups never reads it.
+  let hash: string | undefined;
+  const value: Sdl = Object.freeze({
     dialect: dialect.dialect,
     version: dialect.version,
     manifest,
-    groups: built.built.groups,
-    manifestVersion: manifestVersion(manifest),
-    endpoints: [...input.endpoints.keys()],
+    groups: deepFreeze(built.built.groups),
+    get manifestVersion(): string {
+      hash ??= manifestVersion(manifest);
+      return hash;
+    },
+    endpoints: Object.freeze([...input.endpoints.keys()]),
     ...(window?.ok ? { reclamationWindowNs: window.value } : {}),
   });
   return { ok: true, value, warnings };

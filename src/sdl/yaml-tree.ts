@@ -97,6 +97,15 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
+/** The text of well-formed UTF-8 (a leading BOM dropped), or undefined. */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Offset → line and column; the line index is built on first use, as most parses report nothing. */
 function lineColOf(text: string): SourceTree['lineCol'] {
   let counter: LineCounter | undefined;
@@ -353,9 +362,10 @@ export function parseTree(input: string | Uint8Array, options: { readonly fast?:
     if (input.length > MAX_SDL_BYTES) {
       return { ok: false, problems: [tooLarge()], lineCol: () => ({ line: 1, col: 1 }) };
     }
-    const bad = firstInvalidUtf8(input);
-    if (bad !== -1) {
-      const before = new TextDecoder('utf-8').decode(input.subarray(0, bad));
+    // The native decoder checks well-formedness far faster than the byte loop, which only finds where it fails.
+    const decoded = decodeUtf8(input);
+    if (decoded === undefined) {
+      const before = new TextDecoder('utf-8').decode(input.subarray(0, firstInvalidUtf8(input)));
       const message = 'input is not valid UTF-8: this is not a text file';
       return {
         ok: false,
@@ -363,7 +373,7 @@ export function parseTree(input: string | Uint8Array, options: { readonly fast?:
         lineCol: lineColOf(before),
       };
     }
-    text = new TextDecoder('utf-8').decode(input);
+    text = decoded;
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lineCol = lineColOf(text);

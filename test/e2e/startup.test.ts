@@ -2,12 +2,29 @@
  * What the built CLI loads: a command loads what it runs and no more. `--help` needs only commander and the
  * command declarations; the SDL commands add the SDL engine, but never the ledger, daemon, stores, keys'
  * curves, zod (the engine checks with its own small validators) or the general YAML parser (plain SDL goes
- * through the fast reader).
+ * through the fast reader). The CLI is bundled (scripts/build-cli.mjs): a loaded file stands for the source
+ * modules the bundle's `bundle.json` lists for it.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { CLI, EXAMPLE_SDL } from './harness.js';
+
+/** The source modules (`src/sdl/index.ts`, `node_modules/commander/index.js`) in each file of the bundle. */
+const BUNDLE = JSON.parse(readFileSync(join(dirname(CLI), 'bundle.json'), 'utf8')) as Record<
+  string,
+  string[]
+>;
+
+/** What a loaded URL or path stands for: the modules a file of the bundle holds, or the file itself. */
+function modulesOf(loaded: string): string[] {
+  const path = loaded.startsWith('file:') ? fileURLToPath(loaded) : loaded;
+  const held = dirname(path) === dirname(CLI) ? BUNDLE[basename(path)] : undefined;
+  return held ?? [path];
+}
 
 /** Logs every ES module the process loads (through a loader hook) and, at exit, every CommonJS one. */
 const HOOKS = `export async function load(url, context, next) {
@@ -29,7 +46,7 @@ function loadedBy(...args: string[]): Promise<string[]> {
       { timeout: 30_000 },
       (error, _stdout, stderr) => {
         if (error !== null) reject(new Error(`akash-ip ${args.join(' ')}: ${stderr}`));
-        else done([...stderr.matchAll(/^LOADED (.+)$/gm)].map((match) => match[1] ?? ''));
+        else done([...stderr.matchAll(/^LOADED (.+)$/gm)].flatMap((match) => modulesOf(match[1] ?? '')));
       },
     );
   });
@@ -38,8 +55,8 @@ function loadedBy(...args: string[]): Promise<string[]> {
 /** Modules no SDL command and no help needs. */
 const NEVER = [
   /node_modules\/(hono|@hono|better-sqlite3|prom-client|@noble\/curves|yaml|cli-table3)\//,
-  /dist\/src\/(market|daemon|identity|store|lease|ipam|k8s|tenant)\//,
-  /dist\/src\/cli\/(devnet|gateway|report)\.js/,
+  /^src\/(market|daemon|identity|store|lease|ipam|k8s|tenant)\//,
+  /^src\/cli\/(devnet|gateway|report)\.ts$/,
 ];
 
 function assertNone(loaded: readonly string[], patterns: readonly RegExp[]): void {
@@ -55,13 +72,13 @@ describe('start-up', () => {
         loaded.some((url) => url.includes('commander')),
         'the loader hook saw nothing',
       );
-      assertNone(loaded, [...NEVER, /node_modules\/zod\//, /dist\/src\/sdl\//]);
+      assertNone(loaded, [...NEVER, /node_modules\/zod\//, /^src\/sdl\//]);
     }
   });
 
   it('sdl commands load the SDL engine and no other command', async () => {
     const loaded = await loadedBy('sdl', 'validate', EXAMPLE_SDL);
-    assert.ok(loaded.some((url) => url.endsWith('dist/src/sdl/index.js')));
-    assertNone(loaded, [...NEVER, /node_modules\/zod\//, /dist\/src\/cli\/commands\/(?!sdl|common)/]);
+    assert.ok(loaded.includes('src/sdl/index.ts'));
+    assertNone(loaded, [...NEVER, /node_modules\/zod\//, /^src\/cli\/commands\/(?!sdl|common)/]);
   });
 });
