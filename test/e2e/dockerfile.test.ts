@@ -80,8 +80,19 @@ describe('Dockerfile', () => {
       build.runs.some((run) => run.startsWith('npm run build')),
       'the build stage runs npm run build',
     );
+    // What .dockerignore leaves out of the build context no COPY can bring in (its plain-name entries).
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
     const app = join(work, 'build');
     for (const copy of build.copies) {
+      for (const source of copy.sources) {
+        assert.ok(
+          !ignored.includes(source),
+          `COPY ${source}: .dockerignore leaves it out of the build context`,
+        );
+      }
       const dest = join(app, posix.relative(build.workdir, posix.resolve(build.workdir, copy.dest)));
       for (const source of copy.sources) {
         const target = copy.dest.endsWith('/') ? join(dest, source) : dest;
