@@ -9,6 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { located, positionOf } from '../config-file/index.js';
 import { appError, fail, ok, type Result } from '../errors/index.js';
+import { deepFreeze } from '../frozen/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
 import { type Family, type PoolSpec, parsePoolSpec, parsePools } from '../ipam/index.js';
 import {
@@ -32,7 +33,6 @@ import {
 } from '../market/index.js';
 import type { Attribute } from '../sdl/index.js';
 import { endpointCertificateNames, webhookUrlHost } from '../webhook/index.js';
-import { deepFreeze } from './frozen.js';
 
 /** Largest configuration file read. */
 const MAX_CONFIG_BYTES = 1 << 20;

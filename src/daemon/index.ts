@@ -10,7 +10,6 @@ export { loadConfig, type ProviderConfig, parseConfig } from './config.js';
 export type { IpLeaseStatusEntry, ServiceStatus } from './lease-status.js';
 export { LedgerSync, type LedgerSyncOptions } from './ledger-sync.js';
 export { jsonLogger, type Logger, type LogLevel, memoryLogger } from './logger.js';
-export { parseManifest } from './manifest-schema.js';
 export { type DeployedLease, legacyManifestPathOf, MANIFEST_NAMESPACE } from './manifest-store.js';
 export { createMetrics, type DaemonMetrics } from './metrics.js';
 export { Readiness } from './readiness.js';

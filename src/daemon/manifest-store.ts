@@ -10,11 +10,11 @@
 import { existsSync, renameSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { deepFreeze } from '../frozen/index.js';
 import { type LeaseId, type LeaseStore, leaseKey, type StoreDocument, storeChange } from '../lease/index.js';
 import { parseJsonText } from '../market/index.js';
 import type { ManifestGroup } from '../sdl/index.js';
 import { openSqliteFile } from '../store/index.js';
-import { deepFreeze } from './frozen.js';
 
 /** A lease whose manifest group this provider received. */
 export interface DeployedLease {

@@ -17,6 +17,7 @@ import {
   type LeaseIpStatus,
   leaseKey,
 } from '../lease/index.js';
+import { parseManifest } from '../manifest/index.js';
 import { type GroupSpec, type ManifestGroup, manifestVersion } from '../sdl/index.js';
 import type { Chain } from './chain.js';
 import {
@@ -28,7 +29,6 @@ import {
   serviceStatusOf,
 } from './lease-status.js';
 import type { Logger } from './logger.js';
-import { parseManifest } from './manifest-schema.js';
 import { type DeployedLease, manifestDocument, manifestRemoval } from './manifest-store.js';
 import type { DaemonMetrics } from './metrics.js';
 

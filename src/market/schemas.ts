@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { deepFreeze } from '../frozen/index.js';
 import { isAddress } from '../identity/index.js';
 import type {
   Account,
@@ -306,12 +307,4 @@ export function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: string)
     return fail(appError('INVALID_INPUT', `${what}${where}: ${issue?.message ?? 'invalid'}`));
   }
   return ok(deepFreeze(parsed.data));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

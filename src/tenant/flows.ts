@@ -297,7 +297,7 @@ export async function manifestRefusal(
   groups: readonly GroupOnLedger[],
 ): Promise<AppError | undefined> {
   // Loaded here only: deploy and update wait seconds for the ledger anyway, the other commands pay nothing.
-  const { parseManifest } = await import('../daemon/index.js');
+  const { parseManifest } = await import('../manifest/index.js');
   const wire = parseManifest(JSON.parse(goJson(sdl.manifest)));
   if (!wire.ok) return wire.error;
   for (const { gseq, spec } of groups) {

@@ -1,12 +1,13 @@
 /**
- * The manifest a tenant PUTs, checked at the boundary. Objects keep fields this daemon does not know
+ * The manifest a tenant PUTs, checked at the boundary: by the provider daemon on receipt, and by the tenant's
+ * flows before they change the ledger (so both judge with one parser). Objects keep fields this daemon does not know
  * (a newer tenant tool may send them), because the manifest version is a hash of everything sent.
  */
 import { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { deepFreeze } from '../frozen/index.js';
 import { groupSpecSchema } from '../market/index.js';
 import type { Manifest } from '../sdl/index.js';
-import { deepFreeze } from './frozen.js';
 
 /** Most groups, services per group and exposes per service a manifest may carry. */
 const MAX_GROUPS = 64;
