@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { untilValue } from '../../src/testing/wait.js';
 import {
   addressOf,
   type DeploymentJson,
@@ -131,12 +132,14 @@ describe('tenant CLI on a devnet', () => {
     const lease = (JSON.parse(status.stdout) as DeploymentJson).leases[0];
     assert.equal(lease?.state, 'closed');
     // The provider learns of the close from the ledger's events: wait, bounded, for the address to leave use.
-    const deadline = Date.now() + 15_000;
-    let pool = initial;
-    while (Date.now() < deadline) {
-      pool = await box.json('provider', 'pool', '--provider', 'provider-1');
-      if (Number(pool[0]?.quarantined) > Number(initial[0]?.quarantined)) break;
-    }
+    const pool = await untilValue(
+      async () => {
+        const now = await box.json<typeof initial>('provider', 'pool', '--provider', 'provider-1');
+        return Number(now[0]?.quarantined) > Number(initial[0]?.quarantined) ? now : undefined;
+      },
+      'the provider to quarantine the released address',
+      { limitMs: 15_000 },
+    );
     assert.equal(
       Number(pool[0]?.quarantined),
       Number(initial[0]?.quarantined) + 1,
