@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { getKey } from '../../src/identity/index.js';
 import { LedgerClient } from '../../src/market/index.js';
 import { parseSdl } from '../../src/sdl/index.js';
 import { until, type WaitLimits } from '../../src/testing/wait.js';
-import { type DeploymentJson, EXAMPLE_SDL, ipSdl, Sandbox } from './harness.js';
+import { type DeploymentJson, EXAMPLE_SDL, ipSdl, useSandbox } from './harness.js';
 
 /** The devnet's providers and ledger act on timers of their own: look every 100 ms, for up to 45 s. */
 const DEVNET: WaitLimits = { limitMs: 45_000, everyMs: 100 };
@@ -24,16 +24,10 @@ async function freeIps(url: string): Promise<number> {
 }
 
 describe('bids no one accepts', () => {
-  let box: Sandbox;
-
-  before(async () => {
-    box = await Sandbox.create();
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const boxOf = useSandbox();
 
   it('expire, and the IPs they held go to the tenants who wait for them', async () => {
+    const box = boxOf();
     const { file } = await box.devnet('--bid-timeout', '10');
     const [one, two] = file.providers;
     assert.ok(one !== undefined && two !== undefined);
@@ -100,16 +94,10 @@ describe('bids no one accepts', () => {
 });
 
 describe('a provider that dies', () => {
-  let box: Sandbox;
-
-  before(async () => {
-    box = await Sandbox.create();
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const boxOf = useSandbox();
 
   it('is started again, its log kept, its store private', async () => {
+    const box = boxOf();
     const { running, file } = await box.devnet();
     const first = file.providers[0];
     assert.ok(first !== undefined);
