@@ -181,6 +181,21 @@ export function useSandbox(options: SandboxOptions = {}): () => Sandbox {
   };
 }
 
+/** Registers the enclosing block's `before` and `after`: an empty temporary folder, removed at its end. Returns its getter. */
+export function useFolder(prefix: string): () => string {
+  let folder: string | undefined;
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    if (folder !== undefined) await rm(folder, { recursive: true, force: true });
+  });
+  return () => {
+    assert.ok(folder !== undefined, 'the folder was not made');
+    return folder;
+  };
+}
+
 /** A sandbox with its devnet running. */
 export interface DevnetSandbox {
   readonly box: Sandbox;

@@ -4,25 +4,18 @@
  * command, and `-o json` output is typed (numbers, nulls), never table placeholders.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type DeploymentJson, EXAMPLE_SDL, useDevnet } from './harness.js';
+import { describe, it } from 'node:test';
+import { type DeploymentJson, EXAMPLE_SDL, useDevnet, useFolder } from './harness.js';
 
 describe('read commands on a devnet in the user’s home', () => {
   const devnetOf = useDevnet({ userHome: true });
-  let elsewhere: string;
-
-  before(async () => {
-    elsewhere = await mkdtemp(join(tmpdir(), 'akash-ip-elsewhere-'));
-  });
-  after(async () => {
-    await rm(elsewhere, { recursive: true, force: true });
-  });
+  const elsewhereOf = useFolder('akash-ip-elsewhere-');
 
   it('finds the devnet in ~/.akash-ip/devnet from any folder', async () => {
     const { box, devnet } = devnetOf();
+    const elsewhere = elsewhereOf();
     assert.equal(devnet.tenant.key, 'tenant');
     const listed = await box.runIn(elsewhere, 'leases', '-o', 'json');
     assert.equal(listed.code, 0, listed.stderr);
@@ -78,6 +71,7 @@ describe('read commands on a devnet in the user’s home', () => {
 
   it('still finds a devnet an earlier version kept in ./.akash-ip/devnet, and says so once', async () => {
     const { box, devnet } = devnetOf();
+    const elsewhere = elsewhereOf();
     const legacy = join(elsewhere, '.akash-ip', 'devnet');
     await mkdir(legacy, { recursive: true });
     await writeFile(
