@@ -43,7 +43,7 @@ export type KubeClusterConfig = (DirectConnection | KubeconfigReference) & KubeS
 /** A backend ready to use, and how to let go of its connections. */
 export interface KubeBackendConnection {
   readonly backend: KubeBackend;
-  /** Stops the backend's watch, then closes the connections. */
+  /** Stops the backend's watch and drops its connections. */
   close(): Promise<void>;
 }
 
