@@ -46,6 +46,7 @@ export type {
 export { Informer } from './informer.js';
 export { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
 export {
+  IPV6_POLICY_LABEL,
   isObjectName,
   LABEL,
   leaseLabels,
@@ -60,6 +61,11 @@ export {
   type DesiredPort,
   desiredPorts,
   familiesDiffer,
+  IPV6_POLICIES,
+  type Ipv6PolicyBody,
+  ipv6PolicyBodies,
+  networkPolicyMatches,
+  networkPolicyPath,
   type ServiceStyle,
   serviceBody,
   serviceMatches,
@@ -70,6 +76,8 @@ export {
   type IpAddressPoolObject,
   ipAddressPoolSchema,
   metadataSchema,
+  type NetworkPolicyObject,
+  networkPolicySchema,
   type ObjectMeta,
   type ServiceObject,
   serviceSchema,

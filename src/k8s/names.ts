@@ -42,6 +42,9 @@ export const METALLB_LEGACY = {
   addressPool: 'metallb.universe.tf/address-pool',
 } as const;
 
+/** Our label on the NetworkPolicies admitting IPv6 to leased ports (operator mode), so they are found again. */
+export const IPV6_POLICY_LABEL = { key: 'akash-ip.akash.network/policy', value: 'ipv6-ingress' } as const;
+
 /** Our own annotation: the endpoint a Service realizes (endpoint names may not fit a label value). */
 export const ENDPOINT_ANNOTATION = 'akash-ip.akash.network/endpoint';
 
@@ -74,6 +77,15 @@ export function leaseNamespace(id: LeaseId): string {
 /** True for a valid Kubernetes object name (DNS subdomain). */
 export function isObjectName(name: string): boolean {
   return name.length <= 253 && DNS_SUBDOMAIN.test(name);
+}
+
+/**
+ * Our IPv6 NetworkPolicy of a manifest service: `akash-ip-<service>-ipv6`, or a hash of the service name
+ * when that is no valid object name. No Go name (`akash-<svc>-ip`, `akash-<svc>-np`) is taken.
+ */
+export function ipv6PolicyName(service: string): string {
+  const plain = `akash-ip-${service}-ipv6`;
+  return isObjectName(plain) ? plain : `akash-ip-${hash24(service)}-ipv6`;
 }
 
 /**

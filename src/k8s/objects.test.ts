@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LeaseView } from '../lease/index.js';
-import { desiredPorts, poolBody, serviceBody, serviceMatches, servicePatch } from './objects.js';
+import {
+  desiredPorts,
+  ipv6PolicyBodies,
+  poolBody,
+  serviceBody,
+  serviceMatches,
+  servicePatch,
+} from './objects.js';
 import { type ServiceObject, serviceSchema } from './schemas.js';
 
 const ID = { owner: 'akash1tenant', dseq: '7', gseq: 1, oseq: 2, provider: 'akash1provider' };
@@ -82,5 +89,41 @@ describe('k8s desired objects', () => {
       autoAssign: false,
       avoidBuggyIPs: false,
     });
+  });
+});
+
+describe('ipv6PolicyBodies', () => {
+  it('none for an IPv4 lease; per manifest service with IPv6 ports, ::/0 on their container ports, a hashed name when too long', () => {
+    assert.deepEqual(ipv6PolicyBodies(VIEW), []);
+    const long = 'x'.repeat(250);
+    const dual: LeaseView = {
+      ...VIEW,
+      declarations: [
+        ...VIEW.declarations,
+        { endpoint: 'db', service: long, port: 9000, externalPort: 90, protocol: 'TCP' },
+      ],
+      endpoints: [
+        { name: 'db', state: 'active', since: 1, family: 'v6', addresses: ['2001:db8::5'] },
+        { name: 'web', state: 'active', since: 1, family: 'dual', addresses: ['192.0.2.7', '2001:db8::7'] },
+      ],
+    };
+    const bodies = ipv6PolicyBodies(dual);
+    assert.deepEqual(
+      bodies.map((body) => [body.metadata.name, body.spec.ingress[0]?.ports]),
+      [
+        ['akash-ip-db-ipv6', [{ port: 5432, protocol: 'TCP' }]],
+        [
+          'akash-ip-web-ipv6',
+          [
+            { port: 53, protocol: 'UDP' },
+            { port: 8080, protocol: 'TCP' },
+          ],
+        ],
+        [bodies[2]?.metadata.name, [{ port: 9000, protocol: 'TCP' }]],
+      ],
+    );
+    assert.match(bodies[2]?.metadata.name ?? '', /^akash-ip-[0-9a-v]{24}-ipv6$/);
+    assert.deepEqual(bodies[0]?.spec.ingress[0]?.from, [{ ipBlock: { cidr: '::/0' } }]);
+    assert.equal(bodies[0]?.metadata.labels['akash-ip.akash.network/policy'], 'ipv6-ingress');
   });
 });

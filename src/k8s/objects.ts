@@ -9,6 +9,8 @@ import type { Declaration, LeaseId, LeaseView } from '../lease/index.js';
 import {
   AKASH_GROUP,
   ENDPOINT_ANNOTATION,
+  IPV6_POLICY_LABEL,
+  ipv6PolicyName,
   LABEL,
   LEASED_IP_PLURAL,
   LEASED_IP_VERSION,
@@ -21,7 +23,7 @@ import {
   serviceNames,
   sharingKey,
 } from './names.js';
-import type { IpAddressPoolObject, LeasedIpObject, ServiceObject } from './schemas.js';
+import type { IpAddressPoolObject, LeasedIpObject, NetworkPolicyObject, ServiceObject } from './schemas.js';
 
 /** One declaration of an active endpoint, with everything its two objects are named and pinned by. */
 export interface DesiredPort {
@@ -215,6 +217,68 @@ export function servicePatch(have: ServiceObject, want: ReturnType<typeof servic
 export function familiesDiffer(have: ServiceObject, want: ReturnType<typeof serviceBody>): boolean {
   const families = have.spec.ipFamilies;
   return families !== undefined && families !== null && !isDeepStrictEqual(families, want.spec.ipFamilies);
+}
+
+export function networkPolicyPath(namespace: string, name?: string): string {
+  const base = `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+}
+
+/** Every IPv6 policy of ours, cluster-wide: what an informer of them lists and watches. */
+export const IPV6_POLICIES = {
+  path: '/apis/networking.k8s.io/v1/networkpolicies',
+  labelSelector: `${LABEL.managedBy}=${MANAGED_BY},${IPV6_POLICY_LABEL.key}=${IPV6_POLICY_LABEL.value}`,
+} as const;
+
+/**
+ * Per manifest service of a lease with IPv6 addresses: a NetworkPolicy admitting `::/0` to its pods on the
+ * container ports of those endpoints. The Go provider's own `akash-<svc>-ip` policy admits only
+ * `0.0.0.0/0`; ours is additive (policies are unions) and selects the pods as Go's does.
+ */
+export function ipv6PolicyBodies(lease: LeaseView) {
+  const ports = new Map<string, Map<string, { port: number; protocol: string }>>();
+  for (const desired of desiredPorts(lease)) {
+    if (!desired.addresses.some((address) => address.includes(':'))) continue;
+    const d = desired.declaration;
+    const of = ports.get(d.service) ?? new Map<string, { port: number; protocol: string }>();
+    of.set(`${d.port}/${d.protocol}`, { port: d.port, protocol: d.protocol });
+    ports.set(d.service, of);
+  }
+  const namespace = leaseNamespace(lease.id);
+  return [...ports.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([service, of]) => {
+      return {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: {
+          name: ipv6PolicyName(service),
+          namespace,
+          labels: {
+            ...leaseLabels(lease.id),
+            [LABEL.managedBy]: MANAGED_BY,
+            [IPV6_POLICY_LABEL.key]: IPV6_POLICY_LABEL.value,
+          },
+        },
+        spec: {
+          podSelector: { matchLabels: { [LABEL.manifestService]: service } },
+          policyTypes: ['Ingress'],
+          ingress: [
+            {
+              from: [{ ipBlock: { cidr: '::/0' } }],
+              ports: [...of.values()].sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : 1)),
+            },
+          ],
+        },
+      };
+    });
+}
+
+export type Ipv6PolicyBody = ReturnType<typeof ipv6PolicyBodies>[number];
+
+/** True when the stored policy already says what we would write. */
+export function networkPolicyMatches(have: NetworkPolicyObject, want: Ipv6PolicyBody): boolean {
+  return includes(have.metadata.labels, want.metadata.labels) && isDeepStrictEqual(have.spec, want.spec);
 }
 
 /**

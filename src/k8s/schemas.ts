@@ -94,6 +94,13 @@ export const ipAddressPoolSchema = z.object({
 });
 export type IpAddressPoolObject = z.infer<typeof ipAddressPoolSchema>;
 
+/** A NetworkPolicy; its spec is kept whole (unknown), since it is compared with the one we would write. */
+export const networkPolicySchema = z.object({
+  metadata: metadataSchema.extend({ namespace: z.string().min(1) }),
+  spec: z.unknown(),
+});
+export type NetworkPolicyObject = z.infer<typeof networkPolicySchema>;
+
 export const crdSchema = z.object({
   metadata: metadataSchema,
   spec: z.object({

@@ -18,6 +18,8 @@
  * - GET  leases/:owner/:dseq/:gseq/:oseq/:provider · POST leases/:owner/:dseq/:gseq/:oseq/:provider/close {actor} (actor)
  * - POST certificates {owner, cert, pubkey} (owner) · GET certificates?owner&serial&state
  * - POST certificates/:owner/:serial/revoke (owner)
+ *
+ * And, read-only in the Akash REST API's shape (akash-rest.ts): GET /akash/deployment/v1beta4/deployments/info.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
@@ -25,6 +27,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { mountAkashRest } from './akash-rest.js';
 import { errorResponse } from './http-error.js';
 import { parseJsonText } from './json-text.js';
 import type { Ledger } from './ledger.js';
@@ -351,6 +354,7 @@ export function createLedgerApi(ledger: Ledger, options: LedgerApiOptions = {}):
   );
 
   app.route('/v1', v1);
+  mountAkashRest(app, ledger);
   return app;
 }
 

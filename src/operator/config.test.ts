@@ -34,9 +34,27 @@ describe('operator config', () => {
         restAddress: '0.0.0.0',
         restPort: 8080,
         quarantineMs: 3_600_000,
+        family: 'v4',
         kube: { kind: 'kubeconfig', file: '/etc/kube/config' },
       },
     );
+  });
+
+  it('--ip-family (AP_IP_FAMILY) names the default family; --akash-rest (AP_AKASH_REST) the chain to read orders from', () => {
+    assert.equal(parsed({ provider: PROVIDER, ipFamily: 'ipv6' }, KUBE).family, 'v6');
+    const env = { ...KUBE, AP_IP_FAMILY: 'dual', AP_AKASH_REST: 'https://api.akashnet.net' };
+    const config = parsed({ provider: PROVIDER }, env);
+    assert.equal(config.family, 'dual');
+    assert.equal(config.akashRest, 'https://api.akashnet.net');
+    assert.equal(parsed({ provider: PROVIDER, ipFamily: 'ipv4' }, env).family, 'v4');
+    assert.match(
+      refusal({ provider: PROVIDER, ipFamily: 'v6' }, KUBE),
+      /--ip-family must be ipv4, ipv6 or dual/,
+    );
+    assert.match(refusal({ provider: PROVIDER, ipFamily: 'toString' }, KUBE), /--ip-family/);
+    for (const url of ['ftp://node', 'api.akashnet.net', 'https://node/?x=1']) {
+      assert.match(refusal({ provider: PROVIDER, akashRest: url }, KUBE), /--akash-rest must be/);
+    }
   });
 
   it("reads the Go operator's AP_* variables; a flag wins over its variable", () => {

@@ -1,15 +1,18 @@
 /**
  * The IP operator's configuration: the Go operator's flags with its `AP_*` environment names (viper's
  * `AP_` prefix, dashes as underscores), a flag winning over its variable, plus our own `--state`,
- * `--metallb-namespace`, `--quarantine` and the admission webhook's `--webhook-*`. Parsed once, at the boundary, into a frozen value.
+ * `--metallb-namespace`, `--quarantine`, the lease families' `--ip-family` and `--akash-rest`, and the
+ * admission webhook's `--webhook-*`. Parsed once, at the boundary, into a frozen value.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress } from '../identity/index.js';
+import type { FamilyRequest } from '../ipam/index.js';
 import type { KubeConnection } from '../k8s/index.js';
 import { endpointCertificateNames, type WebhookEndpoint, webhookUrlHost } from '../webhook/index.js';
+import { IP_FAMILY } from './families.js';
 
 /** Where a pod finds its service account: token, CA and namespace (Kubernetes mounts them here). */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -50,6 +53,10 @@ export interface OperatorConfig {
   readonly stateFile?: string;
   /** Cool-down of a released address before another tenant may get it. */
   readonly quarantineMs: number;
+  /** The family of a lease whose order asks for none (`--ip-family`); IPv4 as the Go operator. */
+  readonly family: FamilyRequest;
+  /** The Akash REST API each new lease's order is read from (its placement attributes); none: `family` for all. */
+  readonly akashRest?: string;
   readonly webhook?: OperatorWebhookConfig;
 }
 
@@ -65,6 +72,8 @@ export interface OperatorFlags {
   readonly kubeContext?: string;
   readonly state?: string;
   readonly quarantine?: string;
+  readonly ipFamily?: string;
+  readonly akashRest?: string;
   readonly webhookPort?: string;
   readonly webhookUrl?: string;
   readonly webhookServiceName?: string;
@@ -87,6 +96,8 @@ export const ENVIRONMENT = {
   kubeContext: 'AP_KUBE_CONTEXT',
   state: 'AP_STATE',
   quarantine: 'AP_QUARANTINE',
+  ipFamily: 'AP_IP_FAMILY',
+  akashRest: 'AP_AKASH_REST',
   webhookPort: 'AP_WEBHOOK_PORT',
   webhookUrl: 'AP_WEBHOOK_URL',
   webhookServiceName: 'AP_WEBHOOK_SERVICE_NAME',
@@ -239,6 +250,24 @@ const schema = z.object({
       const [, amount, unit] = DURATION.exec(text) as unknown as [string, string, keyof typeof UNIT_MS];
       return Number(amount) * UNIT_MS[unit];
     }),
+  family: z
+    .enum(Object.keys(IP_FAMILY) as [keyof typeof IP_FAMILY], {
+      error: '--ip-family must be ipv4, ipv6 or dual',
+    })
+    .transform((name) => IP_FAMILY[name]),
+  akashRest: z
+    .string()
+    .refine((text) => {
+      try {
+        const url = new URL(text);
+        return (
+          (url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === ''
+        );
+      } catch {
+        return false;
+      }
+    }, '--akash-rest must be the http(s) base URL of an Akash REST API, e.g. https://api.akashnet.net')
+    .optional(),
 });
 
 function pick(
@@ -299,6 +328,8 @@ export function parseOperatorConfig(
     restAddress: pick(flags, env, 'restAddress') ?? '0.0.0.0',
     restPort: pick(flags, env, 'restPort') ?? '8080',
     quarantineMs: pick(flags, env, 'quarantine') ?? '1h',
+    family: pick(flags, env, 'ipFamily') ?? 'ipv4',
+    akashRest: pick(flags, env, 'akashRest'),
   });
   if (!parsed.success) {
     return fail(appError('USAGE', parsed.error.issues.map((issue) => issue.message).join('; ')));
@@ -308,9 +339,11 @@ export function parseOperatorConfig(
   const webhook = webhookOf(flags, env);
   if (!webhook.ok) return webhook;
   const stateFile = pick(flags, env, 'state');
+  const { akashRest, ...data } = parsed.data;
   return ok(
     Object.freeze({
-      ...parsed.data,
+      ...data,
+      ...(akashRest === undefined ? {} : { akashRest }),
       pools: Object.freeze(parsed.data.pools),
       kube: kube.value,
       ...(stateFile === undefined ? {} : { stateFile }),

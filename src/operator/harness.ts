@@ -3,10 +3,12 @@
  * every pinned address when told to), and waits on conditions, never on time.
  */
 import { memoryLogger } from '../daemon/index.js';
+import type { AppError } from '../errors/index.js';
 import { FakeKubeGateway, leaseNamespace } from '../k8s/index.js';
 import { createLeaseEngine, type LeaseEngine, type LeaseId, type LeaseStore } from '../lease/index.js';
 import { createMemoryStore } from '../store/index.js';
 import { until } from '../testing/wait.js';
+import type { LeaseFamilies } from './families.js';
 import { IpOperator } from './reconciler.js';
 import { type GoDeclaration, goLeasedIp, metallbAssign, metallbPool, PROVIDER } from './testing.js';
 
@@ -17,6 +19,8 @@ export { until, untilValue } from '../testing/wait.js';
 
 export interface HarnessOptions {
   readonly pool?: readonly string[];
+  /** More MetalLB pools, by name, leased from besides `default`. */
+  readonly morePools?: Readonly<Record<string, readonly string[]>>;
   readonly store?: LeaseStore;
   readonly fake?: FakeKubeGateway;
   /** Leave MetalLB out (tests of what happens before it confirms). */
@@ -24,6 +28,9 @@ export interface HarnessOptions {
   readonly start?: boolean;
   /** The operator's clock (milliseconds); default the real one. */
   readonly clock?: { now: number };
+  /** Where new leases' families come from; default IPv4 for all. */
+  readonly families?: LeaseFamilies;
+  readonly onRefused?: (error: AppError) => void;
 }
 
 export class Harness {
@@ -41,6 +48,9 @@ export class Harness {
     if (options.fake === undefined) {
       for (const name of ['lease', 'metallb-system']) fake.add('/api/v1/namespaces', { metadata: { name } });
       fake.add(POOLS, metallbPool('default', options.pool ?? ['192.0.2.0/29']));
+      for (const [name, addresses] of Object.entries(options.morePools ?? {})) {
+        fake.add(POOLS, metallbPool(name, addresses));
+      }
     }
     const harness = new Harness(fake, options);
     await harness.boot(options.store ?? createMemoryStore());
@@ -58,11 +68,13 @@ export class Harness {
       provider: PROVIDER,
       manifestNamespace: 'lease',
       metallbNamespace: 'metallb-system',
-      pools: ['default'],
+      pools: ['default', ...Object.keys(this.options.morePools ?? {})],
       logger: this.logger,
       ...(this.options.clock === undefined ? {} : { now: () => this.options.clock?.now ?? 0 }),
       writeBackoff: { minMs: 5, maxMs: 40 },
       watchBackoff: { minMs: 5, maxMs: 40 },
+      ...(this.options.families === undefined ? {} : { families: this.options.families }),
+      ...(this.options.onRefused === undefined ? {} : { onRefused: this.options.onRefused }),
     });
     if (this.options.start === false) return;
     this.operator.start();

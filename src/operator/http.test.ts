@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { memoryLogger } from '../daemon/index.js';
 import { leaseNamespace } from '../k8s/index.js';
+import { fixedFamilies } from './families.js';
 import { Harness } from './harness.js';
 import { createOperatorApp, type OperatorAppDeps } from './http.js';
 import { ALICE, leaseOf, PROVIDER } from './testing.js';
@@ -39,6 +40,7 @@ describe('operator HTTP API', () => {
       'providerleasedips not listed yet',
       'ipaddresspools not listed yet',
       'services not listed yet',
+      'networkpolicies not listed yet',
     ]);
     assert.equal((await app.request('/healthz')).status, 200);
   });
@@ -79,6 +81,37 @@ describe('operator HTTP API', () => {
       assert.equal(answer.status, 404, bad);
       assert.equal(await answer.text(), '');
     }
+    await h.stop();
+  });
+
+  it("a dual-stack lease: /ip-lease-status has one entry per port per family in Go's shape; /usage/families counts each", async () => {
+    const h = await Harness.create({
+      pool: ['192.0.2.0/29', '2001:db8::/125'],
+      families: fixedFamilies('dual'),
+    });
+    const lease = leaseOf(ALICE, 30);
+    h.declare(lease, web, dns);
+    await h.settle();
+    const app = appOf(h);
+    const status = await app.request(`/ip-lease-status/${ALICE}/30/1/1`);
+    assert.equal(
+      await status.text(),
+      '[{"Port":53,"ExternalPort":53,"ServiceName":"dns","IP":"192.0.2.0","Protocol":"UDP"},' +
+        '{"Port":53,"ExternalPort":53,"ServiceName":"dns","IP":"2001:db8::","Protocol":"UDP"},' +
+        '{"Port":8080,"ExternalPort":80,"ServiceName":"web","IP":"192.0.2.1","Protocol":"TCP"},' +
+        '{"Port":8080,"ExternalPort":80,"ServiceName":"web","IP":"2001:db8::1","Protocol":"TCP"}]\n',
+    );
+    assert.equal(await (await app.request('/usage')).text(), '{"Available":8,"InUse":2}\n');
+    assert.deepEqual(await (await app.request('/usage/families')).json(), {
+      default: 'dual',
+      IPv4: { Available: 8, InUse: 2 },
+      IPv6: { Available: 8, InUse: 2 },
+    });
+    const state = (await (await app.request('/state')).json()) as Record<string, { address?: string }[]>;
+    assert.deepEqual(
+      state[`${ALICE}/30/1/1/${PROVIDER}`]?.map((port) => port.address),
+      ['192.0.2.0,2001:db8::', '192.0.2.1,2001:db8::1'],
+    );
     await h.stop();
   });
 

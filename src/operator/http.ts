@@ -5,8 +5,9 @@
  * |---|---|
  * | `GET /health` | 200 `OK` once the first sync is done, and from then on (an apiserver blink never closes it); 503 empty before |
  * | `GET /version` | 200 JSON |
- * | `GET /usage` | 200 `{"Available":n,"InUse":m}` with `Cache-Control: no-cache, max-age=0` and `Last-Modified`; 204 before the first sync |
- * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | 200 `[{"Port","ExternalPort","ServiceName","IP","Protocol"}]` (confirmed ports only) · 204 none · 404 empty for bad ids · 500 `{"Error","Code"}` |
+ * | `GET /usage` | 200 `{"Available":n,"InUse":m}` with `Cache-Control: no-cache, max-age=0` and `Last-Modified`; 204 before the first sync; counted in the default family (`--ip-family`) |
+ * | `GET /usage/families` | ours, which Go never reads: `{"default","IPv4":{"Available","InUse"},"IPv6":{…}}` |
+ * | `GET /ip-lease-status/{owner}/{dseq}/{gseq}/{oseq}` | 200 `[{"Port","ExternalPort","ServiceName","IP","Protocol"}]` (confirmed ports only, one entry per address: a dual-stack port twice) · 204 none · 404 empty for bad ids · 500 `{"Error","Code"}` |
  * | `GET /state` · `GET /ignored-leases` | 200 JSON: what we act on and why not (with the webhook, `ip_env`: do the pods carry the addresses) |
  * | `GET /metrics` · `/healthz` · `/readyz` | Prometheus · liveness · readiness (synced and apiserver reachable, else 503 with why) |
  */
@@ -17,6 +18,7 @@ import { type IpLeaseStatusEntry, type Logger, parseLeasePath } from '../daemon/
 import { isAddress } from '../identity/index.js';
 import type { LeaseId } from '../lease/index.js';
 import type { IpEnvStatus } from '../webhook/index.js';
+import { familyFlagName } from './families.js';
 import { jsonCount, type PoolPicture } from './pools.js';
 import type { Ignored, IpOperator, LeaseState } from './reconciler.js';
 
@@ -25,6 +27,8 @@ export interface OperatorAppDeps {
     IpOperator,
     | 'isSynced'
     | 'usage'
+    | 'familyUsage'
+    | 'defaultFamily'
     | 'confirmedPorts'
     | 'state'
     | 'ignored'
@@ -75,6 +79,8 @@ function stateJson(
       name: pool.name,
       addresses: pool.addresses,
       size: jsonCount(pool.size),
+      ipv4: jsonCount(pool.sizes.v4),
+      ipv6: jsonCount(pool.sizes.v6),
       foreign: pool.foreign,
       problem: pool.problem,
     })),
@@ -167,6 +173,23 @@ export function createOperatorApp(deps: OperatorAppDeps): Hono {
       'last-modified': new Date(usageSince).toUTCString(),
     });
   });
+
+  app.get(
+    '/usage/families',
+    synced((c) => {
+      const count = (family: 'v4' | 'v6') => {
+        const usage = operator.familyUsage(family);
+        return usage === undefined
+          ? undefined
+          : { Available: jsonCount(usage.available), InUse: jsonCount(usage.inUse) };
+      };
+      return goJson(c, {
+        default: familyFlagName(operator.defaultFamily()),
+        IPv4: count('v4'),
+        IPv6: count('v6'),
+      });
+    }),
+  );
 
   app.get(
     '/ip-lease-status/:owner/:dseq/:gseq/:oseq',

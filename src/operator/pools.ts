@@ -26,6 +26,8 @@ export interface PoolState {
   readonly name: string;
   /** Its addresses as MetalLB counts them (avoidBuggyIPs applied), before our exclusions. */
   readonly size: bigint;
+  /** {@link size} by family. */
+  readonly sizes: Readonly<Record<Family, bigint>>;
   readonly addresses: readonly string[];
   /** Addresses of this pool held by Services we do not manage. */
   readonly foreign: readonly string[];
@@ -56,6 +58,8 @@ export function canonicalAddress(text: string): string | undefined {
   return parsed.ok ? formatAddress(parsed.value.family, parsed.value.value) : undefined;
 }
 
+const NONE: Readonly<Record<Family, bigint>> = Object.freeze({ v4: 0n, v6: 0n });
+
 function holds(plan: PoolPlan, address: string): boolean {
   const parsed = parseAddress(address);
   if (!parsed.ok) return false;
@@ -83,6 +87,7 @@ export function picturePools(
       pools.push({
         name,
         size: 0n,
+        sizes: NONE,
         addresses: [],
         foreign: [],
         problem: `MetalLB IPAddressPool "${name}" does not exist: no address can be leased from it`,
@@ -99,6 +104,7 @@ export function picturePools(
       pools.push({
         name,
         size: 0n,
+        sizes: NONE,
         addresses: object.spec.addresses,
         foreign: [],
         problem: plan.error.message,
@@ -110,6 +116,7 @@ export function picturePools(
       pools.push({
         name,
         size: 0n,
+        sizes: NONE,
         addresses: object.spec.addresses,
         foreign: [],
         problem: overlap.error.message,
@@ -117,13 +124,14 @@ export function picturePools(
       continue;
     }
     const held = [...foreign].filter((address) => holds(plan.value, address)).sort();
-    const poolSize = size(plan.value.v4) + size(plan.value.v6);
+    const sizes = { v4: size(plan.value.v4), v6: size(plan.value.v6) };
+    const poolSize = sizes.v4 + sizes.v6;
     total += poolSize;
     foreignCount += held.length;
     // Named on purpose: the operator leases from these pools whatever MetalLB's autoAssign says.
     usable.push(held.length === 0 ? base : { ...base, exclude: held });
     plans.push(plan.value);
-    pools.push({ name, size: poolSize, addresses: object.spec.addresses, foreign: held });
+    pools.push({ name, size: poolSize, sizes, addresses: object.spec.addresses, foreign: held });
   }
   return {
     specs: usable,

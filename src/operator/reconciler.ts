@@ -1,16 +1,20 @@
 /**
- * The IP operator's reconcile loop. Three informers (the Go provider's `ProviderLeasedIP` objects, the
- * named MetalLB pools, every Service) feed one pass at a time, run after each informer batch (a burst of
- * events coalesces into one pass); a fourth keeps MetalLB's Warnings on Services, read only to tell why a
- * port is still pending:
+ * The IP operator's reconcile loop. Four informers (the Go provider's `ProviderLeasedIP` objects, the
+ * named MetalLB pools, every Service, our IPv6 NetworkPolicies) feed one pass at a time, run after each
+ * informer batch (a burst of events coalesces into one pass); a fifth keeps MetalLB's Warnings on Services,
+ * read only to tell why a port is still pending:
  *
  * 1. pools: the named pools minus addresses foreign LoadBalancers hold → `engine.setPools` when changed;
  * 2. leases: objects of our provider grouped by lease → `engine.deployDeclarations` for a lease whose
  *    declarations changed (adopting the address its Services already carry), `engine.migrate` when Go's
  *    migration overwrote an endpoint's objects with another lease, `engine.close` when a lease's last object
- *    is gone; other providers' objects and malformed ones are listed, never acted on;
+ *    is gone; other providers' objects and malformed ones are listed, never acted on. A new lease's address
+ *    families come from a {@link LeaseFamilies} source (`--ip-family`, or its order on chain); one whose
+ *    family is not known yet waits, undeployed;
  * 3. Services: the engine's active endpoints → the Services Go would write plus our pin, compared with the
- *    informer's cache; only what differs is written, each object on its own with its own backoff.
+ *    informer's cache; only what differs is written, each object on its own with its own backoff;
+ * 4. NetworkPolicies: per manifest service with IPv6 addresses, one admitting `::/0` (Go's admit IPv4 only),
+ *    written the same way.
  *
  * Nothing here restarts the world: a refused write, a bad object or a lease the engine refuses is recorded
  * with its reason and retried on its own.
@@ -18,16 +22,25 @@
 import type { z } from 'zod';
 import type { Logger } from '../daemon/index.js';
 import { type AppError, appError, type Result } from '../errors/index.js';
+import type { Family, FamilyRequest } from '../ipam/index.js';
 import {
   familiesDiffer,
   Informer,
   type InformerStats,
+  IPV6_POLICIES,
   type IpAddressPoolObject,
+  type Ipv6PolicyBody,
   ipAddressPoolSchema,
+  ipv6PolicyBodies,
   KubeClient,
   type KubeGateway,
   LABEL,
   leaseNamespace,
+  type NetworkPolicyObject,
+  networkPolicyMatches,
+  networkPolicyPath,
+  networkPolicySchema,
+  type ObjectMeta,
   type ServiceObject,
   ServiceWarnings,
   serviceMatches,
@@ -37,12 +50,16 @@ import {
 } from '../k8s/index.js';
 import {
   type AuditEntry,
+  addressFamily,
   checkDeclarations,
+  familyOfAddresses,
   type LeaseEngine,
   type LeaseId,
   type LeaseView,
   leaseKey,
+  offeredFamilies,
 } from '../lease/index.js';
+import { type FamilyAnswer, familyFlagName, fixedFamilies, type LeaseFamilies } from './families.js';
 import { type DeclaredPort, leasedIpCollection, parseLeasedIp, sharingKeyOf } from './leased-ip.js';
 import { jsonCount, type PoolPicture, picturePools, poolCollection } from './pools.js';
 import {
@@ -50,7 +67,7 @@ import {
   ingressAddresses,
   kindOf,
   leaseKeyOfLabels,
-  pinOf,
+  pinsOf,
   sharingKeyAnnotation,
   type WantedService,
   wantedServices,
@@ -77,6 +94,19 @@ export interface IpOperatorOptions {
   readonly pendingRetryMs?: number;
   /** Called after each pass once synced (the engine and the Services' confirmations are current then). */
   readonly onPass?: () => void;
+  /** Where a new lease's address families come from; default IPv4 for every lease, as Go. */
+  readonly families?: LeaseFamilies;
+  /**
+   * Called instead of completing the first sync when the named pools that exist cannot serve the default
+   * family (NO_IP_SUPPORT): the operator is misconfigured and must not start. Without it, only reported.
+   */
+  readonly onRefused?: (error: AppError) => void;
+}
+
+/** Pool size and addresses not free, of one family or as `/usage` counts them. */
+export interface Usage {
+  readonly available: bigint;
+  readonly inUse: bigint;
 }
 
 /** Why an object or a lease is not acted on. */
@@ -118,6 +148,12 @@ export interface WriteStats {
   updated: number;
   deleted: number;
   failed: number;
+}
+
+/** A lease of our provider: its objects. */
+interface LeaseGroup {
+  readonly id: LeaseId;
+  readonly ports: DeclaredPort[];
 }
 
 interface Failure {
@@ -165,11 +201,13 @@ function sameDeclarations(view: LeaseView | undefined, inputs: readonly Declared
 export class IpOperator {
   readonly #options: IpOperatorOptions;
   readonly #engine: LeaseEngine;
+  readonly #families: LeaseFamilies;
   readonly #client: KubeClient;
   readonly #now: () => number;
   readonly #leasedIps: Informer<DeclaredPort>;
   readonly #poolObjects: Informer<IpAddressPoolObject>;
   readonly #services: Informer<ServiceObject>;
+  readonly #policies: Informer<NetworkPolicyObject>;
   /** MetalLB's Warnings on Services: why an unconfirmed one is waiting. Never holds up a pass. */
   readonly #warnings: ServiceWarnings;
   readonly #unsubscribe: (() => void)[] = [];
@@ -186,6 +224,10 @@ export class IpOperator {
   #picture: PoolPicture | undefined;
   #appliedPools = '';
   readonly #leaseProblems = new Map<string, Ignored>();
+  /** Leases not deployed because their family is not known yet, with why; rebuilt every pass. */
+  #awaitingFamily = new Map<string, { readonly group: LeaseGroup; readonly reason: string }>();
+  /** Why the named pools cannot serve the default family, if they cannot. */
+  #familyProblem: string | undefined;
   #ignored: readonly Ignored[] = [];
   readonly #lastEventAt = new Map<string, number>();
   readonly #failures = new Map<string, Failure>();
@@ -197,6 +239,7 @@ export class IpOperator {
   constructor(options: IpOperatorOptions) {
     this.#options = options;
     this.#engine = options.engine;
+    this.#families = options.families ?? fixedFamilies('v4');
     this.#client = new KubeClient(options.gateway);
     this.#now = options.now ?? Date.now;
     const common = {
@@ -223,6 +266,14 @@ export class IpOperator {
       path: '/api/v1/services',
       parse: zodParse(serviceSchema, 'Service'),
     });
+    // Ours only: the IPv6 policies (the Go provider's own admit IPv4 alone).
+    this.#policies = new Informer({
+      ...common,
+      name: 'networkpolicies',
+      path: IPV6_POLICIES.path,
+      labelSelector: IPV6_POLICIES.labelSelector,
+      parse: zodParse(networkPolicySchema, 'NetworkPolicy'),
+    });
     this.#warnings = new ServiceWarnings(common);
     this.#firstPassPromise = new Promise((resolve) => {
       this.#firstPassDone = resolve;
@@ -244,29 +295,28 @@ export class IpOperator {
       }),
       this.#poolObjects.subscribe(() => this.#schedule()),
       this.#services.subscribe(() => this.#schedule()),
+      this.#policies.subscribe(() => this.#schedule()),
     );
     // A list with nothing in it delivers no change: were it the last to come, no pass would ever run.
-    for (const informer of [this.#leasedIps, this.#poolObjects, this.#services]) {
+    for (const informer of this.#informers()) {
       void informer.synced().then(() => this.#schedule());
+      informer.start();
     }
-    this.#leasedIps.start();
-    this.#poolObjects.start();
-    this.#services.start();
     this.#warnings.start();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#families.stop();
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await Promise.all([
-      this.#leasedIps.stop(),
-      this.#poolObjects.stop(),
-      this.#services.stop(),
-      this.#warnings.stop(),
-    ]);
+    await Promise.all([...this.#informers().map((informer) => informer.stop()), this.#warnings.stop()]);
     await this.#running;
+  }
+
+  #informers(): readonly Informer<unknown>[] {
+    return [this.#leasedIps, this.#poolObjects, this.#services, this.#policies] as Informer<unknown>[];
   }
 
   /** Resolves when the first pass after the informers' first lists is done: state and `/usage` are exact. */
@@ -343,13 +393,22 @@ export class IpOperator {
   }
 
   async #pass(): Promise<void> {
-    if (!this.#leasedIps.isSynced() || !this.#poolObjects.isSynced() || !this.#services.isSynced()) return;
+    if (!this.#informers().every((informer) => informer.isSynced())) return;
     this.#passes += 1;
     const services = [...this.#services.items().values()].map((item) => item.object);
     const changedPools = await this.#syncPools(services);
+    if (!this.#firstPass && this.#familyProblem !== undefined && this.#options.onRefused !== undefined) {
+      this.#stopped = true;
+      this.#options.onRefused(
+        appError('NO_IP_SUPPORT', this.#familyProblem, { family: this.#families.fallback }),
+      );
+      return;
+    }
     const ignored: Ignored[] = [];
     const groups = this.#group(ignored);
+    this.#families.retain(new Set([...groups.values()].map(({ id }) => `${id.owner}/${id.dseq}`)));
     const pins = this.#pins(services);
+    this.#awaitingFamily = new Map();
     await this.#migrate(groups, pins);
     await this.#deploy(groups, pins);
     await this.#closeVanished(groups);
@@ -367,7 +426,12 @@ export class IpOperator {
       this.#firstPassDone();
       this.#options.logger.log('info', 'first sync done', this.summary());
     }
-    await this.#syncServices(services);
+    const keep = this.#keptLeases();
+    const known = await this.#syncServices(services, keep);
+    for (const key of await this.#syncPolicies(keep)) known.add(key);
+    for (const map of [this.#failures, this.#expected]) {
+      for (const key of map.keys()) if (!known.has(key)) map.delete(key);
+    }
     this.#options.onPass?.();
   }
 
@@ -389,6 +453,13 @@ export class IpOperator {
       }
     }
     this.#picture = picture;
+    const familyProblem = this.#familyUnserved(picture);
+    if (familyProblem !== undefined && familyProblem !== this.#familyProblem) {
+      this.#options.logger.log('error', 'the pools cannot serve the default family', {
+        reason: familyProblem,
+      });
+    }
+    this.#familyProblem = familyProblem;
     const key = JSON.stringify(picture.specs);
     if (key === this.#appliedPools) return false;
     const changed = await this.#engine.setPools(picture.specs);
@@ -414,10 +485,26 @@ export class IpOperator {
     return true;
   }
 
+  /**
+   * Why the named pools that exist cannot serve the default family; undefined when they can, or when
+   * none exists (each missing pool is reported on its own).
+   */
+  #familyUnserved(picture: PoolPicture): string | undefined {
+    if (picture.specs.length === 0) return undefined;
+    const family = this.#families.fallback;
+    if (offeredFamilies(picture.specs)[family]) return undefined;
+    const names = picture.specs.map((spec) => spec.name).join(', ');
+    const what =
+      family === 'dual'
+        ? 'a pool holding both IPv4 and IPv6 addresses (MetalLB takes both addresses of a Service from one pool)'
+        : `${family === 'v4' ? 'IPv4' : 'IPv6'} addresses`;
+    return `--ip-family ${familyFlagName(family)} needs ${what}; the named pools (${names}) have none`;
+  }
+
   /** Our provider's objects by lease; the others listed in `ignored`. */
-  #group(ignored: Ignored[]): Map<string, { readonly id: LeaseId; readonly ports: DeclaredPort[] }> {
+  #group(ignored: Ignored[]): Map<string, LeaseGroup> {
     const at = this.#now();
-    const groups = new Map<string, { id: LeaseId; ports: DeclaredPort[] }>();
+    const groups = new Map<string, LeaseGroup>();
     const seen = new Map<string, string>();
     for (const { object: port } of this.#leasedIps.items().values()) {
       if (port.lease.provider !== this.#options.provider) {
@@ -461,29 +548,37 @@ export class IpOperator {
     return groups;
   }
 
-  /** Sharing key → the address our (or Go's) Services of it already carry: what adoption keeps. */
-  #pins(services: readonly ServiceObject[]): Map<string, string> {
-    const pins = new Map<string, string>();
+  /** Sharing key → the addresses our (or Go's) Services of it already carry: what adoption keeps. */
+  #pins(services: readonly ServiceObject[]): Map<string, readonly string[]> {
+    const pins = new Map<string, readonly string[]>();
     for (const service of services) {
       const kind = kindOf(service, this.#options.provider);
       if (kind !== 'ours' && kind !== 'go') continue;
       const key = sharingKeyAnnotation(service);
-      const address = pinOf(service);
-      if (key !== undefined && address !== undefined && !pins.has(key)) pins.set(key, address);
+      const addresses = pinsOf(service);
+      if (key !== undefined && addresses.length > 0 && !pins.has(key)) pins.set(key, addresses);
     }
     return pins;
   }
 
-  #pinsOf(
-    group: { readonly id: LeaseId; readonly ports: readonly DeclaredPort[] },
-    pins: Map<string, string>,
-  ) {
+  #pinsOf(group: LeaseGroup, pins: ReadonlyMap<string, readonly string[]>) {
     const out: Record<string, readonly string[]> = {};
     for (const port of group.ports) {
-      const address = pins.get(port.sharingKey);
-      if (address !== undefined) out[port.declaration.endpoint] = [address];
+      const addresses = pins.get(port.sharingKey);
+      if (addresses !== undefined) out[port.declaration.endpoint] = addresses;
     }
     return out;
+  }
+
+  /**
+   * The family to deploy a lease with. A lease the engine knows keeps its own (undefined here); one whose
+   * Services already carry addresses (a restart without state, the Go operator's) is what they hold; a new
+   * one asks the families source, and may have to wait.
+   */
+  #familyFor(group: LeaseGroup, pins: ReadonlyMap<string, readonly string[]>): FamilyAnswer | undefined {
+    if (this.#engine.lease(group.id) !== undefined) return undefined;
+    const pinned = familyOfAddresses(Object.values(this.#pinsOf(group, pins)).flat());
+    return pinned === undefined ? this.#families.familyOf(group.id) : { family: pinned };
   }
 
   /**
@@ -492,8 +587,8 @@ export class IpOperator {
    * withheld there) and the endpoint moved A → B with its address.
    */
   async #migrate(
-    groups: Map<string, { readonly id: LeaseId; readonly ports: DeclaredPort[] }>,
-    pins: Map<string, string>,
+    groups: Map<string, LeaseGroup>,
+    pins: ReadonlyMap<string, readonly string[]>,
   ): Promise<void> {
     const slotOwner = new Map<string, string>();
     for (const [key, group] of groups) {
@@ -537,8 +632,8 @@ export class IpOperator {
   }
 
   async #deploy(
-    groups: Map<string, { readonly id: LeaseId; readonly ports: DeclaredPort[] }>,
-    pins: Map<string, string>,
+    groups: Map<string, LeaseGroup>,
+    pins: ReadonlyMap<string, readonly string[]>,
   ): Promise<void> {
     // Leases whose Services already carry an address go first: on a start with no state they keep it.
     const ordered = [...groups.entries()].sort(([a, ga], [b, gb]) => {
@@ -550,16 +645,23 @@ export class IpOperator {
   }
 
   /** Deploys a lease when its declarations changed; false when the engine refused it (recorded). */
-  async #deployLease(
-    group: { readonly id: LeaseId; readonly ports: readonly DeclaredPort[] },
-    pins: Map<string, string>,
-  ): Promise<boolean> {
+  async #deployLease(group: LeaseGroup, pins: ReadonlyMap<string, readonly string[]>): Promise<boolean> {
     const key = leaseKey(group.id);
     if (sameDeclarations(this.#engine.lease(group.id), group.ports)) return true;
+    const family = this.#familyFor(group, pins);
+    if (family !== undefined && 'waiting' in family) {
+      this.#awaitingFamily.set(key, { group, reason: family.waiting });
+      return false;
+    }
     const deployed = await this.#engine.deployDeclarations(
       group.id,
       group.ports.map((port) => port.declaration),
-      { pins: this.#pinsOf(group, pins), reopen: true, actor: 'operator' },
+      {
+        pins: this.#pinsOf(group, pins),
+        reopen: true,
+        actor: 'operator',
+        ...(family === undefined ? {} : { family: family.family }),
+      },
     );
     if (!deployed.ok) {
       const before = this.#leaseProblems.get(key);
@@ -617,7 +719,7 @@ export class IpOperator {
   }
 
   /** True while a write's echo is awaited or its backoff runs: the object is left alone this pass. */
-  #waiting(key: string, have: ServiceObject | undefined, now: number): boolean {
+  #waiting(key: string, have: { readonly metadata: ObjectMeta } | undefined, now: number): boolean {
     if (this.#inFlight.has(key)) return true;
     const failure = this.#failures.get(key);
     if (failure !== undefined && failure.retryAt > now) return true;
@@ -634,19 +736,24 @@ export class IpOperator {
     return true;
   }
 
-  async #syncServices(services: readonly ServiceObject[]): Promise<void> {
-    const now = this.#now();
-    const wanted = this.#wanted();
-    const observed = new Map<string, ServiceObject>();
-    for (const service of services) {
-      observed.set(`${service.metadata.namespace}/${service.metadata.name}`, service);
-    }
-    // A lease the engine refused, or with an unreadable object, keeps the Services it has.
+  /** Leases the engine refused, or with an unreadable object: they keep the Services and policies they have. */
+  #keptLeases(): Set<string> {
     const keep = new Set(this.#leaseProblems.keys());
     for (const [, { raw }] of this.#leasedIps.malformed()) {
       const labels = (raw as { metadata?: { labels?: Record<string, string> } }).metadata?.labels;
       const lease = leaseKeyOfLabels(labels);
       if (lease !== undefined) keep.add(lease);
+    }
+    return keep;
+  }
+
+  /** Writes what differs; returns the keys of the Services wanted or seen (their retry state is kept). */
+  async #syncServices(services: readonly ServiceObject[], keep: ReadonlySet<string>): Promise<Set<string>> {
+    const now = this.#now();
+    const wanted = this.#wanted();
+    const observed = new Map<string, ServiceObject>();
+    for (const service of services) {
+      observed.set(`${service.metadata.namespace}/${service.metadata.name}`, service);
     }
     const tasks: (() => Promise<void>)[] = [];
     for (const [key, want] of wanted) {
@@ -661,7 +768,7 @@ export class IpOperator {
         this.#fail(key, appError('K8S_REJECTED', `Service ${key} exists and is not ours; it is left alone`));
         continue;
       }
-      if (familiesDiffer(have, want.body)) tasks.push(() => this.#delete(key, have));
+      if (familiesDiffer(have, want.body)) tasks.push(() => this.#delete(key, servicePath, have));
       else if (!serviceMatches(have, want.body)) tasks.push(() => this.#patch(key, have, want));
       else this.#failures.delete(key);
     }
@@ -673,12 +780,66 @@ export class IpOperator {
       const lease = leaseKeyOfLabels(have.metadata.labels);
       if (lease !== undefined && keep.has(lease)) continue;
       if (this.#waiting(key, have, now)) continue;
-      tasks.push(() => this.#delete(key, have));
+      tasks.push(() => this.#delete(key, servicePath, have));
     }
     await this.#runAll(tasks);
-    for (const map of [this.#failures, this.#expected]) {
-      for (const key of map.keys()) if (!wanted.has(key) && !observed.has(key)) map.delete(key);
+    return new Set([...wanted.keys(), ...observed.keys()]);
+  }
+
+  /**
+   * Our IPv6 NetworkPolicies: one per manifest service with ports on an IPv6 address, removed with the
+   * lease (or its last IPv6 port); only what differs is written. Returns the keys wanted or seen.
+   */
+  async #syncPolicies(keep: ReadonlySet<string>): Promise<Set<string>> {
+    const now = this.#now();
+    const keyOf = (metadata: { readonly namespace: string; readonly name: string }) =>
+      `networkpolicy:${metadata.namespace}/${metadata.name}`;
+    const wanted = new Map<string, Ipv6PolicyBody>();
+    for (const lease of this.#engine.leases({ state: 'active' })) {
+      for (const body of ipv6PolicyBodies(lease)) wanted.set(keyOf(body.metadata), body);
     }
+    const observed = new Map<string, NetworkPolicyObject>();
+    for (const { object } of this.#policies.items().values()) observed.set(keyOf(object.metadata), object);
+    const tasks: (() => Promise<void>)[] = [];
+    for (const [key, want] of wanted) {
+      const have = observed.get(key);
+      if (this.#waiting(key, have, now)) continue;
+      if (have === undefined) {
+        const path = networkPolicyPath(want.metadata.namespace);
+        tasks.push(() =>
+          this.#write(key, 'created', async () =>
+            this.#written(await this.#client.create(networkPolicySchema, path, want)),
+          ),
+        );
+      } else if (!networkPolicyMatches(have, want)) {
+        const path = networkPolicyPath(want.metadata.namespace, want.metadata.name);
+        const patch = { metadata: { labels: want.metadata.labels }, spec: want.spec };
+        tasks.push(() =>
+          this.#write(key, 'updated', async () =>
+            this.#written(await this.#client.patch(networkPolicySchema, path, patch)),
+          ),
+        );
+      } else this.#failures.delete(key);
+    }
+    for (const [key, have] of observed) {
+      if (wanted.has(key) || this.#waiting(key, have, now)) continue;
+      // Another provider's operator in the same cluster keeps its own.
+      if (have.metadata.labels?.[LABEL.provider] !== this.#options.provider) continue;
+      const lease = leaseKeyOfLabels(have.metadata.labels);
+      if (lease !== undefined && keep.has(lease)) continue;
+      tasks.push(() => this.#delete(key, networkPolicyPath, have));
+    }
+    await this.#runAll(tasks);
+    return new Set([...wanted.keys(), ...observed.keys()]);
+  }
+
+  /** A create's or patch's answer as the echo to wait for. */
+  #written(done: Result<{ readonly metadata: { readonly resourceVersion: string } }>): Result<Expectation> {
+    if (!done.ok) return done;
+    return {
+      ok: true,
+      value: { kind: 'written', resourceVersion: done.value.metadata.resourceVersion, at: this.#now() },
+    };
   }
 
   async #runAll(tasks: readonly (() => Promise<void>)[]): Promise<void> {
@@ -756,9 +917,13 @@ export class IpOperator {
     });
   }
 
-  #delete(key: string, have: ServiceObject): Promise<void> {
+  #delete(
+    key: string,
+    pathOf: (namespace: string, name: string) => string,
+    have: { readonly metadata: { readonly namespace: string; readonly name: string; readonly uid: string } },
+  ): Promise<void> {
     return this.#write(key, 'deleted', async () => {
-      const path = servicePath(have.metadata.namespace, have.metadata.name);
+      const path = pathOf(have.metadata.namespace, have.metadata.name);
       const deleted = await this.#client.delete(path, have.metadata.uid);
       if (!deleted.ok) return deleted;
       return { ok: true, value: { kind: 'deleted', uid: have.metadata.uid, at: this.#now() } };
@@ -767,18 +932,49 @@ export class IpOperator {
 
   // ---- reads for the HTTP face ----
 
-  /** `/usage`: pool size and addresses not free (leased, quarantined, held by foreign Services). */
-  usage(): { readonly available: bigint; readonly inUse: bigint } | undefined {
+  /**
+   * One family's addresses in the usable pools (with `dualPools`, only pools holding both families) and
+   * those not free: leased, quarantined, held by foreign Services.
+   */
+  familyUsage(family: Family, dualPools = false): Usage | undefined {
     if (!this.#firstPass || this.#picture === undefined) return undefined;
-    const usable = new Set(this.#picture.specs.map((spec) => spec.name));
-    let inUse = BigInt(this.#picture.foreign);
-    for (const entry of this.#engine.capacities()) {
-      if (usable.has(entry.pool)) inUse += entry.allocated + entry.quarantined;
+    const pools = this.#picture.pools.filter(
+      (pool) => pool.problem === undefined && (!dualPools || (pool.sizes.v4 > 0n && pool.sizes.v6 > 0n)),
+    );
+    const names = new Set(pools.map((pool) => pool.name));
+    let available = 0n;
+    let inUse = 0n;
+    for (const pool of pools) {
+      available += pool.sizes[family];
+      inUse += BigInt(pool.foreign.filter((address) => addressFamily(address) === family).length);
     }
-    return { available: this.#picture.size, inUse };
+    for (const entry of this.#engine.capacities()) {
+      if (entry.family === family && names.has(entry.pool)) inUse += entry.allocated + entry.quarantined;
+    }
+    return { available, inUse };
   }
 
-  /** The lease's ports MetalLB has confirmed (its Service reports the leased address). */
+  /**
+   * `/usage`, what the Go provider's bid gate subtracts its unconfirmed reservations from, one per
+   * endpoint: counted in the default family (`--ip-family`), so Available − InUse is how many more endpoints
+   * of it can be served. IPv4: IPv4 addresses, as Go. IPv6: IPv6 addresses. Dual: of the pools holding
+   * both families, the family with fewer free addresses (each endpoint takes one of each).
+   */
+  usage(): Usage | undefined {
+    const family = this.#families.fallback;
+    if (family !== 'dual') return this.familyUsage(family);
+    const v4 = this.familyUsage('v4', true);
+    const v6 = this.familyUsage('v6', true);
+    if (v4 === undefined || v6 === undefined) return undefined;
+    return v6.available - v6.inUse < v4.available - v4.inUse ? v6 : v4;
+  }
+
+  /** The default family (`--ip-family`). */
+  defaultFamily(): FamilyRequest {
+    return this.#families.fallback;
+  }
+
+  /** The lease's ports MetalLB has confirmed, once per address (a dual-stack port twice, IPv4 first). */
   confirmedPorts(lease: LeaseId): readonly { readonly service: WantedService; readonly address: string }[] {
     const view = this.#engine.lease(lease);
     if (view === undefined || view.state !== 'active') return [];
@@ -786,13 +982,42 @@ export class IpOperator {
     return wantedServices(view, this.#picture?.poolOf ?? (() => undefined)).flatMap((service) => {
       const have = items.get(service.key)?.object;
       const ingress = have === undefined ? [] : ingressAddresses(have);
-      const address = service.port.addresses.find((candidate) => ingress.includes(candidate));
-      return address === undefined ? [] : [{ service, address }];
+      return service.port.addresses
+        .filter((candidate) => ingress.includes(candidate))
+        .map((address) => ({ service, address }));
     });
   }
 
   /** `/state`: every lease we act on, its ports and what holds each up. */
   state(): readonly LeaseState[] {
+    return [...this.#activeState(), ...this.#awaitingState()];
+  }
+
+  /** Leases waiting for their family: every port pending, with why. */
+  #awaitingState(): LeaseState[] {
+    return [...this.#awaitingFamily.values()].map(({ group, reason }) => {
+      const lastEventAt = this.#lastEventAt.get(leaseKey(group.id));
+      return {
+        lease: group.id,
+        namespace: leaseNamespace(group.id),
+        ports: group.ports.map(
+          ({ sharingKey, declaration: d }): PortState => ({
+            endpoint: d.endpoint,
+            sharingKey,
+            serviceName: d.service,
+            port: d.port,
+            externalPort: d.externalPort,
+            protocol: d.protocol,
+            state: 'pending',
+            reason: `waiting for the lease's address family: ${reason}`,
+          }),
+        ),
+        ...(lastEventAt === undefined ? {} : { lastEventAt }),
+      };
+    });
+  }
+
+  #activeState(): LeaseState[] {
     const items = this.#services.items();
     const poolOf = this.#picture?.poolOf ?? (() => undefined);
     return this.#engine.leases({ state: 'active' }).map((lease) => {
@@ -871,6 +1096,7 @@ export class IpOperator {
   problems(): readonly string[] {
     const out: string[] = [];
     for (const pool of this.#picture?.pools ?? []) if (pool.problem !== undefined) out.push(pool.problem);
+    if (this.#familyProblem !== undefined) out.push(this.#familyProblem);
     return out;
   }
 
@@ -905,6 +1131,7 @@ export class IpOperator {
       providerleasedips: this.#leasedIps.stats(),
       ipaddresspools: this.#poolObjects.stats(),
       services: this.#services.stats(),
+      networkpolicies: this.#policies.stats(),
     };
   }
 

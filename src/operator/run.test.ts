@@ -76,6 +76,19 @@ describe('runOperator', () => {
     await second.value.stop();
   });
 
+  it('--ip-family dual on IPv4-only pools: resolves `refused` with NO_IP_SUPPORT and never opens /health', async () => {
+    const running = await runOperator(configOf({ ipFamily: 'dual' }), {
+      logger: memoryLogger(),
+      gateway: fakeCluster(),
+    });
+    if (!running.ok) assert.fail(running.error.message);
+    const refused = await running.value.refused;
+    assert.equal(refused.code, 'NO_IP_SUPPORT');
+    assert.match(refused.message, /--ip-family dual needs a pool holding both IPv4 and IPv6/);
+    assert.equal((await fetch(`${running.value.url}/health`)).status, 503);
+    await running.value.stop();
+  });
+
   it('with --webhook-port, injects the variables (a hashed name by its hash), reports the early pod and rolls once, opted in', async () => {
     const fake = fakeCluster();
     const running = {
@@ -151,6 +164,43 @@ describe('runOperator', () => {
         report?.pods.map((pod) => [pod.pod, pod.state]),
         [['web-early', 'missing']],
       );
+    } finally {
+      await running.value.stop();
+    }
+  });
+
+  it('--ip-family dual with the webhook: a pod gets the IPv4 address and the IPv6 one under its own name', async () => {
+    const fake = new FakeKubeGateway();
+    for (const name of ['lease', 'metallb-system']) fake.add('/api/v1/namespaces', { metadata: { name } });
+    fake.add(POOLS, metallbPool('default', ['192.0.2.0/29', '2001:db8::/125']));
+    const running = { value: await runWithWebhook(fake, { ipFamily: 'dual' }) };
+    try {
+      await running.value.operator.synced();
+      await until(() => running.value.admission()?.webhook.serving === true, 'the webhook serving');
+      const [configuration] = fake.objects(CONFIGURATION_PATH) as {
+        webhooks: { clientConfig: { url: string; caBundle: string } }[];
+      }[];
+      const client = configuration?.webhooks[0]?.clientConfig;
+      const port = Number(/:(\d+)\/mutate$/.exec(client?.url ?? '')?.[1]);
+      const ca = Buffer.from(client?.caBundle ?? '', 'base64').toString('utf8');
+      const lease = leaseOf(ALICE, 11);
+      const ns = leaseNamespace(lease);
+      fake.add('/api/v1/namespaces', { metadata: { name: ns, labels: leaseLabels(lease) } });
+      fake.add(LEASED_IPS, goLeasedIp(lease, web));
+      await until(() => metallbAssign(fake) > 0, 'the Service to confirm');
+      await until(
+        () => running.value.operator.confirmedPorts(lease).length === 2,
+        'both addresses confirmed',
+      );
+      const labels = { [LABEL.akash]: 'true', [LABEL.manifestService]: 'web' };
+      const answer = await post(port, ca, JSON.stringify(podReview(ns, { labels })));
+      const env = (patchOf(answer.body) ?? []).flatMap((op) => {
+        const value = (op as { value?: unknown }).value;
+        return Array.isArray(value) ? (value as { name: string; value: string }[]) : [];
+      });
+      const names = new Map(env.map((entry) => [entry.name, entry.value]));
+      assert.equal(names.get('AKASH_LEASED_IP_WEB'), '192.0.2.0');
+      assert.equal(names.get('AKASH_LEASED_IP6_WEB'), '2001:db8::');
     } finally {
       await running.value.stop();
     }

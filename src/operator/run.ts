@@ -14,6 +14,7 @@ import { createMemoryStore, openSqliteStore } from '../store/index.js';
 import { type IpEnvStatus, LeaseWebhook } from '../webhook/index.js';
 import { OperatorWebhook } from './admission.js';
 import { inClusterConnection, type OperatorConfig } from './config.js';
+import { leaseFamilies } from './families.js';
 import { createOperatorApp } from './http.js';
 import { suffixOfEndpoint } from './leased-ip.js';
 import { IpOperator } from './reconciler.js';
@@ -39,6 +40,11 @@ export interface RunningOperator {
   readonly operator: IpOperator;
   /** The admission webhook, once the first sync is done (with `--webhook-port`). */
   admission(): OperatorWebhook | undefined;
+  /**
+   * Resolves if the operator refuses to go on after it started: the named pools cannot serve `--ip-family`
+   * (NO_IP_SUPPORT). The caller stops it and exits with the error.
+   */
+  readonly refused: Promise<AppError>;
   stop(): Promise<void>;
 }
 
@@ -127,7 +133,17 @@ export async function runOperator(
   }
   // Made after the first sync (the leases found then roll nothing); the passes tell it about the engine.
   let admission: OperatorWebhook | undefined;
-  const operator = new IpOperator({
+  let refuse: (error: AppError) => void = () => {};
+  const refused = new Promise<AppError>((resolve) => {
+    refuse = resolve;
+  });
+  const families = leaseFamilies(config.family, config.akashRest, () => operator.resync());
+  const operator: IpOperator = new IpOperator({
+    families,
+    onRefused: (error) => {
+      logger.log('error', 'the operator refuses to start', { code: error.code, error: error.message });
+      refuse(error);
+    },
     onPass: () => admission?.afterPass(),
     gateway,
     engine: engine.value,
@@ -172,6 +188,8 @@ export async function runOperator(
     provider: config.provider,
     manifestNamespace: config.manifestNamespace,
     pools: config.pools,
+    ipFamily: config.family,
+    akashRest: config.akashRest ?? 'none (every lease gets --ip-family)',
     state: config.stateFile ?? 'memory (rebuilt from the cluster)',
   });
   operator.start();
@@ -223,5 +241,5 @@ export async function runOperator(
     })();
     return stopping;
   };
-  return ok({ url, operator, admission: () => admission, stop });
+  return ok({ url, operator, admission: () => admission, refused, stop });
 }

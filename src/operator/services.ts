@@ -58,9 +58,10 @@ export function heldAddresses(service: ServiceObject): string[] {
   return [...new Set([...ingressAddresses(service), ...requested(service)])];
 }
 
-/** The address a Service of ours or Go's stands for: its pin, else what MetalLB gave it. */
-export function pinOf(service: ServiceObject): string | undefined {
-  return requested(service)[0] ?? ingressAddresses(service)[0];
+/** The addresses a Service of ours or Go's stands for (one per family): its pins, else what MetalLB gave it. */
+export function pinsOf(service: ServiceObject): string[] {
+  const pinned = requested(service);
+  return pinned.length > 0 ? pinned : ingressAddresses(service);
 }
 
 /** The sharing key a Service carries, under either MetalLB prefix. */

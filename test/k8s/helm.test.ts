@@ -35,6 +35,11 @@ const BASE_RULES = [
     resources: ['services'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
+  {
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+  },
   { apiGroups: ['metallb.io'], resources: ['ipaddresspools'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
@@ -232,6 +237,23 @@ describe('helm chart akash-ip-operator: lint and render', () => {
     }
   });
 
+  it('passes --ip-family and --akash-rest on as AP_IP_FAMILY and AP_AKASH_REST, and refuses others', async () => {
+    const container = operatorContainer(
+      await render(`provider_address=${PROVIDER}`, 'ip_family=dual', 'akash_rest=https://api.akashnet.net'),
+    );
+    assert.equal(envOf(container).AP_IP_FAMILY, 'dual');
+    assert.equal(envOf(container).AP_AKASH_REST, 'https://api.akashnet.net');
+    assert.equal(
+      envOf(operatorContainer(await render(`provider_address=${PROVIDER}`))).AP_AKASH_REST,
+      undefined,
+    );
+    for (const bad of ['ip_family=v6', 'akash_rest=ftp://node']) {
+      const run = await helm(['template', RELEASE, CHART, '--set', `provider_address=${PROVIDER},${bad}`]);
+      assert.notEqual(run.code, 0, `${bad} was accepted`);
+      assert.match(run.stderr, /ip_family|akash_rest/);
+    }
+  });
+
   it('grants exactly the least privilege the operator needs, the webhook and the roll only when on', async () => {
     const objects = await render(`provider_address=${PROVIDER}`);
     const role = only(objects, 'ClusterRole');
@@ -361,6 +383,7 @@ describe('helm chart akash-ip-operator: lint and render', () => {
       AP_K8S_MANIFEST_NS: 'leases',
       AP_METALLB_NAMESPACE: 'metallb-system',
       AP_REST_PORT: '9090',
+      AP_IP_FAMILY: 'ipv4',
     });
     assert.deepEqual(container.ports, [{ name: 'rest', containerPort: 9090, protocol: 'TCP' }]);
     assert.deepEqual(container.startupProbe.httpGet, { path: '/health', port: 'rest' });
@@ -559,6 +582,12 @@ describe('helm chart akash-ip-operator: install into a real kube-apiserver', () 
       ['patch', '', 'services', 'lease-ns', true],
       ['delete', '', 'services', 'lease-ns', true],
       ['deletecollection', '', 'services', 'lease-ns', false],
+      ['watch', 'networking.k8s.io', 'networkpolicies', undefined, true],
+      ['create', 'networking.k8s.io', 'networkpolicies', 'lease-ns', true],
+      ['patch', 'networking.k8s.io', 'networkpolicies', 'lease-ns', true],
+      ['delete', 'networking.k8s.io', 'networkpolicies', 'lease-ns', true],
+      ['update', 'networking.k8s.io', 'networkpolicies', 'lease-ns', false],
+      ['deletecollection', 'networking.k8s.io', 'networkpolicies', 'lease-ns', false],
       ['watch', 'metallb.io', 'ipaddresspools', 'metallb-system', true],
       ['update', 'metallb.io', 'ipaddresspools', 'metallb-system', false],
       ['list', '', 'events', 'lease-ns', true],

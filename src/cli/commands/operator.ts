@@ -10,7 +10,7 @@ LoadBalancer Services Go writes (pinned with metallb.io/loadBalancerIPs) and ser
 
 Every flag also reads its AP_* variable (Go's names): AP_PROVIDER, AP_K8S_MANIFEST_NS, AP_METAL_LB_POOL,
 AP_REST_PORT, AP_REST_ADDRESS, AP_KUBECONFIG (or KUBECONFIG); ours: AP_METALLB_NAMESPACE, AP_KUBE_CONTEXT,
-AP_STATE, AP_QUARANTINE, and the webhook's AP_WEBHOOK_PORT, AP_WEBHOOK_URL, AP_WEBHOOK_SERVICE_NAME,
+AP_STATE, AP_QUARANTINE, AP_IP_FAMILY, AP_AKASH_REST, and the webhook's AP_WEBHOOK_PORT, AP_WEBHOOK_URL, AP_WEBHOOK_SERVICE_NAME,
 AP_WEBHOOK_SERVICE_NAMESPACE, AP_WEBHOOK_SERVICE_PORT, AP_WEBHOOK_CONFIGURATION_NAME,
 AP_WEBHOOK_TIMEOUT_SECONDS, AP_ROLL_ON_FIRST_ADDRESS. Without a kubeconfig, the pod's service account is
 used. JSON log lines on stdout.
@@ -18,6 +18,11 @@ used. JSON log lines on stdout.
 The leased-IP admission webhook (tenant pods get AKASH_LEASED_IP_<ENDPOINT>) is served when --webhook-port
 is set; the apiserver reaches it through --webhook-service-name/-namespace/-port (the chart) or
 --webhook-url.
+
+IPv6: --ip-family gives every lease IPv4 (default), IPv6 or both (dual; the named pools must hold that
+family, dual both in one pool). With --akash-rest, each new lease's order is read from the chain and its
+placement attributes choose, as in daemon mode: ip-lease-ipv6=true dual-stack, ip-lease-ipv6-only=true
+IPv6, neither the --ip-family default. A lease whose order cannot be read yet waits (see /state).
 
 Example:
   akash-ip operator --provider akash1... --kubeconfig ~/.kube/config --metal-lb-pool default --state /data/ip.db
@@ -48,6 +53,14 @@ export function registerOperatorCommand(program: Command, io: CliIo, exit: { cod
     .option('--kube-context <name>', "kubeconfig context (default: the file's current-context)")
     .option('--state <file>', 'SQLite file of the lease engine (default: memory, rebuilt from the cluster)')
     .option('--quarantine <duration>', 'cool-down of a released address, e.g. 30m (default 1h)')
+    .option(
+      '--ip-family <family>',
+      'family of a lease whose order asks for none: ipv4, ipv6 or dual (default ipv4)',
+    )
+    .option(
+      '--akash-rest <url>',
+      "Akash REST API to read each lease's placement attributes from (default: none)",
+    )
     .option('--webhook-port <port>', 'serve the leased-IP admission webhook on this port (default: off)')
     .option('--webhook-service-name <name>', 'the Service the apiserver calls the webhook through')
     .option('--webhook-service-namespace <namespace>', "that Service's namespace")
@@ -102,10 +115,11 @@ export function registerOperatorCommand(program: Command, io: CliIo, exit: { cod
       });
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      await signalled;
+      const refused = await Promise.race([signalled.then(() => undefined), started.value.refused]);
       await started.value.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      exit.code = EXIT.ok;
+      if (refused !== undefined) io.stderr.write(`${refused.message}\n`);
+      exit.code = refused === undefined ? EXIT.ok : exitCode(refused.code);
     });
 }
