@@ -25,7 +25,7 @@ import type { Logger } from './logger.js';
 /** A realizer ready to use (src/k8s's backend), and how to let go of its connections. */
 export interface ClusterConnection {
   readonly backend: Realizer;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface ClusterSyncOptions {
@@ -152,7 +152,7 @@ export class ClusterSync {
         this.#waiting = undefined;
         return true;
       }
-      this.#connection?.close();
+      await this.#connection?.close();
       this.#connection = undefined;
       const delayMs = Math.min(this.#options.retryMaxMs, minMs * 2 ** Math.min(attempt - 1, 20));
       this.#waiting = `the Kubernetes cluster is not ready (${done.error.code}: ${done.error.message}); attempt ${attempt}, next in ${delayMs} ms`;
@@ -392,7 +392,7 @@ export class ClusterSync {
   /** Waits for writes under way, then drops the connection. */
   async close(): Promise<void> {
     await this.idle();
-    this.#connection?.close();
+    await this.#connection?.close();
     this.#connection = undefined;
   }
 }

@@ -243,7 +243,7 @@ export async function runProvider(
       kubernetes === undefined
         ? undefined
         : new ClusterSync({
-            connect: () => connectKubeBackend(kubernetes, address),
+            connect: () => connectKubeBackend(kubernetes, address, logger),
             engine: engine.value,
             pools: config.pools,
             logger,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../testing/wait.js';
 import { listen, providerListener } from './server.js';
 import { account, createHarness, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
 
@@ -92,13 +92,6 @@ describe('the lease-status fast lane', () => {
   });
 });
 
-/** Resolves once `check` holds, looking every 10 ms; fails after 5 s. */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (const deadline = Date.now() + 5000; !(await check()); await sleep(10)) {
-    if (Date.now() > deadline) assert.fail(`still waiting for ${what}`);
-  }
-}
-
 describe('requests cut short', () => {
   let h: Harness;
   let url: string;
@@ -155,7 +148,9 @@ describe('requests cut short', () => {
     socket.write(partialManifest(tokenOf(alice, h.clock.now)));
     await until(() => h.readiness.inFlight === 1, 'the app to wait for the body');
     socket.destroy();
-    await until(async () => (await errorsCounted()).CLIENT_CLOSED === 1, 'CLIENT_CLOSED counted');
+    await until(async () => (await errorsCounted()).CLIENT_CLOSED === 1, 'CLIENT_CLOSED counted', {
+      everyMs: 10,
+    });
     assert.deepEqual(await errorsCounted(), { CLIENT_CLOSED: 1 });
     assert.deepEqual(
       h.logs.lines.filter((line) => line.level === 'error'),
@@ -178,7 +173,9 @@ describe('requests cut short', () => {
       error: 'the request was not received in time',
       code: 'REQUEST_TIMEOUT',
     });
-    await until(async () => (await errorsCounted()).REQUEST_TIMEOUT === 1, 'REQUEST_TIMEOUT counted');
+    await until(async () => (await errorsCounted()).REQUEST_TIMEOUT === 1, 'REQUEST_TIMEOUT counted', {
+      everyMs: 10,
+    });
     assert.deepEqual(
       await errorsCounted(),
       { CLIENT_CLOSED: 1, REQUEST_TIMEOUT: 1 },

@@ -3,13 +3,15 @@
  * MetalLB half is test/k8s/backend.test.ts). What the lease engine decides is what the fake must end up holding.
  */
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { PoolSpec } from '../ipam/index.js';
 import { createLeaseEngine, type LeaseEngine, type LeaseId, type LeaseView } from '../lease/index.js';
 import { leaseOf, manifestGroup, PROVIDER } from '../lease/testing.js';
 import { createMemoryStore } from '../store/index.js';
+import { untilValue } from '../testing/wait.js';
 import { KubeBackend } from './backend.js';
 import { FakeKubeGateway } from './fake-gateway.js';
+import { leaseNamespace } from './names.js';
 
 const POOLS: readonly PoolSpec[] = [{ name: 'pool-a', addresses: ['192.0.2.1-192.0.2.14'] }];
 const TENANT = 'akash1tenant';
@@ -179,5 +181,84 @@ describe('KubeBackend on the fake API server', () => {
     assert.equal(failed.error.code, 'K8S_UNAVAILABLE');
     fake.up();
     assert.deepEqual(unwrap(await backend.apply(view)), { created: 2, updated: 0, deleted: 0, unchanged: 0 });
+  });
+
+  describe("status: MetalLB's reasons, from one list + watch of its Warnings", () => {
+    const lease = leaseOf(TENANT, 1);
+    const events = `/api/v1/namespaces/${leaseNamespace(lease)}/events`;
+    /** An Event on one of the lease's Services, as MetalLB records it. */
+    const event = (name: string, service: string, reason: string, at: string, type = 'Warning') => ({
+      metadata: { name, namespace: leaseNamespace(lease) },
+      involvedObject: { kind: 'Service', name: service, namespace: leaseNamespace(lease) },
+      type,
+      reason,
+      message: `${reason} on ${service}`,
+      lastTimestamp: at,
+    });
+    /** The reasons `status` gives the lease's ports, by Service. */
+    const reasons = async () =>
+      Object.fromEntries(
+        unwrap(await backend.status(lease)).ports.map((port) => [port.service?.split('/')[1], port.problem]),
+      );
+
+    beforeEach(async () => {
+      // MetalLB assigns nothing here: every port stays unconfirmed.
+      unwrap(
+        await backend.apply(
+          await deploy(lease, {
+            web: [
+              { port: 80, ip: 'web' },
+              { port: 443, ip: 'web' },
+            ],
+          }),
+        ),
+      );
+    });
+    afterEach(async () => {
+      await backend.stop();
+    });
+
+    /** Starts the backend and waits until its watch of Warnings is open (the list before it is in). */
+    const started = async () => {
+      backend.start();
+      await fake.waitFor(() => fake.watchCount('/api/v1/events') === 1);
+    };
+
+    it("gives an unconfirmed port its Service's newest Warning, MetalLB's deprecated-annotation notice aside", async () => {
+      fake.add(events, event('a.1', 'web-ip-80-tcp', 'AllocationFailed', '2026-01-02T03:04:05Z'));
+      // MetalLB warns of Go's `metallb.universe.tf/allow-shared-ip` after each attempt: newer, and no reason.
+      fake.add(events, event('a.2', 'web-ip-80-tcp', 'deprecatedAnnotation', '2026-01-02T03:04:06Z'));
+      fake.add(events, event('b.1', 'web-ip-443-tcp', 'AllocationFailed', '2026-01-02T03:04:07Z'));
+      fake.add(events, event('a.0', 'web-ip-80-tcp', 'Scheduled', '2026-01-02T03:04:08Z', 'Normal'));
+      await started();
+      assert.deepEqual(await reasons(), {
+        'web-ip-80-tcp': 'AllocationFailed: AllocationFailed on web-ip-80-tcp',
+        'web-ip-443-tcp': 'AllocationFailed: AllocationFailed on web-ip-443-tcp',
+      });
+    });
+
+    it('gives no reason when only the notice was given', async () => {
+      fake.add(events, event('a.2', 'web-ip-80-tcp', 'deprecatedAnnotation', '2026-01-02T03:04:06Z'));
+      await started();
+      assert.deepEqual(await reasons(), { 'web-ip-80-tcp': undefined, 'web-ip-443-tcp': undefined });
+    });
+
+    it('reads no Event for a status call, however many ports wait and however often they are asked for', async () => {
+      fake.add(events, event('a.1', 'web-ip-80-tcp', 'AllocationFailed', '2026-01-02T03:04:05Z'));
+      await started();
+      for (let call = 0; call < 20; call++) {
+        assert.equal(
+          (await reasons())['web-ip-80-tcp'],
+          'AllocationFailed: AllocationFailed on web-ip-80-tcp',
+        );
+      }
+      // A Warning given later reaches the next status calls through the watch.
+      fake.add(events, event('b.1', 'web-ip-443-tcp', 'IPConflict', '2026-01-02T03:04:07Z'));
+      await untilValue(async () => (await reasons())['web-ip-443-tcp'], 'the later Warning in status');
+      assert.deepEqual(
+        fake.requests.filter((req) => req.path.endsWith('/events')).map((req) => `${req.method} ${req.path}`),
+        ['GET /api/v1/events', 'WATCH /api/v1/events'],
+      );
+    });
   });
 });

@@ -21,8 +21,9 @@ import type {
   WriteCounts,
 } from '../lease/index.js';
 import { KubeClient, type MalformedObject, rejectedStatus } from './client.js';
-import { latestWarning } from './events.js';
+import { ServiceWarnings } from './events.js';
 import type { KubeGateway } from './gateway.js';
+import type { InformerLogger } from './informer.js';
 import {
   AKASH_GROUP,
   ENDPOINT_ANNOTATION,
@@ -71,6 +72,8 @@ export interface KubeBackendOptions {
   readonly metallbNamespace?: string;
   /** How long {@link KubeBackend.prepare} waits for the CRD to be served; default 30 000 ms. */
   readonly crdTimeoutMs?: number;
+  /** Where the watch of MetalLB's Warnings reports its failures. */
+  readonly logger?: InformerLogger;
 }
 
 /** The backend's state rebuilt from the cluster. */
@@ -223,6 +226,8 @@ export class KubeBackend implements Realizer {
   readonly #namespace: string;
   readonly #metallbNamespace: string;
   readonly #crdTimeoutMs: number;
+  /** MetalLB's reasons for the ports {@link status} finds unconfirmed, kept by one list + watch. */
+  readonly #warnings: ServiceWarnings;
   /** The cluster as last read or written, by lease key. */
   #state = new Map<string, RealizedLease>();
 
@@ -232,6 +237,20 @@ export class KubeBackend implements Realizer {
     this.#namespace = options.namespace ?? 'lease';
     this.#metallbNamespace = options.metallbNamespace ?? 'metallb-system';
     this.#crdTimeoutMs = options.crdTimeoutMs ?? 30_000;
+    this.#warnings = new ServiceWarnings({
+      gateway: options.gateway,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+  }
+
+  /** Starts following MetalLB's Warnings on Services, so {@link status} gives reasons without a read per port. */
+  start(): void {
+    this.#warnings.start();
+  }
+
+  /** Stops following them; resolves once the watch has ended. */
+  stop(): Promise<void> {
+    return this.#warnings.stop();
   }
 
   /** Installs (or upgrades in place) the `ProviderLeasedIP` CRD and the manifest namespace, and waits until served. */
@@ -420,22 +439,26 @@ export class KubeBackend implements Realizer {
     return ok({ writes, changed, failures });
   }
 
-  /** The lease's objects as the cluster holds them now, with MetalLB's confirmation. */
+  /**
+   * The lease's objects as the cluster holds them now, with MetalLB's confirmation and, for a port it has not
+   * confirmed, its reason as last watched (see {@link start}): two lists, however many ports wait.
+   */
   async status(id: LeaseId): Promise<Result<RealizedLease>> {
     const objects = await this.#listLease(id);
     if (!objects.ok) return objects;
     const realized = realize(id, objects.value.resources, objects.value.services);
     this.#remember(realized);
-    const ports: RealizedPort[] = [];
-    for (const port of realized.ports) {
-      if (port.confirmed || port.service === undefined) {
-        ports.push(port);
-        continue;
-      }
-      const problem = await latestWarning(this.#client, port.service);
-      if (!problem.ok) return problem;
-      ports.push(problem.value === undefined ? port : { ...port, problem: problem.value });
-    }
+    const uids = new Map(
+      objects.value.services.map((service) => [
+        `${service.metadata.namespace}/${service.metadata.name}`,
+        service.metadata.uid,
+      ]),
+    );
+    const ports = realized.ports.map((port): RealizedPort => {
+      if (port.confirmed || port.service === undefined) return port;
+      const problem = this.#warnings.latest(port.service, uids.get(port.service));
+      return problem === undefined ? port : { ...port, problem };
+    });
     return ok({ ...realized, ports });
   }
 

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { appError, fail, ok, type Result } from '../errors/index.js';
 import { KubeBackend } from './backend.js';
 import { createHttpsGateway } from './gateway.js';
+import type { InformerLogger } from './informer.js';
 import { type KubeconfigConnection, loadKubeconfig } from './kubeconfig.js';
 
 /** A value given inline or read from a file. */
@@ -42,7 +43,8 @@ export type KubeClusterConfig = (DirectConnection | KubeconfigReference) & KubeS
 /** A backend ready to use, and how to let go of its connections. */
 export interface KubeBackendConnection {
   readonly backend: KubeBackend;
-  close(): void;
+  /** Stops the backend's watch and drops its connections. */
+  close(): Promise<void>;
 }
 
 async function reveal(secret: Secret, what: string): Promise<Result<string>> {
@@ -68,10 +70,11 @@ export async function connectionOf(
   return ok({ server: config.server, token: token.value, ca: ca.value });
 }
 
-/** Opens the backend the configuration describes for `provider`'s leases. */
+/** Opens the backend the configuration describes for `provider`'s leases, started (see KubeBackend.start). */
 export async function connectKubeBackend(
   config: KubeClusterConfig,
   provider: string,
+  logger?: InformerLogger,
 ): Promise<Result<KubeBackendConnection>> {
   const connection = await connectionOf(config);
   if (!connection.ok) return connection;
@@ -81,6 +84,16 @@ export async function connectKubeBackend(
     provider,
     namespace: config.namespace,
     metallbNamespace: config.metallbNamespace,
+    ...(logger === undefined ? {} : { logger }),
   });
-  return ok({ backend, close: () => gateway.close() });
+  backend.start();
+  return ok({
+    backend,
+    async close() {
+      const stopped = backend.stop();
+      // Dropping the sockets fails a list still in flight at once, so the watch's loop need not wait it out.
+      gateway.close();
+      await stopped;
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KubeClient } from './client.js';
-import { latestWarning, ServiceWarnings } from './events.js';
+import { until } from '../testing/wait.js';
+import { ServiceWarnings } from './events.js';
 import { FakeKubeGateway } from './fake-gateway.js';
 
 const EVENTS = '/api/v1/namespaces/tenant/events';
@@ -28,38 +28,14 @@ function warning(name: string, service: string, reason: string, at: string, uid?
   };
 }
 
-describe('latestWarning', () => {
-  it("is the Service's newest Warning, MetalLB's deprecated-annotation notice aside", async () => {
-    const fake = cluster();
-    const client = new KubeClient(fake);
-    fake.add(EVENTS, warning('a.1', 'web-ip-80-tcp', 'AllocationFailed', '2026-01-02T03:04:05Z'));
-    // MetalLB warns of Go's `metallb.universe.tf/allow-shared-ip` after each attempt: newer, and no reason.
-    fake.add(EVENTS, warning('a.2', 'web-ip-80-tcp', 'deprecatedAnnotation', '2026-01-02T03:04:06Z'));
-    fake.add(EVENTS, warning('b.1', 'db-ip-5432-tcp', 'AllocationFailed', '2026-01-02T03:04:07Z'));
-    fake.add(EVENTS, {
-      ...warning('a.0', 'web-ip-80-tcp', 'Scheduled', '2026-01-02T03:04:08Z'),
-      type: 'Normal',
-    });
-    const reason = await latestWarning(client, 'tenant/web-ip-80-tcp');
-    assert.deepEqual(reason, { ok: true, value: 'AllocationFailed: AllocationFailed on web-ip-80-tcp' });
-  });
-
-  it('is undefined when only the notice was given', async () => {
-    const fake = cluster();
-    fake.add(EVENTS, warning('a.2', 'web-ip-80-tcp', 'deprecatedAnnotation', '2026-01-02T03:04:06Z'));
-    const reason = await latestWarning(new KubeClient(fake), 'tenant/web-ip-80-tcp');
-    assert.deepEqual(reason, { ok: true, value: undefined });
-  });
-});
-
 /** Waits until the watcher has seen everything the fake holds (a bookmark carries its version). */
 async function caughtUp(fake: FakeKubeGateway, warnings: ServiceWarnings): Promise<void> {
   const version = BigInt(fake.resourceVersion());
-  for (let turn = 0; BigInt(warnings.stats().resourceVersion ?? '0') < version; turn++) {
-    if (turn > 10_000) throw new Error(`the watch never reached resourceVersion ${version}`);
-    if (turn % 20 === 0) fake.bookmark();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  let turns = 0;
+  await until(() => {
+    if (turns++ % 20 === 0) fake.bookmark();
+    return BigInt(warnings.stats().resourceVersion ?? '0') >= version;
+  }, `the watch to reach resourceVersion ${version}`);
 }
 
 describe('ServiceWarnings', () => {

@@ -1,12 +1,10 @@
 /**
  * MetalLB says why it did not assign an address only in Events on the Service: the newest Warning (MetalLB's
- * notices aside) is the reason a pending port is reported with. Read one Service at a time
- * ({@link latestWarning}, the daemon's status call) or, for an operator reporting on every pending Service,
- * kept current by one list + watch of all such Warnings ({@link ServiceWarnings}), so the cost does not
- * grow with the Services waiting.
+ * notices aside) is the reason a pending port is reported with. The operator and the daemon's backend keep
+ * them current by one list + watch of all such Warnings ({@link ServiceWarnings}), so the cost does not grow
+ * with the Services waiting or with the status calls made.
  */
 import { appError, ok, type Result } from '../errors/index.js';
-import type { KubeClient } from './client.js';
 import type { KubeGateway } from './gateway.js';
 import { Informer, type InformerLogger, type InformerStats } from './informer.js';
 import { eventSchema } from './schemas.js';
@@ -58,26 +56,6 @@ function newest(warnings: Iterable<ServiceWarning>): ServiceWarning | undefined 
   let found: ServiceWarning | undefined;
   for (const warning of warnings) if (found === undefined || warning.at >= found.at) found = warning;
   return found;
-}
-
-/** The newest Warning event of a Service (`namespace/name`), as `reason: message`. */
-export async function latestWarning(
-  client: KubeClient,
-  service: string,
-): Promise<Result<string | undefined>> {
-  const [namespace, name] = service.split('/') as [string, string];
-  const events = await client.list(
-    eventSchema,
-    `/api/v1/namespaces/${namespace}/events`,
-    '',
-    `${SERVICE_WARNINGS},involvedObject.name=${name}`,
-  );
-  if (!events.ok) return events;
-  const warnings = events.value.items.flatMap((event) => {
-    const warning = parseWarning(event);
-    return warning.ok ? [warning.value] : [];
-  });
-  return ok(newest(warnings)?.text);
 }
 
 export interface ServiceWarningsOptions {

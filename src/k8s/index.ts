@@ -17,7 +17,7 @@ export type {
   Secret,
 } from './connect.js';
 export { connectionOf, connectKubeBackend } from './connect.js';
-export { latestWarning, ServiceWarnings, type ServiceWarningsOptions } from './events.js';
+export { ServiceWarnings, type ServiceWarningsOptions } from './events.js';
 export type {
   FakeFailure,
   FakeKubeGatewayOptions,

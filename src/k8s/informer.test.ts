@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { appError, fail, ok, type Result } from '../errors/index.js';
+import { until } from '../testing/wait.js';
 import { FakeKubeGateway } from './fake-gateway.js';
 import { Informer, type InformerChange, type InformerOptions } from './informer.js';
 
@@ -181,7 +182,7 @@ describe('Informer', () => {
     fake.add('/api/v1/namespaces', { metadata: { name: 'elsewhere' } });
     assert.equal(h.informer.stats().resourceVersion, before);
     fake.bookmark();
-    while (h.informer.stats().events < 1) await new Promise((done) => setImmediate(done));
+    await until(() => h.informer.stats().events >= 1, 'the bookmark to reach the watch');
     assert.equal(h.informer.stats().resourceVersion, fake.resourceVersion());
     assert.equal(h.batches.length, 0);
     // The next watch starts from the bookmark's version.

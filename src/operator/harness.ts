@@ -7,6 +7,7 @@ import type { AppError } from '../errors/index.js';
 import { FakeKubeGateway, leaseNamespace } from '../k8s/index.js';
 import { createLeaseEngine, type LeaseEngine, type LeaseId, type LeaseStore } from '../lease/index.js';
 import { createMemoryStore } from '../store/index.js';
+import { until } from '../testing/wait.js';
 import type { LeaseFamilies } from './families.js';
 import { IpOperator } from './reconciler.js';
 import { type GoDeclaration, goLeasedIp, metallbAssign, metallbPool, PROVIDER } from './testing.js';
@@ -14,29 +15,7 @@ import { type GoDeclaration, goLeasedIp, metallbAssign, metallbPool, PROVIDER } 
 export const LEASED_IPS = '/apis/akash.network/v2beta2/namespaces/lease/providerleasedips';
 export const POOLS = '/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools';
 
-/** Resolves once `condition` holds, checking after every turn of the event loop; fails after `limitMs`. */
-export async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-/** Resolves with the first value `probe` gives that is not undefined, probing after every turn of the event loop. */
-export async function untilValue<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  limitMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+export { until, untilValue } from '../testing/wait.js';
 
 export interface HarnessOptions {
   readonly pool?: readonly string[];

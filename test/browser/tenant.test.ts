@@ -16,54 +16,7 @@ import { CLI, type DeploymentJson, EXAMPLE_SDL, ipSdl } from '../e2e/harness.js'
 import { useRig } from './browser.js';
 
 /** A valid SDL with two placement groups, which no update of a one-group deployment can take. */
-const TWO_GROUPS = `version: "2.0"
-endpoints:
-  myendpoint:
-    kind: ip
-services:
-  web:
-    image: nginx:1.27
-    expose:
-      - port: 80
-        as: 80
-        to:
-          - global: true
-            ip: myendpoint
-  worker:
-    image: busybox:1.36
-profiles:
-  compute:
-    web:
-      resources:
-        cpu:
-          units: 0.5
-        memory:
-          size: 512Mi
-        storage:
-          size: 1Gi
-  placement:
-    dcloud:
-      attributes:
-        ip-lease: true
-      pricing:
-        web:
-          denom: uakt
-          amount: 1000
-    second:
-      pricing:
-        web:
-          denom: uakt
-          amount: 1000
-deployment:
-  web:
-    dcloud:
-      profile: web
-      count: 1
-  worker:
-    second:
-      profile: web
-      count: 1
-`;
+const TWO_GROUPS = ipSdl({ worker: true });
 
 describe('tenant console in Chromium', () => {
   const rigOf = useRig();

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Sandbox } from './harness.js';
+import { describe, it } from 'node:test';
+import { until } from '../../src/testing/wait.js';
+import { useSandbox } from './harness.js';
 
 /** Whether a process with this pid exists (orphans are re-parented and reaped, so an exited one is gone). */
 function exists(pid: number): boolean {
@@ -21,24 +21,19 @@ function exists(pid: number): boolean {
 }
 
 describe('akash-ip devnet killed with SIGKILL', () => {
-  let box: Sandbox;
-
-  before(async () => {
-    box = await Sandbox.create();
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const boxOf = useSandbox();
 
   it('takes its provider daemons down with it, each stopping cleanly', async () => {
+    const box = boxOf();
     const { running, file } = await box.devnet();
     const pids = file.providers.map((provider) => provider.pid);
     assert.equal(pids.length, 3);
     for (const pid of pids) assert.ok(exists(pid), `provider ${pid} should run while the devnet does`);
     assert.equal(await running.stop('SIGKILL'), null);
-    // Bounded: at most 300 checks, 50 ms apart.
-    for (let check = 0; check < 300 && pids.some(exists); check++) await sleep(50);
-    assert.deepEqual(pids.filter(exists), [], 'provider daemons outlived their killed devnet');
+    await until(() => !pids.some(exists), 'the provider daemons to exit with their killed devnet', {
+      limitMs: 15_000,
+      everyMs: 50,
+    });
     for (const { name } of file.providers) {
       const wal = join(box.data, 'providers', name, 'store.sqlite-wal');
       assert.ok(!existsSync(wal), `${name} did not close its store (${wal} is left)`);

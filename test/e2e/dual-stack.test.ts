@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { bidders, type DeploymentJson, ipSdl, Sandbox } from './harness.js';
+import { describe, it } from 'node:test';
+import { type DeploymentJson, ipSdl, useDevnet } from './harness.js';
 
 const DUAL_SDL = resolve('examples/ip-lease-dual.yaml');
 
@@ -24,23 +24,14 @@ function endpointOf(deployment: DeploymentJson, name: string): DualEndpoint | un
 }
 
 describe('dual-stack leases on a devnet', () => {
-  let box: Sandbox;
-  let names: Map<string, string>;
-
-  before(async () => {
-    box = await Sandbox.create();
-    const { file } = await box.devnet();
-    names = new Map(file.providers.map((provider) => [provider.address, provider.name]));
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const devnetOf = useDevnet();
 
   it('walks AEP-17 with a dual endpoint: both addresses are withheld, migrated and kept together', async () => {
+    const { box, bidders } = devnetOf();
     const first = await box.json<DeploymentJson>('deploy', DUAL_SDL, '--pick', 'cheapest');
     assert.equal(first.leases[0]?.provider, 'provider-1');
     // provider-2 is cheaper but offers no IPv6: Akash's attribute matching leaves it out
-    assert.deepEqual(await bidders(box, names, first.dseq), ['provider-1']);
+    assert.deepEqual(await bidders(first.dseq), ['provider-1']);
     const held = endpointOf(first, 'myendpoint');
     assert.equal(held?.family, 'dual');
     assert.match(held?.ipv4 ?? '', /^203\.0\.113\.\d+$/);
@@ -52,15 +43,7 @@ describe('dual-stack leases on a devnet', () => {
     const second = JSON.parse(pending.stdout) as DeploymentJson;
     assert.equal(endpointOf(second, 'myendpoint')?.state, 'withheld');
 
-    const moved = await box.json<{ transferred: string[] }>(
-      'migrate-endpoints',
-      '--dseq',
-      second.dseq,
-      '--provider',
-      'provider-1',
-      'myendpoint',
-    );
-    assert.deepEqual(moved.transferred, ['myendpoint']);
+    assert.deepEqual(await box.migrate(second.dseq, 'provider-1', 'myendpoint'), ['myendpoint']);
     const closed = await box.run('close', '--dseq', first.dseq);
     assert.equal(closed.code, 0, closed.stderr);
     const kept = await box.json<DeploymentJson>('lease-status', '--dseq', second.dseq);
@@ -68,6 +51,7 @@ describe('dual-stack leases on a devnet', () => {
   });
 
   it('gives an IPv6-only order one IPv6 address', async () => {
+    const { box } = devnetOf();
     const sdl = await box.file(
       'v6-only.yaml',
       ipSdl({ endpoints: ['api'] }).replace('ip-lease: true', 'ip-lease-ipv6-only: true'),

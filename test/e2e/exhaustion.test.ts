@@ -3,32 +3,14 @@
  * no longer bids on IP orders while provider-1 does, the CLI says why, and orders without IPs still get its bid.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import {
-  addressOf,
-  bidders as biddersOf,
-  type DeploymentJson,
-  EXAMPLE_SDL,
-  ipSdl,
-  Sandbox,
-} from './harness.js';
+import { describe, it } from 'node:test';
+import { addressOf, type DeploymentJson, EXAMPLE_SDL, ipSdl, useDevnet } from './harness.js';
 
 describe('an exhausted provider', () => {
-  let box: Sandbox;
-  let names: Map<string, string>;
-
-  before(async () => {
-    box = await Sandbox.create();
-    const { file } = await box.devnet();
-    names = new Map(file.providers.map((provider) => [provider.address, provider.name]));
-  });
-  after(async () => {
-    await box.dispose();
-  });
-
-  const bidders = (dseq: string) => biddersOf(box, names, dseq);
+  const devnetOf = useDevnet();
 
   it('does not bid on IP orders while others do, and still bids on orders without IPs', async () => {
+    const { box, bidders } = devnetOf();
     const four = await box.file('four.yaml', ipSdl({ endpoints: ['ep-a', 'ep-b', 'ep-c', 'ep-d'] }));
     const filled = await box.json<DeploymentJson>('deploy', four, '--provider', 'provider-2');
     const addresses = ['ep-a', 'ep-b', 'ep-c', 'ep-d']

@@ -6,19 +6,15 @@
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
 import { getKey } from '../../src/identity/index.js';
 import { LedgerClient } from '../../src/market/index.js';
 import { parseSdl } from '../../src/sdl/index.js';
-import { type DeploymentJson, EXAMPLE_SDL, ipSdl, Sandbox } from './harness.js';
+import { until, type WaitLimits } from '../../src/testing/wait.js';
+import { type DeploymentJson, EXAMPLE_SDL, ipSdl, useSandbox } from './harness.js';
 
-/** Resolves once `check` holds, looking every 100 ms; fails after `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 45_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await check()); await sleep(100)) {
-    if (Date.now() > deadline) assert.fail(`still waiting for ${what}`);
-  }
-}
+/** The devnet's providers and ledger act on timers of their own: look every 100 ms, for up to 45 s. */
+const DEVNET: WaitLimits = { limitMs: 45_000, everyMs: 100 };
 
 /** Free addresses of a provider, as its `/status` reports them. */
 async function freeIps(url: string): Promise<number> {
@@ -28,16 +24,10 @@ async function freeIps(url: string): Promise<number> {
 }
 
 describe('bids no one accepts', () => {
-  let box: Sandbox;
-
-  before(async () => {
-    box = await Sandbox.create();
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const boxOf = useSandbox();
 
   it('expire, and the IPs they held go to the tenants who wait for them', async () => {
+    const box = boxOf();
     const { file } = await box.devnet('--bid-timeout', '10');
     const [one, two] = file.providers;
     assert.ok(one !== undefined && two !== undefined);
@@ -60,8 +50,9 @@ describe('bids no one accepts', () => {
     // six orders of two IPs each, never accepted: provider-1's 8 and provider-2's 4 addresses all held for bids
     for (let n = 0; n < 6; n++) await order();
     await until(
-      'both IP pools held by bids',
       async () => (await freeIps(one.url)) + (await freeIps(two.url)) === 0,
+      'both IP pools held by bids',
+      DEVNET,
     );
     const waiting = await order();
     const ipBidders = async () => {
@@ -71,18 +62,22 @@ describe('bids no one accepts', () => {
         .length;
     };
     const declined = new RegExp(`did not bid on order [^ ]*/${waiting.dseq}/1/1: INSUFFICIENT_IPS`);
-    await until('both IP providers to turn the next order down', async () => {
-      const logs = await Promise.all(
-        ['provider-1', 'provider-2'].map((name) =>
-          readFile(join(box.data, 'providers', name, 'daemon.log'), 'utf8'),
-        ),
-      );
-      return logs.every((log) => declined.test(log));
-    });
+    await until(
+      async () => {
+        const logs = await Promise.all(
+          ['provider-1', 'provider-2'].map((name) =>
+            readFile(join(box.data, 'providers', name, 'daemon.log'), 'utf8'),
+          ),
+        );
+        return logs.every((log) => declined.test(log));
+      },
+      'both IP providers to turn the next order down',
+      DEVNET,
+    );
     assert.equal(await ipBidders(), 0);
 
     // ten seconds on, the providers withdraw their bids and bid, with the freed addresses, on the order that waited
-    await until('the waiting order to get IP bids', async () => (await ipBidders()) > 0);
+    await until(async () => (await ipBidders()) > 0, 'the waiting order to get IP bids', DEVNET);
     const log = await readFile(join(box.data, 'providers', 'provider-1', 'daemon.log'), 'utf8');
     assert.match(
       log,
@@ -99,29 +94,27 @@ describe('bids no one accepts', () => {
 });
 
 describe('a provider that dies', () => {
-  let box: Sandbox;
-
-  before(async () => {
-    box = await Sandbox.create();
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const boxOf = useSandbox();
 
   it('is started again, its log kept, its store private', async () => {
+    const box = boxOf();
     const { running, file } = await box.devnet();
     const first = file.providers[0];
     assert.ok(first !== undefined);
     process.kill(first.pid, 'SIGKILL');
-    await until('provider-1 back with a new process', async () => {
-      const now = (await box.devnetFile()).providers[0];
-      if (now === undefined || now.pid === first.pid || now.pid === 0) return false;
-      try {
-        return (await fetch(`${now.url}/readyz`, { signal: AbortSignal.timeout(2000) })).ok;
-      } catch {
-        return false;
-      }
-    });
+    await until(
+      async () => {
+        const now = (await box.devnetFile()).providers[0];
+        if (now === undefined || now.pid === first.pid || now.pid === 0) return false;
+        try {
+          return (await fetch(`${now.url}/readyz`, { signal: AbortSignal.timeout(2000) })).ok;
+        } catch {
+          return false;
+        }
+      },
+      'provider-1 back with a new process',
+      DEVNET,
+    );
     assert.match(
       running.stderr,
       /provider-1 exited \(code signal\); restart 1\/5 in 500 ms; its log .* ends:/,

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 
 /** The built CLI. */
 export const CLI = resolve('dist/src/cli/main.js');
@@ -25,23 +26,15 @@ export interface Outcome {
   readonly stderr: string;
 }
 
+export interface SandboxOptions {
+  /** Use a temporary user home (`$HOME`) instead of AKASH_IP_HOME. */
+  readonly userHome?: boolean;
+}
+
 /**
  * One test file's sandbox: a temporary AKASH_IP_HOME (keys in `keys/`, devnet in `devnet/`); or, with
  * `userHome`, a temporary user home folder (`$HOME`) and no AKASH_IP_HOME, so the CLI uses `~/.akash-ip`.
  */
-/**
- * The devnet names of the providers that bid on deployment `dseq`, sorted; `names` maps provider addresses to
- * devnet names (from `devnet.json`).
- */
-export async function bidders(
-  box: Sandbox,
-  names: ReadonlyMap<string, string>,
-  dseq: string,
-): Promise<(string | undefined)[]> {
-  const bids = await box.json<{ readonly id: { readonly provider: string } }[]>('bids', '--dseq', dseq);
-  return bids.map((bid) => names.get(bid.id.provider)).sort();
-}
-
 export class Sandbox {
   readonly home: string;
   readonly #userHome: boolean;
@@ -52,7 +45,7 @@ export class Sandbox {
     this.#userHome = userHome;
   }
 
-  static async create(options: { readonly userHome?: boolean } = {}): Promise<Sandbox> {
+  static async create(options: SandboxOptions = {}): Promise<Sandbox> {
     assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first (npm test does)`);
     return new Sandbox(await mkdtemp(join(tmpdir(), 'akash-ip-e2e-')), options.userHome === true);
   }
@@ -98,6 +91,19 @@ export class Sandbox {
     const outcome = await this.run(...args, '-o', 'json');
     assert.equal(outcome.code, 0, `akash-ip ${args.join(' ')} failed:\n${outcome.stderr}`);
     return JSON.parse(outcome.stdout) as T;
+  }
+
+  /** `migrate-endpoints` of `endpoints` into deployment `dseq` on `provider`; resolves with the endpoints moved. */
+  async migrate(dseq: string, provider: string, ...endpoints: string[]): Promise<readonly string[]> {
+    const moved = await this.json<{ transferred: string[] }>(
+      'migrate-endpoints',
+      '--dseq',
+      dseq,
+      '--provider',
+      provider,
+      ...endpoints,
+    );
+    return moved.transferred;
   }
 
   /** Writes a file in the sandbox and returns its path. */
@@ -155,6 +161,73 @@ export class Sandbox {
     }
     await rm(this.home, { recursive: true, force: true });
   }
+}
+
+/**
+ * Registers the enclosing block's `before` and `after`: one sandbox for its tests, disposed of at its end with
+ * every process started in it. Returns the sandbox's getter (set once `before` has run).
+ */
+export function useSandbox(options: SandboxOptions = {}): () => Sandbox {
+  let box: Sandbox | undefined;
+  before(async () => {
+    box = await Sandbox.create(options);
+  });
+  after(async () => {
+    await box?.dispose();
+  });
+  return () => {
+    assert.ok(box !== undefined, 'the sandbox was not made');
+    return box;
+  };
+}
+
+/** Registers the enclosing block's `before` and `after`: an empty temporary folder, removed at its end. Returns its getter. */
+export function useFolder(prefix: string): () => string {
+  let folder: string | undefined;
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    if (folder !== undefined) await rm(folder, { recursive: true, force: true });
+  });
+  return () => {
+    assert.ok(folder !== undefined, 'the folder was not made');
+    return folder;
+  };
+}
+
+/** A sandbox with its devnet running. */
+export interface DevnetSandbox {
+  readonly box: Sandbox;
+  /** The `devnet` process: its stdout is the devnet's JSON summary. */
+  readonly running: Running;
+  readonly devnet: DevnetJson;
+  /** The devnet names of the providers that bid on deployment `dseq`, sorted. */
+  bidders(dseq: string): Promise<(string | undefined)[]>;
+}
+
+/** {@link useSandbox} with a devnet started in the sandbox for all of the block's tests. */
+export function useDevnet(options: SandboxOptions = {}): () => DevnetSandbox {
+  const boxOf = useSandbox(options);
+  let started: DevnetSandbox | undefined;
+  before(async () => {
+    const box = boxOf();
+    const { running, file } = await box.devnet();
+    const names = new Map(file.providers.map((provider) => [provider.address, provider.name]));
+    started = {
+      box,
+      running,
+      devnet: file,
+      async bidders(dseq) {
+        const bids = await box.json<{ readonly id: { readonly provider: string } }[]>('bids', '--dseq', dseq);
+        return bids.map((bid) => names.get(bid.id.provider)).sort();
+      },
+    };
+  });
+  return () => {
+    assert.ok(started !== undefined, 'the devnet did not start');
+    return started;
+  };
 }
 
 function parsesAsJson(text: string): boolean {
@@ -291,8 +364,11 @@ export function ipSdl(options: {
   readonly endpoints?: readonly string[];
   readonly image?: string;
   readonly ipLease?: boolean;
+  /** Adds a service `worker` in a placement group of its own: two groups, which no one-group deployment can take. */
+  readonly worker?: boolean;
 }): string {
   const endpoints = options.endpoints ?? ['myendpoint'];
+  const worker = options.worker === true;
   const ipLease = options.ipLease ?? endpoints.length > 0;
   const expose =
     endpoints.length === 0
@@ -309,7 +385,7 @@ services:
   web:
     image: ${options.image ?? 'nginx:1.27'}
     expose:
-${expose}
+${expose}${worker ? '  worker:\n    image: busybox:1.36\n' : ''}
 profiles:
   compute:
     web:
@@ -326,11 +402,11 @@ ${ipLease ? '      attributes:\n        ip-lease: true\n' : ''}      pricing:
         web:
           denom: uakt
           amount: 1000
-
+${worker ? '    second:\n      pricing:\n        web:\n          denom: uakt\n          amount: 1000\n' : ''}
 deployment:
   web:
     dcloud:
       profile: web
       count: 1
-`;
+${worker ? '  worker:\n    second:\n      profile: web\n      count: 1\n' : ''}`;
 }

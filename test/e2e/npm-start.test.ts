@@ -4,11 +4,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { CLI } from './harness.js';
+import { describe, it } from 'node:test';
+import { CLI, useFolder } from './harness.js';
 
 /** The built CLI's modification time: a rebuild rewrites it. */
 function builtAt(): number | undefined {
@@ -16,16 +15,10 @@ function builtAt(): number | undefined {
 }
 
 describe('npm start with a devnet already running', () => {
-  let folder: string;
-
-  before(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'akash-ip-npm-start-'));
-  });
-  after(async () => {
-    await rm(folder, { recursive: true, force: true });
-  });
+  const folderOf = useFolder('akash-ip-npm-start-');
 
   it('refuses before rebuilding dist/', async () => {
+    const folder = folderOf();
     const data = join(folder, 'devnet');
     await mkdir(data);
     // this test's own process stands for the running devnet

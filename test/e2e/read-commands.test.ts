@@ -4,31 +4,18 @@
  * command, and `-o json` output is typed (numbers, nulls), never table placeholders.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type DeploymentJson, type DevnetJson, EXAMPLE_SDL, Sandbox } from './harness.js';
+import { describe, it } from 'node:test';
+import { type DeploymentJson, EXAMPLE_SDL, useDevnet, useFolder } from './harness.js';
 
 describe('read commands on a devnet in the user’s home', () => {
-  let box: Sandbox;
-  let devnet: DevnetJson;
-  let summary: { providers: Record<string, unknown>[] };
-  let elsewhere: string;
-
-  before(async () => {
-    box = await Sandbox.create({ userHome: true });
-    const started = await box.devnet();
-    devnet = started.file;
-    summary = JSON.parse(started.running.stdout) as typeof summary;
-    elsewhere = await mkdtemp(join(tmpdir(), 'akash-ip-elsewhere-'));
-  });
-  after(async () => {
-    await box.dispose();
-    await rm(elsewhere, { recursive: true, force: true });
-  });
+  const devnetOf = useDevnet({ userHome: true });
+  const elsewhereOf = useFolder('akash-ip-elsewhere-');
 
   it('finds the devnet in ~/.akash-ip/devnet from any folder', async () => {
+    const { box, devnet } = devnetOf();
+    const elsewhere = elsewhereOf();
     assert.equal(devnet.tenant.key, 'tenant');
     const listed = await box.runIn(elsewhere, 'leases', '-o', 'json');
     assert.equal(listed.code, 0, listed.stderr);
@@ -38,6 +25,7 @@ describe('read commands on a devnet in the user’s home', () => {
   });
 
   it('reports an unknown deployment as not found, exit 3, in every read command', async () => {
+    const { box } = devnetOf();
     for (const args of [
       ['bids', '--dseq', '999'],
       ['leases', '--dseq', '999'],
@@ -54,6 +42,7 @@ describe('read commands on a devnet in the user’s home', () => {
   });
 
   it('prints typed JSON: numbers as numbers, null for what is not known', async () => {
+    const { box, running } = devnetOf();
     const pools = await box.json<Record<string, unknown>[]>('provider', 'pool');
     const byProvider = new Map(pools.map((row) => [row.provider, row]));
     const ipPool = byProvider.get('provider-2');
@@ -72,6 +61,7 @@ describe('read commands on a devnet in the user’s home', () => {
       },
       { pool: null, family: null, capacity: 0, available: 0 },
     );
+    const summary = JSON.parse(running.stdout) as { providers: Record<string, unknown>[] };
     for (const provider of summary.providers) {
       assert.equal(typeof provider.capacity, 'number', JSON.stringify(provider));
       assert.equal(typeof provider.free, 'number', JSON.stringify(provider));
@@ -80,6 +70,8 @@ describe('read commands on a devnet in the user’s home', () => {
   });
 
   it('still finds a devnet an earlier version kept in ./.akash-ip/devnet, and says so once', async () => {
+    const { box, devnet } = devnetOf();
+    const elsewhere = elsewhereOf();
     const legacy = join(elsewhere, '.akash-ip', 'devnet');
     await mkdir(legacy, { recursive: true });
     await writeFile(

@@ -3,22 +3,16 @@
  * run's token; the console answers for the devnet's tenant and stops with the devnet on Ctrl-C.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Sandbox } from './harness.js';
+import { describe, it } from 'node:test';
+import { useSandbox } from './harness.js';
 
 const CONSOLE = /^console\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32})$/m;
 
 describe('akash-ip start with the console', () => {
-  let box: Sandbox;
-
-  before(async () => {
-    box = await Sandbox.create();
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const boxOf = useSandbox();
 
   it('prints the console URL after the leased IP and serves the devnet tenant there', async () => {
+    const box = boxOf();
     const running = await box.spawn(['start', '--block-ms', '200'], (out) => CONSOLE.test(out));
     const url = new URL(CONSOLE.exec(running.stdout)?.[1] ?? '');
     assert.ok(running.stdout.indexOf('leased IP:') < running.stdout.search(CONSOLE));

@@ -3,22 +3,16 @@
  * stops everything, and a restart on the same folder resumes the same deployment with the same IP.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Sandbox } from './harness.js';
+import { describe, it } from 'node:test';
+import { useSandbox } from './harness.js';
 
 const LEASED = /leased IP: (\S+)/;
 
 describe('akash-ip start', () => {
-  let box: Sandbox;
-
-  before(async () => {
-    box = await Sandbox.create();
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const boxOf = useSandbox();
 
   it('deploys the example, prints its IP, stops on Ctrl-C and resumes on restart', async () => {
+    const box = boxOf();
     const first = await box.spawn(['start', '--block-ms', '200'], (out) => LEASED.test(out));
     const ip = LEASED.exec(first.stdout)?.[1];
     assert.match(ip ?? '', /^(203\.0\.113|198\.51\.100)\.\d+$/);

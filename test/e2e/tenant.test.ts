@@ -4,30 +4,22 @@
  * One devnet serves the whole file; each test leaves the state the next one describes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { untilValue } from '../../src/testing/wait.js';
 import {
   addressOf,
   type DeploymentJson,
-  type DevnetJson,
   EXAMPLE_SDL,
   ipSdl,
   ledgerDeployments,
-  Sandbox,
+  useDevnet,
 } from './harness.js';
 
 describe('tenant CLI on a devnet', () => {
-  let box: Sandbox;
-  let devnet: DevnetJson;
-
-  before(async () => {
-    box = await Sandbox.create();
-    devnet = (await box.devnet()).file;
-  });
-  after(async () => {
-    await box.dispose();
-  });
+  const devnetOf = useDevnet();
 
   it('walks AEP-17: withheld by name, migrate, close the source, the IP stays', async () => {
+    const { box } = devnetOf();
     const first = await box.json<DeploymentJson>('deploy', EXAMPLE_SDL, '--provider', 'provider-1');
     const ip = addressOf(first, 'myendpoint');
     assert.match(ip, /^203\.0\.113\./);
@@ -62,15 +54,7 @@ describe('tenant CLI on a devnet', () => {
     const unmoved = await box.json<DeploymentJson>('lease-status', '--dseq', second.dseq);
     assert.equal(unmoved.leases[0]?.endpoints.myendpoint?.state, 'withheld');
 
-    const moved = await box.json<{ transferred: string[] }>(
-      'migrate-endpoints',
-      '--dseq',
-      second.dseq,
-      '--provider',
-      'provider-1',
-      'myendpoint',
-    );
-    assert.deepEqual(moved.transferred, ['myendpoint']);
+    assert.deepEqual(await box.migrate(second.dseq, 'provider-1', 'myendpoint'), ['myendpoint']);
     // run again: Go's reply names the endpoint again, but nothing moves and the CLI says so
     const again = await box.run(
       'migrate-endpoints',
@@ -98,6 +82,7 @@ describe('tenant CLI on a devnet', () => {
   });
 
   it('keeps the IP across an update, and releases it on close', async () => {
+    const { box } = devnetOf();
     const sdl = await box.file('update-v1.yaml', ipSdl({ endpoints: ['api'] }));
     const deployed = await box.json<DeploymentJson>('deploy', sdl, '--provider', 'provider-1');
     const ip = addressOf(deployed, 'api');
@@ -131,12 +116,14 @@ describe('tenant CLI on a devnet', () => {
     const lease = (JSON.parse(status.stdout) as DeploymentJson).leases[0];
     assert.equal(lease?.state, 'closed');
     // The provider learns of the close from the ledger's events: wait, bounded, for the address to leave use.
-    const deadline = Date.now() + 15_000;
-    let pool = initial;
-    while (Date.now() < deadline) {
-      pool = await box.json('provider', 'pool', '--provider', 'provider-1');
-      if (Number(pool[0]?.quarantined) > Number(initial[0]?.quarantined)) break;
-    }
+    const pool = await untilValue(
+      async () => {
+        const now = await box.json<typeof initial>('provider', 'pool', '--provider', 'provider-1');
+        return Number(now[0]?.quarantined) > Number(initial[0]?.quarantined) ? now : undefined;
+      },
+      'the provider to quarantine the released address',
+      { limitMs: 15_000 },
+    );
     assert.equal(
       Number(pool[0]?.quarantined),
       Number(initial[0]?.quarantined) + 1,
@@ -145,6 +132,7 @@ describe('tenant CLI on a devnet', () => {
   });
 
   it('refuses an update its provider would refuse, or one that gives up an IP without --yes, changing nothing', async () => {
+    const { box, devnet } = devnetOf();
     const v1 = await box.file('gate-v1.yaml', ipSdl({ endpoints: ['gate'] }));
     const deployed = await box.json<DeploymentJson>('deploy', v1, '--provider', 'provider-1');
     const ip = addressOf(deployed, 'gate');
@@ -205,6 +193,7 @@ describe('tenant CLI on a devnet', () => {
   });
 
   it('refuses an SDL whose manifest the provider would refuse before creating anything', async () => {
+    const { box, devnet } = devnetOf();
     const owner = devnet.tenant.address;
     const count = (await ledgerDeployments(devnet.ledger.url, owner)).length;
     // only a schema warning in the SDL engine, but no provider takes external port 70000
@@ -221,6 +210,7 @@ describe('tenant CLI on a devnet', () => {
   });
 
   it('refuses unknown, unused and duplicate-port endpoints before creating anything', async () => {
+    const { box, devnet } = devnetOf();
     const owner = devnet.tenant.address;
     const count = (await ledgerDeployments(devnet.ledger.url, owner)).length;
     const cases: [name: string, text: string, code: string][] = [
@@ -250,6 +240,7 @@ describe('tenant CLI on a devnet', () => {
   });
 
   it('denies another owner reads and migrations of the tenant’s deployment', async () => {
+    const { box, devnet } = devnetOf();
     const mine = await box.json<DeploymentJson>('deploy', EXAMPLE_SDL, '--provider', 'provider-2');
     assert.notEqual(addressOf(mine, 'myendpoint'), '');
 

@@ -87,6 +87,7 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
     cluster = await startCluster();
     gateway = createHttpsGateway({ server: cluster.server, ca: cluster.ca, token: cluster.token });
     backend = new KubeBackend({ gateway, provider: PROVIDER, metallbNamespace: cluster.metallbNamespace });
+    backend.start();
     engine = unwrap(
       await createLeaseEngine({ store: createMemoryStore(), provider: PROVIDER, pools: POOLS }),
     );
@@ -101,6 +102,7 @@ describe('k8s backend on a real apiserver + MetalLB controller', () => {
   });
 
   after(async () => {
+    await backend?.stop();
     gateway?.close();
     await cluster?.stop();
   });

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { untilValue } from '../../src/testing/wait.js';
 
 export const BUILD_SCRIPT = 'scripts/build-k8s-harness.sh';
 /** `AKASH_IP_K8S_HARNESS=<dir>` runs another build (e.g. a keyed folder not yet `current`). */
@@ -135,19 +136,13 @@ export async function startCluster(): Promise<TestCluster> {
 }
 
 /**
- * Polls `probe` until it returns a value (not `undefined`), every 100 ms for at most `timeoutMs`. The
+ * Waits until `probe` returns a value (not `undefined`), asking every 100 ms for at most `timeoutMs`. The
  * cluster's controllers act asynchronously; this waits for a state, it asserts nothing about time.
  */
-export async function eventually<T>(
+export function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
+  return untilValue(probe, what, { limitMs: timeoutMs, everyMs: 100 });
 }

@@ -10,6 +10,7 @@ import type { KubeGateway, KubeRequest } from '../../src/k8s/index.js';
 import { leaseLabels, leaseNamespace } from '../../src/k8s/index.js';
 import type { LeaseId } from '../../src/lease/index.js';
 import { type GoDeclaration, goLeasedIp } from '../../src/operator/testing.js';
+import { until } from '../../src/testing/wait.js';
 
 export type { GoDeclaration };
 
@@ -104,15 +105,16 @@ export class GoProvider {
       { method: 'POST', path: '/api/v1/namespaces', body: { metadata: { name: this.#namespace } } },
       [409],
     );
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      // Until the CRD is served the apiserver answers 404 (as plain text), 503, or 429 while its storage
-      // is (re)initializing.
-      const listed = await this.#gateway.request({ method: 'GET', path: this.#path() });
-      if (listed.ok && listed.value.status === 200) return;
-      if (Date.now() > deadline) throw new Error('the ProviderLeasedIP CRD was not served within 30 s');
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    await until(
+      async () => {
+        // Until the CRD is served the apiserver answers 404 (as plain text), 503, or 429 while its storage
+        // is (re)initializing.
+        const listed = await this.#gateway.request({ method: 'GET', path: this.#path() });
+        return listed.ok && listed.value.status === 200;
+      },
+      'the ProviderLeasedIP CRD to be served',
+      { limitMs: 30_000, everyMs: 100 },
+    );
   }
 
   /** The tenant namespace the Go provider's `Deploy` creates before it declares any IP. */
