@@ -528,7 +528,10 @@ export function validateManifest(built: Built): Problem[] {
         const prefix = (): string => `invalid manifest: service ${goQuote(svc.name)}: `;
         if (expose.port === 0 || expose.port > 65535) {
           out.push(
-            problem('SDL_PORT_RANGE', `${prefix()}port value must be 0 < value <= 65535 `, [...origin, 'port']),
+            problem('SDL_PORT_RANGE', `${prefix()}port value must be 0 < value <= 65535 `, [
+              ...origin,
+              'port',
+            ]),
           );
           break;
         }
