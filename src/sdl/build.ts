@@ -414,7 +414,9 @@ export function buildGroups(sdl: SdlInput): { ok: true; built: Built } | { ok: f
   const unitPrices: PriceRef[][] = [];
   for (const name of names) {
     const g = groups.get(name)!;
-    manifest.push({ name, services: goSort(g.services, (a, b) => goStringLess(a.name, b.name)) });
+    // Go sorts a group's services by name. They are in that order already: added as the services are visited, in
+    // name order, each at most once per group.
+    manifest.push({ name, services: g.services });
     const units: ResourceUnit[] = g.units.map((u) => ({
       resource: u.resource,
       count: u.count,
