@@ -58,6 +58,11 @@ const { metafile } = await build({
     js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  // V8 scans all of a module's source when it loads it: without the whitespace, and with esbuild's shorter
+  // equivalent syntax, the chunks an SDL command loads (the engine's, commander's) compile a few milliseconds
+  // sooner. Names are kept (no identifier minification); the source maps still map.
+  minifyWhitespace: true,
+  minifySyntax: true,
   metafile: true,
   plugins: [childProcessOnUse],
 });

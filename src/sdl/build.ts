@@ -5,7 +5,7 @@
  */
 
 import { type Problem, problem } from './diagnostics.js';
-import { goSort, goStringLess } from './go-sort.js';
+import { goSort, goSortStrings, goStringLess } from './go-sort.js';
 import { formatLegacyDec, goQuote } from './go-values.js';
 import {
   type Attribute,
@@ -32,7 +32,7 @@ import type {
 
 /** Byte-order sorted keys (Go `sort.Strings`). */
 export function sortedKeys(map: ReadonlyMap<string, unknown>): string[] {
-  return [...map.keys()].sort((a, b) => (goStringLess(a, b) ? -1 : goStringLess(b, a) ? 1 : 0));
+  return goSortStrings([...map.keys()]);
 }
 
 /**
@@ -50,7 +50,7 @@ function endpointSequenceNumbers(sdl: SdlInput): ReadonlyMap<string, number> {
       }
     }
   }
-  names.sort((a, b) => (goStringLess(a, b) ? -1 : goStringLess(b, a) ? 1 : 0));
+  goSortStrings(names);
   const seq = new Map<string, number>();
   names.forEach((name, i) => {
     seq.set(name, i + 1);
@@ -414,7 +414,9 @@ export function buildGroups(sdl: SdlInput): { ok: true; built: Built } | { ok: f
   const unitPrices: PriceRef[][] = [];
   for (const name of names) {
     const g = groups.get(name)!;
-    manifest.push({ name, services: goSort(g.services, (a, b) => goStringLess(a.name, b.name)) });
+    // Go sorts a group's services by name. They are in that order already: added as the services are visited, in
+    // name order, each at most once per group.
+    manifest.push({ name, services: g.services });
     const units: ResourceUnit[] = g.units.map((u) => ({
       resource: u.resource,
       count: u.count,

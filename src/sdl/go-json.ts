@@ -136,10 +136,30 @@ function encode(value: unknown, sortKeys: boolean, indent: string, depth: number
 }
 
 /**
+ * Where JSON.stringify's output may differ from Go's: `<`, `>`, `&`, U+2028 and U+2029 (Go escapes them), an escaped
+ * lone surrogate (Go writes U+FFFD) and an empty `key` or `value` field (an attribute's `omitempty`). Outside string
+ * literals JSON has none of these, and inside one a `"` is always escaped, so a match can be a false alarm (then the
+ * encoder runs) but never misses a difference.
+ */
+const NOT_AS_GO = /[<>&\u2028\u2029]|\\ud[89a-f]|"(?:key|value)": ?""/;
+
+/**
  * Go `json.Marshal` (or `json.MarshalIndent(v, "", indent)`) of a manifest or group-spec value
  * built by this module: field order is kept, as Go prints struct fields in declaration order.
  */
 export function goJson(value: unknown, indent = ''): string {
+  // JSON.stringify writes the same bytes as Go for nearly every manifest, and natively: a one-shot CLI run would
+  // otherwise run the encoder below once, cold, in the interpreter. Its output is used only when nothing in it is
+  // written differently by Go (NOT_AS_GO); otherwise the encoder writes Go's bytes. It caps indents at 10 characters.
+  if (indent.length <= 10) {
+    let native: string | undefined;
+    try {
+      native = JSON.stringify(value, null, indent);
+    } catch {
+      native = undefined; // a bigint or a cycle: the encoder's behaviour applies
+    }
+    if (native !== undefined && !NOT_AS_GO.test(native)) return native;
+  }
   return encode(value, false, indent, 0);
 }
 

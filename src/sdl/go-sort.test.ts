@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { goSort, goStableSort, goStringLess } from './go-sort.js';
+import { goSort, goSortStrings, goStableSort, goStringLess } from './go-sort.js';
 
 /** Items whose keys tie often, generated as the recorded Go program generated them. */
 function tiedItems(n: number): { key: number; id: number }[] {
@@ -70,5 +70,13 @@ describe('goStringLess', () => {
     assert.equal(goStringLess('a', 'b'), true);
     assert.equal(goStringLess('ab', 'a'), false);
     assert.equal(goStringLess('a', 'a'), false);
+  });
+});
+
+describe('goSortStrings', () => {
+  it('sorts in byte order, with or without characters past the BMP', () => {
+    assert.deepEqual(goSortStrings(['b', 'a', 'ab', '']), ['', 'a', 'ab', 'b']);
+    // UTF-16 puts U+FFFD after a surrogate pair; bytes put it before.
+    assert.deepEqual(goSortStrings(['\u{1F600}', '\uFFFD', 'z']), ['z', '\uFFFD', '\u{1F600}']);
   });
 });

@@ -266,6 +266,24 @@ describe('manifest details', () => {
     });
   });
 
+  it('goJson writes what Go writes where JSON.stringify would differ', () => {
+    const attributes = [{ key: 'tier', value: '' }];
+    assert.equal(goJson({ attributes }), '{"attributes":[{"key":"tier"}]}');
+    assert.equal(
+      goJson({ attributes }, '  '),
+      '{\n  "attributes": [\n    {\n      "key": "tier"\n    }\n  ]\n}',
+    );
+    assert.equal(
+      goJson(['a<b>&c\u2028\u2029', 'x\ud800y']),
+      '["a\\u003cb\\u003e\\u0026c\\u2028\\u2029","x\\ufffdy"]',
+    );
+    assert.equal(
+      goJson({ a: [1, true, null], b: 'tab\there', c: {} }, '  '),
+      JSON.stringify({ a: [1, true, null], b: 'tab\there', c: {} }, null, '  '),
+    );
+    assert.equal(goJson({ a: 1 }, '            '), '{\n            "a": 1\n}');
+  });
+
   it('v2.0 drops the credentials email and keeps spaces; v2.1 keeps it and trims', () => {
     assert.deepEqual(accept('rules/credentials-v20').manifest[0]!.services[0]!.credentials, {
       host: ' ghcr.io ',

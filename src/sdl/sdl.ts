@@ -55,6 +55,14 @@ export type SdlResult = (
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
+    if (Array.isArray(value)) {
+      // By index: for…in would make a string of each index and look the item up by it.
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (typeof item === 'object' && item !== null) deepFreeze(item);
+      }
+      return value;
+    }
     for (const key in value) {
       const field = value[key];
       // most fields are strings and numbers: no call for them

@@ -524,10 +524,14 @@ export function validateManifest(built: Built): Problem[] {
       }
       for (const expose of svc.expose) {
         const origin = built.origins.get(expose) ?? svcPath;
-        const prefix = `invalid manifest: service ${goQuote(svc.name)}: `;
+        // Quoted only when a problem is reported: a manifest has hundreds of exposes and nearly always none.
+        const prefix = (): string => `invalid manifest: service ${goQuote(svc.name)}: `;
         if (expose.port === 0 || expose.port > 65535) {
           out.push(
-            problem('SDL_PORT_RANGE', `${prefix}port value must be 0 < value <= 65535 `, [...origin, 'port']),
+            problem('SDL_PORT_RANGE', `${prefix()}port value must be 0 < value <= 65535 `, [
+              ...origin,
+              'port',
+            ]),
           );
           break;
         }
@@ -536,7 +540,7 @@ export function validateManifest(built: Built): Problem[] {
         for (const [k, host] of (expose.hosts ?? []).entries()) {
           if (!validHostname(host)) {
             out.push(
-              problem('SDL_HOSTNAME', `${prefix}has invalid hostname ${goQuote(host)}`, [
+              problem('SDL_HOSTNAME', `${prefix()}has invalid hostname ${goQuote(host)}`, [
                 ...origin,
                 'accept',
                 k,
@@ -549,7 +553,7 @@ export function validateManifest(built: Built): Problem[] {
             out.push(
               problem(
                 'SDL_HOSTNAME',
-                `${prefix}hostname ${goQuote(host)} is duplicated, this is not allowed`,
+                `${prefix()}hostname ${goQuote(host)} is duplicated, this is not allowed`,
                 [...origin, 'accept', k],
               ),
             );
