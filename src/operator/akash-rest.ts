@@ -9,6 +9,9 @@ import { type AppError, appError, fail, ok, type Result } from '../errors/index.
 import { describeIssues } from '../k8s/index.js';
 import type { Attribute } from '../sdl/index.js';
 
+/** The most of an answer read: a deployment's info is a few KiB; anything near this is not a deployment. */
+export const MAX_ANSWER_BYTES = 4 << 20;
+
 /** The route, relative to the REST base URL. */
 export const DEPLOYMENT_INFO_PATH = '/akash/deployment/v1beta4/deployments/info';
 
@@ -42,6 +45,24 @@ export function deploymentInfoUrl(base: string, owner: string, dseq: string): st
   return `${base.replace(/\/+$/, '')}${DEPLOYMENT_INFO_PATH}?${query}`;
 }
 
+/** The body as text, or undefined once it passes `limit` bytes (the rest is not read). */
+async function boundedText(response: Response, limit: number): Promise<string | undefined> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString('utf8');
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+}
+
 /** Group sequence → its required placement attributes, for one deployment. */
 export async function readDeploymentGroups(
   base: string,
@@ -67,7 +88,15 @@ export async function readDeploymentGroups(
         : 'unreachable';
     return fail(appError('UNAVAILABLE', `the Akash REST API at ${base} is ${why}`));
   }
-  const text = await response.text().catch(() => '');
+  const text = await boundedText(response, MAX_ANSWER_BYTES).catch(() => '');
+  if (text === undefined) {
+    return fail(
+      appError(
+        'UNAVAILABLE',
+        `the Akash REST API's answer for ${owner}/${dseq} is larger than ${MAX_ANSWER_BYTES} bytes`,
+      ),
+    );
+  }
   if (response.status === 404 || response.status === 400) {
     return fail(
       appError(

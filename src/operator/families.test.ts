@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { IP_LEASE_ATTRIBUTE, type LeaseId } from '../lease/index.js';
 import { Ledger, serveLedger } from '../market/index.js';
 import { groupSpec, hashOf, IP_LEASE, testAccount } from '../market/testing.js';
-import { readDeploymentGroups } from './akash-rest.js';
+import { MAX_ANSWER_BYTES, readDeploymentGroups } from './akash-rest.js';
 import { ChainFamilies, type FamilyAnswer } from './families.js';
 import { until } from './harness.js';
 
@@ -131,6 +131,39 @@ describe('lease families from the chain (--akash-rest)', () => {
       assert.equal(calls, 2);
     } finally {
       families.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('an answer larger than the limit is a reason, read no further than the limit', async () => {
+    let written = 0;
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 << 10, 0x20);
+      // Writes until the client goes away (it stops reading past the limit), bounded at twice the limit.
+      const more = (): void => {
+        while (written <= 2 * MAX_ANSWER_BYTES) {
+          written += chunk.length;
+          if (!response.write(chunk)) return void response.once('drain', more);
+        }
+        response.end();
+      };
+      response.on('close', () => {
+        written = Number.POSITIVE_INFINITY;
+      });
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const read = await readDeploymentGroups(`http://127.0.0.1:${port}`, owner.address, '1', 10_000);
+      assert.equal(read.ok, false);
+      if (!read.ok) {
+        assert.equal(read.error.code, 'UNAVAILABLE');
+        assert.match(read.error.message, /larger than \d+ bytes/);
+      }
+    } finally {
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
   });
