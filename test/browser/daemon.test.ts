@@ -156,6 +156,19 @@ describe("the provider daemon's console in Chromium", () => {
     await browser.shot('daemon-provider-full');
     assert.deepEqual(await browser.contrastFailures(), []);
     await browser.phone('daemon-provider-phone');
+    // Addresses differ in width (an `m` is wider than an `i`), and this view names its provider by its address:
+    // the widest one a provider could have must wrap on a phone too.
+    const widest = `akash1${'m'.repeat(provider.length - 'akash1'.length)}`;
+    await page.evaluate(
+      ([address, wide]) => {
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+          if (node.nodeValue?.includes(address)) node.nodeValue = node.nodeValue.split(address).join(wide);
+        }
+      },
+      [provider, widest] as const,
+    );
+    await browser.phone('daemon-provider-phone-widest-address');
   });
 
   it('takes its URL file away when it stops: the token dies with the run', async () => {
