@@ -98,6 +98,8 @@ export class ClusterSync {
   /** Leases to write, in the order the cluster should see them. */
   readonly #dirty = new Map<string, LeaseId>();
   readonly #unrealised = new Map<string, { readonly id: LeaseId; readonly error: AppError }>();
+  /** The lease whose write is under way (one at a time). */
+  #writing: string | undefined;
   #draining: Promise<void> | undefined;
   /** A drift check under way; engine writes wait for it, so the two never interleave on one lease. */
   #checking: Promise<unknown> | undefined;
@@ -333,7 +335,12 @@ export class ClusterSync {
       this.#dirty.delete(key);
       // The engine's state now, not at commit: a later commit of the same lease is already in it.
       const view = engine.lease(id);
-      const written = view?.state === 'active' ? await backend.apply(view) : await backend.remove(id);
+      this.#writing = key;
+      const written = await (view?.state === 'active' ? backend.apply(view) : backend.remove(id)).finally(
+        () => {
+          this.#writing = undefined;
+        },
+      );
       if (written.ok) {
         const was = this.#unrealised.delete(key);
         if (was || counted(written.value)) {
@@ -381,7 +388,8 @@ export class ClusterSync {
     const status = await backend.status(id);
     if (!status.ok) return status;
     const failed = this.#unrealised.get(leaseKey(id));
-    const realised = failed === undefined && !this.#dirty.has(leaseKey(id));
+    // Mid-write the lease is neither queued nor failed, and the cluster holds only part of it: not realised yet.
+    const realised = failed === undefined && !this.#dirty.has(leaseKey(id)) && this.#writing !== leaseKey(id);
     return ok({
       ...status.value,
       realised,

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ok, type Result } from '../errors/index.js';
+import {
+  createLeaseEngine,
+  type LeaseId,
+  leaseKey,
+  type RealizedLease,
+  type Realizer,
+  type WriteCounts,
+} from '../lease/index.js';
+import { leaseOf, PROVIDER } from '../lease/testing.js';
+import { createMemoryStore } from '../store/index.js';
+import { ClusterSync } from './cluster-sync.js';
+import { memoryLogger } from './logger.js';
+import { unwrap } from './testing.js';
+
+const NO_WRITES: WriteCounts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
+
+/** A realizer whose lease writes wait until the test lets them finish. */
+function heldRealizer() {
+  const held: (() => void)[] = [];
+  let started = () => {};
+  const write = (): Promise<Result<WriteCounts>> =>
+    new Promise((resolve) => {
+      held.push(() => resolve(ok(NO_WRITES)));
+      started();
+    });
+  const backend: Realizer = {
+    prepare: async () => ok(undefined),
+    syncPools: async () => ok({ created: [], updated: [], deleted: [] }),
+    reconcile: async () => ok({ writes: NO_WRITES, changed: [], failures: [] }),
+    apply: write,
+    remove: write,
+    status: async (id: LeaseId) => ok<RealizedLease>({ id, key: leaseKey(id), ports: [], confirmed: true }),
+  };
+  return {
+    backend,
+    /** Resolves once a write is under way. */
+    writing: () => new Promise<void>((resolve) => (held.length > 0 ? resolve() : (started = resolve))),
+    release: () => held.shift()?.(),
+  };
+}
+
+describe('cluster sync', () => {
+  it('a lease whose write is under way is not realised (the cluster holds only part of it)', async () => {
+    const engine = unwrap(
+      await createLeaseEngine({ store: createMemoryStore(), provider: PROVIDER, pools: [] }),
+    );
+    const realizer = heldRealizer();
+    const sync = new ClusterSync({
+      connect: async () => ok({ backend: realizer.backend, close: async () => {} }),
+      engine,
+      pools: [],
+      logger: memoryLogger(),
+      retryMaxMs: 1000,
+    });
+    assert.equal(await sync.start(new AbortController().signal, () => {}), true);
+    const lease = leaseOf('akash1tenant', 7);
+
+    sync.committed([lease]);
+    await realizer.writing();
+    assert.equal(unwrap(await sync.lease(lease)).realised, false, 'mid-write');
+    realizer.release();
+    await sync.idle();
+    assert.equal(unwrap(await sync.lease(lease)).realised, true, 'once written');
+    await sync.close();
+  });
+});
