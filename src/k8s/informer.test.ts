@@ -273,6 +273,34 @@ describe('Informer', () => {
     await h.informer.stop();
   });
 
+  it('an optional informer the server forbids to list counts as synced and empty, and lists once allowed', async () => {
+    const fake = cluster();
+    fake.add(PORTS, portObject('a', 80));
+    fake.fail({ method: 'GET', path: PORTS }, { status: 403, reason: 'Forbidden', message: 'RBAC: no list' });
+    const h = harness(fake, { optional: true });
+    h.informer.start();
+    await h.informer.synced();
+    assert.equal(h.informer.stats().forbidden, true);
+    assert.equal(h.informer.items().size, 0);
+    assert.equal(h.batches.length, 0, 'an empty sync delivers nothing');
+    fake.clearFailures();
+    (await h.sleeps.next()).release();
+    assert.deepEqual(await h.batch(1), ['added tenant/a 80']);
+    assert.equal(h.informer.stats().forbidden, undefined);
+    await h.informer.stop();
+  });
+
+  it('a required informer stays unsynced while the server forbids its list', async () => {
+    const fake = cluster();
+    fake.fail({ method: 'GET', path: PORTS }, { status: 403, reason: 'Forbidden', message: 'RBAC: no list' });
+    const h = harness(fake);
+    h.informer.start();
+    await h.sleeps.next();
+    assert.equal(h.informer.isSynced(), false);
+    assert.equal(h.informer.stats().forbidden, undefined);
+    await h.informer.stop();
+  });
+
   it('lists in pages, and restarts a list whose continuation expired', async () => {
     let expireOnce = true;
     const paged = new FakeKubeGateway({

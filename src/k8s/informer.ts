@@ -34,6 +34,12 @@ export interface InformerOptions<T> {
   readonly now?: () => number;
   /** In [0, 1): the backoff's jitter; default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * For a collection its user can do without: a first list the server forbids (HTTP 403, e.g. RBAC from an older
+   * install) counts as synced and empty, so whoever waits on `synced()` goes on; `stats().forbidden` says so, and
+   * the list is retried with backoff until it is allowed. Default false: a forbidden list keeps it unsynced.
+   */
+  readonly optional?: boolean;
 }
 
 export interface InformerLogger {
@@ -77,6 +83,8 @@ export interface InformerStats {
   readonly events: number;
   readonly lastError?: string;
   readonly lastErrorAt?: number;
+  /** An `optional` informer whose lists the server forbids: synced as empty until a list is allowed. */
+  readonly forbidden?: boolean;
 }
 
 const DEFAULT_PAGE = 500;
@@ -222,6 +230,8 @@ export class Informer<T> {
         const listed = await this.#list();
         if (signal.aborted) return;
         if (!listed.ok) {
+          if (this.#options.optional === true && listed.error.details?.status === 403)
+            this.#syncedForbidden();
           this.#failed(listed.error, 'list');
           this.#stats.reconnects++;
           await this.#backoff(failures++, signal);
@@ -253,6 +263,13 @@ export class Informer<T> {
       this.#stats.reconnects++;
       await this.#backoff(failures++, signal);
     }
+  }
+
+  #syncedForbidden(): void {
+    this.#stats.forbidden = true;
+    if (this.#stats.synced) return;
+    this.#stats.synced = true;
+    this.#markSynced();
   }
 
   async #backoff(attempt: number, signal: AbortSignal): Promise<void> {
@@ -376,6 +393,7 @@ export class Informer<T> {
     for (const [key, entry] of after) this.#index(key, entry);
     this.#resourceVersion = resourceVersion;
     this.#stats.lists++;
+    delete this.#stats.forbidden;
     if (changes.length > 0) this.#deliver(changes);
     if (!this.#stats.synced) {
       this.#stats.synced = true;

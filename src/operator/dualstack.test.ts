@@ -39,6 +39,24 @@ function service(h: Harness, lease: LeaseId, name: string): ServiceShape {
 }
 
 describe('IP operator: IPv6 and dual-stack leases', () => {
+  it('RBAC without NetworkPolicies (an older install): IPv4 leases are served, the missing grant is reported', async () => {
+    const h = await Harness.create({ start: false });
+    h.fake.fail(
+      { path: /networkpolicies/ },
+      { status: 403, reason: 'Forbidden', message: 'RBAC: forbidden' },
+    );
+    h.operator.start();
+    await h.operator.synced();
+    const lease = leaseOf(ALICE, 100);
+    h.declare(lease, web, tls);
+    await h.settle();
+    assert.deepEqual(h.addresses(lease), { 'web-ip-443-tcp': '192.0.2.0', 'web-ip-80-tcp': '192.0.2.0' });
+    assert.match(h.operator.problems().join(), /may not list NetworkPolicies \(RBAC\)/);
+    h.fake.clearFailures();
+    await until(() => h.operator.problems().length === 0, 'the policies listed once allowed');
+    await h.stop();
+  });
+
   it('--ip-family ipv6: SingleStack IPv6 Services pinned to an IPv6 address; /usage counts IPv6', async () => {
     const h = await Harness.create({ pool: ['2001:db8::/125'], families: fixedFamilies('v6') });
     const lease = leaseOf(ALICE, 100);

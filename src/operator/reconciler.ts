@@ -273,6 +273,9 @@ export class IpOperator {
       path: IPV6_POLICIES.path,
       labelSelector: IPV6_POLICIES.labelSelector,
       parse: zodParse(networkPolicySchema, 'NetworkPolicy'),
+      // An install whose RBAC predates the IPv6 policies must still serve IPv4 leases: the first sync does not
+      // wait for a list it may not make (problems() says so, and writing a policy fails on its own backoff).
+      optional: true,
     });
     this.#warnings = new ServiceWarnings(common);
     this.#firstPassPromise = new Promise((resolve) => {
@@ -1097,6 +1100,11 @@ export class IpOperator {
     const out: string[] = [];
     for (const pool of this.#picture?.pools ?? []) if (pool.problem !== undefined) out.push(pool.problem);
     if (this.#familyProblem !== undefined) out.push(this.#familyProblem);
+    if (this.#policies.stats().forbidden === true) {
+      out.push(
+        "may not list NetworkPolicies (RBAC): IPv6 endpoints get no policy admitting ::/0; grant networkpolicies as the chart's ClusterRole does",
+      );
+    }
     return out;
   }
 
