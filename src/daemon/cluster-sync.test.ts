@@ -37,7 +37,11 @@ function heldRealizer() {
   return {
     backend,
     /** Resolves once a write is under way. */
-    writing: () => new Promise<void>((resolve) => (held.length > 0 ? resolve() : (started = resolve))),
+    writing: () =>
+      new Promise<void>((resolve) => {
+        if (held.length > 0) resolve();
+        else started = resolve;
+      }),
     release: () => held.shift()?.(),
   };
 }
