@@ -189,7 +189,6 @@ const httpUrl = z
 
 const objectName = z.string().refine((text) => isObjectName(text), 'must be a Kubernetes object name');
 
-/** The host of an https URL (brackets of an IPv6 literal removed), or undefined when it is not one. */
 const webhookSchema = z
   .strictObject({
     listen: z
@@ -197,7 +196,8 @@ const webhookSchema = z
         host: z.string().min(1).default('0.0.0.0'),
         port: z.int().min(0).max(65535).default(8443),
       })
-      .default({ host: '0.0.0.0', port: 8443 }),
+      // Absent: every field takes its own default.
+      .prefault({}),
     url: z
       .string()
       .refine(
@@ -311,7 +311,7 @@ const configSchema = z.strictObject({
         ])
         .default(true),
     })
-    .default({ host: '127.0.0.1', port: 0, tls: true }),
+    .prefault({}),
   hostUri: httpUrl.exactOptional(),
   store: z
     .discriminatedUnion('kind', [
@@ -366,14 +366,7 @@ const configSchema = z.strictObject({
       authFailureBurst: z.int().min(1).max(1_000_000).default(20),
       authFailuresPerMinute: z.int().min(0).max(1_000_000).default(30),
     })
-    .default({
-      maxBodyBytes: 1 << 20,
-      tokenCacheSize: 10_000,
-      drainMs: 10_000,
-      maintainIntervalMs: 30_000,
-      authFailureBurst: 20,
-      authFailuresPerMinute: 30,
-    }),
+    .prefault({}),
 });
 
 type RawConfig = z.infer<typeof configSchema>;

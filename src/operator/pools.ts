@@ -60,6 +60,11 @@ export function canonicalAddress(text: string): string | undefined {
 
 const NONE: Readonly<Record<Family, bigint>> = Object.freeze({ v4: 0n, v6: 0n });
 
+/** A named pool nothing can be leased from, with why. */
+function unusable(name: string, addresses: readonly string[], problem: string): PoolState {
+  return { name, size: 0n, sizes: NONE, addresses, foreign: [], problem };
+}
+
 function holds(plan: PoolPlan, address: string): boolean {
   const parsed = parseAddress(address);
   if (!parsed.ok) return false;
@@ -84,14 +89,13 @@ export function picturePools(
   for (const name of names) {
     const object = objects.get(name);
     if (object === undefined) {
-      pools.push({
-        name,
-        size: 0n,
-        sizes: NONE,
-        addresses: [],
-        foreign: [],
-        problem: `MetalLB IPAddressPool "${name}" does not exist: no address can be leased from it`,
-      });
+      pools.push(
+        unusable(
+          name,
+          [],
+          `MetalLB IPAddressPool "${name}" does not exist: no address can be leased from it`,
+        ),
+      );
       continue;
     }
     const base: PoolSpec = {
@@ -101,26 +105,12 @@ export function picturePools(
     };
     const plan = parsePoolSpec(base);
     if (!plan.ok) {
-      pools.push({
-        name,
-        size: 0n,
-        sizes: NONE,
-        addresses: object.spec.addresses,
-        foreign: [],
-        problem: plan.error.message,
-      });
+      pools.push(unusable(name, object.spec.addresses, plan.error.message));
       continue;
     }
     const overlap = parsePools([...usable, base]);
     if (!overlap.ok) {
-      pools.push({
-        name,
-        size: 0n,
-        sizes: NONE,
-        addresses: object.spec.addresses,
-        foreign: [],
-        problem: overlap.error.message,
-      });
+      pools.push(unusable(name, object.spec.addresses, overlap.error.message));
       continue;
     }
     const held = [...foreign].filter((address) => holds(plan.value, address)).sort();
