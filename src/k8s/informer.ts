@@ -181,6 +181,11 @@ export class Informer<T> {
     this.#abort = undefined;
   }
 
+  /** The name it was given, for logs and stats. */
+  get name(): string {
+    return this.#options.name;
+  }
+
   /** Resolves after the first complete list has been delivered to subscribers. */
   synced(): Promise<void> {
     return this.#synced;

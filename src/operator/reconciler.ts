@@ -1135,12 +1135,7 @@ export class IpOperator {
 
   /** The informers the first pass waits for (MetalLB's Warnings are not among them). */
   #syncingStats(): Readonly<Record<string, InformerStats>> {
-    return {
-      providerleasedips: this.#leasedIps.stats(),
-      ipaddresspools: this.#poolObjects.stats(),
-      services: this.#services.stats(),
-      networkpolicies: this.#policies.stats(),
-    };
+    return Object.fromEntries(this.#informers().map((informer) => [informer.name, informer.stats()]));
   }
 
   writeStats(): Readonly<WriteStats> {
