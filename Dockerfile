@@ -1,6 +1,6 @@
 # The akash-ip image, run as the IP operator (deploy/helm/akash-ip-operator). Build:
 #   docker build -t <registry>/akash-ip:0.1.0 .
-# Other modes run with an explicit entrypoint, e.g. `--entrypoint node … dist/src/cli/main.js start`.
+# Other modes run with an explicit entrypoint, e.g. `--entrypoint node … dist/src/cli/akash-ip.cjs start`.
 
 FROM node:20-bookworm AS build
 WORKDIR /app
@@ -11,6 +11,8 @@ COPY tsconfig.json tsconfig.build.json ./
 # `npm run build` bundles the CLI and the console with the scripts there.
 COPY scripts ./scripts
 COPY src ./src
+# The build runs one SDL command on an example to make the SDL commands' code cache.
+COPY examples ./examples
 RUN npm run build && npm prune --omit=dev
 
 # Same Debian release as the build stage, so the compiled better-sqlite3 finds the same glibc.
@@ -23,4 +25,4 @@ COPY --from=build /app/dist ./dist
 # The image's "node" user, numeric so Kubernetes can verify runAsNonRoot.
 USER 1000:1000
 EXPOSE 8080
-ENTRYPOINT ["node", "dist/src/cli/main.js", "operator"]
+ENTRYPOINT ["node", "dist/src/cli/akash-ip.cjs", "operator"]

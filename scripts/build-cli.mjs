@@ -9,6 +9,11 @@
 // a module's folder for the repository root still hold. Packages that must load from node_modules stay there:
 // better-sqlite3 (a native addon), and what the code requires through `createRequire` on first use (yaml,
 // cli-table3), which esbuild leaves alone. Source maps lie beside each file, for `node --enable-source-maps`.
+//
+// Beside them, two CommonJS bundles: the `akash-ip` executable (src/cli/launch.ts → akash-ip.cjs), and the SDL
+// commands alone (src/cli/sdl-main.ts → sdl.cjs), which the executable runs for `akash-ip sdl …` with a V8 code
+// cache (src/cli/code-cache.ts) that this script makes last, by running one SDL command.
+import { spawnSync } from 'node:child_process';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
@@ -40,23 +45,16 @@ const CHUNK = /-[A-Z0-9]{8}\.js(\.map)?$/;
 const stale = (await readdir(out)).filter((name) => CHUNK.test(name));
 await Promise.all(stale.map((name) => rm(join(out, name))));
 
-const { metafile } = await build({
-  entryPoints: { main: 'src/cli/main.ts' },
+/** What both builds share. */
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: ['node20'],
   outdir: out,
-  chunkNames: '[name]-[hash]',
   sourcemap: true,
   // node_modules is a link in worktrees: name packages by where they are found, not where the link points.
   preserveSymlinks: true,
   external: ['better-sqlite3'],
-  // Bundled CommonJS packages (commander among them) call `require` for Node's built-in modules.
-  banner: {
-    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
-  },
   logLevel: 'warning',
   // V8 scans all of a module's source when it loads it: without the whitespace, and with esbuild's shorter
   // equivalent syntax, the chunks an SDL command loads (the engine's, commander's) compile a few milliseconds
@@ -65,12 +63,49 @@ const { metafile } = await build({
   minifySyntax: true,
   metafile: true,
   plugins: [childProcessOnUse],
+};
+
+const modules = await build({
+  ...common,
+  entryPoints: { main: 'src/cli/main.ts' },
+  splitting: true,
+  format: 'esm',
+  chunkNames: '[name]-[hash]',
+  // Bundled CommonJS packages (commander among them) call `require` for Node's built-in modules.
+  banner: {
+    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+  },
+});
+
+const commonJs = await build({
+  ...common,
+  entryPoints: { 'akash-ip': 'src/cli/launch.ts', sdl: 'src/cli/sdl-main.ts' },
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  // The sources ask `createRequire(import.meta.url)` for packages they load on first use; in CommonJS the
+  // bundle's own file URL stands for it. The banner comes before esbuild's own "use strict", so it says it
+  // first: the sources are modules, strict throughout.
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "'use strict'; var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
 // Which source modules each file holds, for the start-up test that checks what a command loads.
 const contents = Object.fromEntries(
-  Object.entries(metafile.outputs)
-    .filter(([file]) => file.endsWith('.js'))
+  [modules, commonJs]
+    .flatMap(({ metafile }) => Object.entries(metafile.outputs))
+    .filter(([file]) => /\.c?js$/.test(file))
     .map(([file, output]) => [basename(file), Object.keys(output.inputs).sort()]),
 );
 await writeFile(join(out, 'bundle.json'), `${JSON.stringify(contents, null, 1)}\n`);
+
+// The SDL commands' code cache: the first run of the new bundle writes it as it exits. A manifest compiles the
+// functions most SDL commands run (read, check, build, print).
+await rm(join(out, 'sdl.cjs.cache'), { force: true });
+const made = spawnSync(
+  process.execPath,
+  [join(out, 'akash-ip.cjs'), 'sdl', 'manifest', 'examples/ip-lease-two-services.yaml'],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
+if (made.status !== 0) throw new Error(`making the SDL commands' code cache failed (exit ${made.status})`);

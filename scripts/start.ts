@@ -37,7 +37,9 @@ if (running !== undefined) {
 const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const cli = spawn(process.execPath, [`${root}dist/src/cli/main.js`, 'start', ...args], { stdio: 'inherit' });
+const cli = spawn(process.execPath, [`${root}dist/src/cli/akash-ip.cjs`, 'start', ...args], {
+  stdio: 'inherit',
+});
 // Ctrl-C reaches the CLI from the terminal as well; a second SIGINT would cut its clean stop short.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => cli.kill('SIGTERM'));

@@ -5,18 +5,20 @@
 import { createRequire } from 'node:module';
 import { Option } from '@commander-js/extra-typings';
 import type Table from 'cli-table3';
-import picocolors from 'picocolors';
+import type picocolors from 'picocolors';
 import type { stringify } from 'yaml';
 import { type AppError, exitCode } from '../errors/index.js';
 import type { Progress } from '../tenant/flows.js';
 import type { CliIo } from './io.js';
 
 /**
- * The table and YAML libraries (and node:crypto) are required on first use: every command module imports this one
- * to declare `--output`, and neither `--help` nor the SDL commands should pay for loading them.
+ * The table, YAML and colour libraries are required on first use: every command module imports this one to declare
+ * `--output`, and neither `--help` nor the SDL commands should pay for loading them (picocolors loads node:tty,
+ * and with it node:net, to ask whether stdout is a terminal).
  */
 const require = createRequire(import.meta.url);
 const tableClass = (): typeof Table => require('cli-table3') as typeof Table;
+const colorLibrary = (): typeof picocolors => require('picocolors') as typeof picocolors;
 const yamlStringify = (): typeof stringify => (require('yaml') as { stringify: typeof stringify }).stringify;
 
 /** The output formats every read command accepts. */
@@ -43,7 +45,7 @@ export function colorEnabled(stream: NodeJS.WritableStream, env: NodeJS.ProcessE
 
 /** Colours for `stream`. */
 export function colorsFor(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Colors {
-  return picocolors.createColors(colorEnabled(stream, env));
+  return colorLibrary().createColors(colorEnabled(stream, env));
 }
 
 /** One table column: its header and how a row renders in it. */

@@ -2,6 +2,8 @@
  * JSON as Go's encoding/json writes it (HTML-safe escaping, `omitempty` on attribute key/value),
  * and the manifest version: sha256 of cosmos `SortJSON` (compact, keys sorted at every level).
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { goStringLess } from './go-sort.js';
 import type { Manifest } from './manifest-types.js';
 
@@ -189,17 +191,14 @@ function nativeSha256(): Sha256Hex | undefined {
   };
 }
 
-/** The portable SHA-256, loaded only where the runtime has no native one (not on Node: it costs start-up time). */
-async function portableSha256(): Promise<Sha256Hex> {
-  const [{ sha256 }, { bytesToHex, utf8ToBytes }] = await Promise.all([
-    import('@noble/hashes/sha2.js'),
-    import('@noble/hashes/utils.js'),
-  ]);
-  return (text) => bytesToHex(sha256(utf8ToBytes(text)));
-}
+/**
+ * The portable SHA-256 (the browser's console), imported statically: the engine has no top-level await, so
+ * the CLI's SDL commands can run it as one CommonJS bundle (scripts/build-cli.mjs).
+ */
+const portableSha256: Sha256Hex = (text) => bytesToHex(sha256(utf8ToBytes(text)));
 
 /** SHA-256 of a string's UTF-8 bytes, in hex. */
-export const sha256Hex: Sha256Hex = nativeSha256() ?? (await portableSha256());
+export const sha256Hex: Sha256Hex = nativeSha256() ?? portableSha256;
 
 /** The manifest version (deployment hash): hex sha256 of the sorted JSON of the manifest. */
 export function manifestVersion(manifest: Manifest): string {

@@ -1,5 +1,5 @@
 /**
- * End-to-end harness: runs the BUILT CLI (`dist/src/cli/main.js`, built by `npm test` before the tests) as
+ * End-to-end harness: runs the BUILT CLI (`dist/src/cli/akash-ip.cjs`, built by `npm test` before the tests) as
  * child processes on 127.0.0.1, each test file in its own temporary home folder. Every wait is bounded and
  * every process a test starts is stopped in its `after`, the provider daemons included.
  */
@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { after, before } from 'node:test';
 
 /** The built CLI. */
-export const CLI = resolve('dist/src/cli/main.js');
+export const CLI = resolve('dist/src/cli/akash-ip.cjs');
 /** The example SDL `npm start` deploys. */
 export const EXAMPLE_SDL = resolve('examples/ip-lease.yaml');
 

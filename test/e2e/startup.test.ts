@@ -3,7 +3,8 @@
  * command declarations; the SDL commands add the SDL engine, but never the ledger, daemon, stores, keys'
  * curves, zod (the engine checks with its own small validators) or the general YAML parser (plain SDL goes
  * through the fast reader). The CLI is bundled (scripts/build-cli.mjs): a loaded file stands for the source
- * modules the bundle's `bundle.json` lists for it.
+ * modules the bundle's `bundle.json` lists for it. The SDL commands run their own bundle (sdl.cjs), not the whole
+ * CLI's modules.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -72,6 +73,7 @@ describe('start-up', () => {
         loaded.some((url) => url.includes('commander')),
         'the loader hook saw nothing',
       );
+      assert.ok(loaded.includes('src/cli/main.ts'), 'the whole CLI');
       assertNone(loaded, [...NEVER, /node_modules\/zod\//, /^src\/sdl\//]);
     }
   });
@@ -79,6 +81,12 @@ describe('start-up', () => {
   it('sdl commands load the SDL engine and no other command', async () => {
     const loaded = await loadedBy('sdl', 'validate', EXAMPLE_SDL);
     assert.ok(loaded.includes('src/sdl/index.ts'));
-    assertNone(loaded, [...NEVER, /node_modules\/zod\//, /^src\/cli\/commands\/(?!sdl|common)/]);
+    assert.ok(loaded.includes('src/cli/sdl-main.ts'), 'the SDL commands’ own bundle');
+    assertNone(loaded, [
+      ...NEVER,
+      /node_modules\/(zod|picocolors)\//,
+      /^src\/cli\/commands\/(?!sdl|common)/,
+      /^src\/cli\/(main|program)\.ts$/,
+    ]);
   });
 });

@@ -12,20 +12,14 @@ import { type AppError, EXIT, type Result } from '../../errors/index.js';
 import type { Paths } from '../../tenant/home.js';
 import type { ProviderClient } from '../../tenant/provider-client.js';
 import type { ConnectionOptions, Session } from '../../tenant/session.js';
+import { GLOBAL_OPTIONS } from '../argv.js';
 import type { GatewayFlags } from '../gateway.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputFormat, printError, type Report } from '../output.js';
 
 /** Adds the options every tenant command understands, anywhere on the command line. */
 export function addGlobalOptions(program: Command): void {
-  program
-    .option(
-      '--home <dir>',
-      'home folder: keyring in <dir>/keys, devnet in <dir>/devnet (default $AKASH_IP_HOME or ~/.akash-ip)',
-    )
-    .option('--data <dir>', 'devnet data folder, for another devnet than <home>/devnet')
-    .option('--ledger <url>', 'ledger URL, instead of the one in the devnet data folder')
-    .option('--from <key>', 'tenant key name (default "tenant", the key the devnet funds)');
+  for (const { flags, description } of GLOBAL_OPTIONS) program.option(flags, description);
 }
 
 /** The `provider` command group, created by whichever of its subcommands registers first. */

@@ -1,25 +1,13 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import type { Command } from '@commander-js/extra-typings';
 import { EXIT, exitCode } from '../../errors/index.js';
 import type { Sdl, SdlDiagnostic } from '../../sdl/index.js';
 import type { CliIo } from '../io.js';
+import { tierUpLater } from '../tier-up.js';
 
 /** The SDL engine, loaded when a command reads an SDL (not when the program is built for `--help`). */
 type Engine = typeof import('../../sdl/index.js');
 const engine = (): Promise<Engine> => import('../../sdl/index.js');
-
-/**
- * An SDL command is over in tens of milliseconds. Partway through, V8 would start optimizing the engine's hot
- * functions on background threads: work that is rarely ready before the command ends, that competes with it for
- * the CPU, and that Node waits for before the process exits (a 200-service manifest took 15-50 ms longer, wall
- * time, for it). Raising V8's tier-up budget from 67 584 to a million bytes of bytecode per tick leaves ordinary
- * SDLs in the interpreter and baseline code; a large one (a megabyte) runs long enough to be optimized still.
- * Only these commands do it: the long-running ones (`start`, `provider run`, …) keep V8's default.
- */
-function tierUpLater(): void {
-  setFlagsFromString('--interrupt-budget=1000000');
-}
 
 type Source =
   | { readonly ok: true; readonly bytes: Uint8Array }

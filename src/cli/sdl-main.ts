@@ -1,0 +1,24 @@
+/**
+ * The SDL commands alone: `npm run build` bundles this into one CommonJS file (dist/src/cli/sdl.cjs), which the
+ * launcher (launch.ts) runs with V8's code cache for `akash-ip sdl …`. Same program, same commands, same output
+ * as the whole CLI; it only leaves out the other commands' code.
+ */
+import { registerSdlCommands } from './commands/sdl.js';
+import { syncStdout } from './io.js';
+import { runCommands } from './shell.js';
+
+void runCommands(
+  process.argv.slice(2),
+  {
+    stdout: syncStdout(),
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
+  },
+  [{ commands: ['sdl'], load: async () => registerSdlCommands }],
+).then((code) => {
+  process.exitCode = code;
+});
