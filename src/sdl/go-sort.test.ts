@@ -37,6 +37,16 @@ describe('goSort (Go sort.Sort)', () => {
     }
   });
 
+  it('keeps ties in their order up to 12 items, as Go (insertion sort there)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 12 }), (keys) => {
+        const items = keys.map((key, id) => ({ key, id }));
+        const expected = [...items].sort((a, b) => a.key - b.key || a.id - b.id);
+        assert.deepEqual(goSort(items, byKey), expected);
+      }),
+    );
+  });
+
   it('sorts any array into a permutation in order', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 300 }), (values) => {

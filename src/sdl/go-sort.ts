@@ -32,6 +32,23 @@ function insertionSort<T>(d: Data<T>, a: number, b: number): void {
   }
 }
 
+/**
+ * A sorted copy by Go's insertion sort: what both sorts do to a slice as short as most an SDL has (Go's pdqsort
+ * up to 12 items, its stable sort up to 20), without the state the general sorts carry, which a one-shot run
+ * would build hundreds of times, cold.
+ */
+function insertionSorted<T>(items: readonly T[], less: Less<T>): T[] {
+  const out = [...items];
+  for (let i = 1; i < out.length; i++) {
+    for (let j = i; j > 0 && less(out[j]!, out[j - 1]!); j--) {
+      const t = out[j]!;
+      out[j] = out[j - 1]!;
+      out[j - 1] = t;
+    }
+  }
+  return out;
+}
+
 function siftDown<T>(d: Data<T>, lo: number, hi: number, first: number): void {
   let root = lo;
   for (;;) {
@@ -241,6 +258,7 @@ function reverseRange<T>(d: Data<T>, a: number, b: number): void {
 
 /** Go `sort.Sort`: unstable, exactly as Go orders ties. */
 export function goSort<T>(items: readonly T[], less: Less<T>): T[] {
+  if (items.length <= 12) return insertionSorted(items, less);
   const d = new Data([...items], less);
   pdqsort(d, 0, d.items.length, bitLength(d.items.length));
   return d.items;
@@ -313,6 +331,7 @@ function symMerge<T>(d: Data<T>, a: number, m: number, b: number): void {
 
 /** Go `sort.Stable` / `sort.SliceStable`. */
 export function goStableSort<T>(items: readonly T[], less: Less<T>): T[] {
+  if (items.length <= 20) return insertionSorted(items, less);
   const d = new Data([...items], less);
   const n = d.items.length;
   let blockSize = 20;
