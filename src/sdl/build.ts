@@ -191,6 +191,23 @@ function isIngress(e: ServiceExpose): boolean {
 
 const seqLess = (a: ResourceEndpoint, b: ResourceEndpoint): boolean => a.sequence_number < b.sequence_number;
 
+/**
+ * `goSort(endpoints, seqLess)`, which Go runs each time a service joins a profile's resource unit (a 2.1 SDL whose
+ * services share profiles sorts a growing list hundreds of times). Go's sort is not stable, so where two
+ * endpoints with the same sequence number differ (an ingress and a random port, both 0) only its exact steps
+ * give Go's order; where every such tie is between equal endpoints, every sorted order prints the same, and
+ * the native sort gives one. It is checked on the result; the rare list with a real tie goes to Go's sort.
+ */
+export function sortedEndpoints(endpoints: readonly ResourceEndpoint[]): ResourceEndpoint[] {
+  const sorted = [...endpoints].sort((a, b) => a.sequence_number - b.sequence_number);
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1]!;
+    const b = sorted[i]!;
+    if (a.sequence_number === b.sequence_number && a.kind !== b.kind) return goSort(endpoints, seqLess);
+  }
+  return sorted;
+}
+
 /** manifest `ServiceExposes.GetEndpoints`: per global expose `[port kind, LEASED_IP]`, concatenated. */
 function exposeEndpoints(exposes: readonly ServiceExpose[]): ResourceEndpoint[] {
   const out: ResourceEndpoint[] = [];
@@ -389,7 +406,7 @@ export function buildGroups(sdl: SdlInput): { ok: true; built: Built } | { ok: f
         unit.count += sd.count;
         unit.resource = {
           ...unit.resource,
-          endpoints: goSort([...unit.resource.endpoints, ...endpoints], seqLess),
+          endpoints: sortedEndpoints([...unit.resource.endpoints, ...endpoints]),
         };
       }
       const params = paramsOf(service);

@@ -50,15 +50,22 @@ class Ctx {
   constructor(
     readonly problems: Problem[],
     private readonly parent: Ctx | undefined,
-    private readonly segments: Path,
+    /** One step below the parent (most of them: a field, key or index), or several. */
+    private readonly step: string | number | Path,
   ) {}
 
   get path(): Path {
-    return this.parent === undefined ? this.segments : [...this.parent.path, ...this.segments];
+    const own = typeof this.step === 'object' ? this.step : [this.step];
+    return this.parent === undefined ? own : [...this.parent.path, ...own];
   }
 
-  at(...segments: Path): Ctx {
-    return new Ctx(this.problems, this, segments);
+  /** The context one field, key or index below (no array for the step: a decode makes one per node). */
+  key(step: string | number): Ctx {
+    return new Ctx(this.problems, this, step);
+  }
+
+  at(...steps: Path): Ctx {
+    return new Ctx(this.problems, this, steps);
   }
 }
 
@@ -169,7 +176,7 @@ function struct<S extends Record<string, Decoder<unknown>>>(
     let failed = false;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i]!;
-      const decoded = (shape[field] as Decoder<unknown>)(read(field), ctx.at(field));
+      const decoded = (shape[field] as Decoder<unknown>)(read(field), ctx.key(field));
       if (decoded === FAIL) failed = true;
       else out[field] = decoded as Out[typeof field];
     }
@@ -203,7 +210,7 @@ function goMap<T>(goType: string, inner: Decoder<T>): Decoder<Map<string, T>> {
     if (!(value instanceof Map)) return typeError(ctx, value, goType);
     let failed = false;
     (value as Map<string, YValue>).forEach((item, key) => {
-      const decoded = inner(item, ctx.at(key));
+      const decoded = inner(item, ctx.key(key));
       if (decoded === FAIL) failed = true;
       else out.set(key, decoded);
     });
@@ -221,7 +228,7 @@ function goList<T>(goType: string, inner: Decoder<T>): Decoder<T[]> {
     for (let index = 0; index < value.length; index++) {
       const item = value[index] as YValue;
       if (isNull(item)) continue; // dropped, as in goStringList
-      const decoded = inner(item, ctx.at(index));
+      const decoded = inner(item, ctx.key(index));
       if (decoded === FAIL) failed = true;
       else out.push(decoded);
     }
@@ -483,7 +490,7 @@ const storage = (value: unknown, ctx: Ctx): readonly StorageVolumeInput[] | null
   if (isNull(value)) return null;
   const volumes: StorageVolumeInput[] = [];
   const decodeOne = (node: unknown, index: number): boolean => {
-    const parsed = storageVolume(node, index === -1 ? ctx : ctx.at(index));
+    const parsed = storageVolume(node, index === -1 ? ctx : ctx.key(index));
     if (parsed === FAIL) return false;
     const name = index === -1 || parsed.name === '' ? 'default' : parsed.name;
     volumes.push({ index, name, size: parsed.size, attributes: parsed.attributes });
