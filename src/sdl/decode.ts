@@ -190,7 +190,8 @@ function struct<S extends Record<string, Decoder<unknown>>>(
       return zero;
     }
     if (!(value instanceof Map)) return typeError(ctx, value, goType);
-    return decodeFields((field) => (value.has(field) ? value.get(field) : ABSENT), ctx);
+    // A YAML mapping holds no undefined values: one lookup per field.
+    return decodeFields((field) => value.get(field) ?? ABSENT, ctx);
   };
 }
 
