@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
 /** Where the code cache of `bundle` lives. */
-export function cacheFileOf(bundle: string): string {
+function cacheFileOf(bundle: string): string {
   return `${bundle}.cache`;
 }
 
