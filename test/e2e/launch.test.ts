@@ -131,6 +131,23 @@ describe('the SDL commands’ code cache', () => {
     assert.deepEqual(readdirSync(dirname(cache)).sort(), ['akash-ip.cjs', 'sdl.cjs', 'sdl.cjs.cache']);
   });
 
+  it('runs that start together without one each write a whole cache, and the next run takes it', async () => {
+    const { cli, cache } = copyOfCli();
+    const expected = await run(WHOLE_CLI, ['sdl', 'manifest', EXAMPLE_SDL]);
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, () => run(cli, ['sdl', 'manifest', EXAMPLE_SDL])),
+    );
+    for (const outcome of outcomes) assert.deepEqual(outcome, expected);
+    assert.deepEqual(readdirSync(dirname(cache)).sort(), ['akash-ip.cjs', 'sdl.cjs', 'sdl.cjs.cache']);
+    const writtenAt = statSync(cache).mtimeMs;
+    assert.deepEqual(await run(cli, ['sdl', 'manifest', EXAMPLE_SDL]), expected);
+    assert.equal(
+      statSync(cache).mtimeMs,
+      writtenAt,
+      'the cache the last of them renamed into place is accepted',
+    );
+  });
+
   it('one V8 turns down is replaced, and the run is right regardless', async () => {
     const { cli, cache } = copyOfCli();
     writeFileSync(cache, Buffer.alloc(4096, 7));
