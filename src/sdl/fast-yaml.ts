@@ -44,6 +44,7 @@ const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`']);
  * (and `=+@~`, and `:` that a space does not follow), then only spaces. Nothing here is special to YAML: no
  * indicator starts either, no `: ` or ` #` occurs inside, so the general steps read the line the same way.
  */
+const SIMPLE_KEY = /[A-Za-z0-9_][A-Za-z0-9_./-]*:/y;
 const SIMPLE_ENTRY =
   /([A-Za-z0-9_][A-Za-z0-9_./-]*): +([A-Za-z0-9_./][A-Za-z0-9_./=+@~-]*(?::[A-Za-z0-9_./=+@~-]+)*) */y;
 
@@ -183,8 +184,22 @@ class Reader {
     return { value: parsed.value, next: next ?? this.lineCount };
   }
 
+  /**
+   * A key of letters, digits and `_.-/` at `at`, ended by a colon and a space or the line's end (most keys):
+   * what the walk over the line below finds there, with one regular expression.
+   */
+  private simpleKey(at: number, end: number): { key: string; colon: number; offset: number } | undefined {
+    SIMPLE_KEY.lastIndex = at;
+    if (!SIMPLE_KEY.test(this.text)) return undefined;
+    const colon = SIMPLE_KEY.lastIndex - 1;
+    if (colon + 1 !== end && this.text.charCodeAt(colon + 1) !== 32) return undefined;
+    return { key: this.text.slice(at, colon), colon, offset: at };
+  }
+
   /** Where a `key:` at `at` ends (the index of its colon), if the line holds one. */
   private keyAt(at: number, end: number): { key: string; colon: number; offset: number } | undefined {
+    const simple = this.simpleKey(at, end);
+    if (simple !== undefined) return simple;
     const text = this.text;
     const c = text[at];
     if (c === '"' || c === "'") {
