@@ -40,13 +40,13 @@ const HEX_ESCAPES: Readonly<Record<string, number>> = { x: 2, u: 4, U: 8 };
 const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`']);
 
 /**
- * `key: value` to the end of a line: a key of letters, digits and `_.-/`, then a plain value of such characters
- * (and `=+@~`, and `:` that a space does not follow), then only spaces. Nothing here is special to YAML: no
+ * `key: value` or `key:` to the end of a line: a key of letters, digits and `_.-/`, then maybe a plain value of such
+ * characters (and `=+@~`, and `:` that a space does not follow), then only spaces. Nothing here is special to YAML: no
  * indicator starts either, no `: ` or ` #` occurs inside, so the general steps read the line the same way.
  */
 const SIMPLE_KEY = /[A-Za-z0-9_][A-Za-z0-9_./-]*:/y;
 const SIMPLE_ENTRY =
-  /([A-Za-z0-9_][A-Za-z0-9_./-]*): +([A-Za-z0-9_./][A-Za-z0-9_./=+@~-]*(?::[A-Za-z0-9_./=+@~-]+)*) */y;
+  /([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +([A-Za-z0-9_./][A-Za-z0-9_./=+@~-]*(?::[A-Za-z0-9_./=+@~-]+)*))? */y;
 
 const LEADING_SPACES = / */y;
 
@@ -232,28 +232,36 @@ class Reader {
     let at = firstAt;
     for (;;) {
       const end = this.ends[li]!;
-      const simple = this.simpleEntry(map, li, at, end, indent);
-      if (simple === FAIL) return FAIL;
-      if (simple !== undefined) {
-        if (!this.count()) return FAIL;
-        map.set(simple.key, simple.value);
-        keyOffsets?.set(simple.key, at);
-        const next = simple.next;
-        if (next >= this.lineCount) return { value: map, next };
-        const nextIndent = this.indents[next]!;
-        if (nextIndent < indent) return { value: map, next };
-        if (nextIndent > indent) return FAIL;
-        li = next;
-        at = this.starts[next]! + nextIndent;
-        continue;
-      }
-      const key = this.keyAt(at, end);
-      if (key === undefined || /[[\]{},]/.test(key.key) || key.key === '<<' || map.has(key.key)) return FAIL;
-      let valueAt = key.colon + 1;
-      while (valueAt < end && this.text.charCodeAt(valueAt) === 32) valueAt++;
+      let key: string;
+      let valueAt: number;
+      let word: string | undefined;
       let value: YValue;
       let next: number;
-      if (valueAt === end || this.text[valueAt] === '#') {
+      SIMPLE_ENTRY.lastIndex = at;
+      const simple = SIMPLE_ENTRY.exec(this.text);
+      if (simple !== null && SIMPLE_ENTRY.lastIndex === end) {
+        // `key: word` or `key:`, read the way the steps below read it, in their order of checks.
+        key = simple[1]!;
+        word = simple[2];
+        if (map.has(key)) return FAIL;
+        valueAt = this.skipSpaces(at + key.length + 1, end);
+      } else {
+        const found = this.keyAt(at, end);
+        if (found === undefined || /[[\]{},]/.test(found.key) || found.key === '<<' || map.has(found.key))
+          return FAIL;
+        key = found.key;
+        valueAt = this.skipSpaces(found.colon + 1, end);
+      }
+      if (word !== undefined) {
+        // inline → plain → scalar, then no continuation below the line
+        if (this.depth + 1 > this.maxDepth) return FAIL;
+        const scalar = this.scalar(word, false, valueAt);
+        if (scalar === FAIL) return FAIL;
+        value = scalar;
+        const following = this.nextContent(li + 1);
+        if (following !== undefined && this.indents[following]! > indent) return FAIL;
+        next = following ?? this.lineCount;
+      } else if (valueAt === end || this.text[valueAt] === '#') {
         const child = this.nextContent(li + 1);
         const childAt = child === undefined ? 0 : this.starts[child]! + this.indents[child]!;
         if (
@@ -275,8 +283,8 @@ class Reader {
         ({ value, next } = parsed);
       }
       if (!this.count()) return FAIL;
-      map.set(key.key, value);
-      keyOffsets?.set(key.key, key.offset);
+      map.set(key, value);
+      keyOffsets?.set(key, at);
       if (next >= this.lineCount) return { value: map, next };
       const nextIndent = this.indents[next]!;
       if (nextIndent < indent) return { value: map, next };
@@ -284,31 +292,6 @@ class Reader {
       li = next;
       at = this.starts[next]! + nextIndent;
     }
-  }
-
-  /**
-   * The commonest line of an SDL, `key: value` with a plain one-word value (`port: 8080`, `ip: web`,
-   * `image: nginx:1.27`), read with one regular expression: what the general steps below (keyAt, inline,
-   * plain) make of such a line, in the same order of checks. `undefined` when the line is anything else.
-   */
-  private simpleEntry(
-    map: YMap,
-    li: number,
-    at: number,
-    end: number,
-    indent: number,
-  ): { key: string; value: YScalar; next: number } | undefined | Fail {
-    SIMPLE_ENTRY.lastIndex = at;
-    const match = SIMPLE_ENTRY.exec(this.text);
-    if (match === null || SIMPLE_ENTRY.lastIndex !== end) return undefined;
-    const key = match[1]!;
-    const raw = match[2]!;
-    if (map.has(key) || this.depth + 1 > this.maxDepth) return FAIL;
-    const value = this.scalar(raw, false, this.skipSpaces(at + key.length + 1, end));
-    if (value === FAIL) return FAIL;
-    const next = this.nextContent(li + 1);
-    if (next !== undefined && this.indents[next]! > indent) return FAIL;
-    return { key, value, next: next ?? this.lineCount };
   }
 
   private sequence(firstLine: number, firstAt: number): { value: YValue; next: number } | Fail {
