@@ -8,10 +8,27 @@ export interface CliIo {
 }
 
 /**
+ * The process's own streams, for an entry point: stdout written by {@link syncStdout}; process.stderr and
+ * process.stdin, which Node builds on first use (a stream over the file, pipe or terminal, a few milliseconds
+ * each), only when a run writes to stderr or reads stdin (`sdl … -`).
+ */
+export function processIo(): CliIo {
+  return {
+    stdout: syncStdout(),
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
+  };
+}
+
+/**
  * The process's stdout, written with write(2) as the command produces it: a short command then never builds
  * `process.stdout` (for a pipe, a socket stream that loads node:net). If the descriptor is non-blocking and
- * full (EAGAIN), what is left, and everything after it, goes through `stream` (`process.stdout`), which queues it. A reader
- * that went away (EPIPE, `… | head -1`) ends the output, not the command.
+ * full (EAGAIN), what is left, and everything after it, goes through `stream` (`process.stdout`), which queues
+ * it. A reader that went away (EPIPE, `… | head -1`) ends the output, not the command.
  */
 export function syncStdout(
   fd = 1,

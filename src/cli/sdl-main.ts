@@ -4,21 +4,11 @@
  * as the whole CLI; it only leaves out the other commands' code.
  */
 import { registerSdlCommands } from './commands/sdl.js';
-import { syncStdout } from './io.js';
+import { processIo } from './io.js';
 import { runCommands } from './shell.js';
 
-void runCommands(
-  process.argv.slice(2),
-  {
-    stdout: syncStdout(),
-    get stderr() {
-      return process.stderr;
-    },
-    get stdin() {
-      return process.stdin;
-    },
-  },
-  [{ commands: ['sdl'], load: async () => registerSdlCommands }],
-).then((code) => {
+void runCommands(process.argv.slice(2), processIo(), [
+  { commands: ['sdl'], load: async () => registerSdlCommands },
+]).then((code) => {
   process.exitCode = code;
 });
