@@ -6,7 +6,7 @@
  * so the next run is quick again. A cache is written to a temporary file and renamed over the old one: runs at
  * the same moment each see a whole cache or none. Where the folder is read-only the run stays correct, only slower.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
@@ -26,11 +26,22 @@ function readCache(file: string): Buffer | undefined {
 
 function writeCache(script: Script, file: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
+  let fd: number;
   try {
-    writeFileSync(temporary, script.createCachedData());
+    fd = openSync(temporary, 'w');
+  } catch {
+    // A read-only install: every run compiles the bundle itself, which is what Node does without a cache. The
+    // file is opened first so that such a run does not also pay for serializing a cache it cannot keep.
+    return;
+  }
+  try {
+    try {
+      writeFileSync(fd, script.createCachedData());
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temporary, file);
   } catch {
-    // A read-only install: every run compiles the bundle itself, which is what Node does without a cache.
     rmSync(temporary, { force: true });
   }
 }

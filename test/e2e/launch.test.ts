@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import {
+  chmodSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
@@ -16,6 +17,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generatedSdl } from '../../bench/sdl.bench.js';
@@ -33,12 +35,17 @@ interface Outcome {
   readonly stderr: string;
 }
 
-function run(script: string, args: readonly string[], stdin = ''): Promise<Outcome> {
+function run(
+  script: string,
+  args: readonly string[],
+  stdin = '',
+  user: { uid?: number; gid?: number } = {},
+): Promise<Outcome> {
   return new Promise((done, reject) => {
     const child = execFile(
       process.execPath,
       [script, ...args],
-      { timeout: 30_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } },
+      { timeout: 30_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' }, ...user },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') reject(error);
         else done({ code: child.exitCode, stdout, stderr });
@@ -157,6 +164,30 @@ describe('the SDL commands’ code cache', () => {
     assert.notDeepEqual(replaced, Buffer.alloc(4096, 7));
     assert.deepEqual(await run(cli, ['sdl', 'manifest', EXAMPLE_SDL]), expected);
     assert.deepEqual(readFileSync(cache), replaced, 'the replacement is accepted');
+  });
+
+  it('a read-only install runs without one and writes nothing', async () => {
+    // Outside the checkout, so that another user can reach it; the example is the fast reader's, which needs no
+    // package from node_modules.
+    const folder = mkdtempSync(join(tmpdir(), 'akash-ip-read-only-'));
+    after(() => {
+      chmodSync(folder, 0o755);
+      rmSync(folder, { recursive: true, force: true });
+    });
+    for (const file of ['akash-ip.cjs', 'sdl.cjs'])
+      copyFileSync(join(dirname(CLI), file), join(folder, file));
+    copyFileSync(EXAMPLE_SDL, join(folder, 'ip-lease.yaml'));
+    // Root writes anywhere, so as root the run is another user's, as on a shared install.
+    const root = process.getuid?.() === 0;
+    chmodSync(folder, root ? 0o755 : 0o555);
+    const args = ['sdl', 'manifest', join(folder, 'ip-lease.yaml')];
+    const expected = await run(WHOLE_CLI, args);
+    assert.equal(expected.code, 0, expected.stderr);
+    assert.deepEqual(
+      await run(join(folder, 'akash-ip.cjs'), args, '', root ? { uid: 65534, gid: 65534 } : {}),
+      expected,
+    );
+    assert.deepEqual(readdirSync(folder).sort(), ['akash-ip.cjs', 'ip-lease.yaml', 'sdl.cjs']);
   });
 
   it('a run that cannot write one still succeeds and leaves nothing behind', async () => {
