@@ -19,6 +19,9 @@ export const GLOBAL_OPTIONS: readonly {
   { flags: '--from <key>', description: 'tenant key name (default "tenant", the key the devnet funds)' },
 ];
 
+/** The top-level command of the SDL commands, which the launcher runs from a bundle of their own. */
+export const SDL_COMMAND = 'sdl';
+
 /** The global options' flags, each of which takes the next word as its value. */
 const TAKING_VALUE = new Set(GLOBAL_OPTIONS.map((option) => option.flags.split(' ')[0]));
 

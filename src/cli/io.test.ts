@@ -55,7 +55,7 @@ describe('syncStdout', () => {
     }
   });
 
-  it('asks the real stream whether it is a terminal only when asked', () => {
+  it('says whether the process’s stdout is a terminal, as process.stdout does', () => {
     const out = syncStdout(1, () => sink(true).stream) as { isTTY?: boolean };
     assert.equal(out.isTTY, process.stdout.isTTY === true);
   });

@@ -7,11 +7,11 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { commandWord } from './argv.js';
+import { commandWord, SDL_COMMAND } from './argv.js';
 import { runCached } from './code-cache.js';
 import { tierUpLater } from './tier-up.js';
 
-if (commandWord(process.argv.slice(2)) === 'sdl') {
+if (commandWord(process.argv.slice(2)) === SDL_COMMAND) {
   tierUpLater();
   runCached(join(__dirname, 'sdl.cjs'));
 } else {

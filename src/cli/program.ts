@@ -1,4 +1,5 @@
 /** The whole CLI: every command module, loaded on demand. */
+import { SDL_COMMAND } from './argv.js';
 import type { CliIo } from './io.js';
 import { type CommandModule, runCommands } from './shell.js';
 
@@ -8,7 +9,7 @@ import { type CommandModule, runCommands } from './shell.js';
  * (see commands/common.ts). Adding a command is one entry here.
  */
 export const COMMAND_MODULES: readonly CommandModule[] = [
-  { commands: ['sdl'], load: async () => (await import('./commands/sdl.js')).registerSdlCommands },
+  { commands: [SDL_COMMAND], load: async () => (await import('./commands/sdl.js')).registerSdlCommands },
   { commands: ['keys'], load: async () => (await import('./commands/keys.js')).registerKeysCommands },
   {
     commands: ['devnet', 'fund'],

@@ -39,14 +39,18 @@ const HEX_ESCAPES: Readonly<Record<string, number>> = { x: 2, u: 4, U: 8 };
 /** Characters that cannot start a plain scalar here (or that this reader leaves to the general path). */
 const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`']);
 
+/** A plain key of letters, digits and `_.-/`, and its colon: no indicator starts it, no `: ` or ` #` is inside. */
+const PLAIN_KEY = '([A-Za-z0-9_][A-Za-z0-9_./-]*):';
+const SIMPLE_KEY = new RegExp(PLAIN_KEY, 'y');
 /**
- * `key: value` or `key:` to the end of a line: a key of letters, digits and `_.-/`, then maybe a plain value of such
- * characters (and `=+@~`, and `:` that a space does not follow), then only spaces. Nothing here is special to YAML: no
- * indicator starts either, no `: ` or ` #` occurs inside, so the general steps read the line the same way.
+ * `key: value` or `key:` to the end of a line: a plain key, then maybe a plain value of such characters (and
+ * `=+@~`, and `:` that a space does not follow), then only spaces. Nothing here is special to YAML, so the general
+ * steps read the line the same way.
  */
-const SIMPLE_KEY = /[A-Za-z0-9_][A-Za-z0-9_./-]*:/y;
-const SIMPLE_ENTRY =
-  /([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +([A-Za-z0-9_./][A-Za-z0-9_./=+@~-]*(?::[A-Za-z0-9_./=+@~-]+)*))? */y;
+const SIMPLE_ENTRY = new RegExp(
+  `${PLAIN_KEY}(?: +([A-Za-z0-9_./][A-Za-z0-9_./=+@~-]*(?::[A-Za-z0-9_./=+@~-]+)*))? *`,
+  'y',
+);
 
 const LEADING_SPACES = / */y;
 

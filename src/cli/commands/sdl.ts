@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { EXIT, exitCode } from '../../errors/index.js';
 import type { Sdl, SdlDiagnostic } from '../../sdl/index.js';
+import { SDL_COMMAND } from '../argv.js';
 import type { CliIo } from '../io.js';
 import { tierUpLater } from '../tier-up.js';
 
@@ -103,7 +104,9 @@ export async function load(
 
 /** Registers `akash-ip sdl …`. */
 export function registerSdlCommands(program: Command, io: CliIo, exit: { code: number }): void {
-  const sdl = program.command('sdl').description('Validate and compile Akash SDL files (v2.0 and v2.1)');
+  const sdl = program
+    .command(SDL_COMMAND)
+    .description('Validate and compile Akash SDL files (v2.0 and v2.1)');
   const strictHelp = 'also reject JSON-schema violations, and key IP ports by effective port and protocol';
 
   sdl
