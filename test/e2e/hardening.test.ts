@@ -79,7 +79,8 @@ describe('bids no one accepts', () => {
     // ten seconds on, the providers withdraw their bids and bid, with the freed addresses, on the order that waited
     await until(async () => (await ipBidders()) > 0, 'the waiting order to get IP bids', DEVNET);
     // each bid expires on its own timer: the waiting order may get its bid when the first of provider-1's four is gone
-    const expired = /withdrew its bid on order .*: no lease within 10000 ms: bid withdrawn, its reservation released/;
+    const expired =
+      /withdrew its bid on order .*: no lease within 10000 ms: bid withdrawn, its reservation released/;
     await until(
       async () => {
         const withdrawn = await ledger.listBids({ provider: one.address, state: 'closed' });
