@@ -191,6 +191,7 @@ describe('KubeBackend on the fake API server', () => {
       metadata: { name, namespace: leaseNamespace(lease) },
       involvedObject: { kind: 'Service', name: service, namespace: leaseNamespace(lease) },
       type,
+      source: { component: 'metallb-controller' },
       reason,
       message: `${reason} on ${service}`,
       lastTimestamp: at,

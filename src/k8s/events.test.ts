@@ -22,6 +22,7 @@ function warning(name: string, service: string, reason: string, at: string, uid?
       ...(uid === undefined ? {} : { uid }),
     },
     type: 'Warning',
+    source: { component: 'metallb-controller' },
     reason,
     message: `${reason} on ${service}`,
     lastTimestamp: at,
@@ -74,9 +75,42 @@ describe('ServiceWarnings', () => {
     );
     const reads = fake.requests.map((req) => [req.method, req.query.fieldSelector]);
     assert.deepEqual(reads, [
-      ['GET', 'involvedObject.kind=Service,type=Warning,reason!=deprecatedAnnotation'],
-      ['WATCH', 'involvedObject.kind=Service,type=Warning,reason!=deprecatedAnnotation'],
+      [
+        'GET',
+        'involvedObject.kind=Service,type=Warning,source=metallb-controller,reason!=deprecatedAnnotation',
+      ],
+      [
+        'WATCH',
+        'involvedObject.kind=Service,type=Warning,source=metallb-controller,reason!=deprecatedAnnotation',
+      ],
     ]);
+    await warnings.stop();
+  });
+
+  it("reads MetalLB's Warnings only: the apiserver's ClusterIP repair notice on a new Service is no reason", async () => {
+    const fake = cluster();
+    fake.add(EVENTS, warning('a.1', 'web-ip-80-tcp', 'AllocationFailed', '2026-01-02T03:04:05Z'));
+    fake.add(EVENTS, {
+      ...warning('a.2', 'web-ip-80-tcp', 'ClusterIPNotAllocated', '2026-01-02T03:04:06Z'),
+      source: { component: 'ipallocator-repair-controller' },
+    });
+    // MetalLB writing through events.k8s.io: the component is in reportingController, source left empty
+    fake.add(EVENTS, {
+      ...warning('b.1', 'db-ip-5432-tcp', 'AllocationFailed', '2026-01-02T03:04:07Z'),
+      source: {},
+      reportingController: 'metallb-controller',
+    });
+    const warnings = new ServiceWarnings({ gateway: fake });
+    warnings.start();
+    await caughtUp(fake, warnings);
+    assert.equal(
+      warnings.latest('tenant/web-ip-80-tcp'),
+      'AllocationFailed: AllocationFailed on web-ip-80-tcp',
+    );
+    assert.equal(
+      warnings.latest('tenant/db-ip-5432-tcp'),
+      'AllocationFailed: AllocationFailed on db-ip-5432-tcp',
+    );
     await warnings.stop();
   });
 

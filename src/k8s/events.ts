@@ -1,5 +1,5 @@
 /**
- * MetalLB says why it did not assign an address only in Events on the Service: the newest Warning (MetalLB's
+ * MetalLB says why it did not assign an address only in Events on the Service: its newest Warning (its
  * notices aside) is the reason a pending port is reported with. The operator and the daemon's backend keep
  * them current by one list + watch of all such Warnings ({@link ServiceWarnings}), so the cost does not grow
  * with the Services waiting or with the status calls made.
@@ -15,10 +15,18 @@ import { eventSchema } from './schemas.js';
  */
 const NOT_A_REASON: readonly string[] = ['deprecatedAnnotation'];
 
-/** The Events worth reading, chosen by the server: Warnings on Services, the notices left out. */
+/**
+ * MetalLB's controller records its Events under this component. Other components warn about Services too (the
+ * apiserver's ClusterIP repair loop: `ClusterIPNotAllocated … repairing` on a Service it has just seen made), and
+ * none of that says why MetalLB gave no address.
+ */
+const METALLB_CONTROLLER = 'metallb-controller';
+
+/** The Events worth reading, chosen by the server: MetalLB's Warnings on Services, its notices left out. */
 const SERVICE_WARNINGS = [
   'involvedObject.kind=Service',
   'type=Warning',
+  `source=${METALLB_CONTROLLER}`,
   ...NOT_A_REASON.map((reason) => `reason!=${reason}`),
 ].join(',');
 

@@ -331,12 +331,23 @@ describe('FakeKubeGateway: lists', () => {
     fake.add('/api/v1/namespaces/tenant/events', {
       metadata: { name: 'e2' },
       involvedObject: { kind: 'Service', name: 'b' },
+      source: { component: 'metallb-controller' },
+    });
+    fake.add('/api/v1/namespaces/tenant/events', {
+      metadata: { name: 'e3' },
+      involvedObject: { kind: 'Service', name: 'b' },
+      reportingController: 'metallb-controller',
     });
     assert.deepEqual(
       await names(fake, '/api/v1/namespaces/tenant/events', {
         fieldSelector: 'involvedObject.kind=Service,involvedObject.name=a',
       }),
       ['e1'],
+    );
+    // `source` is computed as the apiserver does: source.component, else reportingController
+    assert.deepEqual(
+      await names(fake, '/api/v1/namespaces/tenant/events', { fieldSelector: 'source=metallb-controller' }),
+      ['e2', 'e3'],
     );
   });
 

@@ -262,6 +262,19 @@ function fieldOf(object: Json, path: string): string | undefined {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+/**
+ * Field selector names the apiserver computes rather than reads at a path: an Event's `source` is its
+ * `source.component`, or its `reportingController` when that is empty (Events written through events.k8s.io).
+ */
+const COMPUTED_FIELDS: Readonly<Record<string, (object: Json) => string | undefined>> = {
+  source: (object) => fieldOf(object, 'source.component') || fieldOf(object, 'reportingController'),
+};
+
+function selectableField(object: Json, name: string): string | undefined {
+  const computed = COMPUTED_FIELDS[name];
+  return computed === undefined ? fieldOf(object, name) : computed(object);
+}
+
 function labelsOf(object: Json): Record<string, string> {
   const labels = metaOf(object).labels;
   return isObject(labels) ? (labels as Record<string, string>) : {};
@@ -639,7 +652,7 @@ export class FakeKubeGateway implements KubeGateway {
     if (typeof fields === 'string') return error(400, fields);
     return (object) => {
       const objectLabels = labelsOf(object);
-      return labels((key) => objectLabels[key]) && fields((path) => fieldOf(object, path));
+      return labels((key) => objectLabels[key]) && fields((path) => selectableField(object, path));
     };
   }
 

@@ -156,6 +156,7 @@ describe('operator HTTP API', () => {
       metadata: { name: 'web-ip-80-tcp.1', namespace: leaseNamespace(lease) },
       involvedObject: { kind: 'Service', name: 'web-ip-80-tcp', namespace: leaseNamespace(lease) },
       type: 'Warning',
+      source: { component: 'metallb-controller' },
       reason: 'AllocationFailed',
       message: 'Failed to allocate IP for "web-ip-80-tcp": no available IPs',
       lastTimestamp: '2026-01-02T03:04:05Z',

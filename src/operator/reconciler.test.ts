@@ -334,6 +334,7 @@ describe("IP operator and MetalLB's reasons", () => {
       metadata: { name, namespace },
       involvedObject: { kind: 'Service', name: 'web-ip-80-tcp', namespace, uid },
       type: 'Warning',
+      source: { component: 'metallb-controller' },
       reason: 'AllocationFailed',
       message,
       lastTimestamp: at,
