@@ -39,14 +39,20 @@ async function caughtUp(fake: FakeKubeGateway, warnings: ServiceWarnings): Promi
   }, `the watch to reach resourceVersion ${version}`);
 }
 
+/** A started ServiceWarnings that has read everything the fake holds. */
+async function watching(fake: FakeKubeGateway): Promise<ServiceWarnings> {
+  const warnings = new ServiceWarnings({ gateway: fake });
+  warnings.start();
+  await caughtUp(fake, warnings);
+  return warnings;
+}
+
 describe('ServiceWarnings', () => {
   it("keeps every Service's newest Warning from one list + watch, the notices and Normal events left out", async () => {
     const fake = cluster();
     fake.add(EVENTS, warning('a.1', 'web-ip-80-tcp', 'AllocationFailed', '2026-01-02T03:04:05Z'));
     fake.add(EVENTS, warning('a.2', 'web-ip-80-tcp', 'deprecatedAnnotation', '2026-01-02T03:04:06Z'));
-    const warnings = new ServiceWarnings({ gateway: fake });
-    warnings.start();
-    await caughtUp(fake, warnings);
+    const warnings = await watching(fake);
     assert.equal(
       warnings.latest('tenant/web-ip-80-tcp'),
       'AllocationFailed: AllocationFailed on web-ip-80-tcp',
@@ -100,9 +106,7 @@ describe('ServiceWarnings', () => {
       source: {},
       reportingController: 'metallb-controller',
     });
-    const warnings = new ServiceWarnings({ gateway: fake });
-    warnings.start();
-    await caughtUp(fake, warnings);
+    const warnings = await watching(fake);
     assert.equal(
       warnings.latest('tenant/web-ip-80-tcp'),
       'AllocationFailed: AllocationFailed on web-ip-80-tcp',
@@ -118,9 +122,7 @@ describe('ServiceWarnings', () => {
     const fake = cluster();
     fake.add(EVENTS, warning('a.1', 'web-ip-80-tcp', 'AllocationFailed', '2026-01-02T03:04:05Z', 'old-uid'));
     fake.add(EVENTS, warning('a.2', 'web-ip-80-tcp', 'IPConflict', '2026-01-02T03:04:04Z', 'new-uid'));
-    const warnings = new ServiceWarnings({ gateway: fake });
-    warnings.start();
-    await caughtUp(fake, warnings);
+    const warnings = await watching(fake);
     assert.equal(
       warnings.latest('tenant/web-ip-80-tcp', 'new-uid'),
       'IPConflict: IPConflict on web-ip-80-tcp',
