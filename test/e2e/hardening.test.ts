@@ -28,7 +28,9 @@ describe('bids no one accepts', () => {
 
   it('expire, and the IPs they held go to the tenants who wait for them', async () => {
     const box = boxOf();
-    const { file } = await box.devnet('--bid-timeout', '10');
+    // 20 s: set-up (six orders, both pools full, the next order turned down) must end before the first bid expires,
+    // and on a loaded CI machine it has taken a few seconds
+    const { file } = await box.devnet('--bid-timeout', '20');
     const [one, two] = file.providers;
     assert.ok(one !== undefined && two !== undefined);
     const tenant = await getKey(join(box.data, 'keys'), 'tenant');
@@ -76,11 +78,11 @@ describe('bids no one accepts', () => {
     );
     assert.equal(await ipBidders(), 0);
 
-    // ten seconds on, the providers withdraw their bids and bid, with the freed addresses, on the order that waited
+    // twenty seconds on, the providers withdraw their bids and bid, with the freed addresses, on the order that waited
     await until(async () => (await ipBidders()) > 0, 'the waiting order to get IP bids', DEVNET);
     // each bid expires on its own timer: the waiting order may get its bid when the first of provider-1's four is gone
     const expired =
-      /withdrew its bid on order .*: no lease within 10000 ms: bid withdrawn, its reservation released/;
+      /withdrew its bid on order .*: no lease within 20000 ms: bid withdrawn, its reservation released/;
     await until(
       async () => {
         const withdrawn = await ledger.listBids({ provider: one.address, state: 'closed' });
