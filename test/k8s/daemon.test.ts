@@ -457,9 +457,11 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     const before = await services();
     const closed = await call('DELETE', '/lease/42/1/1');
     assert.equal(closed.status, 200, await closed.clone().text());
-    await eventually('the closed lease has no Service left', async () =>
-      (await services()).has('42') ? undefined : true,
-    );
+    // realised: the daemon's write is done (it deletes the Services first, then the ProviderLeasedIPs)
+    await eventually('the closed lease written: no object of it left', async () => {
+      const lease = await clusterLease('42');
+      return lease.realised && lease.ports.length === 0 ? true : undefined;
+    });
     const after = await services();
     assert.deepEqual([...after.keys()].sort(), ['43', '44']);
     for (const dseq of ['43', '44']) {
@@ -714,7 +716,11 @@ describe('the provider daemon on a real apiserver + MetalLB controller', () => {
     };
     assert.equal(workload.metadata.annotations?.[ROLLED_ANNOTATION], restartedAt);
     assert.equal(await templateAnnotations(other), undefined);
-    const [rolled] = logged('workloads rolled for their first leased address');
+    // the log line follows the roll's writes
+    const rolled = await eventually(
+      'the roll logged',
+      async () => logged('workloads rolled for their first leased address')[0],
+    );
     assert.deepEqual(rolled, {
       lease: `${alice.address}/50/1/1/${providerKey.address}`,
       rolled: ['deployments/web'],

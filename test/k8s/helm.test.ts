@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { createHttpsGateway, type KubeGateway } from '../../src/k8s/index.js';
-import { startCluster, type TestCluster } from './cluster.js';
+import { eventually, startCluster, type TestCluster } from './cluster.js';
 
 const HELM_BUILD_SCRIPT = 'scripts/build-helm.sh';
 const HELM = resolve('.cache/helm/current/helm');
@@ -606,6 +606,14 @@ describe('helm chart akash-ip-operator: install into a real kube-apiserver', () 
       ['delete', 'admissionregistration.k8s.io', 'validatingwebhookconfigurations', undefined, false],
       ['patch', 'apps', 'deployments', 'lease-ns', false],
     ];
+    // The authorizer reads roles and bindings from caches filled after the install: once every grant shows, a
+    // refusal below means the chart does not give it (not that the cache has yet to see a binding).
+    await eventually("every grant of the chart seen by the apiserver's authorizer", async () => {
+      for (const [verb, group, resource, namespace, ok] of grants) {
+        if (ok && !(await allowed(verb, group, resource, namespace))) return undefined;
+      }
+      return true;
+    });
     for (const [verb, group, resource, namespace, ok] of grants) {
       assert.equal(
         await allowed(verb, group, resource, namespace),

@@ -114,7 +114,10 @@ describe('akash-ip operator failures on a real apiserver + MetalLB controller', 
     await cluster?.stop();
   });
 
-  it('the apiserver dies mid-sync: /health stays 200, /readyz says so, and the operator converges by itself', async () => {
+  // its own budget: the convergence wait below allows 120 s, the runner's default for a whole test
+  it('the apiserver dies mid-sync: /health stays 200, /readyz says so, and the operator converges by itself', {
+    timeout: 300_000,
+  }, async () => {
     const provider = accountOf('failures: restart provider');
     const owner = accountOf('failures: restart tenant');
     await call(

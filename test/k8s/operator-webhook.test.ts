@@ -94,10 +94,14 @@ describe('akash-ip operator serving the leased-IP webhook on a real apiserver', 
       [`${hash}=${ips.get(26656)}`, `web=${ips.get(80)}`].sort().join(','),
     );
 
-    const state = (await (await fetch(`${operator.url}/state`)).json()) as {
-      ip_env: Record<string, LeasePodsReport>;
-    };
-    const report = state.ip_env[leaseKey(lease)];
+    // /state gives the pod list 2 s; a slower answer is reported as `current: null`, so ask again
+    const report = await eventually("/state's report of the lease's pods", async () => {
+      const state = (await (await fetch(`${operator.url}/state`)).json()) as {
+        ip_env: Record<string, LeasePodsReport | { current: null }>;
+      };
+      const found = state.ip_env[leaseKey(lease)];
+      return found?.current === null ? undefined : (found as LeasePodsReport | undefined);
+    });
     assert.equal(report?.current, false);
     assert.deepEqual(
       new Map(report?.pods.map((pod) => [pod.pod, pod.state])),
