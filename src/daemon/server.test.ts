@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { until } from '../testing/wait.js';
-import { listen, providerListener } from './server.js';
+import { listen, providerListener, type RequestTimeouts } from './server.js';
 import { account, createHarness, type Harness, ipSdl, tokenOf, unwrap } from './testing.js';
 
 const alice = account(0xa11ce);
@@ -94,13 +94,17 @@ describe('the lease-status fast lane', () => {
 
 describe('requests cut short', () => {
   let h: Harness;
-  let url: string;
-  let port: number;
-  let close: () => Promise<void>;
+  /** Default time limits: a client that hangs up is that, never a timeout a stall made first. */
+  let patient: Listening;
+  /** 300 ms to send a request. */
+  let impatient: Listening;
 
-  before(async () => {
-    h = await createHarness();
-    h.fund(alice);
+  interface Listening {
+    readonly port: number;
+    close(): Promise<void>;
+  }
+
+  async function serve(timeouts: RequestTimeouts): Promise<Listening> {
     const listener = providerListener(h.app, {
       service: () => h.service,
       readiness: h.readiness,
@@ -108,28 +112,32 @@ describe('requests cut short', () => {
       metrics: h.metrics,
     });
     const listening = unwrap(
-      await listen(listener, '127.0.0.1', 0, {
-        metrics: h.metrics,
-        logger: h.logs,
-        headersTimeoutMs: 300,
-        requestTimeoutMs: 300,
-      }),
+      await listen(listener, '127.0.0.1', 0, { metrics: h.metrics, logger: h.logs, ...timeouts }),
     );
-    port = listening.port;
-    url = `http://127.0.0.1:${port}`;
-    close = () =>
-      new Promise((resolve) => {
-        listening.server.closeAllConnections();
-        listening.server.close(() => resolve());
-      });
+    return {
+      port: listening.port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          listening.server.closeAllConnections();
+          listening.server.close(() => resolve());
+        }),
+    };
+  }
+
+  before(async () => {
+    h = await createHarness();
+    h.fund(alice);
+    patient = await serve({});
+    impatient = await serve({ headersTimeoutMs: 300, requestTimeoutMs: 300 });
   });
   after(async () => {
-    await close();
+    await patient.close();
+    await impatient.close();
     h.close();
   });
 
   const errorsCounted = async (): Promise<Record<string, number>> => {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await (await fetch(`http://127.0.0.1:${patient.port}/metrics`)).text();
     return Object.fromEntries(
       [...text.matchAll(/^akash_ip_errors_total\{code="([A-Z_]+)"\} (\d+)$/gm)].map((m) => [
         m[1],
@@ -143,7 +151,7 @@ describe('requests cut short', () => {
     'Content-Type: application/json\r\nContent-Length: 300\r\n\r\n[{"name":"westcoast","services":[';
 
   it('counts a client that hangs up mid-request as CLIENT_CLOSED, not as an error of ours', async () => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(patient.port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(partialManifest(tokenOf(alice, h.clock.now)));
     await until(() => h.readiness.inFlight === 1, 'the app to wait for the body');
@@ -159,7 +167,7 @@ describe('requests cut short', () => {
   });
 
   it('answers a request sent too slowly 408 REQUEST_TIMEOUT, as JSON, counted once as that', async () => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(impatient.port, '127.0.0.1');
     let answer = '';
     socket.setEncoding('utf8').on('data', (chunk: string) => {
       answer += chunk;

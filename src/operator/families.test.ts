@@ -109,10 +109,13 @@ describe('lease families from the chain (--akash-rest)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const changes = { count: 0 };
+    // the backoff is judged on this clock, so a stalled test cannot see it run out early; its timer stays real
+    const clock = { now: 1_000_000 };
     const families = new ChainFamilies({
       url: `http://127.0.0.1:${port}/`,
       fallback: 'dual',
       backoff: { minMs: 20, maxMs: 40 },
+      now: () => clock.now,
       onChange: () => {
         changes.count += 1;
       },
@@ -126,6 +129,7 @@ describe('lease families from the chain (--akash-rest)', () => {
       assert.equal(calls, 1);
       healthy = true;
       const seen = changes.count;
+      clock.now += 20;
       await until(() => changes.count > seen, 'the backoff to run out');
       assert.deepEqual(await answer(families, lease('5', 1), changes), { family: 'v6' });
       assert.equal(calls, 2);

@@ -131,14 +131,19 @@ describe('IP operator reconcile', () => {
     const h = await Harness.create();
     const a = leaseOf(ALICE, 14);
     const b = leaseOf(BOB, 15);
-    h.fake.fail({ method: 'POST', name: 'api-ip-81-tcp' }, { status: 422, reason: 'Invalid', times: 3 });
+    // refused until the test says otherwise: the retries run on real (short) timers, so a fixed count of
+    // refusals could all be spent before the reason is read
+    h.fake.fail({ method: 'POST', name: 'api-ip-81-tcp' }, { status: 422, reason: 'Invalid' });
     h.declare(a, api);
     h.declare(b, web);
     await h.settle();
     assert.equal(h.services(b).size, 1);
     const state = h.operator.state().find((lease) => lease.lease.dseq === '14');
     assert.match(state?.ports[0]?.reason ?? '', /writing the Service failed .*422/);
-    await h.operator.idle();
+    const posts = () =>
+      h.fake.requests.filter((req) => req.method === 'POST' && req.name === 'api-ip-81-tcp').length;
+    await until(() => posts() >= 3, 'the refused Service tried again, and again');
+    h.fake.clearFailures();
     await until(() => h.services(a).size === 1, 'the retried Service');
     await h.settle();
     assert.equal(h.operator.state().find((lease) => lease.lease.dseq === '14')?.ports[0]?.state, 'confirmed');
