@@ -144,8 +144,31 @@ describe("the provider daemon's console in Chromium", () => {
     );
     assert.match((await card.locator('table').first().textContent()) ?? '', /edge\s*v4\s*4\s*4\s*0\s*0\s*0/);
 
-    // who holds each address, and the audit trail behind it; this provider bids on no ledger
-    await card.locator('details summary').first().press('Enter');
+    // who holds each address, and the audit trail behind it; this provider bids on no ledger. The view samples
+    // every 300 ms: the focus on a summary outlives two redraws, so Enter reaches it.
+    const auditSummary = card.locator('details summary').first();
+    await auditSummary.focus();
+    await page.evaluate(
+      () =>
+        new Promise<void>((redrawn) => {
+          let redraws = 0;
+          const watch = new MutationObserver(() => {
+            if (++redraws < 2) return;
+            watch.disconnect();
+            redrawn();
+          });
+          watch.observe(document.querySelector('#providers') ?? document.body, {
+            childList: true,
+            subtree: true,
+          });
+        }),
+    );
+    assert.equal(
+      await auditSummary.evaluate((element) => element === document.activeElement),
+      true,
+      'the summary keeps the keyboard focus across redraws',
+    );
+    await auditSummary.press('Enter');
     const box = card.locator('.audit-box');
     const holders = box.locator('table').first();
     await holders.waitFor();
@@ -159,15 +182,20 @@ describe("the provider daemon's console in Chromium", () => {
     // Addresses differ in width (an `m` is wider than an `i`), and this view names its provider by its address:
     // the widest one a provider could have must wrap on a phone too.
     const widest = `akash1${'m'.repeat(provider.length - 'akash1'.length)}`;
-    await page.evaluate(
-      ([address, wide]) => {
+    // The chart's caption is redrawn every sample: the swap is made again on each redraw, before the page is
+    // laid out for the measure. (A string: tsx names the page's functions with a helper the page does not have.)
+    await page.evaluate(`{
+      const address = ${JSON.stringify(provider)};
+      const wide = ${JSON.stringify(widest)};
+      const swap = () => {
         const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
-          if (node.nodeValue?.includes(address)) node.nodeValue = node.nodeValue.split(address).join(wide);
+          if (node.nodeValue.includes(address)) node.nodeValue = node.nodeValue.split(address).join(wide);
         }
-      },
-      [provider, widest] as const,
-    );
+      };
+      swap();
+      new MutationObserver(swap).observe(document.body, { childList: true, subtree: true });
+    }`);
     await browser.phone('daemon-provider-phone-widest-address');
   });
 

@@ -149,20 +149,22 @@ export async function providerView(
       return;
     }
     status.replaceChildren();
-    // keep open audit panels open across refreshes: only the charts and numbers are redrawn
+    // A card with an open audit panel, or with the keyboard focus in it, keeps its elements across refreshes (only
+    // its chart and numbers are redrawn): replaced, an open panel would shut and the focus fall back to the page,
+    // so a keyboard user could never press Enter on a summary between two samples.
     const cards = data.value.providers.map((provider) => providerCard(provider, data.value));
-    const open = new Set(
+    const kept = new Set(
       [...list.querySelectorAll('article[data-provider]')]
-        .filter((a) => a.querySelector('details[open]') !== null)
+        .filter((a) => a.querySelector('details[open]') !== null || a.contains(document.activeElement))
         .map((a) => a.getAttribute('data-provider')),
     );
-    if (open.size === 0) list.replaceChildren(...cards);
+    if (kept.size === 0) list.replaceChildren(...cards);
     else {
       for (const card of cards) {
         const label = card.getAttribute('data-provider');
         const old = list.querySelector(`article[data-provider="${label}"]`);
         if (old === null) list.append(card);
-        else if (!open.has(label)) old.replaceWith(card);
+        else if (!kept.has(label)) old.replaceWith(card);
         else old.querySelector('.chart')?.replaceWith(card.querySelector('.chart') ?? h('span'));
       }
     }
