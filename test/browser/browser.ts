@@ -150,6 +150,29 @@ export async function openConsolePage(url: string): Promise<ConsolePage> {
   }
 }
 
+/**
+ * The SDL status is rewritten by the lint that runs 150 ms after the last edit. This notes, in the page, when the
+ * editor last took a keystroke or input and when the status was last rewritten, so `setSdl` can wait for a rewrite
+ * after its own edit: what a test reads next is about the new text, not the previous text's status. (A string:
+ * tsx names the page's functions with a helper the page does not have.)
+ */
+const WATCH_SDL_STATUS = `{
+  const watch = (window.sdlWatch ??= { lastEdit: 0, lastRewrite: 0 });
+  watch.lastEdit = 0;
+  const content = document.querySelector('.cm-content');
+  const status = document.querySelector('#sdl-status');
+  if (!content.sdlWatched) {
+    content.sdlWatched = true;
+    for (const type of ['keydown', 'beforeinput', 'input']) {
+      content.addEventListener(type, () => { watch.lastEdit = performance.now(); }, true);
+    }
+  }
+  if (!status.sdlWatched) {
+    status.sdlWatched = true;
+    new MutationObserver(() => { watch.lastRewrite = performance.now(); }).observe(status, { childList: true });
+  }
+}`;
+
 export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
   await assertBrowserReady();
   const box = await Sandbox.create();
@@ -174,10 +197,20 @@ export async function startRig(sampleMs = 300): Promise<ConsoleRig> {
       url,
       base: new URL(url).origin,
       async setSdl(text) {
+        await page.evaluate(WATCH_SDL_STATUS);
         await page.locator('.cm-content').click();
         await page.keyboard.press('Control+a');
         await page.keyboard.press('Delete');
         await page.keyboard.insertText(text);
+        await page.waitForFunction(
+          () => {
+            const { sdlWatch } = window as unknown as { sdlWatch: { lastEdit: number; lastRewrite: number } };
+            // an edit never seen would leave lastEdit at 0: then this waits out its time and fails
+            return sdlWatch.lastEdit > 0 && sdlWatch.lastRewrite > sdlWatch.lastEdit;
+          },
+          undefined,
+          { timeout: WAIT_MS },
+        );
       },
       dispose,
     };
