@@ -9,7 +9,7 @@ import {
   type Realizer,
   type WriteCounts,
 } from '../lease/index.js';
-import { leaseOf, PROVIDER } from '../lease/testing.js';
+import { leaseOf, manifestGroup, PROVIDER } from '../lease/testing.js';
 import { createMemoryStore } from '../store/index.js';
 import { ClusterSync } from './cluster-sync.js';
 import { memoryLogger } from './logger.js';
@@ -29,7 +29,14 @@ function heldRealizer() {
   const backend: Realizer = {
     prepare: async () => ok(undefined),
     syncPools: async () => ok({ created: [], updated: [], deleted: [] }),
-    reconcile: async () => ok({ writes: NO_WRITES, changed: [], failures: [] }),
+    // a drift check's reconcile: each active lease told, then held like a write
+    reconcile: async (leases, writing) => {
+      for (const lease of leases) {
+        writing?.(lease.key);
+        await write();
+      }
+      return ok({ writes: NO_WRITES, changed: [], failures: [] });
+    },
     apply: write,
     remove: write,
     status: async (id: LeaseId) => ok<RealizedLease>({ id, key: leaseKey(id), ports: [], confirmed: true }),
@@ -68,6 +75,58 @@ describe('cluster sync', () => {
     realizer.release();
     await sync.idle();
     assert.equal(unwrap(await sync.lease(lease)).realised, true, 'once written');
+    await sync.close();
+  });
+
+  it('a lease a drift check is repairing is not realised, and is once the check moves on', async () => {
+    const store = createMemoryStore();
+    const engine = unwrap(
+      await createLeaseEngine({
+        store,
+        provider: PROVIDER,
+        pools: [{ name: 'p', addresses: ['192.0.2.0/30'] }],
+      }),
+    );
+    const first = leaseOf('akash1tenant', 7);
+    const second = leaseOf('akash1tenant', 8);
+    unwrap(await engine.deploy(first, manifestGroup('g', { web: [{ port: 80, ip: 'alpha' }] })));
+    unwrap(await engine.deploy(second, manifestGroup('g', { web: [{ port: 80, ip: 'beta' }] })));
+    const realizer = heldRealizer();
+    const sync = new ClusterSync({
+      connect: async () => ok({ backend: realizer.backend, close: async () => {} }),
+      engine,
+      pools: [],
+      logger: memoryLogger(),
+      retryMaxMs: 1000,
+    });
+    const started = sync.start(new AbortController().signal, () => {});
+    for (let n = 0; n < 2; n++) {
+      await realizer.writing();
+      realizer.release();
+    }
+    assert.equal(await started, true);
+
+    const check = sync.checkDrift();
+    await realizer.writing();
+    assert.deepEqual(
+      [unwrap(await sync.lease(first)).realised, unwrap(await sync.lease(second)).realised],
+      [false, true],
+      'the check is on the first lease',
+    );
+    realizer.release();
+    await realizer.writing();
+    assert.deepEqual(
+      [unwrap(await sync.lease(first)).realised, unwrap(await sync.lease(second)).realised],
+      [true, false],
+      'the check is on the second lease',
+    );
+    realizer.release();
+    assert.ok(unwrap(await check));
+    assert.deepEqual(
+      [unwrap(await sync.lease(first)).realised, unwrap(await sync.lease(second)).realised],
+      [true, true],
+      'the check is done',
+    );
     await sync.close();
   });
 });

@@ -98,7 +98,7 @@ export class ClusterSync {
   /** Leases to write, in the order the cluster should see them. */
   readonly #dirty = new Map<string, LeaseId>();
   readonly #unrealised = new Map<string, { readonly id: LeaseId; readonly error: AppError }>();
-  /** The lease whose write is under way (one at a time). */
+  /** The lease whose write (an engine write's, or a drift check's) is under way: one at a time. */
   #writing: string | undefined;
   #draining: Promise<void> | undefined;
   /** A drift check under way; engine writes wait for it, so the two never interleave on one lease. */
@@ -237,7 +237,16 @@ export class ClusterSync {
   async #checkOnce(backend: Realizer): Promise<Result<DriftReport>> {
     const { engine, logger, pools } = this.#options;
     const synced = await backend.syncPools(pools);
-    const reconciled = synced.ok ? await backend.reconcile(engine.leases()) : synced;
+    // a lease the check is repairing is, like one an engine write is on, held only in part: not realised yet
+    const reconciled = synced.ok
+      ? await backend
+          .reconcile(engine.leases(), (lease) => {
+            this.#writing = lease;
+          })
+          .finally(() => {
+            this.#writing = undefined;
+          })
+      : synced;
     if (!reconciled.ok) {
       this.#drift.lastError = `${reconciled.error.code}: ${reconciled.error.message}`;
       logger.log('warn', 'kubernetes drift check failed', {

@@ -168,7 +168,10 @@ describe('KubeBackend on the fake API server', () => {
     assert.deepEqual(servicesOf(OTHER), ['db-ip-5432-tcp']);
     // Once the server accepts it, the next reconcile writes the refused lease and nothing else.
     fake.clearFailures();
-    const retried = unwrap(await backend.reconcile(engine.leases()));
+    // each lease is told to the caller before it is compared and written, the one written and the one left alike
+    const told: string[] = [];
+    const retried = unwrap(await backend.reconcile(engine.leases(), (lease) => told.push(lease)));
+    assert.deepEqual(told.sort(), [keyOf(refused.id), keyOf(late.id)].sort());
     assert.deepEqual(retried.failures, []);
     assert.deepEqual(retried.writes, { created: 2, updated: 0, deleted: 0, unchanged: 2 });
   });

@@ -9,16 +9,17 @@ import { z } from 'zod';
 import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import type { PoolSpec } from '../ipam/index.js';
-import type {
-  Declaration,
-  LeaseId,
-  LeaseView,
-  PoolSyncResult,
-  RealizedLease,
-  RealizedPort,
-  Realizer,
-  ReconcileResult,
-  WriteCounts,
+import {
+  type Declaration,
+  type LeaseId,
+  type LeaseView,
+  leaseKey,
+  type PoolSyncResult,
+  type RealizedLease,
+  type RealizedPort,
+  type Realizer,
+  type ReconcileResult,
+  type WriteCounts,
 } from '../lease/index.js';
 import { KubeClient, type MalformedObject, rejectedStatus } from './client.js';
 import { ServiceWarnings } from './events.js';
@@ -122,10 +123,6 @@ function leaseIdOf(meta: ObjectMeta): LeaseId | undefined {
     oseq: Number(labels[LABEL.oseq]),
     provider: labels[LABEL.provider],
   };
-}
-
-function keyOf(id: LeaseId): string {
-  return `${id.owner}/${id.dseq}/${id.gseq}/${id.oseq}/${id.provider}`;
 }
 
 /** True when the object carries exactly this lease's labels and ours: the last check before a delete. */
@@ -368,7 +365,7 @@ export class KubeBackend implements Realizer {
         malformed.push({ path, name: meta.name, problem: 'lease labels missing or malformed' });
         return undefined;
       }
-      const key = keyOf(id);
+      const key = leaseKey(id);
       const entry = byLease.get(key) ?? { id, resources: [], services: [] };
       byLease.set(key, entry);
       return entry;
@@ -407,19 +404,23 @@ export class KubeBackend implements Realizer {
    * absent from `leases` (or closed) is removed. Removals run first, so a migrated endpoint's ports are free
    * before its new lease claims them; then leases MetalLB already serves go before the rest.
    */
-  async reconcile(leases: readonly LeaseView[]): Promise<Result<ReconcileResult>> {
+  async reconcile(
+    leases: readonly LeaseView[],
+    writing?: (lease: string) => void,
+  ): Promise<Result<ReconcileResult>> {
     const current = await this.#read();
     if (!current.ok) return current;
     const { state, objects } = current.value;
     const wanted = new Map(
-      leases.filter((lease) => lease.state === 'active').map((lease) => [keyOf(lease.id), lease]),
+      leases.filter((lease) => lease.state === 'active').map((lease) => [leaseKey(lease.id), lease]),
     );
     let writes = NO_WRITES;
     const changed: { lease: string; writes: WriteCounts }[] = [];
     const failures: { lease: string; error: AppError }[] = [];
     // Each lease is compared with the objects just read, so a cluster already right costs two lists in all.
     const run = async (id: LeaseId, ports: readonly DesiredPort[]) => {
-      const key = keyOf(id);
+      const key = leaseKey(id);
+      writing?.(key);
       const result = await this.#write(id, ports, objects.get(key) ?? NO_OBJECTS);
       if (!result.ok) {
         failures.push({ lease: key, error: result.error });
@@ -433,7 +434,7 @@ export class KubeBackend implements Realizer {
       if (!wanted.has(realized.key)) await run(realized.id, []);
     }
     const order = [...wanted.values()].sort(
-      (a, b) => Number(this.#isAssigned(keyOf(b.id))) - Number(this.#isAssigned(keyOf(a.id))),
+      (a, b) => Number(this.#isAssigned(leaseKey(b.id))) - Number(this.#isAssigned(leaseKey(a.id))),
     );
     for (const lease of order) await run(lease.id, desiredPorts(lease));
     return ok({ writes, changed, failures });
@@ -684,5 +685,10 @@ function realize(
           ? 1
           : 0),
   );
-  return { id, key: keyOf(id), ports, confirmed: ports.length > 0 && ports.every((port) => port.confirmed) };
+  return {
+    id,
+    key: leaseKey(id),
+    ports,
+    confirmed: ports.length > 0 && ports.every((port) => port.confirmed),
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { sha224, sha256 } from '@noble/hashes/sha2.js';
 import { base32hexnopad } from '@scure/base';
-import type { Declaration, LeaseId } from '../lease/index.js';
+import { type Declaration, type LeaseId, leaseKey } from '../lease/index.js';
 
 /** Group and versions of the Go provider's `ProviderLeasedIP` CRD. */
 export const AKASH_GROUP = 'akash.network';
@@ -56,11 +56,6 @@ function hash24(text: string): string {
   return base32hexnopad.encode(sha256(new TextEncoder().encode(text)).subarray(0, 15)).toLowerCase();
 }
 
-/** `owner/dseq/gseq/oseq/provider`, Go's `LeaseID.String()`. */
-function leaseString(id: LeaseId): string {
-  return `${id.owner}/${id.dseq}/${id.gseq}/${id.oseq}/${id.provider}`;
-}
-
 /**
  * The MetalLB sharing key of an endpoint: `<owner>-ip-<name>`, the name hashed when it holds characters
  * outside `[a-z0-9-]` (Go's `MakeIPSharingKey`). Owner-scoped, as endpoint names are unique per owner.
@@ -69,9 +64,12 @@ export function sharingKey(owner: string, endpoint: string): string {
   return `${owner}-ip-${PLAIN_ENDPOINT.test(endpoint) ? endpoint : hash24(endpoint)}`;
 }
 
-/** The lease's tenant namespace: base32hex of SHA-224 of the lease ID string, as the Go provider names it. */
+/**
+ * The lease's tenant namespace: base32hex of SHA-224 of the lease ID string (`owner/dseq/gseq/oseq/provider`, Go's
+ * `LeaseID.String()`, our lease key), as the Go provider names it.
+ */
 export function leaseNamespace(id: LeaseId): string {
-  return base32hexnopad.encode(sha224(new TextEncoder().encode(leaseString(id)))).toLowerCase();
+  return base32hexnopad.encode(sha224(new TextEncoder().encode(leaseKey(id)))).toLowerCase();
 }
 
 /** True for a valid Kubernetes object name (DNS subdomain). */

@@ -62,8 +62,15 @@ export interface Realizer {
   prepare(): Promise<Result<void>>;
   /** Makes the system's address pools mirror ours; pools it did not make are never touched. */
   syncPools(pools: readonly PoolSpec[]): Promise<Result<PoolSyncResult>>;
-  /** Full sync: every lease given is applied; every lease of this provider found but not given is removed. */
-  reconcile(leases: readonly LeaseView[]): Promise<Result<ReconcileResult>>;
+  /**
+   * Full sync: every lease given is applied; every lease of this provider found but not given is removed.
+   * `writing` is told each lease's key before its objects are compared and written, so a caller can tell a lease
+   * a repair is under way on from one that is whole.
+   */
+  reconcile(
+    leases: readonly LeaseView[],
+    writing?: (lease: string) => void,
+  ): Promise<Result<ReconcileResult>>;
   /** Makes one lease's realization match its view; a closed lease loses it all. */
   apply(lease: LeaseView): Promise<Result<WriteCounts>>;
   /** Removes exactly this lease's realization. */
