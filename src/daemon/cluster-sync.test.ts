@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ok, type Result } from '../errors/index.js';
 import {
   createLeaseEngine,
+  type LeaseEngine,
   type LeaseId,
   leaseKey,
   type RealizedLease,
@@ -53,20 +54,31 @@ function heldRealizer() {
   };
 }
 
+/** A started ClusterSync over the engine on a held realizer; the start-up reconcile's writes are let through. */
+async function startedSync(engine: LeaseEngine) {
+  const realizer = heldRealizer();
+  const sync = new ClusterSync({
+    connect: async () => ok({ backend: realizer.backend, close: async () => {} }),
+    engine,
+    pools: [],
+    logger: memoryLogger(),
+    retryMaxMs: 1000,
+  });
+  const started = sync.start(new AbortController().signal, () => {});
+  for (let n = 0; n < engine.leases().length; n++) {
+    await realizer.writing();
+    realizer.release();
+  }
+  assert.equal(await started, true);
+  return { sync, realizer };
+}
+
 describe('cluster sync', () => {
   it('a lease whose write is under way is not realised (the cluster holds only part of it)', async () => {
     const engine = unwrap(
       await createLeaseEngine({ store: createMemoryStore(), provider: PROVIDER, pools: [] }),
     );
-    const realizer = heldRealizer();
-    const sync = new ClusterSync({
-      connect: async () => ok({ backend: realizer.backend, close: async () => {} }),
-      engine,
-      pools: [],
-      logger: memoryLogger(),
-      retryMaxMs: 1000,
-    });
-    assert.equal(await sync.start(new AbortController().signal, () => {}), true);
+    const { sync, realizer } = await startedSync(engine);
     const lease = leaseOf('akash1tenant', 7);
 
     sync.committed([lease]);
@@ -79,10 +91,9 @@ describe('cluster sync', () => {
   });
 
   it('a lease a drift check is repairing is not realised, and is once the check moves on', async () => {
-    const store = createMemoryStore();
     const engine = unwrap(
       await createLeaseEngine({
-        store,
+        store: createMemoryStore(),
         provider: PROVIDER,
         pools: [{ name: 'p', addresses: ['192.0.2.0/30'] }],
       }),
@@ -91,42 +102,21 @@ describe('cluster sync', () => {
     const second = leaseOf('akash1tenant', 8);
     unwrap(await engine.deploy(first, manifestGroup('g', { web: [{ port: 80, ip: 'alpha' }] })));
     unwrap(await engine.deploy(second, manifestGroup('g', { web: [{ port: 80, ip: 'beta' }] })));
-    const realizer = heldRealizer();
-    const sync = new ClusterSync({
-      connect: async () => ok({ backend: realizer.backend, close: async () => {} }),
-      engine,
-      pools: [],
-      logger: memoryLogger(),
-      retryMaxMs: 1000,
-    });
-    const started = sync.start(new AbortController().signal, () => {});
-    for (let n = 0; n < 2; n++) {
-      await realizer.writing();
-      realizer.release();
-    }
-    assert.equal(await started, true);
+    const { sync, realizer } = await startedSync(engine);
+    const realised = async () => [
+      unwrap(await sync.lease(first)).realised,
+      unwrap(await sync.lease(second)).realised,
+    ];
 
     const check = sync.checkDrift();
     await realizer.writing();
-    assert.deepEqual(
-      [unwrap(await sync.lease(first)).realised, unwrap(await sync.lease(second)).realised],
-      [false, true],
-      'the check is on the first lease',
-    );
+    assert.deepEqual(await realised(), [false, true], 'the check is on the first lease');
     realizer.release();
     await realizer.writing();
-    assert.deepEqual(
-      [unwrap(await sync.lease(first)).realised, unwrap(await sync.lease(second)).realised],
-      [true, false],
-      'the check is on the second lease',
-    );
+    assert.deepEqual(await realised(), [true, false], 'the check is on the second lease');
     realizer.release();
     assert.ok(unwrap(await check));
-    assert.deepEqual(
-      [unwrap(await sync.lease(first)).realised, unwrap(await sync.lease(second)).realised],
-      [true, true],
-      'the check is done',
-    );
+    assert.deepEqual(await realised(), [true, true], 'the check is done');
     await sync.close();
   });
 });
