@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { orderKey } from '../lease/index.js';
 import {
   BidEngine,
   type BidEngineOptions,
@@ -8,7 +9,6 @@ import {
   type DecisionRecord,
   decideBid,
   describeDecision,
-  orderKeyOf,
 } from './bid-engine.js';
 import { leasedIpCount } from './group.js';
 import { Ledger } from './ledger.js';
@@ -225,12 +225,12 @@ describe('BidEngine', () => {
     value(ledger.createLease({ ...x!, provider: plainProvider.address }));
     value(ledger.createLease({ ...y!, provider: ipProvider.address }));
     value(await a.bidEngine.poll());
-    assert.deepEqual(ipGate.released, [orderKeyOf(x!)]);
-    assert.ok(ipGate.held.has(orderKeyOf(y!)), 'a won order keeps its reservation for the lease engine');
+    assert.deepEqual(ipGate.released, [orderKey(x!)]);
+    assert.ok(ipGate.held.has(orderKey(y!)), 'a won order keeps its reservation for the lease engine');
     assert.equal(ipGate.free(), 0);
     value(ledger.closeDeployment(deployment.id));
     value(await a.bidEngine.poll());
-    assert.deepEqual(ipGate.released, [orderKeyOf(x!), orderKeyOf(z!)]);
+    assert.deepEqual(ipGate.released, [orderKey(x!), orderKey(z!)]);
     assert.deepEqual(a.bidEngine.pendingOrders(), []);
   });
 
@@ -269,7 +269,7 @@ describe('BidEngine', () => {
     const smaller = new PoolGate(1);
     const restarted = engine(ledger, ipProvider.address, smaller);
     value(await restarted.bidEngine.poll());
-    assert.deepEqual(restarted.bidEngine.pendingOrders(), [orderKeyOf(first!.id)]);
+    assert.deepEqual(restarted.bidEngine.pendingOrders(), [orderKey(first!.id)]);
     assert.equal(value(ledger.getBid({ ...second!.id, provider: ipProvider.address })).state, 'closed');
     assert.deepEqual(outcomes(restarted.decisions), ['2:failed:INSUFFICIENT_IPS']);
   });
@@ -387,7 +387,7 @@ describe('BidEngine', () => {
     now += 1;
     value(await bids.poll());
     assert.equal(value(ledger.getBid({ ...ignored, provider: ipProvider.address })).state, 'closed');
-    assert.deepEqual(gate.released, [orderKeyOf(ignored)]);
+    assert.deepEqual(gate.released, [orderKey(ignored)]);
     assert.equal(gate.free(), 1);
     assert.equal(decisions.at(-1)?.outcome, 'expired');
     assert.match(

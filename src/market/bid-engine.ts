@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppError, appError, type ErrorCode, fail, ok, type Result } from '../errors/index.js';
+import { orderKey } from '../lease/index.js';
 import { attributesSubsetOf, matchRequirements, matchResourcesRequirements } from './attributes.js';
 import { parseDec } from './dec.js';
 import { groupMaxPrice, validateGroupSpec } from './group.js';
@@ -48,11 +49,6 @@ export interface BidderProfile {
 export type BidDecision =
   | { readonly bid: true; readonly price: DecCoin; readonly ips: number }
   | { readonly bid: false; readonly reason: AppError };
-
-/** The stable key the gate and the logs use for an order: `owner/dseq/gseq/oseq`. */
-export function orderKeyOf(id: OrderId): string {
-  return `${id.owner}/${id.dseq}/${id.gseq}/${id.oseq}`;
-}
 
 /**
  * Whether `provider` would bid on `order`, and at what price, without touching inventory — Go's
@@ -96,7 +92,7 @@ export function evaluateOrder(order: Order, provider: BidderProfile): Result<Dec
 export async function decideBid(order: Order, provider: BidderProfile, gate: BidGate): Promise<BidDecision> {
   const price = evaluateOrder(order, provider);
   if (!price.ok) return { bid: false, reason: price.error };
-  const held = await gate.reserve(orderKeyOf(order.id), order.spec);
+  const held = await gate.reserve(orderKey(order.id), order.spec);
   if (!held.ok) return { bid: false, reason: held.error };
   return { bid: true, price: price.value, ips: held.value.ips };
 }
@@ -224,7 +220,7 @@ export class BidEngine {
       if (page.value.length < pageSize) break;
     }
     for (const id of retry) {
-      this.#retry.delete(orderKeyOf(id));
+      this.#retry.delete(orderKey(id));
       await this.#decideOrder(id);
     }
     await this.#withdrawExpiredBids();
@@ -306,7 +302,7 @@ export class BidEngine {
     const bids = await ledger.listBids({ provider: this.#options.provider, state: 'open' });
     if (!bids.ok) return bids;
     for (const bid of bids.value) {
-      const key = orderKeyOf(bid.id);
+      const key = orderKey(bid.id);
       if (this.#pending.has(key)) continue;
       const order = await ledger.getOrder(bid.id);
       if (!order.ok) return order;
@@ -365,7 +361,7 @@ export class BidEngine {
 
   /** The order is over for us: keep the reservation if we won it (the lease engine takes it over), else release it. */
   async #end(id: OrderId, won: boolean): Promise<void> {
-    const key = orderKeyOf(id);
+    const key = orderKey(id);
     this.#declined.delete(key);
     this.#starved.delete(key);
     this.#retry.delete(key);
@@ -374,7 +370,7 @@ export class BidEngine {
   }
 
   async #decideOrder(id: OrderId): Promise<void> {
-    const key = orderKeyOf(id);
+    const key = orderKey(id);
     if (this.#pending.has(key) || this.#declined.has(key)) return;
     const order = await this.#options.ledger.getOrder(id);
     if (!order.ok) {
@@ -385,7 +381,7 @@ export class BidEngine {
   }
 
   async #decide(order: Order): Promise<void> {
-    const key = orderKeyOf(order.id);
+    const key = orderKey(order.id);
     if (this.#pending.has(key) || this.#declined.has(key) || order.state !== 'open') return;
     const profile: BidderProfile = {
       address: this.#options.provider,
@@ -447,7 +443,7 @@ export class BidEngine {
   }
 
   #fail(id: OrderId, error: AppError): void {
-    const key = orderKeyOf(id);
+    const key = orderKey(id);
     if (TRANSIENT.has(error.code)) this.#retry.set(key, pickOrderId(id));
     else this.#declined.add(key);
     this.#record({ order: id, outcome: 'failed', code: error.code, message: error.message });
@@ -497,7 +493,7 @@ function pickOrderId(id: OrderId): OrderId {
 
 /** "provider X did not bid on order Y: CODE (message)", or "provider X bid P on order Y". */
 export function describeDecision(record: DecisionRecord): string {
-  const order = orderKeyOf(record.order);
+  const order = orderKey(record.order);
   if (record.outcome === 'bid') return `provider ${record.provider} bid on order ${order}: ${record.message}`;
   if (record.outcome === 'expired') {
     return `provider ${record.provider} withdrew its bid on order ${order}: ${record.message}`;

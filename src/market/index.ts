@@ -23,7 +23,6 @@ export {
   decideBid,
   describeDecision,
   evaluateOrder,
-  orderKeyOf,
 } from './bid-engine.js';
 export { DEC_ONE, DEC_PLACES, formatDec, parseDec } from './dec.js';
 export { groupMaxPrice, leasedIpCount, validateGroupSpec } from './group.js';

@@ -14,6 +14,8 @@ import Database from 'better-sqlite3';
 import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
+// the order's `owner/dseq/gseq/oseq` in messages (`orderKey` here is the SQL key's parameters)
+import { orderKey as orderText } from '../lease/index.js';
 import { preparePrivateFile } from '../store/index.js';
 import { checkPublication } from '../x509/index.js';
 import { matchRequirements, matchResourcesRequirements, validateAttributes } from './attributes.js';
@@ -1044,9 +1046,6 @@ function pickOrderId(row: OrderId): OrderId {
 }
 function pickBidId(row: BidId): BidId {
   return { ...pickOrderId(row), provider: row.provider };
-}
-function orderText(id: OrderId): string {
-  return `${id.owner}/${id.dseq}/${id.gseq}/${id.oseq}`;
 }
 function bidText(id: BidId): string {
   return `${orderText(id)}/${id.provider}`;
