@@ -16,7 +16,7 @@ import { routePath } from 'hono/route';
 import type { Registry } from 'prom-client';
 import { type IpLeaseStatusEntry, type Logger, parseLeasePath } from '../daemon/index.js';
 import { isAddress } from '../identity/index.js';
-import type { LeaseId } from '../lease/index.js';
+import { type LeaseId, leaseKey } from '../lease/index.js';
 import type { IpEnvStatus } from '../webhook/index.js';
 import { familyFlagName } from './families.js';
 import { jsonCount, type PoolPicture } from './pools.js';
@@ -88,7 +88,7 @@ function stateJson(
   for (const lease of leases) {
     const { owner, dseq, gseq, oseq, provider } = lease.lease;
     // Go's per-port keys first, then ours: protocol, endpoint, Service name, address, confirmation.
-    out[`${owner}/${dseq}/${gseq}/${oseq}/${provider}`] = lease.ports.map((port) => ({
+    out[leaseKey(lease.lease)] = lease.ports.map((port) => ({
       'last-event-time': iso(lease.lastEventAt),
       'lease-id': { owner, dseq, gseq, oseq, provider },
       namespace: lease.namespace,
