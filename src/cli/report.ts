@@ -3,6 +3,7 @@
  * with one row per IP endpoint and the next command to run when an endpoint is withheld.
  */
 import { type AppError, appError } from '../errors/index.js';
+import { orderPath } from '../lease/index.js';
 import { type EndpointRow, endpointRows, nextSteps } from '../tenant/endpoints.js';
 import { type DeploymentState, formatPrice, type LeaseState, leaseText } from '../tenant/flows.js';
 import type { IpEnvStatus } from '../tenant/provider-client.js';
@@ -165,7 +166,6 @@ export function migrationReport(
   const moved = reported
     ? moves.map((move) => move.endpoint)
     : reply.transferred.filter((name) => !unchanged.includes(name));
-  const seqs = (id: Move['from']) => `${id.dseq}/${id.gseq}/${id.oseq}`;
   return {
     data: reply,
     human: (colors) => {
@@ -181,8 +181,8 @@ export function migrationReport(
               moves,
               [
                 { header: 'ENDPOINT', value: (move) => move.endpoint },
-                { header: 'FROM', value: (move) => seqs(move.from) },
-                { header: 'TO', value: (move) => seqs(move.to) },
+                { header: 'FROM', value: (move) => orderPath(move.from) },
+                { header: 'TO', value: (move) => orderPath(move.to) },
                 { header: 'IP', value: (move) => move.addresses.join(', ') },
               ],
               colors,

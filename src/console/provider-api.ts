@@ -6,6 +6,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { type AppError, ok, type Result } from '../errors/index.js';
+import { orderPath } from '../lease/index.js';
 import { errorResponse } from '../market/index.js';
 import type { AuditJson, DecisionJson, PoolJson, ProviderJson, SampleJson } from './api-types.js';
 import type { PoolHistory } from './history.js';
@@ -58,7 +59,7 @@ export function decisionJson(decision: {
 }): DecisionJson {
   const { order } = decision;
   return {
-    order: `${order.dseq}/${order.gseq}/${order.oseq}`,
+    order: orderPath(order),
     outcome: decision.outcome,
     ...(decision.code === undefined ? {} : { code: decision.code }),
     message: decision.message,

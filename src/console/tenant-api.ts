@@ -5,6 +5,7 @@
 
 import { compareDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
+import { orderPath } from '../lease/index.js';
 import {
   type Bid,
   DEFAULT_BLOCK_SECONDS,
@@ -73,7 +74,7 @@ export function priceJson(amount: string): PriceJson {
 
 function bidJson(session: Session, bid: Bid): BidJson {
   return {
-    order: `${bid.id.dseq}/${bid.id.gseq}/${bid.id.oseq}`,
+    order: orderPath(bid.id),
     provider: bid.id.provider,
     label: session.providerLabel(bid.id.provider),
     price: priceJson(bid.price.amount),
@@ -207,14 +208,14 @@ export async function deployWithEvents(
       emit({
         type: 'created',
         dseq: event.deployment.id.dseq,
-        orders: event.orders.map((o) => `${o.id.dseq}/${o.id.gseq}/${o.id.oseq}`),
+        orders: event.orders.map((o) => orderPath(o.id)),
       });
     } else if (event.type === 'bid') emit({ type: 'bid', bid: bidJson(session, event.bid) });
     else if (event.type === 'refusal') {
       emit({
         type: 'refusal',
         refusal: {
-          order: `${event.order.dseq}/${event.order.gseq}/${event.order.oseq}`,
+          order: orderPath(event.order),
           provider: event.refusal.provider,
           label: session.providerLabel(event.refusal.provider),
           code: event.refusal.error.code,
@@ -233,7 +234,7 @@ export async function deployWithEvents(
   const progress: Progress = (message) => emit({ type: 'progress', message });
   const asked = async (state: OrderBids): Promise<Result<Bid, AppError>> => {
     const open = state.bids.filter((bid) => bid.state === 'open');
-    const order = `${state.order.id.dseq}/${state.order.id.gseq}/${state.order.id.oseq}`;
+    const order = orderPath(state.order.id);
     if (open.length === 0) {
       const why = state.refusals
         .map((r) => `${session.providerLabel(r.provider)}: ${r.error.message}`)
@@ -308,7 +309,7 @@ export async function updateDeployment(
   const details: { releases: ReleaseJson[] } = {
     releases: releases.map((r) => ({
       endpoint: r.endpoint,
-      lease: `${r.lease.dseq}/${r.lease.gseq}/${r.lease.oseq}`,
+      lease: orderPath(r.lease),
       provider: r.lease.provider,
       label: session.providerLabel(r.lease.provider),
       addresses: r.addresses,
@@ -361,14 +362,13 @@ export async function migrateEndpoints(
   });
   if (!reply.ok) return reply;
   const moves = (Array.isArray(reply.value.moves) ? reply.value.moves : []) as readonly MoveReply[];
-  const seqs = (id: MoveReply['from']) => `${id.dseq}/${id.gseq}/${id.oseq}`;
   return ok({
     dryRun: request.dryRun,
     transferred: reply.value.transferred,
     moves: moves.map((move) => ({
       endpoint: move.endpoint,
-      from: seqs(move.from),
-      to: seqs(move.to),
+      from: orderPath(move.from),
+      to: orderPath(move.to),
       addresses: move.addresses,
     })),
     unchanged: (Array.isArray(reply.value.unchanged) ? reply.value.unchanged : []) as string[],

@@ -99,7 +99,7 @@ export class LedgerSync {
       ...(options.now === undefined ? {} : { now: options.now }),
       onDecision: (record: DecisionRecord) =>
         logger.log(record.outcome === 'failed' ? 'warn' : 'info', describeDecision(record), {
-          order: `${record.order.owner}/${record.order.dseq}/${record.order.gseq}/${record.order.oseq}`,
+          order: orderKey(record.order),
           outcome: record.outcome,
           ...(record.code === undefined ? {} : { code: record.code }),
         }),

@@ -16,6 +16,7 @@ import {
   type LeaseId,
   type LeaseIpStatus,
   leaseKey,
+  orderPath,
 } from '../lease/index.js';
 import { parseManifest } from '../manifest/index.js';
 import { type GroupSpec, type ManifestGroup, manifestVersion } from '../sdl/index.js';
@@ -128,10 +129,6 @@ export function parseLeasePath(
   return ok({ dseq: canonical, gseq: g, oseq: o });
 }
 
-function slotKey(dseq: string, gseq: number, oseq: number): string {
-  return `${dseq}/${gseq}/${oseq}`;
-}
-
 /** The provider service; one per daemon, created once the engine has been rebuilt. */
 export class ProviderService {
   readonly provider: string;
@@ -158,7 +155,7 @@ export class ProviderService {
 
   #index(lease: DeployedLease): void {
     this.#leases.set(leaseKey(lease.id), lease);
-    const slot = slotKey(lease.id.dseq, lease.id.gseq, lease.id.oseq);
+    const slot = orderPath(lease.id);
     let owners = this.#slots.get(slot);
     if (owners === undefined) {
       owners = new Map();
@@ -171,7 +168,7 @@ export class ProviderService {
     const key = leaseKey(id);
     this.#leases.delete(key);
     this.#statusCache.delete(key);
-    const slot = slotKey(id.dseq, id.gseq, id.oseq);
+    const slot = orderPath(id);
     const owners = this.#slots.get(slot);
     owners?.delete(id.owner);
     if (owners?.size === 0) this.#slots.delete(slot);
@@ -213,13 +210,13 @@ export class ProviderService {
     at: { readonly dseq: string; readonly gseq: number; readonly oseq: number },
     action: ProviderAction,
   ): Result<DeployedLease> {
-    const owners = this.#slots.get(slotKey(at.dseq, at.gseq, at.oseq));
+    const owners = this.#slots.get(orderPath(at));
     const lease = owners?.get(claims.iss) ?? owners?.values().next().value;
     if (lease === undefined) {
       return fail(
         appError(
           'LEASE_NOT_FOUND',
-          `no manifest for lease ${at.dseq}/${at.gseq}/${at.oseq} of ${claims.iss} on this provider; ` +
+          `no manifest for lease ${orderPath(at)} of ${claims.iss} on this provider; ` +
             `send it with PUT /deployment/${at.dseq}/manifest`,
         ),
       );
@@ -277,7 +274,7 @@ export class ProviderService {
     const status = serviceStatusOf(found.value.group, name);
     return status === undefined
       ? fail(
-          appError('SERVICE_NOT_FOUND', `lease ${at.dseq}/${at.gseq}/${at.oseq} has no service "${name}"`, {
+          appError('SERVICE_NOT_FOUND', `lease ${orderPath(at)} has no service "${name}"`, {
             services: found.value.group.services.map((service) => service.name),
           }),
         )
@@ -372,7 +369,7 @@ export class ProviderService {
         return fail(
           appError(
             'MANIFEST_MISMATCH',
-            `the manifest has no group "${spec.name}" for lease ${dseq}/${id.gseq}/${id.oseq}`,
+            `the manifest has no group "${spec.name}" for lease ${orderPath(id)}`,
           ),
         );
       }

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { endpointKey, isEndpointName, leaseKey, orderKey, parseLeaseId, parseOrderId } from './ids.js';
+import {
+  endpointKey,
+  isEndpointName,
+  leaseKey,
+  orderKey,
+  orderPath,
+  parseLeaseId,
+  parseOrderId,
+} from './ids.js';
 import { envName } from './views.js';
 
 const lease = { owner: 'akash1abc', dseq: '42', gseq: 1, oseq: 2, provider: 'akash1prov' };
@@ -9,6 +17,7 @@ describe('identities', () => {
   it("keys leases as Go's LeaseID.String() does", () => {
     assert.equal(leaseKey(lease), 'akash1abc/42/1/2/akash1prov');
     assert.equal(orderKey(lease), 'akash1abc/42/1/2');
+    assert.equal(orderPath(lease), '42/1/2', "the gateway route's path, and its owner's name for it");
     assert.equal(endpointKey(leaseKey(lease), 'web'), 'akash1abc/42/1/2/akash1prov#web');
   });
 

@@ -23,6 +23,14 @@ export function orderKey(id: OrderId): string {
   return `${id.owner}/${id.dseq}/${id.gseq}/${id.oseq}`;
 }
 
+/**
+ * `dseq/gseq/oseq`: an order, or the lease made from it, among its owner's, as the gateway's routes
+ * (`/lease/{dseq}/{gseq}/{oseq}/…`) and our messages to its owner name it.
+ */
+export function orderPath(id: Pick<OrderId, 'dseq' | 'gseq' | 'oseq'>): string {
+  return `${id.dseq}/${id.gseq}/${id.oseq}`;
+}
+
 /** The IPAM sharing key of one endpoint of one lease. */
 export function endpointKey(lease: string, endpoint: string): string {
   return `${lease}#${endpoint}`;

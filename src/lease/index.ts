@@ -35,7 +35,7 @@ export {
   offeredFamilies,
   requestedFamily,
 } from './family.js';
-export { endpointKey, leaseKey, orderKey } from './ids.js';
+export { endpointKey, leaseKey, orderKey, orderPath } from './ids.js';
 export type { LeaseStore, StoreChange, StoreDocument, StoreSnapshot } from './ports.js';
 export { storeChange } from './ports.js';
 export type {

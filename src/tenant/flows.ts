@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
-import { checkAgainstSpec, declarationsOf } from '../lease/index.js';
+import { checkAgainstSpec, declarationsOf, orderPath } from '../lease/index.js';
 import {
   type Bid,
   type BidId,
@@ -100,7 +100,7 @@ export function noBidMessage(
   label: (address: string) => string,
   timeoutSeconds: number,
 ): string {
-  const order = `order ${state.order.id.dseq}/${state.order.id.gseq}/${state.order.id.oseq}`;
+  const order = `order ${orderPath(state.order.id)}`;
   const reasons = state.refusals.map(
     (refusal) => `provider ${label(refusal.provider)}: ${refusal.error.message} (${refusal.error.code})`,
   );
@@ -358,7 +358,7 @@ export function releasesText(releases: readonly Release[], label: (address: stri
   return releases
     .map(
       (release) =>
-        `${release.addresses.join(', ')} (endpoint "${release.endpoint}" of lease ${release.lease.dseq}/${release.lease.gseq}/${release.lease.oseq} on ${label(release.lease.provider)})`,
+        `${release.addresses.join(', ')} (endpoint "${release.endpoint}" of lease ${orderPath(release.lease)} on ${label(release.lease.provider)})`,
     )
     .join('; ');
 }
@@ -442,7 +442,7 @@ export async function deploy(
     const lease = await session.ledger.createLease(bid);
     if (!lease.ok) return abandon(session, deployment, leases.length, lease.error);
     progress(
-      `lease ${dseq}/${bid.gseq}/${bid.oseq} accepted on ${session.providerLabel(bid.provider)} at ${formatPrice(lease.value.price.amount)}`,
+      `lease ${orderPath(bid)} accepted on ${session.providerLabel(bid.provider)} at ${formatPrice(lease.value.price.amount)}`,
     );
     onEvent({ type: 'lease', lease: lease.value });
     leases.push(lease.value);
@@ -694,5 +694,5 @@ export async function fetchLeaseState(session: Session, lease: Lease): Promise<L
 
 /** `dseq/gseq/oseq`. */
 export function leaseText(lease: Lease): string {
-  return `${lease.id.dseq}/${lease.id.gseq}/${lease.id.oseq}`;
+  return orderPath(lease.id);
 }
