@@ -20,8 +20,12 @@ import { load as loadSdl } from './sdl.js';
 
 /** The tenant flows and their reports, loaded when a command runs: `--help` and the SDL commands skip them. */
 async function flows() {
-  const [tenant, report] = await Promise.all([import('../../tenant/flows.js'), import('../report.js')]);
-  return { ...tenant, ...report };
+  const [tenant, report, { orderPath }] = await Promise.all([
+    import('../../tenant/flows.js'),
+    import('../report.js'),
+    import('../../lease/index.js'),
+  ]);
+  return { ...tenant, ...report, orderPath };
 }
 type Flows = Awaited<ReturnType<typeof flows>>;
 
@@ -378,7 +382,7 @@ export function registerTenantCommands(program: Command, io: CliIo, exit: { code
 function bidsReport(
   bids: readonly Bid[],
   label: (address: string) => string,
-  { formatPrice }: Pick<Flows, 'formatPrice'>,
+  { formatPrice, orderPath }: Pick<Flows, 'formatPrice' | 'orderPath'>,
 ): Report {
   return {
     data: bids,
@@ -386,7 +390,7 @@ function bidsReport(
       renderTable(
         bids,
         [
-          { header: 'ORDER', value: (bid) => `${bid.id.dseq}/${bid.id.gseq}/${bid.id.oseq}` },
+          { header: 'ORDER', value: (bid) => orderPath(bid.id) },
           { header: 'PROVIDER', value: (bid) => label(bid.id.provider) },
           { header: 'PRICE', value: (bid) => formatPrice(bid.price.amount) },
           { header: 'STATE', value: (bid) => bid.state },
