@@ -5,7 +5,7 @@
 import { type AppError, appError } from '../errors/index.js';
 import { orderPath } from '../lease/index.js';
 import { type EndpointRow, endpointRows, nextSteps } from '../tenant/endpoints.js';
-import { type DeploymentState, formatPrice, type LeaseState, leaseText } from '../tenant/flows.js';
+import { type DeploymentState, formatPrice, type LeaseState } from '../tenant/flows.js';
 import type { IpEnvStatus } from '../tenant/provider-client.js';
 import type { Colors, Column, Report } from './output.js';
 import { renderTable, shortAddress } from './output.js';
@@ -75,7 +75,7 @@ export function deploymentReport(state: DeploymentState, label: (address: string
       if (state.leases.length === 0) out += '  no lease: no bid was accepted\n';
       for (const leaseState of state.leases) {
         const { lease } = leaseState;
-        out += `lease ${leaseText(lease)}  ${lease.state}  on ${label(lease.id.provider)}  ${formatPrice(lease.price.amount)}\n`;
+        out += `lease ${orderPath(lease.id)}  ${lease.state}  on ${label(lease.id.provider)}  ${formatPrice(lease.price.amount)}\n`;
         if (leaseState.error !== undefined) {
           out += `  ${colors.red('status unavailable')}: ${leaseState.error.code}: ${leaseState.error.message}\n`;
           continue;
@@ -116,7 +116,7 @@ export function unservedReason(
   for (const { lease, status } of state.leases) {
     for (const [name, endpoint] of Object.entries(status?.ip_endpoints ?? {})) {
       if (endpoint.state === 'active' && endpoint.addresses.length > 0) continue;
-      const where = `endpoint "${name}" of lease ${leaseText(lease)}`;
+      const where = `endpoint "${name}" of lease ${orderPath(lease.id)}`;
       const step = steps.get(name);
       if (endpoint.state === 'withheld') {
         problems.push(

@@ -24,7 +24,6 @@ import {
   fetchLeaseState,
   formatPrice,
   type LeaseState,
-  leaseText,
   nextSteps,
   type OrderBids,
   type Progress,
@@ -127,7 +126,7 @@ async function leaseJson(session: Session, state: LeaseState, steps: readonly st
     } else error = details.error;
   }
   return {
-    id: leaseText(lease),
+    id: orderPath(lease.id),
     gseq: lease.id.gseq,
     provider: lease.id.provider,
     label: session.providerLabel(lease.id.provider),
@@ -225,7 +224,7 @@ export async function deployWithEvents(
     } else {
       emit({
         type: 'lease',
-        lease: leaseText(event.lease),
+        lease: orderPath(event.lease.id),
         label: session.providerLabel(event.lease.id.provider),
         price: priceJson(event.lease.price.amount),
       });

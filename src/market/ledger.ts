@@ -14,8 +14,7 @@ import Database from 'better-sqlite3';
 import { DSEQ_RULE, isDseq } from '../akash-id/index.js';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.js';
 import { isAddress, parsePublicKey } from '../identity/index.js';
-// the order's `owner/dseq/gseq/oseq` in messages (`orderKey` here is the SQL key's parameters)
-import { orderKey as orderText } from '../lease/index.js';
+import { orderKey } from '../lease/index.js';
 import { preparePrivateFile } from '../store/index.js';
 import { checkPublication } from '../x509/index.js';
 import { matchRequirements, matchResourcesRequirements, validateAttributes } from './attributes.js';
@@ -166,7 +165,8 @@ const ORDER_SELECT =
   'SELECT o.owner, o.dseq, o.gseq, o.oseq, o.state, o.created_height, g.spec FROM orders o ' +
   'JOIN groups g ON g.owner = o.owner AND g.dseq = o.dseq AND g.gseq = o.gseq';
 
-function orderKey(id: OrderId): [string, string, number, number] {
+/** The order's key columns, in the order ORDER_KEY's placeholders take them. */
+function orderParams(id: OrderId): [string, string, number, number] {
   return [id.owner, id.dseq, id.gseq, id.oseq];
 }
 function bidKey(id: BidId): [string, string, number, number, string] {
@@ -516,7 +516,7 @@ export class Ledger implements MarketLedger {
   getOrder(id: OrderId): Result<Order, AppError> {
     const row = this.#get<OrderRow>(
       `${ORDER_SELECT} WHERE o.owner = ? AND o.dseq = ? AND o.gseq = ? AND o.oseq = ?`,
-      ...orderKey(id),
+      ...orderParams(id),
     );
     return row === undefined ? fail(orderNotFound(id)) : ok(toOrder(row));
   }
@@ -552,7 +552,7 @@ export class Ledger implements MarketLedger {
         return fail(appError('INVALID_INPUT', 'a provider cannot bid on its own order'));
       if (this.#bidRow(id) !== undefined) {
         return fail(
-          appError('BID_EXISTS', `provider ${input.provider} has already bid on order ${orderText(id)}`),
+          appError('BID_EXISTS', `provider ${input.provider} has already bid on order ${orderKey(id)}`),
         );
       }
       const spec = order.value.spec;
@@ -573,7 +573,7 @@ export class Ledger implements MarketLedger {
         return fail(
           appError(
             'ATTRIBUTE_MISMATCH',
-            `provider ${input.provider} lacks attributes order ${orderText(id)} requires`,
+            `provider ${input.provider} lacks attributes order ${orderKey(id)} requires`,
           ),
         );
       }
@@ -581,7 +581,7 @@ export class Ledger implements MarketLedger {
         return fail(
           appError(
             'ATTRIBUTE_MISMATCH',
-            `provider ${input.provider} lacks storage or GPU capabilities order ${orderText(id)} requires`,
+            `provider ${input.provider} lacks storage or GPU capabilities order ${orderKey(id)} requires`,
           ),
         );
       }
@@ -662,7 +662,7 @@ export class Ledger implements MarketLedger {
         `UPDATE bids SET state = 'lost' WHERE ${ORDER_KEY} AND provider <> ? AND state = 'open'`,
         ...bidKey(id),
       );
-      this.#run(`UPDATE orders SET state = 'active' WHERE ${ORDER_KEY}`, ...orderKey(id));
+      this.#run(`UPDATE orders SET state = 'active' WHERE ${ORDER_KEY}`, ...orderParams(id));
       this.#run(
         "UPDATE groups SET state = 'active' WHERE owner = ? AND dseq = ? AND gseq = ?",
         id.owner,
@@ -970,7 +970,7 @@ export class Ledger implements MarketLedger {
       ...bidKey(id),
     );
     this.#run(`UPDATE bids SET state = 'closed' WHERE ${BID_KEY}`, ...bidKey(id));
-    this.#run(`UPDATE orders SET state = 'closed' WHERE ${ORDER_KEY}`, ...orderKey(id));
+    this.#run(`UPDATE orders SET state = 'closed' WHERE ${ORDER_KEY}`, ...orderParams(id));
     this.#run(
       "UPDATE groups SET state = 'closed' WHERE owner = ? AND dseq = ? AND gseq = ?",
       id.owner,
@@ -1007,7 +1007,7 @@ export class Ledger implements MarketLedger {
       `${ORDER_SELECT} WHERE o.owner = ? AND o.dseq = ? AND o.state <> 'closed'`,
       ...key,
     )) {
-      this.#run(`UPDATE orders SET state = 'closed' WHERE ${ORDER_KEY}`, ...orderKey(order));
+      this.#run(`UPDATE orders SET state = 'closed' WHERE ${ORDER_KEY}`, ...orderParams(order));
       this.#emit({ type: 'OrderClosed', order: pickOrderId(order) });
     }
     this.#run("UPDATE groups SET state = 'closed' WHERE owner = ? AND dseq = ?", ...key);
@@ -1048,7 +1048,7 @@ function pickBidId(row: BidId): BidId {
   return { ...pickOrderId(row), provider: row.provider };
 }
 function bidText(id: BidId): string {
-  return `${orderText(id)}/${id.provider}`;
+  return `${orderKey(id)}/${id.provider}`;
 }
 
 function toOrder(row: OrderRow): Order {
@@ -1120,10 +1120,10 @@ function deploymentNotFound(id: DeploymentId): AppError {
   return appError('DEPLOYMENT_NOT_FOUND', `no deployment ${id.owner}/${id.dseq}`);
 }
 function orderNotFound(id: OrderId): AppError {
-  return appError('ORDER_NOT_FOUND', `no order ${orderText(id)}`);
+  return appError('ORDER_NOT_FOUND', `no order ${orderKey(id)}`);
 }
 function orderNotOpen(order: Order): AppError {
-  return appError('ORDER_NOT_OPEN', `order ${orderText(order.id)} is ${order.state}`);
+  return appError('ORDER_NOT_OPEN', `order ${orderKey(order.id)} is ${order.state}`);
 }
 function bidNotFound(id: BidId): AppError {
   return appError('BID_NOT_FOUND', `no bid ${bidText(id)}`);

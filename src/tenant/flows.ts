@@ -659,10 +659,10 @@ async function waitForEndpoints(
   const specs = new Map<string, boolean>();
   for (const lease of leases) {
     const order = await session.ledger.getOrder(lease.id);
-    specs.set(leaseText(lease), order.ok ? leasedIpCount(order.value.spec) > 0 : true);
+    specs.set(orderPath(lease.id), order.ok ? leasedIpCount(order.value.spec) > 0 : true);
   }
   for (const lease of leases) {
-    const needsIps = specs.get(leaseText(lease)) ?? true;
+    const needsIps = specs.get(orderPath(lease.id)) ?? true;
     let told = false;
     for (;;) {
       const state = await fetchLeaseState(session, lease);
@@ -673,7 +673,7 @@ async function waitForEndpoints(
       }
       if (!told) {
         progress(
-          `waiting for ${session.providerLabel(lease.id.provider)} to assign IPs to ${leaseText(lease)}`,
+          `waiting for ${session.providerLabel(lease.id.provider)} to assign IPs to ${orderPath(lease.id)}`,
         );
         told = true;
       }
@@ -690,9 +690,4 @@ export async function fetchLeaseState(session: Session, lease: Lease): Promise<L
   if (!client.ok) return { lease, error: client.error };
   const status = await client.value.leaseStatus(lease.id);
   return status.ok ? { lease, status: status.value } : { lease, error: status.error };
-}
-
-/** `dseq/gseq/oseq`. */
-export function leaseText(lease: Lease): string {
-  return orderPath(lease.id);
 }

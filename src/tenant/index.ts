@@ -16,7 +16,6 @@ export {
   fetchLeaseState,
   formatPrice,
   type LeaseState,
-  leaseText,
   type OrderBids,
   type Progress,
   type Release,

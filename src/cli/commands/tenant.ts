@@ -404,7 +404,7 @@ function bidsReport(
 function leasesReport(
   leases: readonly Lease[],
   label: (address: string) => string,
-  { formatPrice, leaseText }: Pick<Flows, 'formatPrice' | 'leaseText'>,
+  { formatPrice, orderPath }: Pick<Flows, 'formatPrice' | 'orderPath'>,
 ): Report {
   return {
     data: leases,
@@ -412,7 +412,7 @@ function leasesReport(
       renderTable(
         leases,
         [
-          { header: 'LEASE', value: (lease) => leaseText(lease) },
+          { header: 'LEASE', value: (lease) => orderPath(lease.id) },
           { header: 'PROVIDER', value: (lease) => label(lease.id.provider) },
           {
             header: 'STATE',
